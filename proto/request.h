@@ -1,0 +1,78 @@
+// The decoded form of one client request, shared by every protocol codec.
+//
+// A Request never owns bytes: keys and argument strings are views into the
+// connection's input buffer and stay valid only until the caller consumes
+// that input. Value bodies are never part of a Request: the parser reports
+// how many bytes follow (`value_bytes`) and the connection reads them
+// straight into item memory.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace slabcached::proto {
+
+enum class Command : uint8_t {
+  kNone,
+  // Retrieval: `keys` holds one or more space-separated keys.
+  kGet,
+  kGets,
+  kGat,   // exptime + keys
+  kGats,  // exptime + keys
+  // Storage: key, client_flags, exptime, value_bytes (+ cas_unique for kCas).
+  kSet,
+  kAdd,
+  kReplace,
+  kAppend,
+  kPrepend,
+  kCas,
+  // Single-key commands.
+  kDelete,  // key
+  kTouch,   // key, exptime
+  kIncr,    // key, delta
+  kDecr,    // key, delta
+  // Administrative.
+  kFlushAll,       // exptime holds the delay (0 when absent)
+  kVersion,        //
+  kVerbosity,      // number
+  kQuit,           //
+  kStats,          // args holds everything after "stats " (may be empty)
+  kShutdown,       // args holds the optional mode ("graceful")
+  kCacheMemlimit,  // number (megabytes)
+  kSlabs,          // args holds everything after "slabs "
+  kLruCrawler,     // args holds everything after "lru_crawler "
+  kLru,            // args holds everything after "lru "
+  kWatch,          // args
+};
+
+struct Request {
+  Command command = Command::kNone;
+  bool noreply = false;  // the last token was "noreply"
+  std::string_view key;  // single-key commands (already checked: 1..250 bytes)
+  std::string_view keys;  // retrieval commands: the key list, see ForEachKey()
+  std::string_view args;  // kStats / kShutdown / kSlabs / ...: rest of the line
+  uint32_t client_flags = 0;
+  int64_t exptime = 0;       // raw protocol value, int32 range (not yet converted)
+  uint32_t value_bytes = 0;  // storage: length of the data block, excluding \r\n
+  uint64_t cas_unique = 0;   // kCas
+  uint64_t delta = 0;        // kIncr / kDecr
+  uint64_t number = 0;       // kVerbosity / kCacheMemlimit
+};
+
+inline constexpr size_t kMaxKeyLength = 250;
+
+// Calls fn(std::string_view key) for each key of a retrieval request's `keys`,
+// in order. Keys are separated by one or more spaces.
+template <typename Fn>
+void ForEachKey(std::string_view keys, Fn&& fn) {
+  size_t pos = 0;
+  while (pos < keys.size()) {
+    while (pos < keys.size() && keys[pos] == ' ') ++pos;
+    size_t end = pos;
+    while (end < keys.size() && keys[end] != ' ') ++end;
+    if (end > pos) fn(keys.substr(pos, end - pos));
+    pos = end;
+  }
+}
+
+}  // namespace slabcached::proto

@@ -1,0 +1,47 @@
+// Server time as memcached keeps it: seconds since a process-start epoch,
+// updated by the daemon once a second (cheaper than time() per request).
+// Tests drive it by hand with Set()/Advance().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <ctime>
+
+namespace slabcached::slabs {
+
+using RelTime = uint32_t;  // seconds since Clock::process_started()
+
+class Clock {
+ public:
+  // memcached's REALTIME_MAXDELTA: relative exptimes go up to 30 days inclusive.
+  static constexpr int64_t kMaxRelativeExptime = 60 * 60 * 24 * 30;
+  // memcached starts its epoch this far in the past, so that relative time 1
+  // ("already expired") is always behind the current time.
+  static constexpr time_t kStartOffset = 62;
+
+  // `unix_now` is the current Unix time; the epoch is kStartOffset before it.
+  explicit Clock(time_t unix_now);
+
+  RelTime Now() const { return now_.load(std::memory_order_relaxed); }
+  time_t process_started() const { return process_started_; }
+  time_t UnixNow() const { return process_started_ + Now(); }
+
+  // Moves the clock to `unix_now` (never backwards).
+  void Update(time_t unix_now);
+  void Set(RelTime now) { now_.store(now, std::memory_order_relaxed); }
+  void Advance(RelTime seconds) { now_.fetch_add(seconds, std::memory_order_relaxed); }
+
+  // memcached's realtime(): converts a protocol exptime to an absolute RelTime.
+  // 0 -> 0 (never); 1..2592000 -> now + exptime; larger -> absolute Unix time
+  // (1, i.e. already expired, when not after process start); negative -> 1.
+  RelTime ToRelTime(int64_t exptime) const;
+
+  // The Unix time of a RelTime (0 stays 0).
+  time_t ToUnix(RelTime t) const { return t == 0 ? 0 : process_started_ + t; }
+
+ private:
+  const time_t process_started_;
+  std::atomic<RelTime> now_;
+};
+
+}  // namespace slabcached::slabs

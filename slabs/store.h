@@ -1,0 +1,197 @@
+// The item store: slab memory under a hard limit, a lock-striped hash table
+// that grows in the background, a segmented LRU per size class, TTL expiry
+// and CAS. Every public method is thread-safe.
+//
+// CONTRACT (the daemon's executor is written against exactly this API; the
+// implementation may add members but must keep these signatures):
+//
+//   Writes are two-phase, as in memcached (item_alloc -> read value ->
+//   item_link) and CacheLib (allocate -> insert): Allocate() returns an
+//   unlinked item owned by an ItemHandle; the caller fills its value (the
+//   connection reads socket bytes straight into it) and passes it to Link().
+//   A handle that is dropped without being stored frees its chunk.
+//
+//   Reads return an ItemHandle holding a reference: the item's memory stays
+//   valid (even if it is deleted or replaced meanwhile) until the handle is
+//   dropped, so the connection can send the value with writev without a copy.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "slabs/clock.h"
+#include "slabs/item_handle.h"
+
+namespace slabcached::slabs {
+
+struct StoreConfig {
+  size_t max_bytes = 64 * 1024 * 1024;  // -m: hard limit on slab page memory
+  size_t item_size_max = 1024 * 1024;   // -I: header + key + value + 2 must fit
+  uint32_t chunk_size_min = 48;         // -n: minimum key + value + flags space
+  double growth_factor = 1.25;          // -f
+  bool cas_enabled = true;              // false with -C (saves 8 bytes per item)
+  bool evict_to_free = true;            // false with -M: fail writes instead of evicting
+  uint32_t hashpower_init = 16;         // -o hashpower=N
+  bool hash_expand = true;              // false with -o no_hashexpand
+  bool lru_maintainer = true;           // background HOT/WARM/COLD juggling + reaping
+  uint32_t hot_lru_pct = 20;
+  uint32_t warm_lru_pct = 40;
+  double hot_max_factor = 0.2;
+  double warm_max_factor = 2.0;
+  bool slab_reassign = true;
+  uint32_t slab_automove = 1;           // 0, 1 or 2
+  bool background_threads = true;       // tests set false and call RunMaintenance()
+};
+
+enum class StoreMode : uint8_t { kSet, kAdd, kReplace, kAppend, kPrepend, kCas };
+
+enum class StoreStatus : uint8_t {
+  kStored,
+  kNotStored,  // add on existing key; replace/append/prepend on missing key
+  kExists,     // cas mismatch
+  kNotFound,   // cas on missing key
+  kNoMemory,   // append/prepend could not allocate the combined item
+  kTooLarge,   // append/prepend result exceeds item_size_max
+};
+
+enum class AllocStatus : uint8_t { kOk, kTooLarge, kNoMemory };
+
+struct AllocResult {
+  AllocStatus status = AllocStatus::kNoMemory;
+  ItemHandle item;  // set when status == kOk
+};
+
+// Why a Get missed (for the get_expired / get_flushed counters).
+enum class GetOutcome : uint8_t { kHit, kMiss, kExpired, kFlushed };
+
+enum class DeleteStatus : uint8_t { kDeleted, kNotFound, kExists };
+
+enum class DeltaStatus : uint8_t { kOk, kNotFound, kNonNumeric, kNoMemory, kExists };
+
+struct DeltaResult {
+  DeltaStatus status = DeltaStatus::kNotFound;
+  uint64_t value = 0;  // the new value when kOk
+  uint64_t cas = 0;    // the item's new CAS when kOk
+};
+
+// Binary-protocol and meta extras for Delta(); defaults give text incr/decr.
+struct DeltaOptions {
+  bool create_on_miss = false;  // seed `initial` (binary incr, meta ma N)
+  uint64_t initial = 0;
+  RelTime create_exptime = 0;
+  uint64_t cas_compare = 0;  // non-zero: fail with kExists on mismatch
+};
+
+// Per size class figures for "stats slabs" and "stats items".
+struct SlabClassStats {
+  uint32_t id = 0;
+  uint32_t chunk_size = 0;
+  uint32_t chunks_per_page = 0;
+  uint64_t total_pages = 0;
+  uint64_t total_chunks = 0;
+  uint64_t used_chunks = 0;
+  uint64_t free_chunks = 0;
+  uint64_t free_chunks_end = 0;
+  uint64_t mem_requested = 0;
+  uint64_t number = 0;  // linked items
+  uint64_t number_hot = 0, number_warm = 0, number_cold = 0;
+  uint64_t age_hot = 0, age_warm = 0, age = 0;  // seconds since last access at the tails
+  uint64_t evicted = 0, evicted_nonzero = 0, evicted_time = 0, evicted_unfetched = 0,
+           evicted_active = 0;
+  uint64_t outofmemory = 0, reclaimed = 0, expired_unfetched = 0;
+  uint64_t moves_to_cold = 0, moves_to_warm = 0, moves_within_lru = 0, direct_reclaims = 0;
+  uint64_t hits_to_hot = 0, hits_to_warm = 0, hits_to_cold = 0;
+};
+
+// Store-wide figures for "stats" (memcached's names).
+struct StoreStats {
+  uint64_t curr_items = 0;
+  uint64_t total_items = 0;
+  uint64_t bytes = 0;  // sum of linked items' total sizes
+  uint64_t evictions = 0;
+  uint64_t reclaimed = 0;
+  uint64_t expired_unfetched = 0;
+  uint64_t evicted_unfetched = 0;
+  uint64_t evicted_active = 0;
+  uint64_t limit_maxbytes = 0;
+  uint64_t total_malloced = 0;  // page memory taken so far
+  uint32_t hash_power_level = 0;
+  uint64_t hash_bytes = 0;
+  bool hash_is_expanding = false;
+  uint64_t slabs_moved = 0;
+  uint64_t slab_reassign_running = 0;
+  uint64_t lru_maintainer_juggles = 0;
+};
+
+class Store {
+ public:
+  Store(const StoreConfig& config, const Clock* clock);
+  ~Store();  // stops and joins the background threads
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Phase one of a write: an unlinked item for `key` with room for
+  // `value_len` value bytes plus the trailing "\r\n" (the caller writes both).
+  // kTooLarge when the item can never fit (-I); kNoMemory when no chunk can be
+  // had (with -M, or when eviction found nothing evictable).
+  AllocResult Allocate(std::string_view key, uint32_t client_flags, RelTime exptime,
+                       uint32_t value_len);
+
+  // Phase two: links `item` (whose value the caller has filled) according to
+  // `mode`. kCas compares `cas_compare` with the current item's CAS. On
+  // success the item gets a fresh CAS; `*cas_out` (optional) receives it.
+  // Append/prepend keep the old item's flags and exptime.
+  StoreStatus Link(ItemHandle item, StoreMode mode, uint64_t cas_compare = 0,
+                   uint64_t* cas_out = nullptr);
+
+  // A live item, or an empty handle. Lazily unlinks expired and flushed items.
+  // Marks the item fetched and bumps it in its LRU (rate-limited).
+  ItemHandle Get(std::string_view key, GetOutcome* outcome = nullptr);
+
+  // Get + set a new exptime (gat/gats/binary GAT).
+  ItemHandle GetAndTouch(std::string_view key, RelTime exptime, GetOutcome* outcome = nullptr);
+
+  // true when the key was found and its exptime updated.
+  bool Touch(std::string_view key, RelTime exptime);
+
+  // cas_compare == 0 deletes unconditionally.
+  DeleteStatus Delete(std::string_view key, uint64_t cas_compare = 0);
+
+  // incr (incr == true, wraps modulo 2^64) or decr (floors at 0) of a
+  // decimal value. The new digits are written in place (space padded) when
+  // they fit, else into a new item.
+  DeltaResult Delta(std::string_view key, bool incr, uint64_t delta,
+                    const DeltaOptions& options = {});
+
+  // Items last updated at or before `when` become invisible once the clock
+  // reaches `when`. 0 means now.
+  void FlushAll(RelTime when);
+
+  // Changes the memory limit at run time (cache_memlimit). false if the new
+  // limit is below what the store needs to run.
+  bool SetMemoryLimit(size_t max_bytes);
+
+  // Moves one page from class `src` (-1 = any class with spare pages) to
+  // class `dst` (memcached's "slabs reassign").
+  enum class ReassignStatus : uint8_t { kOk, kBusy, kBadClass, kNoSpare, kSame };
+  ReassignStatus Reassign(int src, int dst);
+  void SetAutomove(uint32_t mode);
+
+  StoreStats GetStats() const;
+  std::vector<SlabClassStats> GetSlabClassStats() const;  // classes with pages only
+  const StoreConfig& config() const;
+
+  // One round of LRU maintenance, expired-item reaping, hash expansion steps
+  // and automove, for tests that run without background threads.
+  void RunMaintenance();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace slabcached::slabs

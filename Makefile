@@ -59,5 +59,5 @@ clean:
 	rm -rf $(BUILD) $(TSAN_BUILD) $(ASAN_BUILD)
 
 distclean: clean
-	rm -rf configure config.h.in config.h.in~ aclocal.m4 autom4te.cache build-aux Makefile.in \
+	rm -rf configure build_config.h.in build_config.h.in~ aclocal.m4 autom4te.cache build-aux Makefile.in \
 		m4/ax_*.m4 m4/libtool.m4 m4/lt*.m4

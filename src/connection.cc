@@ -1,0 +1,280 @@
+#include "src/connection.h"
+
+#include <glog/logging.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "proto/text_parser.h"
+
+namespace slabcached {
+namespace {
+
+constexpr size_t kInitialBuffer = 16 * 1024;
+// A multiget line may grow the buffer this far; beyond it the client is cut off.
+constexpr size_t kMaxBuffer = 64 * 1024 * 1024;
+// Replies queued beyond this are sent before more requests are parsed.
+constexpr size_t kMaxQueuedOutput = 1024 * 1024;
+constexpr uint8_t kBinaryMagic = 0x80;
+
+bool IsStorage(proto::Command command) {
+  switch (command) {
+    case proto::Command::kSet:
+    case proto::Command::kAdd:
+    case proto::Command::kReplace:
+    case proto::Command::kAppend:
+    case proto::Command::kPrepend:
+    case proto::Command::kCas:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Connection::Connection(event_base* base, ev::Fd fd, Executor* executor, ConnectionOwner* owner,
+                       const NetConfig& net, ServerStats* server_stats)
+    : fd_(std::move(fd)),
+      read_event_(event_new(base, fd_.get(), EV_READ | EV_PERSIST, &Connection::OnReadable, this)),
+      write_event_(
+          event_new(base, fd_.get(), EV_WRITE | EV_PERSIST, &Connection::OnWritable, this)),
+      executor_(executor),
+      owner_(owner),
+      net_(net),
+      server_stats_(server_stats),
+      buffer_(std::make_unique<char[]>(kInitialBuffer)),
+      capacity_(kInitialBuffer) {
+  // curr_connections was counted by the listener at accept time.
+  server_stats_->connection_structures.fetch_add(1, std::memory_order_relaxed);
+}
+
+Connection::~Connection() {
+  server_stats_->curr_connections.fetch_sub(1, std::memory_order_relaxed);
+  server_stats_->connection_structures.fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool Connection::Start() {
+  return read_event_ && write_event_ && event_add(read_event_.get(), nullptr) == 0;
+}
+
+void Connection::OnReadable(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Connection*>(arg);
+  self->HandleRead();
+  if (self->done()) self->owner_->Release(self);  // deletes self
+}
+
+void Connection::OnWritable(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Connection*>(arg);
+  self->HandleWrite();
+  if (self->done()) self->owner_->Release(self);  // deletes self
+}
+
+void Connection::HandleRead() {
+  bool drained = false;
+  if (!ReadOnce(&drained)) {
+    state_ = State::kClosing;
+    output_ = OutputQueue();  // the peer is gone or broken: nothing more to send
+    return;
+  }
+  ProcessAndFlush();
+}
+
+void Connection::ProcessAndFlush() {
+  uint32_t budget = net_.reqs_per_event;
+  const bool yielded = Process(&budget);
+  Flush();
+  if (yielded && state_ != State::kClosing && !writing_) {
+    // Let other connections of this worker run, then continue (memcached's -R).
+    if (budget == 0) executor_->stats()->conn_yields.Add();
+    event_active(read_event_.get(), EV_READ, 1);
+  }
+}
+
+void Connection::HandleWrite() {
+  Flush();
+  if (writing_ || state_ == State::kClosing) return;
+  // The socket drained: resume whatever input was held back.
+  ProcessAndFlush();
+}
+
+bool Connection::MakeRoom() {
+  if (end_ < capacity_) return true;
+  if (start_ > 0) {
+    std::memmove(buffer_.get(), buffer_.get() + start_, buffered());
+    end_ -= start_;
+    start_ = 0;
+    return true;
+  }
+  // The whole buffer is one unfinished line (a long multiget): grow it.
+  if (capacity_ >= kMaxBuffer) return false;
+  const size_t grown = std::min(capacity_ * 2, kMaxBuffer);
+  auto bigger = std::make_unique<char[]>(grown);
+  std::memcpy(bigger.get(), buffer_.get(), end_);
+  buffer_ = std::move(bigger);
+  capacity_ = grown;
+  return true;
+}
+
+bool Connection::ReadOnce(bool* drained) {
+  for (;;) {
+    ssize_t n;
+    size_t wanted;
+    if (state_ == State::kValue && buffered() == 0) {
+      // Value bytes go straight into item memory.
+      wanted = value_remaining_;
+      n = recv(fd_.get(), value_cursor_, wanted, 0);
+      if (n > 0) {
+        value_cursor_ += n;
+        value_remaining_ -= static_cast<size_t>(n);
+      }
+    } else {
+      if (buffered() == 0) start_ = end_ = 0;
+      if (!MakeRoom()) {
+        LOG(WARNING) << "closing a connection whose request line outgrew " << kMaxBuffer
+                     << " bytes";
+        return false;
+      }
+      wanted = capacity_ - end_;
+      n = recv(fd_.get(), buffer_.get() + end_, wanted, 0);
+      if (n > 0) end_ += static_cast<size_t>(n);
+    }
+    if (n > 0) {
+      executor_->stats()->bytes_read.Add(static_cast<uint64_t>(n));
+      *drained = static_cast<size_t>(n) < wanted;
+      return true;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      *drained = true;
+      return true;
+    }
+    VLOG(1) << "read error: " << std::strerror(errno);
+    return false;
+  }
+}
+
+bool Connection::Process(uint32_t* budget) {
+  while (state_ != State::kClosing && !writing_) {
+    if (state_ == State::kValue) {
+      const size_t take = std::min(buffered(), value_remaining_);
+      std::memcpy(value_cursor_, buffer_.get() + start_, take);
+      value_cursor_ += take;
+      value_remaining_ -= take;
+      start_ += take;
+      if (value_remaining_ > 0) return false;
+      FinishValue();
+      continue;
+    }
+    if (state_ == State::kSwallow) {
+      const size_t take = std::min(buffered(), swallow_remaining_);
+      start_ += take;
+      swallow_remaining_ -= take;
+      if (swallow_remaining_ > 0) return false;
+      state_ = State::kCommand;
+      continue;
+    }
+    if (buffered() == 0) return false;
+    if (*budget == 0 || output_.queued_bytes() > kMaxQueuedOutput) return true;
+    if (!ProcessCommand()) return false;
+    --*budget;
+  }
+  return false;
+}
+
+bool Connection::ProcessCommand() {
+  if (!protocol_checked_) {
+    protocol_checked_ = true;
+    if (static_cast<uint8_t>(buffer_[start_]) == kBinaryMagic) {
+      VLOG(1) << "binary protocol is not supported yet; closing";
+      state_ = State::kClosing;
+      return false;
+    }
+  }
+  proto::Request request;
+  const std::string_view input(buffer_.get() + start_, buffered());
+  const proto::ParseResult result = proto::ParseTextRequest(input, &request);
+  switch (result.status) {
+    case proto::ParseStatus::kNeedMore:
+      return false;
+    case proto::ParseStatus::kClose:
+      state_ = State::kClosing;
+      return false;
+    case proto::ParseStatus::kError:
+      start_ += result.consumed;
+      executor_->ReplyParseError(request, result.error, &output_);
+      return true;
+    case proto::ParseStatus::kOk:
+      break;
+  }
+  start_ += result.consumed;
+  if (IsStorage(request.command)) {
+    pending_ = executor_->BeginStore(request, &output_);
+    if (pending_.item) {
+      value_cursor_ = pending_.item.writable_data();
+      value_remaining_ = static_cast<size_t>(request.value_bytes) + 2;
+      state_ = State::kValue;
+    } else {
+      swallow_remaining_ = static_cast<size_t>(request.value_bytes) + 2;
+      state_ = State::kSwallow;
+    }
+    return true;
+  }
+  if (executor_->Execute(request, &output_) == Executor::Next::kClose) {
+    state_ = State::kClosing;
+  }
+  return true;
+}
+
+void Connection::FinishValue() {
+  const std::string_view block = pending_.item.value_with_crlf();
+  const bool data_ok = block.size() >= 2 && block.substr(block.size() - 2) == "\r\n";
+  executor_->CompleteStore(std::move(pending_), data_ok, &output_);
+  pending_ = Executor::PendingStore();
+  state_ = State::kCommand;
+}
+
+void Connection::Flush() {
+  if (output_.empty()) {
+    if (writing_) {
+      event_del(write_event_.get());
+      event_add(read_event_.get(), nullptr);
+      writing_ = false;
+    }
+    return;
+  }
+  size_t written = 0;
+  const OutputQueue::FlushStatus status = output_.Flush(fd_.get(), &written);
+  executor_->stats()->bytes_written.Add(written);
+  switch (status) {
+    case OutputQueue::FlushStatus::kDone:
+      if (writing_) {
+        event_del(write_event_.get());
+        event_add(read_event_.get(), nullptr);
+        writing_ = false;
+      }
+      break;
+    case OutputQueue::FlushStatus::kWouldBlock:
+      if (!writing_) {
+        // Stop reading until the client takes its replies (backpressure).
+        event_del(read_event_.get());
+        event_add(write_event_.get(), nullptr);
+        writing_ = true;
+      }
+      break;
+    case OutputQueue::FlushStatus::kError:
+      output_ = OutputQueue();
+      state_ = State::kClosing;
+      break;
+  }
+}
+
+void Connection::FlushPending() {
+  size_t written = 0;
+  output_.Flush(fd_.get(), &written);
+}
+
+}  // namespace slabcached

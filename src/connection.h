@@ -1,0 +1,94 @@
+// One client socket: a small state machine that reads into a buffer, parses
+// pipelined requests, hands them to the worker's Executor, reads value
+// blocks straight into item memory, and writes every reply of a read batch
+// with one sendmsg().
+#pragma once
+
+#include <event2/event.h>
+
+#include <cstddef>
+#include <memory>
+
+#include "src/ev.h"
+#include "src/executor.h"
+#include "src/output_queue.h"
+#include "src/server_config.h"
+
+namespace slabcached {
+
+class Connection;
+
+// Whoever owns connections (the worker) and destroys them on request.
+class ConnectionOwner {
+ public:
+  virtual ~ConnectionOwner() = default;
+  // Called from inside the connection's own event callback, as its last act.
+  virtual void Release(Connection* connection) = 0;
+};
+
+class Connection {
+ public:
+  Connection(event_base* base, ev::Fd fd, Executor* executor, ConnectionOwner* owner,
+             const NetConfig& net, ServerStats* server_stats);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Registers for reads; false if libevent refused.
+  bool Start();
+  // Best-effort, non-blocking send of queued replies (used at shutdown).
+  void FlushPending();
+
+ private:
+  enum class State {
+    kCommand,  // parsing command lines
+    kValue,    // reading a data block into pending_.item
+    kSwallow,  // discarding a data block that has nowhere to go
+    kClosing,  // send what is queued, then close
+  };
+
+  static void OnReadable(evutil_socket_t fd, short what, void* arg);
+  static void OnWritable(evutil_socket_t fd, short what, void* arg);
+  void HandleRead();
+  void HandleWrite();
+
+  // Reads once from the socket; false on EOF or a fatal error.
+  bool ReadOnce(bool* drained);
+  // Parses and executes buffered input, up to the per-event request budget.
+  // true when it stopped with complete requests still buffered (a yield).
+  bool Process(uint32_t* budget);
+  void ProcessAndFlush();
+  bool ProcessCommand();
+  void FinishValue();
+  bool MakeRoom();
+  // Sends queued replies; arms the write event if the socket is full.
+  void Flush();
+  bool done() const { return state_ == State::kClosing && output_.empty(); }
+
+  size_t buffered() const { return end_ - start_; }
+
+  ev::Fd fd_;
+  ev::Event read_event_;
+  ev::Event write_event_;
+  Executor* executor_;
+  ConnectionOwner* owner_;
+  const NetConfig& net_;
+  ServerStats* server_stats_;
+
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_ = 0;
+  size_t start_ = 0;  // first unconsumed byte
+  size_t end_ = 0;    // one past the last byte read
+
+  State state_ = State::kCommand;
+  bool protocol_checked_ = false;
+  Executor::PendingStore pending_;
+  char* value_cursor_ = nullptr;  // where the next data-block byte goes
+  size_t value_remaining_ = 0;    // data-block bytes (incl. "\r\n") still to read
+  size_t swallow_remaining_ = 0;
+  bool writing_ = false;  // the write event is armed (reads paused)
+
+  OutputQueue output_;
+};
+
+}  // namespace slabcached

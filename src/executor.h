@@ -1,0 +1,83 @@
+// Executes decoded requests against the store and encodes the replies.
+// This is the only module that sees both proto/ and slabs/ (Pelikan's
+// process.c): connections hand it Requests and an OutputQueue.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "proto/request.h"
+#include "proto/text_parser.h"
+#include "slabs/clock.h"
+#include "slabs/item_handle.h"
+#include "slabs/store.h"
+#include "src/output_queue.h"
+#include "src/server_config.h"
+#include "src/stats.h"
+
+namespace slabcached {
+
+// What the daemon lets the executor do beyond the store.
+class ServerControl {
+ public:
+  virtual ~ServerControl() = default;
+  virtual void RequestShutdown(bool graceful) = 0;
+  virtual int verbosity() const = 0;
+  virtual void SetVerbosity(int level) = 0;
+};
+
+// The shared state every worker's executor reads.
+struct ExecutorContext {
+  const ServerConfig& config;
+  slabs::Store& store;
+  const slabs::Clock& clock;
+  ServerStats& server_stats;
+  ServerControl& control;
+};
+
+class Executor {
+ public:
+  Executor(const ExecutorContext& context, ThreadStats* stats);
+
+  enum class Next { kContinue, kClose };
+
+  // A request with no data block (everything but storage commands).
+  Next Execute(const proto::Request& request, OutputQueue* out);
+
+  // A parse error for a complete line: the reply memcached gives.
+  void ReplyParseError(const proto::Request& request, proto::ParseError error,
+                       OutputQueue* out);
+
+  // Storage commands run in two steps around the data block.
+  struct PendingStore {
+    slabs::ItemHandle item;  // empty: the data block is swallowed
+    proto::Command command = proto::Command::kNone;
+    bool noreply = false;
+    uint64_t cas_unique = 0;
+  };
+  // Allocates the item the data block is read into; on failure queues the
+  // error reply (and, for set, drops the old value) and returns a pending
+  // store without an item.
+  PendingStore BeginStore(const proto::Request& request, OutputQueue* out);
+  // Links the filled item. `data_ok` is false when the block did not end in "\r\n".
+  void CompleteStore(PendingStore pending, bool data_ok, OutputQueue* out);
+
+  ThreadStats* stats() { return stats_; }
+
+ private:
+  void Retrieve(const proto::Request& request, OutputQueue* out);
+  void Delete(const proto::Request& request, OutputQueue* out);
+  void Touch(const proto::Request& request, OutputQueue* out);
+  void Arithmetic(const proto::Request& request, OutputQueue* out);
+  void FlushAll(const proto::Request& request, OutputQueue* out);
+  void Stats(const proto::Request& request, OutputQueue* out);
+  void Verbosity(const proto::Request& request, OutputQueue* out);
+  Next Shutdown(const proto::Request& request, OutputQueue* out);
+  void CacheMemlimit(const proto::Request& request, OutputQueue* out);
+  void Reply(const proto::Request& request, std::string_view reply, OutputQueue* out);
+
+  ExecutorContext context_;
+  ThreadStats* stats_;
+};
+
+}  // namespace slabcached

@@ -1,0 +1,141 @@
+#include "src/listener.h"
+
+#include <glog/logging.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "proto/text_encoder.h"
+
+namespace slabcached {
+
+Listener::Listener(event_base* base, const NetConfig& net, ServerStats* stats, Dispatch dispatch)
+    : base_(base), net_(net), stats_(stats), dispatch_(std::move(dispatch)) {}
+
+void Listener::Open() {
+  if (!net_.unix_socket.empty()) {
+    OpenUnix();  // like memcached, -s disables the network listeners
+    return;
+  }
+  if (net_.tcp_port == 0) return;
+  if (net_.listen_hosts.empty()) {
+    OpenTcp("");
+  } else {
+    for (const std::string& host : net_.listen_hosts) OpenTcp(host);
+  }
+}
+
+void Listener::OpenTcp(const std::string& spec) {
+  // "-l host", "-l host:port", "-l [v6]:port".
+  std::string host = spec;
+  std::string port = std::to_string(net_.tcp_port);
+  if (!host.empty() && host.front() == '[') {
+    const size_t close = host.find(']');
+    if (close == std::string::npos) throw std::runtime_error("bad -l address: " + spec);
+    if (close + 1 < host.size() && host[close + 1] == ':') port = host.substr(close + 2);
+    host = host.substr(1, close - 1);
+  } else if (std::count(host.begin(), host.end(), ':') == 1) {
+    port = host.substr(host.find(':') + 1);
+    host = host.substr(0, host.find(':'));
+  }
+  addrinfo hints{};
+  hints.ai_flags = AI_PASSIVE;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* results = nullptr;
+  const int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &results);
+  if (rc != 0) {
+    throw std::runtime_error("getaddrinfo(" + spec + "): " + gai_strerror(rc));
+  }
+  size_t bound = 0;
+  std::string last_error;
+  for (addrinfo* ai = results; ai != nullptr; ai = ai->ai_next) {
+    ev::Fd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) continue;
+    const int on = 1;
+    setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    if (ai->ai_family == AF_INET6) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+    if (bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0) {
+      last_error = std::strerror(errno);
+      continue;
+    }
+    evconnlistener* listener = evconnlistener_new(base_, &Listener::OnAccept, this,
+                                                  LEV_OPT_CLOSE_ON_FREE, net_.backlog, fd.get());
+    if (listener == nullptr) {
+      last_error = "listen failed";
+      continue;
+    }
+    fd.Release();  // the listener owns it now
+    listeners_.emplace_back(listener);
+    ++bound;
+  }
+  freeaddrinfo(results);
+  if (bound == 0) {
+    throw std::runtime_error("failed to listen on TCP port " + port +
+                             (host.empty() ? "" : " of " + host) + ": " + last_error);
+  }
+}
+
+void Listener::OpenUnix() {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (net_.unix_socket.size() >= sizeof(address.sun_path)) {
+    throw std::runtime_error("UNIX socket path too long: " + net_.unix_socket);
+  }
+  std::memcpy(address.sun_path, net_.unix_socket.c_str(), net_.unix_socket.size() + 1);
+  ev::Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  // A stale socket file from an earlier run would make bind fail.
+  struct stat st {};
+  if (lstat(net_.unix_socket.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+    unlink(net_.unix_socket.c_str());
+  }
+  const mode_t old_umask = umask(~static_cast<mode_t>(net_.unix_mask) & 0777);
+  const int rc = bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  umask(old_umask);
+  if (rc != 0) {
+    throw std::runtime_error("bind(" + net_.unix_socket + "): " + std::strerror(errno));
+  }
+  evconnlistener* listener = evconnlistener_new(base_, &Listener::OnAccept, this,
+                                                LEV_OPT_CLOSE_ON_FREE, net_.backlog, fd.get());
+  if (listener == nullptr) throw std::runtime_error("listen(" + net_.unix_socket + ") failed");
+  fd.Release();
+  listeners_.emplace_back(listener);
+}
+
+void Listener::OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int, void* arg) {
+  static_cast<Listener*>(arg)->Accept(fd, address->sa_family != AF_UNIX);
+}
+
+void Listener::Accept(evutil_socket_t raw_fd, bool tcp) {
+  ev::Fd fd(raw_fd);
+  stats_->total_connections.fetch_add(1, std::memory_order_relaxed);
+  if (stats_->curr_connections.load(std::memory_order_relaxed) >= net_.max_conns) {
+    // memcached's maxconns_fast: tell the client why, then hang up.
+    stats_->rejected_connections.fetch_add(1, std::memory_order_relaxed);
+    const std::string_view reply = proto::kTooManyConnections;
+    if (send(fd.get(), reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+      VLOG(1) << "could not tell a rejected client why: " << std::strerror(errno);
+    }
+    return;
+  }
+  // Counted here, before the hand-off, so a burst of accepts cannot overshoot -c;
+  // the Connection releases it.
+  stats_->curr_connections.fetch_add(1, std::memory_order_relaxed);
+  if (tcp) {
+    const int on = 1;
+    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+  }
+  dispatch_(std::move(fd));
+}
+
+}  // namespace slabcached

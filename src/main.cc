@@ -1,0 +1,54 @@
+// slabcached: a memcached-compatible cache daemon.
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "build_config.h"
+#include "src/daemon.h"
+#include "src/flags.h"
+#include "src/server.h"
+
+namespace {
+constexpr int kExitUsage = 64;  // EX_USAGE, as memcached
+}  // namespace
+
+int main(int argc, char** argv) {
+  using slabcached::CommandLine;
+  CommandLine command_line;
+  try {
+    command_line = slabcached::ParseCommandLine(argc, argv);
+  } catch (const slabcached::CommandLineError& e) {
+    std::cerr << "slabcached: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  switch (command_line.action) {
+    case CommandLine::Action::kHelp:
+      std::cout << slabcached::UsageText();
+      return 0;
+    case CommandLine::Action::kVersion:
+      std::cout << "slabcached " << PACKAGE_VERSION << " (memcached " << MEMCACHED_COMPAT_VERSION
+                << " compatible)\n";
+      return 0;
+    case CommandLine::Action::kLicense:
+      std::cout << "slabcached is distributed under the BSD 3-clause license.\n";
+      return 0;
+    case CommandLine::Action::kRun:
+      break;
+  }
+  const slabcached::ServerConfig& config = command_line.config;
+  slabcached::InitLogging(argv[0], config.verbosity);
+  try {
+    slabcached::SetResourceLimits(config);
+    slabcached::DropPrivileges(config);
+    // fork() keeps only the calling thread: detach before any thread starts.
+    if (config.daemonize) slabcached::Daemonize();
+    std::unique_ptr<slabcached::Server> server = std::make_unique<slabcached::Server>(config);
+    server->Open();
+    std::optional<slabcached::PidFile> pid_file;
+    if (!config.pid_file.empty()) pid_file.emplace(config.pid_file);
+    return server->Run();
+  } catch (const std::exception& e) {
+    std::cerr << "slabcached: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,97 @@
+#include "src/output_queue.h"
+
+#include <limits.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace slabcached {
+namespace {
+
+// Text buffers above this are released after a flush (a big "stats" reply
+// must not pin memory for the life of the connection).
+constexpr size_t kMaxRetainedText = 64 * 1024;
+
+}  // namespace
+
+void OutputQueue::CloseTextRun() {
+  if (text_.size() > text_start_) {
+    segments_.push_back({text_start_, text_.size(), SIZE_MAX});
+    text_start_ = text_.size();
+  }
+}
+
+void OutputQueue::AppendValue(slabs::ItemHandle item) {
+  CloseTextRun();
+  segments_.push_back({0, 0, items_.size()});
+  value_bytes_ += item.value_with_crlf().size();
+  items_.push_back(std::move(item));
+}
+
+std::string_view OutputQueue::Bytes(const Segment& segment) const {
+  if (segment.item != SIZE_MAX) return items_[segment.item].value_with_crlf();
+  return std::string_view(text_).substr(segment.text_begin,
+                                        segment.text_end - segment.text_begin);
+}
+
+size_t OutputQueue::pending_bytes() const {
+  size_t total = text_.size() - text_start_;
+  for (size_t i = next_segment_; i < segments_.size(); ++i) total += Bytes(segments_[i]).size();
+  return total - segment_offset_;
+}
+
+void OutputQueue::Clear() {
+  text_.clear();
+  if (text_.capacity() > kMaxRetainedText) text_.shrink_to_fit();
+  text_start_ = 0;
+  segments_.clear();
+  items_.clear();
+  value_bytes_ = 0;
+  next_segment_ = 0;
+  segment_offset_ = 0;
+}
+
+OutputQueue::FlushStatus OutputQueue::Flush(int fd, size_t* written) {
+  *written = 0;
+  CloseTextRun();
+  while (next_segment_ < segments_.size()) {
+    iovec iov[IOV_MAX];
+    int count = 0;
+    for (size_t i = next_segment_; i < segments_.size() && count < IOV_MAX; ++i) {
+      std::string_view bytes = Bytes(segments_[i]);
+      if (i == next_segment_) bytes.remove_prefix(segment_offset_);
+      iov[count++] = {const_cast<char*>(bytes.data()), bytes.size()};
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = count;
+    const ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return FlushStatus::kWouldBlock;
+      return FlushStatus::kError;
+    }
+    *written += static_cast<size_t>(sent);
+    size_t left = static_cast<size_t>(sent);
+    while (left > 0) {
+      const size_t remaining = Bytes(segments_[next_segment_]).size() - segment_offset_;
+      if (left < remaining) {
+        segment_offset_ += left;
+        left = 0;
+      } else {
+        left -= remaining;
+        // Release the value as soon as it is on the wire.
+        if (segments_[next_segment_].item != SIZE_MAX) {
+          items_[segments_[next_segment_].item] = slabs::ItemHandle();
+        }
+        ++next_segment_;
+        segment_offset_ = 0;
+      }
+    }
+  }
+  Clear();
+  return FlushStatus::kDone;
+}
+
+}  // namespace slabcached

@@ -1,0 +1,56 @@
+// A connection's pending replies: encoded text plus item values sent
+// straight from item memory (the ItemHandle keeps each value alive until it
+// is written), flushed with as few writev() calls as possible.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "slabs/item_handle.h"
+
+namespace slabcached {
+
+class OutputQueue {
+ public:
+  enum class FlushStatus { kDone, kWouldBlock, kError };
+
+  // Encoders append reply text here.
+  std::string* text() { return &text_; }
+  void Append(std::string_view bytes) { text_.append(bytes); }
+
+  // Queues the item's value and its "\r\n" without copying them.
+  void AppendValue(slabs::ItemHandle item);
+
+  bool empty() const { return text_.size() == text_start_ && segments_.size() == next_segment_; }
+  size_t pending_bytes() const;
+  // Bytes queued since the last complete flush (cheap; for back-pressure).
+  size_t queued_bytes() const { return text_.size() + value_bytes_; }
+
+  // Writes as much as the socket takes. `*written` receives the byte count.
+  FlushStatus Flush(int fd, size_t* written);
+
+ private:
+  struct Segment {
+    size_t text_begin = 0;  // for text segments: [text_begin, text_end) of text_
+    size_t text_end = 0;
+    size_t item = SIZE_MAX;  // for value segments: index into items_
+  };
+
+  void CloseTextRun();
+  std::string_view Bytes(const Segment& segment) const;
+  void Clear();
+
+  std::string text_;
+  size_t text_start_ = 0;  // start of the text not yet in a segment
+  std::vector<Segment> segments_;
+  std::vector<slabs::ItemHandle> items_;
+  size_t value_bytes_ = 0;    // total size of the queued values
+  size_t next_segment_ = 0;   // first segment not fully written
+  size_t segment_offset_ = 0;  // bytes of segments_[next_segment_] already written
+};
+
+}  // namespace slabcached

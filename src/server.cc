@@ -1,0 +1,89 @@
+#include "src/server.h"
+
+#include <glog/logging.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <stdexcept>
+
+#include "src/flags.h"
+
+namespace slabcached {
+
+Server::Server(const ServerConfig& config)
+    : config_(config),
+      clock_(time(nullptr)),
+      store_(std::make_unique<slabs::Store>(config_.store, &clock_)),
+      stats_(config_.num_threads, clock_.UnixNow()),
+      verbosity_(config_.verbosity),
+      base_(event_base_new()) {
+  if (!base_) throw std::runtime_error("event_base_new failed");
+  const ExecutorContext context{config_, *store_, clock_, stats_, *this};
+  for (uint32_t i = 0; i < config_.num_threads; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i, context, stats_.worker(i), config_.net));
+  }
+  listener_ = std::make_unique<Listener>(base_.get(), config_.net, &stats_,
+                                         [this](ev::Fd fd) { Dispatch(std::move(fd)); });
+}
+
+Server::~Server() {
+  listener_.reset();
+  workers_.clear();  // each stops and joins its thread before the store goes away
+}
+
+void Server::Open() { listener_->Open(); }
+
+void Server::Dispatch(ev::Fd fd) {
+  workers_[next_worker_]->Enqueue(std::move(fd));
+  next_worker_ = (next_worker_ + 1) % workers_.size();
+}
+
+void Server::OnClockTick(evutil_socket_t, short, void* arg) {
+  auto* server = static_cast<Server*>(arg);
+  server->clock_.Update(time(nullptr));
+}
+
+void Server::OnSignal(evutil_socket_t signal, short, void* arg) {
+  auto* server = static_cast<Server*>(arg);
+  LOG(INFO) << "signal " << signal << " received: shutting down";
+  server->listener_->Close();
+  event_base_loopbreak(server->base_.get());
+}
+
+void Server::RequestShutdown(bool graceful) {
+  // The main loop's signal handler does the work, as memcached's "shutdown".
+  kill(getpid(), graceful ? SIGUSR1 : SIGINT);
+}
+
+void Server::SetVerbosity(int level) {
+  verbosity_.store(level, std::memory_order_relaxed);
+  SetLogVerbosity(level);
+}
+
+int Server::Run() {
+  for (auto& worker : workers_) {
+    if (!worker->Start()) throw std::runtime_error("could not start a worker thread");
+  }
+  const timeval one_second{1, 0};
+  ev::Event tick(event_new(base_.get(), -1, EV_PERSIST, &Server::OnClockTick, this));
+  event_add(tick.get(), &one_second);
+  events_.push_back(std::move(tick));
+  for (int signal : {SIGINT, SIGTERM, SIGUSR1}) {
+    ev::Event handler(evsignal_new(base_.get(), signal, &Server::OnSignal, this));
+    event_add(handler.get(), nullptr);
+    events_.push_back(std::move(handler));
+  }
+  signal(SIGPIPE, SIG_IGN);
+
+  event_base_dispatch(base_.get());
+
+  listener_->Close();
+  for (auto& worker : workers_) worker->Stop();
+  workers_.clear();  // joins
+  events_.clear();
+  LOG(INFO) << "stopped";
+  return 0;
+}
+
+}  // namespace slabcached

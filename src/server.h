@@ -1,0 +1,55 @@
+// The daemon: owns the store, the clock, the workers, the listeners and the
+// main event loop (accepts, the 1-second clock tick, signals).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "slabs/clock.h"
+#include "slabs/store.h"
+#include "src/ev.h"
+#include "src/executor.h"
+#include "src/listener.h"
+#include "src/server_config.h"
+#include "src/stats.h"
+#include "src/worker.h"
+
+namespace slabcached {
+
+class Server : public ServerControl {
+ public:
+  explicit Server(const ServerConfig& config);
+  ~Server() override;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds the listeners (throws std::runtime_error with a readable message).
+  void Open();
+  // Serves until SIGINT/SIGTERM/SIGUSR1 or "shutdown"; then stops accepting,
+  // sends what is queued, joins every thread. Returns the exit code.
+  int Run();
+
+  // ServerControl
+  void RequestShutdown(bool graceful) override;
+  int verbosity() const override { return verbosity_.load(std::memory_order_relaxed); }
+  void SetVerbosity(int level) override;
+
+ private:
+  static void OnClockTick(evutil_socket_t, short, void* arg);
+  static void OnSignal(evutil_socket_t signal, short, void* arg);
+  void Dispatch(ev::Fd fd);
+
+  const ServerConfig config_;
+  slabs::Clock clock_;
+  std::unique_ptr<slabs::Store> store_;
+  ServerStats stats_;
+  std::atomic<int> verbosity_;
+  ev::Base base_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Listener> listener_;
+  std::vector<ev::Event> events_;  // clock tick and signal handlers
+  uint32_t next_worker_ = 0;
+};
+
+}  // namespace slabcached

@@ -1,0 +1,49 @@
+// Plain configuration structs, built once from the command line by
+// flags.cc and handed to each module through its constructor.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "slabs/store.h"
+
+namespace slabcached {
+
+enum class BindingProtocol : uint8_t { kAuto, kAscii, kBinary };
+
+struct NetConfig {
+  int tcp_port = 11211;                  // -p
+  int udp_port = 0;                      // -U (UDP is not served yet)
+  std::vector<std::string> listen_hosts;  // -l, comma separated; empty = every interface
+  std::string unix_socket;               // -s: when set, no TCP listener
+  int unix_mask = 0700;                  // -a
+  int backlog = 1024;                    // -b
+  uint32_t max_conns = 1024;             // -c
+  bool maxconns_fast = true;             // -o maxconns_fast: reject at once with an ERROR line
+  uint32_t reqs_per_event = 20;          // -R
+  uint32_t idle_timeout = 0;             // -o idle_timeout (seconds, 0 = never)
+  BindingProtocol protocol = BindingProtocol::kAuto;  // -B
+};
+
+struct ServerConfig {
+  NetConfig net;
+  slabs::StoreConfig store;
+  uint32_t num_threads = 4;       // -t
+  int verbosity = 0;              // -v count
+  bool shutdown_enabled = false;  // -A
+  bool flush_enabled = true;      // !-F
+  bool dump_enabled = true;       // !-X
+  bool watch_enabled = true;      // !-W
+  bool track_sizes = false;       // -o track_sizes
+  char prefix_delimiter = ':';    // -D
+  uint32_t slab_chunk_max = 512 * 1024;
+  // Process set-up (daemon.cc).
+  bool daemonize = false;         // -d
+  bool lock_memory = false;       // -k
+  bool maximize_core = false;     // -r
+  std::string user;               // -u
+  std::string pid_file;           // -P
+};
+
+}  // namespace slabcached

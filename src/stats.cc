@@ -1,0 +1,243 @@
+#include "src/stats.h"
+
+#include <event2/event.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "build_config.h"
+#include "proto/text_encoder.h"
+
+namespace slabcached {
+
+using proto::AppendStat;
+
+ServerStats::ServerStats(uint32_t num_workers, time_t started) : started_(started) {
+  for (uint32_t i = 0; i < num_workers; ++i) workers_.push_back(std::make_unique<ThreadStats>());
+}
+
+ThreadStatsTotals ServerStats::RawTotals() const {
+  ThreadStatsTotals totals;
+  for (const auto& worker : workers_) {
+#define SLABCACHED_SUM(name) totals.name += worker->name.Get();
+    SLABCACHED_THREAD_STATS(SLABCACHED_SUM)
+#undef SLABCACHED_SUM
+  }
+  return totals;
+}
+
+ThreadStatsTotals ServerStats::Totals() const {
+  ThreadStatsTotals totals = RawTotals();
+  std::lock_guard lock(baseline_mutex_);
+#define SLABCACHED_SUB(name) totals.name -= baseline_.name;
+  SLABCACHED_THREAD_STATS(SLABCACHED_SUB)
+#undef SLABCACHED_SUB
+  return totals;
+}
+
+void ServerStats::Reset() {
+  ThreadStatsTotals now = RawTotals();
+  std::lock_guard lock(baseline_mutex_);
+  baseline_ = now;
+  total_connections_baseline_ = total_connections.load();
+  rejected_connections_baseline_ = rejected_connections.load();
+}
+
+namespace {
+
+double Seconds(const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
+
+const char* OnOff(bool on) { return on ? "yes" : "no"; }
+
+// memcached prints its tuning factors with two decimals ("1.25", "0.20").
+std::string TwoDecimals(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f", value);
+  return text;
+}
+
+}  // namespace
+
+void AppendGeneralStats(const StatsSources& s, std::string* out) {
+  const ThreadStatsTotals t = s.server.Totals();
+  const slabs::StoreStats store = s.store.GetStats();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const time_t now = s.clock.UnixNow();
+
+  AppendStat(out, "pid", static_cast<uint64_t>(getpid()));
+  AppendStat(out, "uptime", static_cast<uint64_t>(now - s.server.started()));
+  AppendStat(out, "time", static_cast<uint64_t>(now));
+  AppendStat(out, "version", MEMCACHED_COMPAT_VERSION);
+  AppendStat(out, "libevent", event_get_version());
+  AppendStat(out, "pointer_size", static_cast<uint64_t>(8 * sizeof(void*)));
+  AppendStat(out, "rusage_user", Seconds(usage.ru_utime));
+  AppendStat(out, "rusage_system", Seconds(usage.ru_stime));
+  AppendStat(out, "max_connections", static_cast<uint64_t>(s.config.net.max_conns));
+  AppendStat(out, "curr_connections", s.server.curr_connections.load());
+  AppendStat(out, "total_connections", s.server.total_connections.load());
+  AppendStat(out, "rejected_connections", s.server.rejected_connections.load());
+  AppendStat(out, "connection_structures", s.server.connection_structures.load());
+  AppendStat(out, "cmd_get", t.cmd_get);
+  AppendStat(out, "cmd_set", t.cmd_set);
+  AppendStat(out, "cmd_flush", t.cmd_flush);
+  AppendStat(out, "cmd_touch", t.cmd_touch);
+  AppendStat(out, "cmd_meta", t.cmd_meta);
+  AppendStat(out, "get_hits", t.get_hits);
+  AppendStat(out, "get_misses", t.get_misses);
+  AppendStat(out, "get_expired", t.get_expired);
+  AppendStat(out, "get_flushed", t.get_flushed);
+  AppendStat(out, "delete_misses", t.delete_misses);
+  AppendStat(out, "delete_hits", t.delete_hits);
+  AppendStat(out, "incr_misses", t.incr_misses);
+  AppendStat(out, "incr_hits", t.incr_hits);
+  AppendStat(out, "decr_misses", t.decr_misses);
+  AppendStat(out, "decr_hits", t.decr_hits);
+  AppendStat(out, "cas_misses", t.cas_misses);
+  AppendStat(out, "cas_hits", t.cas_hits);
+  AppendStat(out, "cas_badval", t.cas_badval);
+  AppendStat(out, "touch_hits", t.touch_hits);
+  AppendStat(out, "touch_misses", t.touch_misses);
+  AppendStat(out, "store_too_large", t.store_too_large);
+  AppendStat(out, "store_no_memory", t.store_no_memory);
+  AppendStat(out, "auth_cmds", t.auth_cmds);
+  AppendStat(out, "auth_errors", t.auth_errors);
+  AppendStat(out, "bytes_read", t.bytes_read);
+  AppendStat(out, "bytes_written", t.bytes_written);
+  AppendStat(out, "limit_maxbytes", store.limit_maxbytes);
+  AppendStat(out, "accepting_conns", static_cast<uint64_t>(1));
+  AppendStat(out, "listen_disabled_num", static_cast<uint64_t>(0));
+  AppendStat(out, "threads", static_cast<uint64_t>(s.config.num_threads));
+  AppendStat(out, "conn_yields", t.conn_yields);
+  AppendStat(out, "hash_power_level", static_cast<uint64_t>(store.hash_power_level));
+  AppendStat(out, "hash_bytes", store.hash_bytes);
+  AppendStat(out, "hash_is_expanding", static_cast<uint64_t>(store.hash_is_expanding));
+  AppendStat(out, "slab_reassign_running", store.slab_reassign_running);
+  AppendStat(out, "slabs_moved", store.slabs_moved);
+  AppendStat(out, "lru_maintainer_juggles", store.lru_maintainer_juggles);
+  AppendStat(out, "bytes", store.bytes);
+  AppendStat(out, "curr_items", store.curr_items);
+  AppendStat(out, "total_items", store.total_items);
+  AppendStat(out, "expired_unfetched", store.expired_unfetched);
+  AppendStat(out, "evicted_unfetched", store.evicted_unfetched);
+  AppendStat(out, "evicted_active", store.evicted_active);
+  AppendStat(out, "evictions", store.evictions);
+  AppendStat(out, "reclaimed", store.reclaimed);
+  out->append(proto::kEnd);
+}
+
+void AppendSettingsStats(const StatsSources& s, std::string* out) {
+  const ServerConfig& c = s.config;
+  const slabs::StoreConfig& st = c.store;
+  std::string inter;
+  for (const auto& host : c.net.listen_hosts) inter += (inter.empty() ? "" : ",") + host;
+  char mask[16];
+  std::snprintf(mask, sizeof(mask), "%o", c.net.unix_mask);
+  const char* protocol = c.net.protocol == BindingProtocol::kAscii    ? "ascii"
+                         : c.net.protocol == BindingProtocol::kBinary ? "binary"
+                                                                      : "auto-negotiate";
+  AppendStat(out, "maxbytes", static_cast<uint64_t>(st.max_bytes));
+  AppendStat(out, "maxconns", static_cast<uint64_t>(c.net.max_conns));
+  AppendStat(out, "tcpport", static_cast<uint64_t>(c.net.tcp_port));
+  AppendStat(out, "udpport", static_cast<uint64_t>(c.net.udp_port));
+  AppendStat(out, "inter", inter.empty() ? "NULL" : inter);
+  AppendStat(out, "verbosity", static_cast<uint64_t>(s.verbosity));
+  AppendStat(out, "oldest", static_cast<uint64_t>(0));
+  AppendStat(out, "evictions", st.evict_to_free ? "on" : "off");
+  AppendStat(out, "domain_socket", c.net.unix_socket.empty() ? "NULL" : c.net.unix_socket);
+  AppendStat(out, "umask", mask);
+  AppendStat(out, "shutdown_command", OnOff(c.shutdown_enabled));
+  AppendStat(out, "growth_factor", TwoDecimals(st.growth_factor));
+  AppendStat(out, "chunk_size", static_cast<uint64_t>(st.chunk_size_min));
+  AppendStat(out, "num_threads", static_cast<uint64_t>(c.num_threads));
+  AppendStat(out, "stat_key_prefix", std::string(1, c.prefix_delimiter));
+  AppendStat(out, "detail_enabled", "no");
+  AppendStat(out, "reqs_per_event", static_cast<uint64_t>(c.net.reqs_per_event));
+  AppendStat(out, "cas_enabled", OnOff(st.cas_enabled));
+  AppendStat(out, "tcp_backlog", static_cast<uint64_t>(c.net.backlog));
+  AppendStat(out, "binding_protocol", protocol);
+  AppendStat(out, "auth_enabled_sasl", "no");
+  AppendStat(out, "auth_enabled_ascii", "no");
+  AppendStat(out, "item_size_max", static_cast<uint64_t>(st.item_size_max));
+  AppendStat(out, "maxconns_fast", OnOff(c.net.maxconns_fast));
+  AppendStat(out, "hashpower_init", static_cast<uint64_t>(st.hashpower_init));
+  AppendStat(out, "slab_reassign", OnOff(st.slab_reassign));
+  AppendStat(out, "slab_automove", static_cast<uint64_t>(st.slab_automove));
+  AppendStat(out, "slab_chunk_max", static_cast<uint64_t>(c.slab_chunk_max));
+  AppendStat(out, "lru_crawler", "no");
+  AppendStat(out, "flush_enabled", OnOff(c.flush_enabled));
+  AppendStat(out, "dump_enabled", OnOff(c.dump_enabled));
+  AppendStat(out, "hash_algorithm", "xxh3");
+  AppendStat(out, "lru_maintainer_thread", OnOff(st.lru_maintainer));
+  AppendStat(out, "lru_segmented", "yes");
+  AppendStat(out, "hot_lru_pct", static_cast<uint64_t>(st.hot_lru_pct));
+  AppendStat(out, "warm_lru_pct", static_cast<uint64_t>(st.warm_lru_pct));
+  AppendStat(out, "hot_max_factor", TwoDecimals(st.hot_max_factor));
+  AppendStat(out, "warm_max_factor", TwoDecimals(st.warm_max_factor));
+  AppendStat(out, "temp_lru", "no");
+  AppendStat(out, "idle_timeout", static_cast<uint64_t>(c.net.idle_timeout));
+  AppendStat(out, "track_sizes", OnOff(c.track_sizes));
+  AppendStat(out, "memory_file", "(null)");
+  out->append(proto::kEnd);
+}
+
+void AppendSlabsStats(const StatsSources& s, std::string* out) {
+  const auto classes = s.store.GetSlabClassStats();
+  const slabs::StoreStats store = s.store.GetStats();
+  uint64_t active = 0;
+  for (const auto& c : classes) {
+    if (c.total_pages == 0) continue;
+    ++active;
+    const std::string p = std::to_string(c.id) + ":";
+    AppendStat(out, p + "chunk_size", static_cast<uint64_t>(c.chunk_size));
+    AppendStat(out, p + "chunks_per_page", static_cast<uint64_t>(c.chunks_per_page));
+    AppendStat(out, p + "total_pages", c.total_pages);
+    AppendStat(out, p + "total_chunks", c.total_chunks);
+    AppendStat(out, p + "used_chunks", c.used_chunks);
+    AppendStat(out, p + "free_chunks", c.free_chunks);
+    AppendStat(out, p + "free_chunks_end", c.free_chunks_end);
+  }
+  AppendStat(out, "active_slabs", active);
+  AppendStat(out, "total_malloced", store.total_malloced);
+  out->append(proto::kEnd);
+}
+
+void AppendItemsStats(const StatsSources& s, std::string* out) {
+  for (const auto& c : s.store.GetSlabClassStats()) {
+    if (c.number == 0) continue;
+    const std::string p = "items:" + std::to_string(c.id) + ":";
+    AppendStat(out, p + "number", c.number);
+    AppendStat(out, p + "number_hot", c.number_hot);
+    AppendStat(out, p + "number_warm", c.number_warm);
+    AppendStat(out, p + "number_cold", c.number_cold);
+    AppendStat(out, p + "age_hot", c.age_hot);
+    AppendStat(out, p + "age_warm", c.age_warm);
+    AppendStat(out, p + "age", c.age);
+    AppendStat(out, p + "mem_requested", c.mem_requested);
+    AppendStat(out, p + "evicted", c.evicted);
+    AppendStat(out, p + "evicted_nonzero", c.evicted_nonzero);
+    AppendStat(out, p + "evicted_time", c.evicted_time);
+    AppendStat(out, p + "outofmemory", c.outofmemory);
+    AppendStat(out, p + "tailrepairs", static_cast<uint64_t>(0));
+    AppendStat(out, p + "reclaimed", c.reclaimed);
+    AppendStat(out, p + "expired_unfetched", c.expired_unfetched);
+    AppendStat(out, p + "evicted_unfetched", c.evicted_unfetched);
+    AppendStat(out, p + "evicted_active", c.evicted_active);
+    AppendStat(out, p + "moves_to_cold", c.moves_to_cold);
+    AppendStat(out, p + "moves_to_warm", c.moves_to_warm);
+    AppendStat(out, p + "moves_within_lru", c.moves_within_lru);
+    AppendStat(out, p + "direct_reclaims", c.direct_reclaims);
+    AppendStat(out, p + "hits_to_hot", c.hits_to_hot);
+    AppendStat(out, p + "hits_to_warm", c.hits_to_warm);
+    AppendStat(out, p + "hits_to_cold", c.hits_to_cold);
+  }
+  out->append(proto::kEnd);
+}
+
+void AppendSizesStats(const StatsSources& s, std::string* out) {
+  if (!s.config.track_sizes) AppendStat(out, "sizes_status", "disabled");
+  out->append(proto::kEnd);
+}
+
+}  // namespace slabcached

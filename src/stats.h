@@ -1,0 +1,98 @@
+// Server statistics: per-worker counters (one writer each, so no shared
+// cache lines on the hot path), server-wide connection counters, and the
+// renderers for the "stats" family of replies, with memcached's names.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "slabs/clock.h"
+#include "slabs/store.h"
+#include "src/server_config.h"
+
+namespace slabcached {
+
+// Counters each worker keeps for its own requests (memcached's thread stats).
+#define SLABCACHED_THREAD_STATS(X)                                                           \
+  X(cmd_get) X(cmd_set) X(cmd_flush) X(cmd_touch) X(cmd_meta) X(get_hits) X(get_misses)     \
+      X(get_expired) X(get_flushed) X(delete_misses) X(delete_hits) X(incr_misses)          \
+          X(incr_hits) X(decr_misses) X(decr_hits) X(cas_misses) X(cas_hits) X(cas_badval)  \
+              X(touch_hits) X(touch_misses) X(store_too_large) X(store_no_memory)           \
+                  X(auth_cmds) X(auth_errors) X(bytes_read) X(bytes_written) X(conn_yields)
+
+// A counter written by one thread and read by any: plain loads and stores,
+// no locked instructions on the hot path.
+class Counter {
+ public:
+  void Add(uint64_t n = 1) {
+    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  uint64_t Get() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+};
+
+struct ThreadStats {
+#define SLABCACHED_COUNTER(name) Counter name;
+  SLABCACHED_THREAD_STATS(SLABCACHED_COUNTER)
+#undef SLABCACHED_COUNTER
+};
+
+// The sum of every worker's ThreadStats at one moment.
+struct ThreadStatsTotals {
+#define SLABCACHED_TOTAL(name) uint64_t name = 0;
+  SLABCACHED_THREAD_STATS(SLABCACHED_TOTAL)
+#undef SLABCACHED_TOTAL
+};
+
+// Shared, server-wide figures. Workers only touch the atomics.
+class ServerStats {
+ public:
+  ServerStats(uint32_t num_workers, time_t started);
+
+  ThreadStats* worker(uint32_t index) { return workers_[index].get(); }
+  time_t started() const { return started_; }
+
+  std::atomic<uint64_t> curr_connections{0};
+  std::atomic<uint64_t> total_connections{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> connection_structures{0};
+
+  // Totals since start, or since the last Reset() ("stats reset").
+  ThreadStatsTotals Totals() const;
+  void Reset();
+
+ private:
+  ThreadStatsTotals RawTotals() const;
+
+  const time_t started_;
+  std::vector<std::unique_ptr<ThreadStats>> workers_;
+  mutable std::mutex baseline_mutex_;
+  ThreadStatsTotals baseline_;  // guarded by baseline_mutex_
+  uint64_t total_connections_baseline_ = 0;
+  uint64_t rejected_connections_baseline_ = 0;
+};
+
+// What the stats renderers read.
+struct StatsSources {
+  const ServerConfig& config;
+  ServerStats& server;
+  const slabs::Store& store;
+  const slabs::Clock& clock;
+  int verbosity;
+};
+
+// The bodies of "stats", "stats settings", "stats slabs", "stats items" and
+// "stats sizes", each ending with "END\r\n".
+void AppendGeneralStats(const StatsSources& sources, std::string* out);
+void AppendSettingsStats(const StatsSources& sources, std::string* out);
+void AppendSlabsStats(const StatsSources& sources, std::string* out);
+void AppendItemsStats(const StatsSources& sources, std::string* out);
+void AppendSizesStats(const StatsSources& sources, std::string* out);
+
+}  // namespace slabcached

@@ -1,0 +1,99 @@
+#include "src/worker.h"
+
+#include <glog/logging.h>
+#include <sys/eventfd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace slabcached {
+
+Worker::Worker(uint32_t id, const ExecutorContext& context, ThreadStats* stats,
+               const NetConfig& net)
+    : id_(id),
+      net_(net),
+      server_stats_(context.server_stats),
+      base_(event_base_new()),
+      notify_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      executor_(context, stats) {}
+
+Worker::~Worker() {
+  Stop();
+  if (thread_.joinable()) thread_.join();
+  connections_.clear();
+}
+
+bool Worker::Start() {
+  if (!base_ || !notify_fd_.valid()) return false;
+  notify_event_.reset(
+      event_new(base_.get(), notify_fd_.get(), EV_READ | EV_PERSIST, &Worker::OnNotify, this));
+  if (!notify_event_ || event_add(notify_event_.get(), nullptr) != 0) return false;
+  thread_ = std::jthread([this] {
+    VLOG(2) << "worker " << id_ << " running";
+    event_base_loop(base_.get(), 0);
+    VLOG(2) << "worker " << id_ << " stopped";
+  });
+  return true;
+}
+
+void Worker::Notify() {
+  const uint64_t one = 1;
+  if (write(notify_fd_.get(), &one, sizeof(one)) < 0 && errno != EAGAIN) {
+    LOG(ERROR) << "worker " << id_ << " wake-up failed: " << std::strerror(errno);
+  }
+}
+
+void Worker::Enqueue(ev::Fd fd) {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (stopping_) return;  // fd closes here
+    inbox_.push_back(std::move(fd));
+  }
+  Notify();
+}
+
+void Worker::Stop() {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  Notify();
+}
+
+void Worker::OnNotify(evutil_socket_t fd, short, void* arg) {
+  uint64_t count;
+  while (read(fd, &count, sizeof(count)) > 0) {
+  }
+  static_cast<Worker*>(arg)->DrainInbox();
+}
+
+void Worker::DrainInbox() {
+  std::vector<ev::Fd> accepted;
+  bool stopping;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    accepted.swap(inbox_);
+    stopping = stopping_;
+  }
+  if (stopping) {
+    for (auto& [raw, connection] : connections_) connection->FlushPending();
+    connections_.clear();
+    event_base_loopbreak(base_.get());
+    return;
+  }
+  for (ev::Fd& fd : accepted) {
+    auto connection = std::make_unique<Connection>(base_.get(), std::move(fd), &executor_, this,
+                                                   net_, &server_stats_);
+    if (!connection->Start()) {
+      LOG(ERROR) << "worker " << id_ << " could not register a connection";
+      continue;
+    }
+    Connection* raw = connection.get();
+    connections_.emplace(raw, std::move(connection));
+  }
+}
+
+void Worker::Release(Connection* connection) { connections_.erase(connection); }
+
+}  // namespace slabcached

@@ -1,0 +1,56 @@
+// A worker thread: one libevent loop that owns its connections and an
+// Executor. The listener hands it accepted sockets through a mutex-guarded
+// inbox and an eventfd wake-up (memcached's dispatch_conn_new).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "src/connection.h"
+#include "src/ev.h"
+#include "src/executor.h"
+
+namespace slabcached {
+
+class Worker : public ConnectionOwner {
+ public:
+  Worker(uint32_t id, const ExecutorContext& context, ThreadStats* stats, const NetConfig& net);
+  ~Worker() override;  // stops the loop and joins the thread
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Starts the thread; false if the event loop could not be set up.
+  bool Start();
+  // Thread-safe: hands an accepted, non-blocking socket to this worker.
+  void Enqueue(ev::Fd fd);
+  // Thread-safe: sends queued replies, closes every connection, ends the loop.
+  void Stop();
+
+  void Release(Connection* connection) override;
+
+ private:
+  static void OnNotify(evutil_socket_t fd, short what, void* arg);
+  void DrainInbox();
+  void Notify();
+
+  const uint32_t id_;
+  const NetConfig& net_;
+  ServerStats& server_stats_;
+  ev::Base base_;
+  ev::Fd notify_fd_;  // eventfd
+  ev::Event notify_event_;
+  Executor executor_;
+
+  std::mutex inbox_mutex_;
+  std::vector<ev::Fd> inbox_;  // guarded by inbox_mutex_
+  bool stopping_ = false;      // guarded by inbox_mutex_
+
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;  // loop thread only
+  std::jthread thread_;
+};
+
+}  // namespace slabcached

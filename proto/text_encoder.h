@@ -3,9 +3,13 @@
 // straight from item memory).
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
+
+#include "proto/request.h"
 
 namespace slabcached::proto {
 
@@ -44,7 +48,40 @@ void AppendStat(std::string* out, std::string_view name, uint64_t value);
 void AppendStat(std::string* out, std::string_view name, int64_t value);
 void AppendStat(std::string* out, std::string_view name, double value);  // "%.6f" like memcached
 
+// Integer types other than int64_t/uint64_t (int, unsigned, uint32_t, size_t,
+// long long, int8_t, ...). bool and the character types (char, wchar_t,
+// char8/16/32_t) are excluded on purpose.
+template <typename T>
+concept OtherStatInteger =
+    std::integral<T> && !std::same_as<T, int64_t> && !std::same_as<T, uint64_t> &&
+    !std::same_as<T, bool> && !std::same_as<T, char> && !std::same_as<T, wchar_t> &&
+    !std::same_as<T, char8_t> && !std::same_as<T, char16_t> && !std::same_as<T, char32_t>;
+
+// Routes any other integer to the 64-bit overload of its signedness, so
+// AppendStat(out, "x", 1) and AppendStat(out, "x", size_t{1}) are not ambiguous.
+template <OtherStatInteger T>
+void AppendStat(std::string* out, std::string_view name, T value) {
+  if constexpr (std::is_signed_v<T>) {
+    AppendStat(out, name, static_cast<int64_t>(value));
+  } else {
+    AppendStat(out, name, static_cast<uint64_t>(value));
+  }
+}
+
 // "VERSION <version>\r\n".
 void AppendVersion(std::string* out, std::string_view version);
+
+// --- Requests (client side; also the parser's round-trip tests) ---
+
+// The text protocol name of a command ("get", "flush_all", ...); "" for kNone.
+std::string_view TextCommandName(Command command);
+
+// Appends the command line that ParseTextRequest() parses back into `req`'s
+// fields, "\r\n" included (for storage commands the caller then sends the
+// value_bytes of data and "\r\n"). Integers are written in canonical decimal;
+// flush_all writes its delay only when non-zero; stats/shutdown/slabs/lru/
+// lru_crawler/watch write `args` verbatim (their noreply lives in args).
+// Returns false, appending nothing, for kNone.
+bool AppendRequestLine(std::string* out, const Request& req);
 
 }  // namespace slabcached::proto

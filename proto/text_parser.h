@@ -27,6 +27,7 @@ enum class ParseError : uint8_t {
   kBadFormat,        // CLIENT_ERROR bad command line format
   kInvalidExptime,   // CLIENT_ERROR invalid exptime argument
   kInvalidDelta,     // CLIENT_ERROR invalid numeric delta argument
+  kBadDeleteFormat,  // CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]
 };
 
 struct ParseResult {
@@ -42,6 +43,28 @@ inline constexpr size_t kMaxCommandLine = 2048;
 // Parses the first request line of `input`. On kError, `out->command` and
 // `out->noreply` are filled as far as the line could be read, so the caller
 // can apply memcached's noreply rules to the error reply.
+//
+// Precisely (memcached 1.6.18's behaviour, see tests/unit/proto):
+//  * `out->noreply` is true exactly when memcached suppresses the reply, the
+//    error reply included: the caller sends nothing at all for this line,
+//    whatever the outcome (kError here, or later "CLIENT_ERROR bad data
+//    chunk", "SERVER_ERROR object too large for cache", "CLIENT_ERROR cannot
+//    increment or decrement non-numeric value", "ERROR" for "lru foo noreply":
+//    all silent in memcached 1.6.18). It is never set for get/gets/gat/gats,
+//    version, quit, stats, shutdown, lru_crawler, and for slabs only on its
+//    "automove" form. Example: "set k 0 0 -1 noreply" -> kError, kBadFormat,
+//    noreply: silent (and no data block is swallowed).
+//  * `out->command` is kNone when memcached rejects the line before the
+//    command's own handler runs (unknown name, wrong token count -> ERROR).
+//    Otherwise it is the command, so the caller can do what memcached's
+//    handler does first (e.g. flush_all counts cmd_flush and answers
+//    "CLIENT_ERROR flush_all not allowed" under -F before the delay is read).
+//  * Storage commands rejected with kError have no data block swallowed:
+//    the bytes after the line are parsed as the next command, as memcached.
+//  * kNeedMore and kClose consume nothing. kClose: more than kMaxCommandLine
+//    bytes buffered without a "\n" (unless the buffer, after at most 100
+//    leading spaces, starts with "get " or "gets "), or an unknown command
+//    whose last token starts with "HTTP/".
 ParseResult ParseTextRequest(std::string_view input, Request* out);
 
 // The wire reply for a parse error, including "\r\n".

@@ -1,0 +1,255 @@
+// memcached classic text protocol: reply (and request line) encoder.
+//
+// Integers go through std::to_chars into a stack buffer and are appended in
+// one call; only the rusage-style double uses snprintf ("%.6f").
+#include "proto/text_encoder.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+
+namespace slabcached::proto {
+namespace {
+
+// Longest decimal u64 / i64 ("-9223372036854775808").
+constexpr size_t kMaxDigits = 20;
+
+// Writes the fixed-size tail of a line straight into `out`: Reserve() grows
+// the string by an upper bound, Finish() trims it to what was written.
+class TailWriter {
+ public:
+  TailWriter(std::string* out, size_t max_len) : out_(out), begin_(out->size()) {
+    out_->resize(begin_ + max_len);
+    p_ = out_->data() + begin_;
+  }
+  TailWriter(const TailWriter&) = delete;
+  TailWriter& operator=(const TailWriter&) = delete;
+  ~TailWriter() { out_->resize(static_cast<size_t>(p_ - out_->data())); }
+
+  void Put(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void Put(char c) { *p_++ = c; }
+  template <typename Int>
+  void Number(Int v) {
+    p_ = std::to_chars(p_, p_ + kMaxDigits, v).ptr;
+  }
+
+ private:
+  std::string* out_;
+  size_t begin_;
+  char* p_;
+};
+
+// " <n>".
+template <typename Int>
+void AppendSpaceNumber(std::string* out, Int v) {
+  TailWriter w(out, kMaxDigits + 1);
+  w.Put(' ');
+  w.Number(v);
+}
+
+void AppendNoreply(std::string* out, bool noreply) {
+  if (noreply) out->append(" noreply");
+}
+
+}  // namespace
+
+void AppendValueHeader(std::string* out, std::string_view key, uint32_t client_flags,
+                       uint32_t bytes, bool with_cas, uint64_t cas) {
+  TailWriter w(out, 6 + key.size() + 3 * (kMaxDigits + 1) + 2);
+  w.Put("VALUE ");
+  w.Put(key);
+  w.Put(' ');
+  w.Number(client_flags);
+  w.Put(' ');
+  w.Number(bytes);
+  if (with_cas) {
+    w.Put(' ');
+    w.Number(cas);
+  }
+  w.Put(kCrLf);
+}
+
+void AppendNumberLine(std::string* out, uint64_t n) {
+  TailWriter w(out, kMaxDigits + 2);
+  w.Number(n);
+  w.Put(kCrLf);
+}
+
+void AppendStat(std::string* out, std::string_view name, std::string_view value) {
+  out->append("STAT ");
+  out->append(name);
+  out->push_back(' ');
+  out->append(value);
+  out->append(kCrLf);
+}
+
+void AppendStat(std::string* out, std::string_view name, uint64_t value) {
+  TailWriter w(out, 5 + name.size() + 1 + kMaxDigits + 2);
+  w.Put("STAT ");
+  w.Put(name);
+  w.Put(' ');
+  w.Number(value);
+  w.Put(kCrLf);
+}
+
+void AppendStat(std::string* out, std::string_view name, int64_t value) {
+  TailWriter w(out, 5 + name.size() + 1 + kMaxDigits + 2);
+  w.Put("STAT ");
+  w.Put(name);
+  w.Put(' ');
+  w.Number(value);
+  w.Put(kCrLf);
+}
+
+void AppendStat(std::string* out, std::string_view name, double value) {
+  char buf[64];
+  int n = std::snprintf(buf, sizeof(buf), "%.6f", value);
+  if (n < 0) n = 0;
+  AppendStat(out, name, std::string_view(buf, std::min(static_cast<size_t>(n), sizeof(buf) - 1)));
+}
+
+void AppendVersion(std::string* out, std::string_view version) {
+  out->append("VERSION ");
+  out->append(version);
+  out->append(kCrLf);
+}
+
+std::string_view TextCommandName(Command command) {
+  switch (command) {
+    case Command::kNone:
+      return {};
+    case Command::kGet:
+      return "get";
+    case Command::kGets:
+      return "gets";
+    case Command::kGat:
+      return "gat";
+    case Command::kGats:
+      return "gats";
+    case Command::kSet:
+      return "set";
+    case Command::kAdd:
+      return "add";
+    case Command::kReplace:
+      return "replace";
+    case Command::kAppend:
+      return "append";
+    case Command::kPrepend:
+      return "prepend";
+    case Command::kCas:
+      return "cas";
+    case Command::kDelete:
+      return "delete";
+    case Command::kTouch:
+      return "touch";
+    case Command::kIncr:
+      return "incr";
+    case Command::kDecr:
+      return "decr";
+    case Command::kFlushAll:
+      return "flush_all";
+    case Command::kVersion:
+      return "version";
+    case Command::kVerbosity:
+      return "verbosity";
+    case Command::kQuit:
+      return "quit";
+    case Command::kStats:
+      return "stats";
+    case Command::kShutdown:
+      return "shutdown";
+    case Command::kCacheMemlimit:
+      return "cache_memlimit";
+    case Command::kSlabs:
+      return "slabs";
+    case Command::kLruCrawler:
+      return "lru_crawler";
+    case Command::kLru:
+      return "lru";
+    case Command::kWatch:
+      return "watch";
+  }
+  return {};
+}
+
+bool AppendRequestLine(std::string* out, const Request& req) {
+  const std::string_view name = TextCommandName(req.command);
+  if (name.empty()) return false;
+  out->append(name);
+  switch (req.command) {
+    case Command::kNone:
+      break;
+    case Command::kGat:
+    case Command::kGats:
+      AppendSpaceNumber(out, req.exptime);
+      [[fallthrough]];
+    case Command::kGet:
+    case Command::kGets:
+      out->push_back(' ');
+      out->append(req.keys);
+      break;
+    case Command::kSet:
+    case Command::kAdd:
+    case Command::kReplace:
+    case Command::kAppend:
+    case Command::kPrepend:
+    case Command::kCas:
+      out->push_back(' ');
+      out->append(req.key);
+      AppendSpaceNumber(out, req.client_flags);
+      AppendSpaceNumber(out, req.exptime);
+      AppendSpaceNumber(out, req.value_bytes);
+      if (req.command == Command::kCas) AppendSpaceNumber(out, req.cas_unique);
+      AppendNoreply(out, req.noreply);
+      break;
+    case Command::kDelete:
+      out->push_back(' ');
+      out->append(req.key);
+      AppendNoreply(out, req.noreply);
+      break;
+    case Command::kTouch:
+      out->push_back(' ');
+      out->append(req.key);
+      AppendSpaceNumber(out, req.exptime);
+      AppendNoreply(out, req.noreply);
+      break;
+    case Command::kIncr:
+    case Command::kDecr:
+      out->push_back(' ');
+      out->append(req.key);
+      AppendSpaceNumber(out, req.delta);
+      AppendNoreply(out, req.noreply);
+      break;
+    case Command::kFlushAll:
+      if (req.exptime != 0) AppendSpaceNumber(out, req.exptime);
+      AppendNoreply(out, req.noreply);
+      break;
+    case Command::kVerbosity:
+    case Command::kCacheMemlimit:
+      AppendSpaceNumber(out, req.number);
+      AppendNoreply(out, req.noreply);
+      break;
+    case Command::kVersion:
+    case Command::kQuit:
+      break;
+    case Command::kStats:
+    case Command::kShutdown:
+    case Command::kSlabs:
+    case Command::kLruCrawler:
+    case Command::kLru:
+    case Command::kWatch:
+      if (!req.args.empty()) {
+        out->push_back(' ');
+        out->append(req.args);
+      }
+      break;
+  }
+  out->append(kCrLf);
+  return true;
+}
+
+}  // namespace slabcached::proto

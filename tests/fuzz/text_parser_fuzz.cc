@@ -1,0 +1,140 @@
+// libFuzzer target for the text protocol parser. Build and run: scripts/fuzz.
+//
+// Feeds the input as a connection would (parse, drop `consumed`, skip a
+// storage command's data block) and checks the contract on every call:
+// consumption bounds, views inside the input, key limits, error strings,
+// and that each parsed request survives compose -> parse unchanged. A second
+// pass feeds the same bytes in pieces and must see the same requests.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/request.h"
+#include "proto/text_encoder.h"
+#include "proto/text_parser.h"
+
+namespace {
+
+using slabcached::proto::Command;
+using slabcached::proto::ParseResult;
+using slabcached::proto::ParseStatus;
+using slabcached::proto::Request;
+
+void Check(bool ok) {
+  if (!ok) std::abort();
+}
+
+bool Inside(std::string_view v, std::string_view buf) {
+  return v.empty() || (v.data() >= buf.data() && v.data() + v.size() <= buf.data() + buf.size());
+}
+
+bool IsStorage(Command c) { return c >= Command::kSet && c <= Command::kCas; }
+
+bool SameFields(const Request& a, const Request& b) {
+  return a.command == b.command && a.noreply == b.noreply && a.key == b.key && a.keys == b.keys &&
+         a.args == b.args && a.client_flags == b.client_flags && a.exptime == b.exptime &&
+         a.value_bytes == b.value_bytes && a.cas_unique == b.cas_unique && a.delta == b.delta &&
+         a.number == b.number;
+}
+
+// One parse with all per-call checks; returns the result.
+ParseResult ParseChecked(std::string_view buf, Request* r) {
+  const ParseResult res = slabcached::proto::ParseTextRequest(buf, r);
+  Check(res.consumed <= buf.size());
+  switch (res.status) {
+    case ParseStatus::kNeedMore:
+    case ParseStatus::kClose:
+      Check(res.consumed == 0);
+      Check(r->command == Command::kNone);
+      break;
+    case ParseStatus::kError:
+      Check(res.consumed > 0 && buf[res.consumed - 1] == '\n');
+      Check(!slabcached::proto::ErrorReply(res.error).empty());
+      break;
+    case ParseStatus::kOk: {
+      Check(res.consumed > 0 && buf[res.consumed - 1] == '\n');
+      Check(r->command != Command::kNone);
+      Check(Inside(r->key, buf) && Inside(r->keys, buf) && Inside(r->args, buf));
+      if (!r->key.empty()) Check(r->key.size() <= slabcached::proto::kMaxKeyLength);
+      slabcached::proto::ForEachKey(r->keys, [](std::string_view k) {
+        Check(!k.empty() && k.size() <= slabcached::proto::kMaxKeyLength);
+      });
+      Check(r->value_bytes <= 2147483645u);
+      Check(r->exptime >= INT32_MIN && r->exptime <= INT32_MAX);
+      // compose -> parse gives the same fields
+      std::string line;
+      Check(slabcached::proto::AppendRequestLine(&line, *r));
+      Request back;
+      const ParseResult again = slabcached::proto::ParseTextRequest(line, &back);
+      Check(again.status == ParseStatus::kOk && again.consumed == line.size());
+      Check(SameFields(*r, back));
+      break;
+    }
+  }
+  return res;
+}
+
+struct Event {
+  ParseStatus status;
+  Command command;
+  std::string line;  // the consumed bytes
+};
+
+// Returns the events; `piece` == 0 means all at once.
+std::vector<Event> Drive(std::string_view input, size_t piece) {
+  std::vector<Event> events;
+  std::string buf;
+  size_t owed = 0;  // data block bytes still to skip
+  size_t fed = 0;
+  while (fed < input.size()) {
+    const size_t n = piece == 0 ? input.size() : std::min(piece, input.size() - fed);
+    buf.append(input.substr(fed, n));
+    fed += n;
+    while (true) {
+      if (owed > 0) {
+        const size_t skip = std::min(owed, buf.size());
+        buf.erase(0, skip);
+        owed -= skip;
+        if (owed > 0) break;
+      }
+      Request r;
+      const ParseResult res = ParseChecked(buf, &r);
+      if (res.status == ParseStatus::kNeedMore) break;
+      events.push_back({res.status, r.command, buf.substr(0, res.consumed)});
+      if (res.status == ParseStatus::kClose) return events;
+      buf.erase(0, res.consumed);
+      if (res.status == ParseStatus::kOk && IsStorage(r.command)) owed = size_t{r.value_bytes} + 2;
+    }
+  }
+  return events;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  const std::vector<Event> whole = Drive(input, 0);
+  // The split size comes from the input; results must not depend on it,
+  // except for lines over kMaxCommandLine (memcached-compatible, see tests).
+  bool has_long_line = false;
+  size_t start = 0;
+  for (size_t i = 0; i <= input.size(); ++i) {
+    if (i == input.size() || input[i] == '\n') {
+      if (i - start > slabcached::proto::kMaxCommandLine) has_long_line = true;
+      start = i + 1;
+    }
+  }
+  if (!has_long_line && size > 0) {
+    const size_t piece = 1 + data[0] % 7;
+    const std::vector<Event> split = Drive(input, piece);
+    Check(split.size() == whole.size());
+    for (size_t i = 0; i < whole.size(); ++i) {
+      Check(split[i].status == whole[i].status && split[i].command == whole[i].command &&
+            split[i].line == whole[i].line);
+    }
+  }
+  return 0;
+}

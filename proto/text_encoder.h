@@ -32,7 +32,8 @@ inline constexpr std::string_view kOutOfMemoryStoring =
     "SERVER_ERROR out of memory storing object\r\n";
 inline constexpr std::string_view kOutOfMemory = "SERVER_ERROR out of memory\r\n";
 inline constexpr std::string_view kTooManyConnections = "ERROR Too many open connections\r\n";
-inline constexpr std::string_view kShutdownDisabled = "SERVER_ERROR: shutdown not enabled\r\n";
+// memcached 1.6.18 (our behaviour reference) sends this; later 1.6.x say "SERVER_ERROR: ...".
+inline constexpr std::string_view kShutdownDisabled = "ERROR: shutdown not enabled\r\n";
 inline constexpr std::string_view kFlushDisabled = "CLIENT_ERROR flush_all not allowed\r\n";
 
 // "VALUE <key> <flags> <bytes>\r\n", or with " <cas>" before \r\n when with_cas.

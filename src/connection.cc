@@ -52,11 +52,13 @@ Connection::Connection(event_base* base, ev::Fd fd, Executor* executor, Connecti
 }
 
 Connection::~Connection() {
+  VLOG(2) << "<" << fd_.get() << " connection closed.";
   server_stats_->curr_connections.fetch_sub(1, std::memory_order_relaxed);
   server_stats_->connection_structures.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool Connection::Start() {
+  VLOG(2) << "<" << fd_.get() << " new client connection";
   return read_event_ && write_event_ && event_add(read_event_.get(), nullptr) == 0;
 }
 
@@ -197,6 +199,11 @@ bool Connection::ProcessCommand() {
   proto::Request request;
   const std::string_view input(buffer_.get() + start_, buffered());
   const proto::ParseResult result = proto::ParseTextRequest(input, &request);
+  if (VLOG_IS_ON(2) && result.status != proto::ParseStatus::kNeedMore) {
+    std::string_view line = input.substr(0, std::min(result.consumed, input.find('\n')));
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    VLOG(2) << "<" << fd_.get() << " " << line;
+  }
   switch (result.status) {
     case proto::ParseStatus::kNeedMore:
       return false;

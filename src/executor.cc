@@ -88,7 +88,7 @@ Executor::Next Executor::Execute(const Request& request, OutputQueue* out) {
       break;
     default:
       // lru, lru_crawler, watch and slabs subcommands slabcached does not serve yet.
-      out->Append(proto::kError);
+      Reply(request, proto::kError, out);
       break;
   }
   return Next::kContinue;
@@ -96,8 +96,15 @@ Executor::Next Executor::Execute(const Request& request, OutputQueue* out) {
 
 void Executor::ReplyParseError(const Request& request, proto::ParseError error,
                                OutputQueue* out) {
-  (void)request;  // memcached sends parse errors even after "noreply"
-  out->Append(proto::ErrorReply(error));
+  if (request.command == Command::kFlushAll) {
+    // memcached counts the flush and checks -F before it reads the delay.
+    stats_->cmd_flush.Add();
+    if (!context_.config.flush_enabled) {
+      Reply(request, proto::kFlushDisabled, out);
+      return;
+    }
+  }
+  Reply(request, proto::ErrorReply(error), out);
 }
 
 void Executor::Retrieve(const Request& request, OutputQueue* out) {

@@ -454,10 +454,14 @@ std::string UsageText() {
 
 void InitLogging(const char* argv0, int verbosity) {
   FLAGS_logtostderr = true;
-  FLAGS_v = verbosity;
+  SetLogVerbosity(verbosity);
   google::InitGoogleLogging(argv0);
 }
 
-void SetLogVerbosity(int verbosity) { FLAGS_v = verbosity; }
+void SetLogVerbosity(int verbosity) {
+  // Like memcached, a daemon without -v only reports warnings and errors.
+  FLAGS_minloglevel = verbosity > 0 ? google::GLOG_INFO : google::GLOG_WARNING;
+  FLAGS_v = verbosity;
+}
 
 }  // namespace slabcached

@@ -1,7 +1,7 @@
 # Top-level driver: installs missing Debian packages, configures out of tree
 # in build/ (generated files stay out of the source tree) and forwards.
 #   make run      build, then run the daemon in the foreground on 127.0.0.1:11211
-#   make check    build, then run every test (unit, integration, TSAN stress)
+#   make check    build, then run every test (unit, integration, TSAN stress, parser fuzzing)
 #   make install  prefix=/usr/local DESTDIR=
 BUILD ?= build
 TSAN_BUILD ?= build-tsan
@@ -9,6 +9,7 @@ ASAN_BUILD ?= build-asan
 prefix ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_FLAGS ?= -l 127.0.0.1 -p 11211
+FUZZ_SECONDS ?= 30
 
 .PHONY: all deps run check check-unit check-tsan check-asan install uninstall clean distclean format
 
@@ -31,6 +32,7 @@ run: all
 check: all
 	$(MAKE) -C $(BUILD) -j$(JOBS) check || { ./scripts/test-summary $(BUILD); exit 1; }
 	$(MAKE) check-tsan
+	./scripts/fuzz $(FUZZ_SECONDS)
 	./scripts/test-summary $(BUILD) $(TSAN_BUILD)
 
 # The store's concurrency tests under ThreadSanitizer.

@@ -43,8 +43,8 @@ struct StoreConfig {
   double hot_max_factor = 0.2;
   double warm_max_factor = 2.0;
   bool slab_reassign = true;
-  uint32_t slab_automove = 1;           // 0, 1 or 2
-  bool background_threads = true;       // tests set false and call RunMaintenance()
+  uint32_t slab_automove = 1;      // 0, 1 or 2
+  bool background_threads = true;  // tests set false and call RunMaintenance()
 };
 
 enum class StoreMode : uint8_t { kSet, kAdd, kReplace, kAppend, kPrepend, kCas };

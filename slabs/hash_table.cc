@@ -1,0 +1,172 @@
+#include "slabs/hash_table.h"
+
+#include <cstring>
+#include <new>
+
+#include "slabs/hash.h"
+
+namespace slabcached::slabs {
+
+HashTable::HashTable(const Config& config, ItemLocks* locks, const SlabAllocator* slabs)
+    : locks_(locks), slabs_(slabs), expand_enabled_(config.expand) {
+  uint32_t power = config.hashpower_init;
+  if (power > kMaxPower) power = kMaxPower;
+  while ((uint64_t{1} << power) < locks_->count()) ++power;
+  hashpower_.store(power, std::memory_order_relaxed);
+  primary_ = std::make_unique<ItemRef[]>(size_t{1} << power);
+  if (config.background && config.expand) {
+    thread_ = std::jthread([this](std::stop_token stop) { Run(std::move(stop)); });
+  }
+}
+
+HashTable::~HashTable() {
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    wake_cv_.notify_all();
+    thread_.join();
+  }
+}
+
+ItemRef* HashTable::BucketFor(uint64_t hv) const {
+  const uint32_t power = hashpower_.load(std::memory_order_relaxed);
+  if (expanding_.load(std::memory_order_relaxed)) {
+    const uint64_t old_bucket = hv & ((uint64_t{1} << (power - 1)) - 1);
+    if (old_bucket >= expand_bucket_.load(std::memory_order_acquire)) return &old_[old_bucket];
+  }
+  return &primary_[hv & ((uint64_t{1} << power) - 1)];
+}
+
+Item* HashTable::Find(std::string_view key, uint64_t hv) const {
+  for (ItemRef r = *BucketFor(hv); r != 0;) {
+    Item* it = slabs_->ToItem(r);
+    if (it->nkey == key.size() && std::memcmp(it->key_ptr(), key.data(), key.size()) == 0) {
+      return it;
+    }
+    r = it->h_next;
+  }
+  return nullptr;
+}
+
+void HashTable::Insert(Item* it, uint64_t hv) {
+  ItemRef* bucket = BucketFor(hv);
+  it->h_next = *bucket;
+  *bucket = slabs_->ToRef(it);
+  items_.fetch_add(1, std::memory_order_relaxed);
+  if (thread_.joinable() && ExpandDue()) {
+    std::lock_guard lock(wake_mu_);
+    if (!wake_) {
+      wake_ = true;
+      wake_cv_.notify_one();
+    }
+  }
+}
+
+void HashTable::Remove(Item* it, uint64_t hv) {
+  const ItemRef target = slabs_->ToRef(it);
+  for (ItemRef* link = BucketFor(hv); *link != 0;) {
+    if (*link == target) {
+      *link = it->h_next;
+      it->h_next = 0;
+      items_.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+    link = &slabs_->ToItem(*link)->h_next;
+  }
+}
+
+bool HashTable::ExpandDue() const {
+  if (!expand_enabled_ || expanding_.load(std::memory_order_relaxed)) return false;
+  const uint32_t power = hashpower_.load(std::memory_order_relaxed);
+  if (power >= kMaxPower) return false;
+  return items_.load(std::memory_order_relaxed) > ((uint64_t{1} << power) * 3) / 2;
+}
+
+void HashTable::StartExpand() {
+  if (expanding_.load(std::memory_order_relaxed)) return;
+  const uint32_t power = hashpower_.load(std::memory_order_relaxed);
+  if (power >= kMaxPower) return;
+  std::unique_ptr<ItemRef[]> bigger;
+  try {
+    bigger = std::make_unique<ItemRef[]>(size_t{1} << (power + 1));  // zeroed, outside the locks
+  } catch (const std::bad_alloc&) {
+    return;  // memcached: "Hash table expansion failed"; keep serving
+  }
+  locks_->LockAll();
+  old_ = std::move(primary_);
+  primary_ = std::move(bigger);
+  expand_bucket_.store(0, std::memory_order_relaxed);
+  hashpower_.store(power + 1, std::memory_order_relaxed);
+  expanding_.store(true, std::memory_order_relaxed);
+  locks_->UnlockAll();
+}
+
+bool HashTable::MigrateOne() {
+  const uint32_t power = hashpower_.load(std::memory_order_relaxed);
+  const uint64_t old_size = uint64_t{1} << (power - 1);
+  const uint64_t bucket = expand_bucket_.load(std::memory_order_relaxed);
+  if (bucket >= old_size) return false;
+  const uint64_t mask = (uint64_t{1} << power) - 1;
+  std::lock_guard lock(locks_->For(bucket));
+  for (ItemRef r = old_[bucket]; r != 0;) {
+    Item* it = slabs_->ToItem(r);
+    const ItemRef next = it->h_next;
+    ItemRef* dest = &primary_[HashKey(it->key()) & mask];
+    it->h_next = *dest;
+    *dest = r;
+    r = next;
+  }
+  old_[bucket] = 0;
+  expand_bucket_.store(bucket + 1, std::memory_order_release);
+  return true;
+}
+
+void HashTable::FinishExpand() {
+  locks_->LockAll();
+  expanding_.store(false, std::memory_order_relaxed);
+  old_.reset();
+  locks_->UnlockAll();
+}
+
+bool HashTable::Step(size_t max_buckets) {
+  bool did = false;
+  if (!expanding_.load(std::memory_order_relaxed)) {
+    if (!ExpandDue()) return false;
+    StartExpand();
+    did = true;
+  }
+  for (size_t i = 0; i < max_buckets; ++i) {
+    if (!MigrateOne()) {
+      FinishExpand();
+      return true;
+    }
+    did = true;
+  }
+  return did;
+}
+
+void HashTable::Run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(wake_mu_);
+      wake_cv_.wait(lock, stop, [this] { return wake_; });
+      wake_ = false;
+    }
+    if (stop.stop_requested()) return;
+    if (!ExpandDue()) continue;
+    StartExpand();
+    // One bucket per stripe acquisition; yield now and then so workers that
+    // contend on the same stripes get through.
+    for (uint64_t n = 1; MigrateOne(); ++n) {
+      if (stop.stop_requested()) return;
+      if (n % 1024 == 0) std::this_thread::yield();
+    }
+    FinishExpand();
+    // Items may have kept arriving during the migration.
+    if (ExpandDue()) {
+      std::lock_guard lock(wake_mu_);
+      wake_ = true;
+    }
+  }
+}
+
+}  // namespace slabcached::slabs

@@ -1,0 +1,117 @@
+// The item header and the layout of an item's chunk. No logic beyond
+// accessors: allocation lives in slab_allocator, linking in store.
+//
+// Chunk layout (one slab chunk per item, 8-byte aligned):
+//
+//   +--------------------+---------------+---------+-----------------+------+
+//   | Item header (32 B) | cas (8 B, iff | key     | value           | \r\n |
+//   |                    | kItemCas)     | (nkey)  | (nbytes)        |      |
+//   +--------------------+---------------+---------+-----------------+------+
+//
+// memcached's header is 48 bytes (three 8-byte pointers) plus a NUL after the
+// key; ours links items by 32-bit chunk references (ItemRef: offset from the
+// slab region base in allocation units, see SlabAllocator) and finds the slab
+// class from the page table instead of storing it, so the header is 32 bytes
+// and the key needs no terminator.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "slabs/clock.h"
+
+namespace slabcached::slabs {
+
+// A chunk reference: (chunk address - region base) >> alloc shift. 0 is null
+// (the first region page is never handed out).
+using ItemRef = uint32_t;
+
+inline constexpr size_t kKeyMaxLength = 250;  // memcached's KEY_MAX_LENGTH
+
+// Which segment of its class's LRU an item is on (two bits of Item::flags).
+enum class LruId : uint8_t { kHot = 0, kWarm = 1, kCold = 2 };
+inline constexpr int kNumLrus = 3;
+
+// Bits of Item::flags.
+inline constexpr uint8_t kItemLinked = 1 << 0;   // in the hash table and an LRU (holds one ref)
+inline constexpr uint8_t kItemCas = 1 << 1;      // an 8-byte CAS precedes the key
+inline constexpr uint8_t kItemFetched = 1 << 2;  // read at least once since stored
+inline constexpr uint8_t kItemActive = 1 << 3;   // read twice+: rescued from COLD / HOT tails
+inline constexpr uint8_t kItemSlabbed = 1 << 4;  // chunk is on a slab free list
+inline constexpr int kItemLruShift = 5;          // bits 5..6: LruId
+inline constexpr uint8_t kItemLruMask = 3 << kItemLruShift;
+
+// Locks: "item lock" is the hash stripe of the item's key (ItemLocks), "LRU
+// lock" the mutex of its class's LRU, "slab lock" the allocator mutex.
+struct Item {
+  // Next item in the hash bucket chain. Protected by the item lock of the
+  // bucket (bucket and item share a stripe, also during table expansion).
+  ItemRef h_next = 0;
+  // LRU neighbours. Protected by the LRU lock. While the chunk is free,
+  // `next` links the slab free list (protected by the slab lock).
+  ItemRef prev = 0;
+  ItemRef next = 0;
+  // Last store / bumped access time. Written under the item lock (the LRU
+  // maintainer writes it only holding both). Atomic so that handle holders on
+  // other threads may read it without locks.
+  std::atomic<RelTime> time{0};
+  // Absolute expiry (0 = never). Written under the item lock (touch/gat).
+  std::atomic<RelTime> exptime{0};
+  // Value length without the trailing "\r\n". Immutable after allocation.
+  uint32_t nbytes = 0;
+  // Client flags. Immutable after allocation.
+  uint32_t client_flags = 0;
+  // References: one while linked plus one per ItemHandle. Incremented only
+  // under the item lock (or under the LRU lock for a linked item); the last
+  // decrement frees the chunk.
+  std::atomic<uint16_t> refcount{0};
+  // kItem* bits. Changed under the item lock; the LRU bits and kItemActive
+  // clearing additionally under the LRU lock. Atomic for lock-free readers.
+  std::atomic<uint8_t> flags{0};
+  // Key length. Immutable after allocation.
+  uint8_t nkey = 0;
+
+  char* data() { return reinterpret_cast<char*>(this + 1); }
+  const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+
+  bool has_cas() const { return (flags.load(std::memory_order_relaxed) & kItemCas) != 0; }
+  size_t cas_size() const { return has_cas() ? sizeof(uint64_t) : 0; }
+
+  uint64_t cas() const {
+    if (!has_cas()) return 0;
+    uint64_t v;
+    std::memcpy(&v, data(), sizeof(v));
+    return v;
+  }
+  void set_cas(uint64_t v) {
+    if (has_cas()) std::memcpy(data(), &v, sizeof(v));
+  }
+
+  char* key_ptr() { return data() + cas_size(); }
+  std::string_view key() const { return {data() + cas_size(), nkey}; }
+  char* value_ptr() { return data() + cas_size() + nkey; }
+  const char* value_ptr() const { return data() + cas_size() + nkey; }
+
+  // Bytes the item uses in its chunk (memcached's ITEM_ntotal).
+  size_t total_size() const { return TotalSize(has_cas(), nkey, nbytes); }
+
+  static constexpr size_t TotalSize(bool cas, size_t nkey, size_t value_len) {
+    return sizeof(Item) + (cas ? sizeof(uint64_t) : 0) + nkey + value_len + 2;
+  }
+
+  LruId lru() const {
+    return static_cast<LruId>((flags.load(std::memory_order_relaxed) & kItemLruMask) >>
+                              kItemLruShift);
+  }
+  bool linked() const { return (flags.load(std::memory_order_relaxed) & kItemLinked) != 0; }
+};
+
+static_assert(sizeof(Item) == 32, "the item header is part of the per-item memory budget");
+static_assert(alignof(Item) <= 8);
+static_assert(std::atomic<uint16_t>::is_always_lock_free);
+static_assert(std::atomic<RelTime>::is_always_lock_free);
+
+}  // namespace slabcached::slabs

@@ -1,0 +1,268 @@
+// LRU list mechanics and the segmented-LRU policy (memcached items.c:
+// lru_pull_tail, lru_maintainer_juggle, do_item_alloc_pull, do_item_bump).
+// Lock order reminder: item lock -> LRU lock -> slab lock; every path here
+// that starts from an LRU lock only try-locks item stripes.
+#include "slabs/lru.h"
+
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "slabs/hash.h"
+#include "slabs/store_impl.h"
+
+namespace slabcached::slabs {
+
+// ---------------------------------------------------------------- lists ---
+
+void SegmentedLru::LinkHead(LruClass& lc, Item* it, LruId lru) {
+  const int l = static_cast<int>(lru);
+  it->flags.fetch_and(static_cast<uint8_t>(~kItemLruMask), std::memory_order_relaxed);
+  it->flags.fetch_or(static_cast<uint8_t>(l << kItemLruShift), std::memory_order_relaxed);
+  const ItemRef ref = slabs_->ToRef(it);
+  it->prev = 0;
+  it->next = lc.head[l];
+  if (it->next != 0) slabs_->ToItem(it->next)->prev = ref;
+  lc.head[l] = ref;
+  if (lc.tail[l] == 0) lc.tail[l] = ref;
+  ++lc.count[l];
+  lc.bytes[l] += it->total_size();
+}
+
+void SegmentedLru::Unlink(LruClass& lc, Item* it) {
+  const int l = static_cast<int>(it->lru());
+  if (it->prev != 0) {
+    slabs_->ToItem(it->prev)->next = it->next;
+  } else {
+    lc.head[l] = it->next;
+  }
+  if (it->next != 0) {
+    slabs_->ToItem(it->next)->prev = it->prev;
+  } else {
+    lc.tail[l] = it->prev;
+  }
+  it->prev = it->next = 0;
+  --lc.count[l];
+  lc.bytes[l] -= it->total_size();
+}
+
+// --------------------------------------------------------------- access ---
+
+void Store::Impl::UnlinkLocked(LruClass& lc, Item* it, uint64_t hv) {
+  it->flags.fetch_and(static_cast<uint8_t>(~kItemLinked), std::memory_order_relaxed);
+  table_.Remove(it, hv);
+  lru_.Unlink(lc, it);
+  slabs_.Release(it);  // the link's reference; frees the chunk if nobody holds it
+}
+
+void Store::Impl::Bump(Item* it) {
+  // An item must be hit twice to become ACTIVE (FETCHED marks the first);
+  // ACTIVE items are rescued when they reach a tail.
+  const uint8_t f = it->flags.load(std::memory_order_relaxed);
+  const RelTime now = Now();
+  if ((f & kItemActive) != 0) {
+    // Rate-limited refresh of the access time (ITEM_UPDATE_INTERVAL).
+    if (it->time.load(std::memory_order_relaxed) + kItemUpdateInterval < now) {
+      it->time.store(now, std::memory_order_relaxed);
+    }
+    return;
+  }
+  if ((f & kItemFetched) == 0) {
+    it->flags.fetch_or(kItemFetched, std::memory_order_relaxed);
+    return;
+  }
+  it->flags.fetch_or(kItemActive, std::memory_order_relaxed);
+  if (it->lru() != LruId::kCold) {
+    it->time.store(now, std::memory_order_relaxed);
+  } else {
+    Update(it);  // memcached queues this bump; we have the item lock already
+  }
+}
+
+void Store::Impl::Update(Item* it) {
+  if (!it->linked()) return;
+  const RelTime now = Now();
+  if (it->lru() == LruId::kCold && (it->flags.load(std::memory_order_relaxed) & kItemActive) != 0) {
+    LruClass& lc = lru_.cls(slabs_.ClassOf(it));
+    std::lock_guard lock(lc.mu);
+    it->time.store(now, std::memory_order_relaxed);
+    it->flags.fetch_and(static_cast<uint8_t>(~kItemActive), std::memory_order_relaxed);
+    lru_.MoveToHead(lc, it, LruId::kWarm);
+  } else {
+    it->time.store(now, std::memory_order_relaxed);
+  }
+}
+
+// ------------------------------------------------------------- eviction ---
+
+Item* Store::Impl::AllocPull(uint8_t cls, size_t ntotal) {
+  Item* it = nullptr;
+  int tries = 0;
+  for (; tries < 10; ++tries) {
+    it = slabs_.Alloc(cls, ntotal);
+    if (it != nullptr) break;
+    // No chunk and no page: reclaim/evict from COLD, else push HOT (then
+    // WARM) tails down to COLD for the next round.
+    if (PullTail(cls, LruId::kCold, 0, /*evict=*/true, 0) <= 0 &&
+        PullTail(cls, LruId::kHot, 0, false, 0) <= 0) {
+      PullTail(cls, LruId::kWarm, 0, false, 0);
+    }
+  }
+  if (tries > 0 || it == nullptr) {
+    LruClass& lc = lru_.cls(cls);
+    std::lock_guard lock(lc.mu);
+    lc.direct_reclaims += tries;
+    if (it == nullptr) ++lc.outofmemory;
+  }
+  return it;
+}
+
+int Store::Impl::PullTail(uint8_t cls, LruId lru, uint64_t total_bytes, bool evict,
+                          RelTime max_age) {
+  LruClass& lc = lru_.cls(cls);
+  const RelTime now = Now();
+  const int l = static_cast<int>(lru);
+  int removed = 0;
+  std::lock_guard lru_lock(lc.mu);
+  Item* next = nullptr;
+  // A bounded walk up from the tail (memcached's "tries = 5"): past items
+  // whose stripe is busy and past expired items, which are reclaimed.
+  int tries = 5;
+  for (Item* search = lru_.Tail(lc, lru); tries > 0 && search != nullptr; --tries, search = next) {
+    next = lru_.Prev(search);
+    const uint64_t hv = HashKey(search->key());
+    std::mutex& stripe = locks_.For(hv);
+    if (!TryLockItem(stripe)) continue;
+    std::unique_lock item_lock(stripe, std::adopt_lock);
+    // The LRU's link holds one reference; more means a reader or writer has
+    // it. Such items may still be unlinked; their chunk comes back when the
+    // last handle drops.
+    if (search->refcount.load(std::memory_order_relaxed) > 1) ++lc.lrutail_reflocked;
+
+    if (IsExpired(search, now) || IsFlushed(search, now)) {
+      ++lc.reclaimed;
+      if ((search->flags.load(std::memory_order_relaxed) & kItemFetched) == 0) {
+        ++lc.expired_unfetched;
+      }
+      UnlinkLocked(lc, search, hv);
+      ++removed;
+      continue;  // all we find are expired: keep going
+    }
+
+    const uint8_t f = search->flags.load(std::memory_order_relaxed);
+    switch (lru) {
+      case LruId::kHot:
+      case LruId::kWarm: {
+        const uint64_t pct = lru == LruId::kHot ? config_.hot_lru_pct : config_.warm_lru_pct;
+        const uint64_t limit = total_bytes * pct / 100;
+        if ((f & kItemActive) != 0) {
+          search->flags.fetch_and(static_cast<uint8_t>(~kItemActive), std::memory_order_relaxed);
+          ++removed;
+          if (lru == LruId::kWarm) {
+            ++lc.moves_within_lru;
+            lru_.MoveToHead(lc, search, LruId::kWarm);
+            continue;  // rescued in place; look at the next tail
+          }
+          ++lc.moves_to_warm;
+          lru_.MoveToHead(lc, search, LruId::kWarm);
+        } else if (lc.bytes[l] > limit ||
+                   now - search->time.load(std::memory_order_relaxed) > max_age) {
+          ++lc.moves_to_cold;
+          lru_.MoveToHead(lc, search, LruId::kCold);
+          ++removed;
+        }
+        return removed;  // stop at the first non-expired, non-rescued item
+      }
+      case LruId::kCold:
+        if (evict) {
+          if (!config_.evict_to_free) return removed;  // -M: the caller reports OOM
+          ++lc.evicted;
+          lc.evicted_time = now - search->time.load(std::memory_order_relaxed);
+          if (search->exptime.load(std::memory_order_relaxed) != 0) ++lc.evicted_nonzero;
+          if ((f & kItemFetched) == 0) ++lc.evicted_unfetched;
+          if ((f & kItemActive) != 0) ++lc.evicted_active;
+          UnlinkLocked(lc, search, hv);
+          ++removed;
+        } else if ((f & kItemActive) != 0) {
+          ++lc.moves_to_warm;
+          search->flags.fetch_and(static_cast<uint8_t>(~kItemActive), std::memory_order_relaxed);
+          lru_.MoveToHead(lc, search, LruId::kWarm);
+          ++removed;
+        }
+        return removed;
+    }
+  }
+  return removed;
+}
+
+int Store::Impl::Juggle(uint8_t cls) {
+  if (!config_.lru_maintainer) return 0;
+  LruClass& lc = lru_.cls(cls);
+  uint64_t total_bytes = 0;
+  RelTime cold_age = 0;
+  {
+    std::lock_guard lock(lc.mu);
+    if (lc.count[0] + lc.count[1] + lc.count[2] == 0) return 0;
+    const Item* cold_tail = lru_.Tail(lc, LruId::kCold);
+    if (cold_tail != nullptr) cold_age = Now() - cold_tail->time.load(std::memory_order_relaxed);
+    for (int l = 0; l < kNumLrus; ++l) total_bytes += lc.bytes[l];
+  }
+  const auto hot_age = static_cast<RelTime>(cold_age * config_.hot_max_factor);
+  const auto warm_age = static_cast<RelTime>(cold_age * config_.warm_max_factor);
+  int did = 0;
+  for (int i = 0; i < 500; ++i) {
+    int more = 0;
+    if (PullTail(cls, LruId::kHot, total_bytes, false, hot_age) > 0 ||
+        PullTail(cls, LruId::kWarm, total_bytes, false, warm_age) > 0) {
+      ++more;
+    }
+    more += PullTail(cls, LruId::kCold, total_bytes, false, 0);
+    if (more == 0) break;
+    ++did;
+  }
+  juggles_.fetch_add(1, std::memory_order_relaxed);
+  return did;
+}
+
+// ---------------------------------------------------------------- flush ---
+
+void Store::Impl::FlushClass(uint8_t cls, RelTime oldest) {
+  // memcached's item_flush_expired(): items touched at or after the horizon
+  // are not caught by the lazy time check, so unlink them now. The lists are
+  // only roughly time ordered (bumps refresh time in place): walk them fully.
+  LruClass& lc = lru_.cls(cls);
+  std::vector<Item*> busy;  // stripes we could not try-lock; referenced, done below
+  {
+    std::lock_guard lru_lock(lc.mu);
+    for (int l = 0; l < kNumLrus; ++l) {
+      Item* next = nullptr;
+      for (Item* it = lru_.Head(lc, static_cast<LruId>(l)); it != nullptr; it = next) {
+        next = lru_.Next(it);
+        if (it->time.load(std::memory_order_relaxed) < oldest) continue;
+        const uint64_t hv = HashKey(it->key());
+        std::mutex& stripe = locks_.For(hv);
+        if (TryLockItem(stripe)) {
+          std::unique_lock item_lock(stripe, std::adopt_lock);
+          UnlinkLocked(lc, it, hv);
+        } else {
+          // Linked items cannot be freed while we hold the LRU lock, so a
+          // reference taken here is safe.
+          it->refcount.fetch_add(1, std::memory_order_relaxed);
+          busy.push_back(it);
+        }
+      }
+    }
+  }
+  for (Item* it : busy) {
+    const uint64_t hv = HashKey(it->key());
+    {
+      ItemLockGuard item_lock(locks_.For(hv));
+      if (it->linked() && it->time.load(std::memory_order_relaxed) >= oldest) {
+        UnlinkItem(it, hv);
+      }
+    }
+    slabs_.Release(it);
+  }
+}
+
+}  // namespace slabcached::slabs

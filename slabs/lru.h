@@ -1,0 +1,71 @@
+// Segmented LRU lists, one set per slab class (memcached's HOT/WARM/COLD,
+// doc/new_lru.txt): intrusive doubly linked lists through Item::prev/next,
+// all three lists of a class behind one mutex (the "LRU lock").
+//
+//   new items -> HOT head. The maintainer (or an allocation that needs room)
+//   pulls HOT tails to COLD (ACTIVE ones to WARM), WARM tails over their share
+//   to COLD, and ACTIVE COLD tails back to WARM. Eviction takes COLD tails.
+//
+// This file holds the list mechanics and per-class counters only; the policy
+// (which tail goes where, expiry, eviction) is in lru.cc on Store::Impl,
+// because it needs the hash table and the item locks.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "slabs/item.h"
+#include "slabs/slab_allocator.h"
+
+namespace slabcached::slabs {
+
+struct LruClass {
+  std::mutex mu;  // the LRU lock of this class; guards everything below but `hits`
+
+  ItemRef head[kNumLrus] = {};
+  ItemRef tail[kNumLrus] = {};
+  uint64_t count[kNumLrus] = {};
+  uint64_t bytes[kNumLrus] = {};  // sum of total_size() per list
+
+  // memcached's itemstats_t, per class.
+  uint64_t evicted = 0, evicted_nonzero = 0, evicted_unfetched = 0, evicted_active = 0;
+  RelTime evicted_time = 0;  // age of the last evicted item
+  uint64_t outofmemory = 0, reclaimed = 0, expired_unfetched = 0, lrutail_reflocked = 0;
+  uint64_t moves_to_cold = 0, moves_to_warm = 0, moves_within_lru = 0, direct_reclaims = 0;
+  uint64_t total_items = 0;
+
+  // Bumped by readers without the LRU lock.
+  std::atomic<uint64_t> hits[kNumLrus] = {};
+};
+
+class SegmentedLru {
+ public:
+  explicit SegmentedLru(const SlabAllocator* slabs) : slabs_(slabs) {}
+
+  LruClass& cls(uint8_t id) { return classes_[id]; }
+  const LruClass& cls(uint8_t id) const { return classes_[id]; }
+
+  // All of these require lc.mu. LinkHead also records `lru` in the item's flags.
+  void LinkHead(LruClass& lc, Item* it, LruId lru);
+  void Unlink(LruClass& lc, Item* it);
+  void MoveToHead(LruClass& lc, Item* it, LruId lru) {
+    Unlink(lc, it);
+    LinkHead(lc, it, lru);
+  }
+  Item* Tail(const LruClass& lc, LruId lru) const {
+    return slabs_->ToItem(lc.tail[static_cast<int>(lru)]);
+  }
+  Item* Head(const LruClass& lc, LruId lru) const {
+    return slabs_->ToItem(lc.head[static_cast<int>(lru)]);
+  }
+  Item* Prev(const Item* it) const { return slabs_->ToItem(it->prev); }
+  Item* Next(const Item* it) const { return slabs_->ToItem(it->next); }
+
+ private:
+  const SlabAllocator* const slabs_;
+  LruClass classes_[SlabAllocator::kMaxClasses + 1];
+};
+
+}  // namespace slabcached::slabs

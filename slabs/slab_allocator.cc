@@ -1,0 +1,236 @@
+#include "slabs/slab_allocator.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <new>
+#include <unordered_map>
+
+namespace slabcached::slabs {
+namespace {
+
+constexpr size_t kMinReserve = size_t{4} << 30;  // address space only, committed on demand
+
+size_t RoundUp(size_t n, size_t align) { return (n + align - 1) / align * align; }
+
+}  // namespace
+
+SlabAllocator::SlabAllocator(const Config& config) {
+  const size_t item_size_max = std::max<size_t>(config.item_size_max, 1024);
+  const size_t largest_page = RoundUp(std::max(item_size_max, kPageSize), kPageSize);
+  // Room for the limit twice over (cache_memlimit may grow it) plus the first
+  // page of every class, which memcached allows beyond a tiny limit.
+  const size_t limit_pages = RoundUp(config.max_bytes, kPageSize) / kPageSize;
+  const size_t wanted = 2 * limit_pages * kPageSize + (kMaxClasses + 2) * largest_page;
+  capacity_bytes_ = std::max(kMinReserve, wanted);
+  while ((capacity_bytes_ >> shift_) > std::numeric_limits<ItemRef>::max()) ++shift_;
+  capacity_pages_ = capacity_bytes_ / kPageSize;
+
+  void* p =
+      mmap(nullptr, capacity_bytes_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  base_ = static_cast<char*>(p);
+  page_class_ = std::make_unique<std::atomic<uint8_t>[]>(capacity_pages_);
+  mem_limit_ = config.max_bytes;
+
+  // memcached's slabs_init(): sizes grow by the factor until the next would
+  // pass item_size_max / factor; the last class is exactly item_size_max.
+  const size_t align = std::max<size_t>(8, size_t{1} << shift_);
+  const double factor = config.growth_factor > 1.0 ? config.growth_factor : 1.25;
+  double size = static_cast<double>(sizeof(Item) + config.chunk_size_min);
+  int id = 0;
+  while (++id < kMaxClasses) {
+    if (size >= static_cast<double>(item_size_max) / factor) break;
+    const size_t chunk = RoundUp(static_cast<size_t>(size), align);
+    if (chunk >= item_size_max) break;
+    const size_t page = chunk <= kPageSize ? kPageSize : RoundUp(chunk, kPageSize);
+    classes_[id].info = {static_cast<uint32_t>(chunk), static_cast<uint32_t>(page / chunk), page};
+    size = static_cast<double>(chunk) * factor;
+  }
+  const size_t last = RoundUp(item_size_max, align);
+  const size_t last_page = last <= kPageSize ? kPageSize : RoundUp(last, kPageSize);
+  classes_[id].info = {static_cast<uint32_t>(last), static_cast<uint32_t>(last_page / last),
+                       last_page};
+  num_classes_ = id;
+}
+
+SlabAllocator::~SlabAllocator() { munmap(base_, capacity_bytes_); }
+
+uint8_t SlabAllocator::ClassFor(size_t ntotal) const {
+  if (ntotal == 0) return 0;
+  // Binary search over the ascending chunk sizes.
+  int lo = 1, hi = num_classes_;
+  if (ntotal > classes_[hi].info.chunk_size) return 0;
+  while (lo < hi) {
+    const int mid = (lo + hi) / 2;
+    if (classes_[mid].info.chunk_size >= ntotal) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return static_cast<uint8_t>(lo);
+}
+
+Item* SlabAllocator::Alloc(uint8_t id, size_t ntotal) {
+  std::lock_guard lock(mu_);
+  SlabClass& cls = classes_[id];
+  if (cls.free_head == 0 && !NewPageLocked(id)) return nullptr;
+  Item* it = ToItem(cls.free_head);
+  cls.free_head = it->next;
+  --cls.free_count;
+  cls.requested += ntotal;
+  std::destroy_at(it);
+  std::construct_at(it);
+  it->refcount.store(1, std::memory_order_relaxed);
+  return it;
+}
+
+void SlabAllocator::Free(Item* it) {
+  const size_t ntotal = it->total_size();
+  std::lock_guard lock(mu_);
+  SlabClass& cls = classes_[ClassOf(it)];
+  cls.requested -= ntotal;
+  if (InMovingPage(it)) {
+    it->flags.store(kItemSlabbed, std::memory_order_relaxed);
+    ++moving_free_;
+    return;
+  }
+  PushFreeLocked(cls, it);
+}
+
+void SlabAllocator::PushFreeLocked(SlabClass& cls, Item* it) {
+  it->flags.store(kItemSlabbed, std::memory_order_relaxed);
+  it->prev = 0;
+  it->h_next = 0;
+  it->next = cls.free_head;
+  cls.free_head = ToRef(it);
+  ++cls.free_count;
+}
+
+bool SlabAllocator::NewPageLocked(uint8_t id) {
+  SlabClass& cls = classes_[id];
+  const size_t len = cls.info.page_bytes;
+  if (mem_malloced_ + len > mem_limit_ && !cls.pages.empty()) return false;
+  const size_t npages = len / kPageSize;
+  if (next_page_ + npages > capacity_pages_) return false;
+  char* start = base_ + next_page_ * kPageSize;
+  if (mprotect(start, len, PROT_READ | PROT_WRITE) != 0) return false;
+  const size_t page = next_page_;
+  next_page_ += npages;
+  mem_malloced_ += len;
+  for (size_t i = 0; i < npages; ++i) page_class_[page + i].store(id, std::memory_order_relaxed);
+  cls.pages.push_back(static_cast<uint32_t>(page));
+  CarveLocked(id, page);
+  return true;
+}
+
+void SlabAllocator::CarveLocked(uint8_t id, size_t page) {
+  SlabClass& cls = classes_[id];
+  char* start = base_ + page * kPageSize;
+  // Push in reverse so chunks are handed out in address order.
+  for (uint32_t i = cls.info.perslab; i-- > 0;) {
+    Item* it = std::construct_at(reinterpret_cast<Item*>(start + size_t{i} * cls.info.chunk_size));
+    PushFreeLocked(cls, it);
+  }
+}
+
+bool SlabAllocator::SetMemoryLimit(size_t max_bytes) {
+  std::lock_guard lock(mu_);
+  if (max_bytes / kPageSize + kMaxClasses + 1 > capacity_pages_) return false;
+  mem_limit_ = max_bytes;
+  return true;
+}
+
+size_t SlabAllocator::mem_limit() const {
+  std::lock_guard lock(mu_);
+  return mem_limit_;
+}
+
+size_t SlabAllocator::mem_malloced() const {
+  std::lock_guard lock(mu_);
+  return mem_malloced_;
+}
+
+SlabAllocator::ClassStats SlabAllocator::GetClassStats(int id) const {
+  std::lock_guard lock(mu_);
+  const SlabClass& cls = classes_[id];
+  ClassStats s;
+  s.total_pages = cls.pages.size();
+  s.total_chunks = s.total_pages * cls.info.perslab;
+  s.free_chunks = cls.free_count;
+  if (moving_page_.load(std::memory_order_relaxed) >= 0 && moving_src_ == id) {
+    s.free_chunks += moving_free_;
+  }
+  s.used_chunks = s.total_chunks - s.free_chunks;
+  s.mem_requested = cls.requested;
+  return s;
+}
+
+bool SlabAllocator::BeginPageMove(uint8_t src) {
+  std::lock_guard lock(mu_);
+  if (moving_page_.load(std::memory_order_relaxed) >= 0) return false;
+  SlabClass& cls = classes_[src];
+  if (cls.pages.size() < 2 || cls.info.page_bytes != kPageSize) return false;
+  // The page with the most free chunks has the fewest items to evict.
+  std::unordered_map<size_t, uint64_t> free_per_page;
+  for (ItemRef r = cls.free_head; r != 0; r = ToItem(r)->next) ++free_per_page[PageOf(ToItem(r))];
+  size_t best = cls.pages.front();
+  uint64_t best_free = 0;
+  for (const auto& [page, n] : free_per_page) {
+    if (n > best_free) best = page, best_free = n;
+  }
+  // Withdraw that page's chunks from the free list.
+  ItemRef* link = &cls.free_head;
+  while (*link != 0) {
+    Item* it = ToItem(*link);
+    if (PageOf(it) == best) {
+      *link = it->next;
+      --cls.free_count;
+    } else {
+      link = &it->next;
+    }
+  }
+  moving_src_ = src;
+  moving_free_ = best_free;
+  moving_page_.store(static_cast<int64_t>(best), std::memory_order_relaxed);
+  return true;
+}
+
+bool SlabAllocator::PageMoveDrained() const {
+  std::lock_guard lock(mu_);
+  const int64_t page = moving_page_.load(std::memory_order_relaxed);
+  return page >= 0 && moving_free_ == classes_[moving_src_].info.perslab;
+}
+
+void SlabAllocator::FinishPageMove(uint8_t dst) {
+  std::lock_guard lock(mu_);
+  const int64_t page = moving_page_.load(std::memory_order_relaxed);
+  if (page < 0) return;
+  SlabClass& src = classes_[moving_src_];
+  std::erase(src.pages, static_cast<uint32_t>(page));
+  page_class_[page].store(dst, std::memory_order_relaxed);
+  classes_[dst].pages.push_back(static_cast<uint32_t>(page));
+  CarveLocked(dst, static_cast<size_t>(page));
+  moving_page_.store(-1, std::memory_order_relaxed);
+  moving_free_ = 0;
+}
+
+void SlabAllocator::AbortPageMove() {
+  std::lock_guard lock(mu_);
+  const int64_t page = moving_page_.load(std::memory_order_relaxed);
+  if (page < 0) return;
+  SlabClass& cls = classes_[moving_src_];
+  moving_page_.store(-1, std::memory_order_relaxed);
+  char* start = base_ + static_cast<size_t>(page) * kPageSize;
+  for (uint32_t i = 0; i < cls.info.perslab; ++i) {
+    Item* it = reinterpret_cast<Item*>(start + size_t{i} * cls.info.chunk_size);
+    if (it->flags.load(std::memory_order_relaxed) == kItemSlabbed) PushFreeLocked(cls, it);
+  }
+  moving_free_ = 0;
+}
+
+}  // namespace slabcached::slabs

@@ -1,0 +1,122 @@
+// Store::Impl: the pieces of the item store and the item-level operations
+// that tie them together. Private to slabs/ (store.cc: commands; lru.cc: LRU
+// policy, eviction, flush; page_mover.cc: slab reassignment).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+#include "slabs/clock.h"
+#include "slabs/hash_table.h"
+#include "slabs/item.h"
+#include "slabs/item_handle.h"
+#include "slabs/item_locks.h"
+#include "slabs/lru.h"
+#include "slabs/lru_maintainer.h"
+#include "slabs/slab_allocator.h"
+#include "slabs/store.h"
+
+namespace slabcached::slabs {
+
+// memcached's ITEM_UPDATE_INTERVAL: an item already ACTIVE gets its access
+// time refreshed at most this often.
+inline constexpr RelTime kItemUpdateInterval = 60;
+
+class Store::Impl final : public MaintenanceTarget {
+ public:
+  Impl(const StoreConfig& config, const Clock* clock);
+  ~Impl() override;
+
+  AllocResult Allocate(std::string_view key, uint32_t client_flags, RelTime exptime,
+                       uint32_t value_len);
+  StoreStatus Link(ItemHandle item, StoreMode mode, uint64_t cas_compare, uint64_t* cas_out);
+  ItemHandle Get(std::string_view key, GetOutcome* outcome);
+  ItemHandle GetAndTouch(std::string_view key, RelTime exptime, GetOutcome* outcome);
+  bool Touch(std::string_view key, RelTime exptime);
+  DeleteStatus Delete(std::string_view key, uint64_t cas_compare);
+  DeltaResult Delta(std::string_view key, bool incr, uint64_t delta, const DeltaOptions& options);
+  void FlushAll(RelTime when);
+  bool SetMemoryLimit(size_t max_bytes);
+  ReassignStatus Reassign(int src, int dst);
+  void SetAutomove(uint32_t mode) { automove_.store(mode, std::memory_order_relaxed); }
+  StoreStats GetStats() const;
+  std::vector<SlabClassStats> GetSlabClassStats() const;
+  const StoreConfig& config() const { return config_; }
+  void RunMaintenance();
+
+  // MaintenanceTarget (the LRU maintainer thread).
+  int NumClasses() const override { return slabs_.num_classes(); }
+  int Juggle(uint8_t cls) override;
+  bool Housekeeping() override;
+
+ private:
+  // --- item level; all require the item lock of `hv` (store.cc) ---
+  // The linked item for `key`, or nullptr; unlinks it when expired/flushed.
+  Item* FindLive(std::string_view key, uint64_t hv, GetOutcome* outcome);
+  // Links an unlinked item: new time and CAS, hash table, HOT head.
+  void LinkItem(Item* it, uint64_t hv);
+  // Unlinks a linked item and drops the link's reference. Takes the LRU lock.
+  void UnlinkItem(Item* it, uint64_t hv);
+  // A new handle on a linked item; empty on refcount overflow.
+  ItemHandle Retain(Item* it);
+  // memcached's do_item_bump / do_item_update (lru.cc).
+  void Bump(Item* it);
+  void Update(Item* it);
+  // Allocates a fresh unlinked item (may evict). Safe while holding one item lock.
+  Item* NewItem(std::string_view key, uint32_t client_flags, RelTime exptime, uint32_t value_len,
+                AllocStatus* status);
+
+  // --- LRU policy (lru.cc) ---
+  // Requires the item lock and the LRU lock.
+  void UnlinkLocked(LruClass& lc, Item* it, uint64_t hv);
+  Item* AllocPull(uint8_t cls, size_t ntotal);
+  // memcached's lru_pull_tail(): returns items removed or moved.
+  int PullTail(uint8_t cls, LruId lru, uint64_t total_bytes, bool evict, RelTime max_age);
+  // Unlinks items of `cls` stored at or after `oldest`; holds no item lock.
+  void FlushClass(uint8_t cls, RelTime oldest);
+
+  // --- page mover (page_mover.cc) ---
+  bool PageMoveStep();
+  void AutomoveCheck();
+
+  bool IsExpired(const Item* it, RelTime now) const {
+    const RelTime exp = it->exptime.load(std::memory_order_relaxed);
+    return exp != 0 && exp <= now;
+  }
+  bool IsFlushed(const Item* it, RelTime now) const {
+    const int64_t oldest = oldest_live_.load(std::memory_order_relaxed);
+    return oldest >= 0 && it->time.load(std::memory_order_relaxed) <= oldest && oldest <= now;
+  }
+  uint64_t NextCas() {
+    return config_.cas_enabled ? cas_id_.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
+  }
+  RelTime Now() const { return clock_->Now(); }
+
+  const StoreConfig config_;
+  const Clock* const clock_;
+  SlabAllocator slabs_;
+  ItemLocks locks_;
+  HashTable table_;
+  SegmentedLru lru_;
+
+  std::atomic<uint64_t> cas_id_{0};
+  std::atomic<int64_t> oldest_live_{-1};  // flush_all horizon; -1: never flushed
+  std::atomic<uint64_t> juggles_{0};
+  std::atomic<uint64_t> slabs_moved_{0};
+  std::atomic<uint32_t> automove_{0};
+
+  // Pending "slabs reassign": guarded by reassign_mu_.
+  std::mutex reassign_mu_;
+  bool reassign_pending_ = false;
+  uint8_t reassign_src_ = 0, reassign_dst_ = 0;
+  RelTime reassign_started_ = 0;
+  RelTime automove_last_ = 0;
+  uint64_t automove_evicted_[SlabAllocator::kMaxClasses + 1] = {};
+
+  std::unique_ptr<LruMaintainer> maintainer_;  // stopped first in ~Impl
+};
+
+}  // namespace slabcached::slabs

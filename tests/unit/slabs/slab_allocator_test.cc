@@ -1,0 +1,122 @@
+#include "slabs/slab_allocator.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace slabcached::slabs {
+namespace {
+
+SlabAllocator::Config SmallConfig(size_t max_bytes = 64 << 20) {
+  return {.max_bytes = max_bytes,
+          .item_size_max = 1 << 20,
+          .chunk_size_min = 48,
+          .growth_factor = 1.25};
+}
+
+TEST(SlabAllocatorTest, ClassTableGrowsByFactor) {
+  SlabAllocator slabs(SmallConfig());
+  ASSERT_GT(slabs.num_classes(), 10);
+  EXPECT_EQ(slabs.info(1).chunk_size, sizeof(Item) + 48);  // 80: memcached's is 96
+  for (int id = 2; id < slabs.num_classes(); ++id) {
+    const uint32_t prev = slabs.info(id - 1).chunk_size;
+    const uint32_t cur = slabs.info(id).chunk_size;
+    EXPECT_EQ(cur % 8, 0u) << id;
+    EXPECT_GE(cur, static_cast<uint32_t>(prev * 1.25)) << id;
+    EXPECT_LT(cur, static_cast<uint32_t>(prev * 1.25) + 8) << id;
+    EXPECT_EQ(slabs.info(id).perslab, SlabAllocator::kPageSize / cur) << id;
+  }
+  EXPECT_EQ(slabs.info(slabs.num_classes()).chunk_size, 1u << 20);
+  EXPECT_EQ(slabs.info(slabs.num_classes()).perslab, 1u);
+}
+
+TEST(SlabAllocatorTest, LargeItemSizeMaxUsesOversizedPages) {
+  auto config = SmallConfig();
+  config.item_size_max = 4 << 20;
+  SlabAllocator slabs(config);
+  const auto& last = slabs.info(slabs.num_classes());
+  EXPECT_EQ(last.chunk_size, 4u << 20);
+  EXPECT_EQ(last.page_bytes, size_t{4} << 20);
+  EXPECT_EQ(last.perslab, 1u);
+  for (int id = 1; id <= slabs.num_classes(); ++id) EXPECT_GE(slabs.info(id).perslab, 1u);
+}
+
+TEST(SlabAllocatorTest, ClassForPicksSmallestFit) {
+  SlabAllocator slabs(SmallConfig());
+  EXPECT_EQ(slabs.ClassFor(1), 1);
+  EXPECT_EQ(slabs.ClassFor(slabs.info(1).chunk_size), 1);
+  EXPECT_EQ(slabs.ClassFor(slabs.info(1).chunk_size + 1), 2);
+  EXPECT_EQ(slabs.ClassFor(1 << 20), slabs.num_classes());
+  EXPECT_EQ(slabs.ClassFor((1 << 20) + 1), 0);
+}
+
+TEST(SlabAllocatorTest, FreedChunkIsReused) {
+  SlabAllocator slabs(SmallConfig());
+  Item* a = slabs.Alloc(3, 100);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(slabs.ClassOf(a), 3);
+  EXPECT_EQ(slabs.ToItem(slabs.ToRef(a)), a);
+  EXPECT_EQ(slabs.GetClassStats(3).used_chunks, 1u);
+  slabs.Release(a);  // refcount 1 -> 0
+  EXPECT_EQ(slabs.GetClassStats(3).used_chunks, 0u);
+  Item* b = slabs.Alloc(3, 100);
+  EXPECT_EQ(a, b);
+  slabs.Release(b);
+}
+
+TEST(SlabAllocatorTest, LimitStopsNewPagesButAllowsFirstPagePerClass) {
+  SlabAllocator slabs(SmallConfig(SlabAllocator::kPageSize));
+  const uint32_t perslab = slabs.info(1).perslab;
+  std::vector<Item*> items;
+  for (uint32_t i = 0; i < perslab; ++i) items.push_back(slabs.Alloc(1, 80));
+  EXPECT_EQ(slabs.Alloc(1, 80), nullptr);  // the limit is spent
+  Item* other = slabs.Alloc(2, 90);        // but a new class gets its first page
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(slabs.mem_malloced(), 2 * SlabAllocator::kPageSize);
+  EXPECT_TRUE(slabs.SetMemoryLimit(4 * SlabAllocator::kPageSize));
+  Item* more = slabs.Alloc(1, 80);
+  EXPECT_NE(more, nullptr);
+  slabs.Release(more);
+  slabs.Release(other);
+  for (Item* it : items) slabs.Release(it);
+}
+
+TEST(SlabAllocatorTest, PageMoveWaitsForChunksThenChangesClass) {
+  SlabAllocator slabs(SmallConfig());
+  const uint32_t perslab = slabs.info(5).perslab;
+  std::vector<Item*> items;
+  // Two pages: the second keeps two items, so the first (one item) is moved.
+  for (uint32_t i = 0; i < perslab + 2; ++i) items.push_back(slabs.Alloc(5, 100));
+  Item* last = items.back();
+  items.pop_back();
+  Item* last2 = items.back();
+  items.pop_back();
+  // Free all of page one but one chunk.
+  Item* held = items.front();
+  for (size_t i = 1; i < items.size(); ++i) slabs.Release(items[i]);
+  ASSERT_TRUE(slabs.BeginPageMove(5));
+  EXPECT_FALSE(slabs.BeginPageMove(5));  // one at a time
+  EXPECT_TRUE(slabs.InMovingPage(held));
+  EXPECT_FALSE(slabs.PageMoveDrained());
+  slabs.Release(held);
+  EXPECT_TRUE(slabs.PageMoveDrained());
+  slabs.FinishPageMove(9);
+  EXPECT_EQ(slabs.GetClassStats(5).total_pages, 1u);
+  EXPECT_EQ(slabs.GetClassStats(9).total_pages, 1u);
+  EXPECT_EQ(slabs.GetClassStats(9).free_chunks, slabs.info(9).perslab);
+  Item* moved = slabs.Alloc(9, 200);
+  EXPECT_EQ(slabs.ClassOf(moved), 9);
+  slabs.Release(moved);
+  slabs.Release(last);
+  slabs.Release(last2);
+}
+
+TEST(SlabAllocatorTest, PageMoveNeedsTwoPages) {
+  SlabAllocator slabs(SmallConfig());
+  Item* it = slabs.Alloc(5, 100);
+  EXPECT_FALSE(slabs.BeginPageMove(5));
+  slabs.Release(it);
+}
+
+}  // namespace
+}  // namespace slabcached::slabs

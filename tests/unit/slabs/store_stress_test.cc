@@ -1,0 +1,204 @@
+// Concurrency stress: 8 threads mix every operation on overlapping keys with
+// background threads on and a small memory limit, so the hash table expands
+// and the LRU evicts while they run. Run under ThreadSanitizer by
+// `make check-tsan`.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "slabs/store.h"
+
+namespace slabcached::slabs {
+namespace {
+
+#if defined(__SANITIZE_THREAD__)
+constexpr int kOpsPerThread = 30000;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr int kOpsPerThread = 30000;
+#else
+constexpr int kOpsPerThread = 200000;
+#endif
+#else
+constexpr int kOpsPerThread = 200000;
+#endif
+constexpr int kThreads = 8;
+constexpr int kStringKeys = 10000;
+constexpr int kNumberKeys = 200;
+
+// A value is a concatenation of segments "{<key>:zzz...}" (append/prepend
+// concatenate them), so every hit can be checked against its key.
+std::string Segment(const std::string& key, size_t filler) {
+  return "{" + key + ":" + std::string(filler, 'z') + "}";
+}
+
+bool ValidStringValue(std::string_view key, std::string_view value) {
+  if (value.empty()) return false;
+  size_t pos = 0;
+  while (pos < value.size()) {
+    if (value.substr(pos, 1) != "{" || value.substr(pos + 1, key.size()) != key ||
+        value.substr(pos + 1 + key.size(), 1) != ":") {
+      return false;
+    }
+    pos += key.size() + 2;
+    while (pos < value.size() && value[pos] == 'z') ++pos;
+    if (pos >= value.size() || value[pos] != '}') return false;
+    ++pos;
+  }
+  return true;
+}
+
+bool ValidNumber(std::string_view value) {
+  size_t i = 0;
+  while (i < value.size() && value[i] >= '0' && value[i] <= '9') ++i;
+  if (i == 0 || i > 20) return false;
+  while (i < value.size() && value[i] == ' ') ++i;
+  return i == value.size();
+}
+
+class Worker {
+ public:
+  Worker(Store* store, const Clock* clock, int id)
+      : store_(store), clock_(clock), rng_(static_cast<unsigned>(id) * 7919 + 1) {}
+
+  void Run(int ops) {
+    for (int i = 0; i < ops; ++i) Step();
+  }
+  int errors() const { return errors_; }
+
+ private:
+  StoreStatus Put(const std::string& key, const std::string& value, StoreMode mode,
+                  uint64_t cas = 0) {
+    AllocResult r = store_->Allocate(key, 0, 0, static_cast<uint32_t>(value.size()));
+    if (r.status != AllocStatus::kOk) return StoreStatus::kNoMemory;
+    std::memcpy(r.item.writable_data(), value.data(), value.size());
+    std::memcpy(r.item.writable_data() + value.size(), "\r\n", 2);
+    return store_->Link(std::move(r.item), mode, cas);
+  }
+  void Check(const ItemHandle& h, const std::string& key, bool number) {
+    if (!h) return;
+    if (h.key() != key) ++errors_;
+    if (h.value_with_crlf().substr(h.value_length()) != "\r\n") ++errors_;
+    if (number ? !ValidNumber(h.value()) : !ValidStringValue(key, h.value())) {
+      ++errors_;
+      ADD_FAILURE() << "bad value for " << key << ": " << h.value().substr(0, 80);
+    }
+  }
+
+  void Step() {
+    const int op = static_cast<int>(rng_() % 100);
+    if (op < 15) {  // number keys: set / incr / decr / get
+      const std::string key = "n" + std::to_string(rng_() % kNumberKeys);
+      const int sub = static_cast<int>(rng_() % 4);
+      if (sub == 0) {
+        Put(key, std::to_string(rng_() % 1000), StoreMode::kSet);
+      } else if (sub == 3) {
+        Check(store_->Get(key), key, true);
+      } else {
+        DeltaOptions options;
+        options.create_on_miss = (rng_() % 2) == 0;
+        const DeltaResult r = store_->Delta(key, sub == 1, rng_() % 100, options);
+        if (r.status == DeltaStatus::kNonNumeric || r.status == DeltaStatus::kExists) ++errors_;
+      }
+      return;
+    }
+    const std::string key = "s" + std::to_string(rng_() % kStringKeys);
+    const std::string seg = Segment(key, rng_() % 1500);
+    if (op < 35) {
+      Put(key, seg, StoreMode::kSet);
+    } else if (op < 40) {
+      Put(key, seg, StoreMode::kAdd);
+    } else if (op < 44) {
+      Put(key, seg, StoreMode::kReplace);
+    } else if (op < 48) {
+      Put(key, seg, (rng_() % 2) ? StoreMode::kAppend : StoreMode::kPrepend);
+    } else if (op < 53) {
+      ItemHandle h = store_->Get(key);
+      if (h) Put(key, seg, StoreMode::kCas, h.cas());
+    } else if (op < 85) {
+      ItemHandle h = store_->Get(key);
+      Check(h, key, false);
+      held_ = std::move(h);  // keep one reference alive across operations
+      if (held_) Check(held_, key, false);
+    } else if (op < 89) {
+      Check(store_->GetAndTouch(key, clock_->Now() + 3600), key, false);
+    } else if (op < 92) {
+      store_->Touch(key, 0);
+    } else if (op < 99) {
+      store_->Delete(key);
+    } else if (rng_() % 2000 == 0) {
+      store_->FlushAll(0);
+    } else {
+      (void)store_->GetStats();
+      (void)store_->GetSlabClassStats();
+    }
+  }
+
+  Store* store_;
+  const Clock* clock_;
+  std::mt19937 rng_;
+  ItemHandle held_;
+  int errors_ = 0;
+};
+
+TEST(StoreStressTest, MixedOperationsKeepInvariants) {
+  Clock clock(1'700'000'000);
+  StoreConfig config;
+  config.max_bytes = 4 << 20;
+  config.hashpower_init = 8;
+  config.background_threads = true;
+  Store store(config, &clock);
+
+  std::atomic<bool> done{false};
+  std::thread ticker([&] {
+    while (!done.load()) {
+      clock.Advance(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < kThreads; ++i) workers.push_back(std::make_unique<Worker>(&store, &clock, i));
+  std::vector<std::thread> threads;
+  for (auto& w : workers) threads.emplace_back([&w] { w->Run(kOpsPerThread); });
+  for (auto& t : threads) t.join();
+  done = true;
+  ticker.join();
+  int errors = 0;
+  for (auto& w : workers) errors += w->errors();
+  workers.clear();  // drops the held handles
+  EXPECT_EQ(errors, 0);
+
+  // Lazily unlink what a flush hid, then the counts must agree.
+  uint64_t hits = 0;
+  for (int i = 0; i < kStringKeys; ++i) hits += store.Get("s" + std::to_string(i)) ? 1 : 0;
+  for (int i = 0; i < kNumberKeys; ++i) hits += store.Get("n" + std::to_string(i)) ? 1 : 0;
+  const StoreStats stats = store.GetStats();
+  std::printf("items %lu evictions %lu reclaimed %lu hash_power %u juggles %lu malloced %lu\n",
+              static_cast<unsigned long>(stats.curr_items),
+              static_cast<unsigned long>(stats.evictions),
+              static_cast<unsigned long>(stats.reclaimed), stats.hash_power_level,
+              static_cast<unsigned long>(stats.lru_maintainer_juggles),
+              static_cast<unsigned long>(stats.total_malloced));
+  EXPECT_EQ(stats.curr_items, hits);
+  EXPECT_GT(stats.hash_power_level, 8u);
+  EXPECT_GT(stats.evictions, 0u);
+  uint64_t used = 0, number = 0;
+  for (const auto& c : store.GetSlabClassStats()) {
+    used += c.used_chunks;
+    number += c.number;
+    EXPECT_EQ(c.used_chunks + c.free_chunks, c.total_chunks);
+  }
+  EXPECT_EQ(number, stats.curr_items);
+  EXPECT_EQ(used, stats.curr_items);  // no handle is held any more: nothing leaked
+  EXPECT_LE(stats.total_malloced, stats.limit_maxbytes + 64 * (1u << 20));
+}
+
+}  // namespace
+}  // namespace slabcached::slabs

@@ -1,0 +1,601 @@
+#include "slabs/store.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace slabcached::slabs {
+namespace {
+
+constexpr time_t kUnixNow = 1'700'000'000;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  static StoreConfig TestConfig() {
+    StoreConfig config;
+    config.background_threads = false;
+    return config;
+  }
+  void SetUp() override { Make(TestConfig()); }
+  void Make(const StoreConfig& config) {
+    store_.reset();
+    store_ = std::make_unique<Store>(config, &clock_);
+  }
+
+  StoreStatus Put(const std::string& key, const std::string& value,
+                  StoreMode mode = StoreMode::kSet, uint32_t flags = 0, RelTime exptime = 0,
+                  uint64_t cas = 0, uint64_t* cas_out = nullptr) {
+    AllocResult r = store_->Allocate(key, flags, exptime, static_cast<uint32_t>(value.size()));
+    if (r.status != AllocStatus::kOk) {
+      return r.status == AllocStatus::kTooLarge ? StoreStatus::kTooLarge : StoreStatus::kNoMemory;
+    }
+    EXPECT_EQ(r.item.value_length(), value.size());
+    value.copy(r.item.writable_data(), value.size());
+    std::memcpy(r.item.writable_data() + value.size(), "\r\n", 2);
+    return store_->Link(std::move(r.item), mode, cas, cas_out);
+  }
+  std::optional<std::string> Value(const std::string& key, GetOutcome* outcome = nullptr) {
+    ItemHandle h = store_->Get(key, outcome);
+    if (!h) return std::nullopt;
+    return std::string(h.value());
+  }
+  uint64_t CasOf(const std::string& key) {
+    ItemHandle h = store_->Get(key);
+    return h ? h.cas() : 0;
+  }
+
+  Clock clock_{kUnixNow};
+  std::unique_ptr<Store> store_;
+};
+
+// ------------------------------------------------------------ set / get ---
+
+TEST_F(StoreTest, SetThenGetReturnsValueFlagsAndCrlf) {
+  ASSERT_EQ(Put("foo", "bar", StoreMode::kSet, 123), StoreStatus::kStored);
+  ItemHandle h = store_->Get("foo");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h.key(), "foo");
+  EXPECT_EQ(h.value(), "bar");
+  EXPECT_EQ(h.value_with_crlf(), "bar\r\n");
+  EXPECT_EQ(h.client_flags(), 123u);
+  EXPECT_EQ(h.value_length(), 3u);
+  EXPECT_GT(h.cas(), 0u);
+  EXPECT_EQ(h.total_size(), 32u + 8 + 3 + 3 + 2);
+  EXPECT_GE(h.slab_class(), 1);
+}
+
+TEST_F(StoreTest, ZeroLengthValueIsLegal) {
+  ASSERT_EQ(Put("empty", ""), StoreStatus::kStored);
+  EXPECT_EQ(Value("empty"), "");
+}
+
+TEST_F(StoreTest, MissReportsMissOutcome) {
+  GetOutcome outcome = GetOutcome::kHit;
+  EXPECT_EQ(Value("nope", &outcome), std::nullopt);
+  EXPECT_EQ(outcome, GetOutcome::kMiss);
+}
+
+TEST_F(StoreTest, FetchedReportsStateBeforeThisAccess) {
+  ASSERT_EQ(Put("k", "v"), StoreStatus::kStored);
+  EXPECT_FALSE(store_->Get("k").fetched());
+  EXPECT_TRUE(store_->Get("k").fetched());
+}
+
+TEST_F(StoreTest, UnlinkedAllocationIsFreedWhenDropped) {
+  {
+    AllocResult r = store_->Allocate("k", 0, 0, 10);
+    ASSERT_EQ(r.status, AllocStatus::kOk);
+    EXPECT_EQ(store_->GetSlabClassStats()[0].used_chunks, 1u);
+  }
+  EXPECT_EQ(store_->GetSlabClassStats()[0].used_chunks, 0u);
+  EXPECT_EQ(store_->GetStats().curr_items, 0u);
+}
+
+// ----------------------------------------------------------------- TTLs ---
+
+struct TtlCase {
+  const char* name;
+  int64_t exptime;              // protocol value
+  RelTime alive_until_advance;  // still a hit after advancing this far (0: check only miss)
+  bool expired_at_once;
+};
+
+TEST_F(StoreTest, TtlEdges) {
+  const TtlCase cases[] = {
+      {"zero never expires", 0, 100'000'000, false},
+      {"one second", 1, 0, false},
+      {"thirty days relative", 2592000, 2591999, false},
+      {"thirty days plus one is absolute 1970", 2592001, 0, true},
+      {"negative", -1, 0, true},
+      {"past absolute", kUnixNow - 1000, 0, true},
+      {"future absolute", kUnixNow + 100, 99, false},
+  };
+  for (const auto& c : cases) {
+    clock_.Set(static_cast<RelTime>(Clock::kStartOffset));
+    Make(TestConfig());
+    ASSERT_EQ(Put("k", "v", StoreMode::kSet, 0, clock_.ToRelTime(c.exptime)), StoreStatus::kStored)
+        << c.name;
+    GetOutcome outcome;
+    if (c.expired_at_once) {
+      EXPECT_EQ(Value("k", &outcome), std::nullopt) << c.name;
+      EXPECT_EQ(outcome, GetOutcome::kExpired) << c.name;
+      continue;
+    }
+    clock_.Advance(c.alive_until_advance);
+    EXPECT_EQ(Value("k"), "v") << c.name;
+    if (c.exptime == 0) continue;
+    clock_.Advance(1);  // exptime <= now: gone
+    EXPECT_EQ(Value("k", &outcome), std::nullopt) << c.name;
+    EXPECT_EQ(outcome, GetOutcome::kExpired) << c.name;
+  }
+}
+
+TEST_F(StoreTest, LazyExpiryUnlinksOnAccess) {
+  ASSERT_EQ(Put("k", "v", StoreMode::kSet, 0, clock_.ToRelTime(10)), StoreStatus::kStored);
+  clock_.Advance(10);
+  EXPECT_EQ(store_->GetStats().curr_items, 1u);  // nobody looked yet
+  EXPECT_EQ(Value("k"), std::nullopt);
+  EXPECT_EQ(store_->GetStats().curr_items, 0u);
+}
+
+TEST_F(StoreTest, TouchAndGatSetExptime) {
+  ASSERT_EQ(Put("k", "v", StoreMode::kSet, 0, clock_.ToRelTime(10)), StoreStatus::kStored);
+  EXPECT_TRUE(store_->Touch("k", clock_.ToRelTime(100)));
+  EXPECT_FALSE(store_->Touch("missing", 0));
+  clock_.Advance(50);
+  ItemHandle h = store_->GetAndTouch("k", clock_.ToRelTime(5));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h.exptime(), clock_.Now() + 5);
+  h.Reset();
+  clock_.Advance(5);
+  EXPECT_EQ(Value("k"), std::nullopt);
+}
+
+TEST_F(StoreTest, NegativeTouchExpiresImmediately) {
+  ASSERT_EQ(Put("k", "v"), StoreStatus::kStored);
+  EXPECT_TRUE(store_->Touch("k", clock_.ToRelTime(-1)));
+  EXPECT_EQ(Value("k"), std::nullopt);
+}
+
+// ------------------------------------------------------------ flush_all ---
+
+TEST_F(StoreTest, FlushAllNowHidesItemsStoredInThePast) {
+  ASSERT_EQ(Put("old", "v"), StoreStatus::kStored);
+  clock_.Advance(5);
+  store_->FlushAll(0);
+  GetOutcome outcome;
+  EXPECT_EQ(Value("old", &outcome), std::nullopt);
+  EXPECT_EQ(outcome, GetOutcome::kFlushed);
+}
+
+TEST_F(StoreTest, FlushAllNowHidesItemsStoredInTheSameSecond) {
+  ASSERT_EQ(Put("same", "v"), StoreStatus::kStored);
+  store_->FlushAll(0);
+  EXPECT_EQ(Value("same"), std::nullopt);
+  EXPECT_EQ(store_->GetStats().curr_items, 0u);
+}
+
+TEST_F(StoreTest, ItemsStoredAfterFlushAllInTheSameSecondSurvive) {
+  ASSERT_EQ(Put("k", "old"), StoreStatus::kStored);
+  store_->FlushAll(0);
+  ASSERT_EQ(Put("k", "new"), StoreStatus::kStored);
+  EXPECT_EQ(Value("k"), "new");
+  clock_.Advance(1);
+  EXPECT_EQ(Value("k"), "new");
+}
+
+TEST_F(StoreTest, FlushAllWithDelay) {
+  ASSERT_EQ(Put("a", "1"), StoreStatus::kStored);
+  store_->FlushAll(clock_.ToRelTime(10));
+  EXPECT_EQ(Value("a"), "1");
+  clock_.Advance(5);
+  ASSERT_EQ(Put("b", "2"), StoreStatus::kStored);
+  EXPECT_EQ(Value("b"), "2");
+  clock_.Advance(5);  // the deadline
+  GetOutcome outcome;
+  EXPECT_EQ(Value("a", &outcome), std::nullopt);
+  EXPECT_EQ(outcome, GetOutcome::kFlushed);
+  EXPECT_EQ(Value("b"), std::nullopt);
+  ASSERT_EQ(Put("c", "3"), StoreStatus::kStored);
+  EXPECT_EQ(Value("c"), "3");
+}
+
+// ------------------------------------------------------- storage modes ---
+
+struct ModeCase {
+  const char* name;
+  bool existing;
+  StoreMode mode;
+  StoreStatus want;
+  const char* want_value;  // nullptr: miss
+};
+
+TEST_F(StoreTest, StorageModes) {
+  const ModeCase cases[] = {
+      {"set new", false, StoreMode::kSet, StoreStatus::kStored, "new"},
+      {"set existing", true, StoreMode::kSet, StoreStatus::kStored, "new"},
+      {"add new", false, StoreMode::kAdd, StoreStatus::kStored, "new"},
+      {"add existing", true, StoreMode::kAdd, StoreStatus::kNotStored, "old"},
+      {"replace new", false, StoreMode::kReplace, StoreStatus::kNotStored, nullptr},
+      {"replace existing", true, StoreMode::kReplace, StoreStatus::kStored, "new"},
+      {"append new", false, StoreMode::kAppend, StoreStatus::kNotStored, nullptr},
+      {"append existing", true, StoreMode::kAppend, StoreStatus::kStored, "oldnew"},
+      {"prepend new", false, StoreMode::kPrepend, StoreStatus::kNotStored, nullptr},
+      {"prepend existing", true, StoreMode::kPrepend, StoreStatus::kStored, "newold"},
+      {"cas new", false, StoreMode::kCas, StoreStatus::kNotFound, nullptr},
+  };
+  for (const auto& c : cases) {
+    Make(TestConfig());
+    if (c.existing) {
+      ASSERT_EQ(Put("k", "old"), StoreStatus::kStored) << c.name;
+    }
+    const uint64_t cas = c.mode == StoreMode::kCas ? 12345 : 0;
+    EXPECT_EQ(Put("k", "new", c.mode, 0, 0, cas), c.want) << c.name;
+    const auto got = Value("k");
+    if (c.want_value == nullptr) {
+      EXPECT_EQ(got, std::nullopt) << c.name;
+    } else {
+      EXPECT_EQ(got, c.want_value) << c.name;
+    }
+  }
+}
+
+TEST_F(StoreTest, AppendKeepsOldFlagsAndExptime) {
+  const RelTime exp = clock_.ToRelTime(100);
+  ASSERT_EQ(Put("k", "a", StoreMode::kSet, 7, exp), StoreStatus::kStored);
+  ASSERT_EQ(Put("k", "b", StoreMode::kAppend, 99, 0), StoreStatus::kStored);
+  ItemHandle h = store_->Get("k");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h.value(), "ab");
+  EXPECT_EQ(h.client_flags(), 7u);
+  EXPECT_EQ(h.exptime(), exp);
+}
+
+TEST_F(StoreTest, AppendBeyondItemSizeMaxIsTooLarge) {
+  StoreConfig config = TestConfig();
+  config.item_size_max = 2048;
+  Make(config);
+  ASSERT_EQ(Put("k", std::string(1500, 'a')), StoreStatus::kStored);
+  EXPECT_EQ(Put("k", std::string(1000, 'b'), StoreMode::kAppend), StoreStatus::kTooLarge);
+  EXPECT_EQ(Value("k"), std::string(1500, 'a'));
+}
+
+// ------------------------------------------------------------------ CAS ---
+
+TEST_F(StoreTest, EveryStoreGetsANewIncreasingCas) {
+  uint64_t c1 = 0, c2 = 0, c3 = 0;
+  ASSERT_EQ(Put("a", "1", StoreMode::kSet, 0, 0, 0, &c1), StoreStatus::kStored);
+  ASSERT_EQ(Put("a", "2", StoreMode::kSet, 0, 0, 0, &c2), StoreStatus::kStored);
+  ASSERT_EQ(Put("b", "3", StoreMode::kSet, 0, 0, 0, &c3), StoreStatus::kStored);
+  EXPECT_LT(c1, c2);
+  EXPECT_LT(c2, c3);
+  EXPECT_EQ(CasOf("a"), c2);
+}
+
+TEST_F(StoreTest, CasMatchStoresAndMismatchReturnsExists) {
+  uint64_t cas = 0;
+  ASSERT_EQ(Put("k", "v1", StoreMode::kSet, 0, 0, 0, &cas), StoreStatus::kStored);
+  EXPECT_EQ(Put("k", "v2", StoreMode::kCas, 0, 0, cas + 1), StoreStatus::kExists);
+  EXPECT_EQ(Put("k", "v2", StoreMode::kCas, 0, 0, 0), StoreStatus::kExists);
+  EXPECT_EQ(Value("k"), "v1");
+  uint64_t new_cas = 0;
+  EXPECT_EQ(Put("k", "v3", StoreMode::kCas, 0, 0, cas, &new_cas), StoreStatus::kStored);
+  EXPECT_EQ(Value("k"), "v3");
+  EXPECT_NE(new_cas, cas);
+  // The old token is stale now.
+  EXPECT_EQ(Put("k", "v4", StoreMode::kCas, 0, 0, cas), StoreStatus::kExists);
+}
+
+TEST_F(StoreTest, CasOnMissingKeyIsNotFound) {
+  EXPECT_EQ(Put("k", "v", StoreMode::kCas, 0, 0, 42), StoreStatus::kNotFound);
+}
+
+TEST_F(StoreTest, CasDisabledReportsZeroAndSavesEightBytes) {
+  StoreConfig config = TestConfig();
+  config.cas_enabled = false;
+  Make(config);
+  uint64_t cas = 99;
+  ASSERT_EQ(Put("k", "v", StoreMode::kSet, 0, 0, 0, &cas), StoreStatus::kStored);
+  EXPECT_EQ(cas, 0u);
+  ItemHandle h = store_->Get("k");
+  EXPECT_EQ(h.cas(), 0u);
+  EXPECT_EQ(h.total_size(), 32u + 1 + 1 + 2);
+}
+
+TEST_F(StoreTest, DeleteWithCas) {
+  uint64_t cas = 0;
+  ASSERT_EQ(Put("k", "v", StoreMode::kSet, 0, 0, 0, &cas), StoreStatus::kStored);
+  EXPECT_EQ(store_->Delete("k", cas + 1), DeleteStatus::kExists);
+  EXPECT_EQ(store_->Delete("k", cas), DeleteStatus::kDeleted);
+  EXPECT_EQ(store_->Delete("k"), DeleteStatus::kNotFound);
+  EXPECT_EQ(Value("k"), std::nullopt);
+}
+
+// ------------------------------------------------------------ incr/decr ---
+
+struct DeltaCase {
+  const char* name;
+  const char* initial;
+  bool incr;
+  uint64_t delta;
+  DeltaStatus want;
+  uint64_t want_value;
+  const char* want_stored;  // exact bytes stored after the op
+};
+
+TEST_F(StoreTest, DeltaEdges) {
+  const DeltaCase cases[] = {
+      {"incr", "1", true, 1, DeltaStatus::kOk, 2, "2"},
+      {"incr wraps", "18446744073709551615", true, 1, DeltaStatus::kOk, 0, "0                   "},
+      {"decr floors", "5", false, 9, DeltaStatus::kOk, 0, "0"},
+      {"decr to zero", "9", false, 9, DeltaStatus::kOk, 0, "0"},
+      {"decr pads in place", "100", false, 1, DeltaStatus::kOk, 99, "99 "},
+      {"growth 9 to 10 makes a new item", "9", true, 1, DeltaStatus::kOk, 10, "10"},
+      {"trailing spaces", "12  ", true, 1, DeltaStatus::kOk, 13, "13  "},
+      {"leading space", " 7", true, 1, DeltaStatus::kOk, 8, "8 "},
+      {"digits then space then junk", "12 abc", true, 1, DeltaStatus::kOk, 13, "13    "},
+      {"non numeric", "abc", true, 1, DeltaStatus::kNonNumeric, 0, "abc"},
+      {"digits then junk", "12abc", true, 1, DeltaStatus::kNonNumeric, 0, "12abc"},
+      {"empty", "", true, 1, DeltaStatus::kNonNumeric, 0, ""},
+      {"overflowing", "18446744073709551616", true, 1, DeltaStatus::kNonNumeric, 0,
+       "18446744073709551616"},
+      {"negative", "-1", true, 1, DeltaStatus::kNonNumeric, 0, "-1"},
+  };
+  for (const auto& c : cases) {
+    Make(TestConfig());
+    ASSERT_EQ(Put("n", c.initial), StoreStatus::kStored) << c.name;
+    const uint64_t old_cas = CasOf("n");
+    const DeltaResult r = store_->Delta("n", c.incr, c.delta);
+    EXPECT_EQ(r.status, c.want) << c.name;
+    if (r.status == DeltaStatus::kOk) {
+      EXPECT_EQ(r.value, c.want_value) << c.name;
+      EXPECT_GT(r.cas, old_cas) << c.name;
+      EXPECT_EQ(CasOf("n"), r.cas) << c.name;
+    }
+    EXPECT_EQ(Value("n"), c.want_stored) << c.name;
+  }
+}
+
+TEST_F(StoreTest, DeltaOnMissingKeyIsNotFound) {
+  EXPECT_EQ(store_->Delta("nope", true, 1).status, DeltaStatus::kNotFound);
+}
+
+TEST_F(StoreTest, DeltaCreateOnMissSeedsInitial) {
+  DeltaOptions options{.create_on_miss = true, .initial = 42, .create_exptime = 0};
+  const DeltaResult r = store_->Delta("n", true, 5, options);
+  EXPECT_EQ(r.status, DeltaStatus::kOk);
+  EXPECT_EQ(r.value, 42u);
+  EXPECT_EQ(Value("n"), "42");
+  EXPECT_EQ(store_->Delta("n", true, 5, options).value, 47u);
+}
+
+TEST_F(StoreTest, DeltaCasMismatchIsExists) {
+  ASSERT_EQ(Put("n", "1"), StoreStatus::kStored);
+  DeltaOptions options;
+  options.cas_compare = CasOf("n") + 100;
+  EXPECT_EQ(store_->Delta("n", true, 1, options).status, DeltaStatus::kExists);
+  options.cas_compare = CasOf("n");
+  EXPECT_EQ(store_->Delta("n", true, 1, options).value, 2u);
+}
+
+TEST_F(StoreTest, DeltaWithHeldHandleMakesANewItem) {
+  ASSERT_EQ(Put("n", "100"), StoreStatus::kStored);
+  ItemHandle held = store_->Get("n");
+  EXPECT_EQ(store_->Delta("n", false, 1).value, 99u);
+  EXPECT_EQ(held.value(), "100");  // the reader's bytes did not change
+  EXPECT_EQ(Value("n"), "99");     // not padded: a fresh item
+}
+
+// ------------------------------------------------------------- handles ---
+
+TEST_F(StoreTest, HandleSurvivesDelete) {
+  ASSERT_EQ(Put("k", "value-1"), StoreStatus::kStored);
+  ItemHandle h = store_->Get("k");
+  ASSERT_EQ(store_->Delete("k"), DeleteStatus::kDeleted);
+  EXPECT_EQ(h.value(), "value-1");
+  EXPECT_EQ(store_->GetStats().curr_items, 0u);
+  EXPECT_EQ(store_->GetSlabClassStats()[0].used_chunks, 1u);  // still held
+  h.Reset();
+  EXPECT_EQ(store_->GetSlabClassStats()[0].used_chunks, 0u);
+}
+
+TEST_F(StoreTest, HandleSurvivesReplace) {
+  ASSERT_EQ(Put("k", "value-1"), StoreStatus::kStored);
+  ItemHandle h = store_->Get("k");
+  ASSERT_EQ(Put("k", "value-2"), StoreStatus::kStored);
+  ASSERT_EQ(Put("k", "-x", StoreMode::kAppend), StoreStatus::kStored);
+  EXPECT_EQ(h.value_with_crlf(), "value-1\r\n");
+  EXPECT_EQ(Value("k"), "value-2-x");
+}
+
+TEST_F(StoreTest, LinkingTwiceIsRefused) {
+  AllocResult r = store_->Allocate("k", 0, 0, 1);
+  std::memcpy(r.item.writable_data(), "x\r\n", 3);
+  ASSERT_EQ(store_->Link(std::move(r.item), StoreMode::kSet), StoreStatus::kStored);
+  EXPECT_EQ(store_->Link(store_->Get("k"), StoreMode::kSet), StoreStatus::kNotStored);
+}
+
+// -------------------------------------------------------------- memory ---
+
+TEST_F(StoreTest, TooLargeAllocationIsRefused) {
+  const uint32_t max = 1 << 20;
+  const uint32_t fits = max - 32 - 8 - 1 - 2;  // header + cas + key + "\r\n"
+  EXPECT_EQ(store_->Allocate("k", 0, 0, fits).status, AllocStatus::kOk);
+  EXPECT_EQ(store_->Allocate("k", 0, 0, fits + 1).status, AllocStatus::kTooLarge);
+  EXPECT_EQ(store_->Allocate(std::string(251, 'k'), 0, 0, 1).status, AllocStatus::kTooLarge);
+}
+
+TEST_F(StoreTest, EvictsOldestUnderSmallLimit) {
+  StoreConfig config = TestConfig();
+  config.max_bytes = 2 << 20;
+  Make(config);
+  const std::string value(1000, 'v');
+  const int n = 10000;  // ~10 MiB into 2 MiB
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(Put("key" + std::to_string(i), value), StoreStatus::kStored) << i;
+  }
+  const StoreStats stats = store_->GetStats();
+  EXPECT_GT(stats.evictions, 0u);
+  EXPECT_LT(stats.curr_items, static_cast<uint64_t>(n));
+  EXPECT_LE(stats.total_malloced, size_t{2} << 20);
+  EXPECT_EQ(stats.evictions + stats.curr_items, static_cast<uint64_t>(n));
+  for (int i = n - 100; i < n; ++i) EXPECT_EQ(Value("key" + std::to_string(i)), value) << i;
+  EXPECT_EQ(Value("key0"), std::nullopt);
+  EXPECT_EQ(store_->GetSlabClassStats()[0].evicted, stats.evictions);
+}
+
+TEST_F(StoreTest, HeldItemIsEvictedFromIndexButKeepsItsBytes) {
+  StoreConfig config = TestConfig();
+  config.max_bytes = 1 << 20;
+  Make(config);
+  const std::string value(100000, 'v');  // ~10 per page
+  ASSERT_EQ(Put("first", value), StoreStatus::kStored);
+  ItemHandle held = store_->Get("first");
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(Put("k" + std::to_string(i), value), StoreStatus::kStored);
+  EXPECT_EQ(Value("first"), std::nullopt);  // evicted from the index...
+  EXPECT_EQ(held.value(), value);           // ...but the bytes stay while held
+}
+
+TEST_F(StoreTest, NoEvictModeReturnsNoMemory) {
+  StoreConfig config = TestConfig();
+  config.max_bytes = 2 << 20;
+  config.evict_to_free = false;
+  Make(config);
+  const std::string value(1000, 'v');
+  int stored = 0;
+  StoreStatus last = StoreStatus::kStored;
+  for (int i = 0; i < 10000 && last == StoreStatus::kStored; ++i) {
+    last = Put("key" + std::to_string(i), value);
+    if (last == StoreStatus::kStored) ++stored;
+  }
+  EXPECT_EQ(last, StoreStatus::kNoMemory);
+  EXPECT_GT(stored, 1000);
+  EXPECT_EQ(store_->GetStats().evictions, 0u);
+  EXPECT_EQ(Value("key0"), value);
+  EXPECT_GT(store_->GetSlabClassStats()[0].outofmemory, 0u);
+}
+
+TEST_F(StoreTest, ExpiredItemsAreReusedBeforeEvicting) {
+  StoreConfig config = TestConfig();
+  config.max_bytes = 2 << 20;
+  config.evict_to_free = false;
+  Make(config);
+  const std::string value(1000, 'v');
+  int i = 0;
+  while (Put("old" + std::to_string(i), value, StoreMode::kSet, 0, clock_.ToRelTime(5)) ==
+         StoreStatus::kStored) {
+    ++i;
+  }
+  clock_.Advance(10);
+  for (int j = 0; j < 100; ++j) {
+    ASSERT_EQ(Put("new" + std::to_string(j), value), StoreStatus::kStored) << j;
+  }
+  EXPECT_GE(store_->GetStats().reclaimed, 100u);
+}
+
+TEST_F(StoreTest, SetMemoryLimitRaisesTheCeiling) {
+  StoreConfig config = TestConfig();
+  config.max_bytes = 2 << 20;
+  config.evict_to_free = false;
+  Make(config);
+  const std::string value(1000, 'v');
+  int i = 0;
+  while (Put("a" + std::to_string(i), value) == StoreStatus::kStored) ++i;
+  EXPECT_TRUE(store_->SetMemoryLimit(8 << 20));
+  EXPECT_EQ(store_->GetStats().limit_maxbytes, size_t{8} << 20);
+  EXPECT_EQ(Put("more", value), StoreStatus::kStored);
+  EXPECT_FALSE(store_->SetMemoryLimit(size_t{1} << 50));
+}
+
+// ---------------------------------------------------- hash table / stats ---
+
+TEST_F(StoreTest, HashTableGrowsAndKeepsEveryKey) {
+  StoreConfig config = TestConfig();
+  config.hashpower_init = 8;
+  Make(config);
+  const int n = 2000;
+  for (int i = 0; i < n; ++i) ASSERT_EQ(Put("k" + std::to_string(i), "v"), StoreStatus::kStored);
+  EXPECT_EQ(store_->GetStats().hash_power_level, 8u);
+  store_->RunMaintenance();
+  const StoreStats stats = store_->GetStats();
+  EXPECT_GE(stats.hash_power_level, 11u);  // 2000 > 1.5 * 1024
+  EXPECT_FALSE(stats.hash_is_expanding);
+  EXPECT_EQ(stats.hash_bytes, uint64_t{4} << stats.hash_power_level);
+  for (int i = 0; i < n; ++i) EXPECT_EQ(Value("k" + std::to_string(i)), "v") << i;
+}
+
+TEST_F(StoreTest, SlabClassStatsDescribeUsedClasses) {
+  ASSERT_EQ(Put("small", "v"), StoreStatus::kStored);
+  ASSERT_EQ(Put("big", std::string(5000, 'v')), StoreStatus::kStored);
+  const auto classes = store_->GetSlabClassStats();
+  ASSERT_EQ(classes.size(), 2u);
+  EXPECT_EQ(classes[0].id, 1u);
+  EXPECT_EQ(classes[0].chunk_size, 80u);
+  EXPECT_EQ(classes[0].chunks_per_page, (1u << 20) / 80);
+  EXPECT_EQ(classes[0].used_chunks, 1u);
+  EXPECT_EQ(classes[0].number, 1u);
+  EXPECT_EQ(classes[0].mem_requested, 32u + 8 + 5 + 1 + 2);
+  EXPECT_GT(classes[1].chunk_size, 5000u);
+  const StoreStats stats = store_->GetStats();
+  EXPECT_EQ(stats.curr_items, 2u);
+  EXPECT_EQ(stats.total_items, 2u);
+  EXPECT_EQ(stats.bytes, (32u + 8 + 5 + 1 + 2) + (32u + 8 + 3 + 5000 + 2));
+  EXPECT_EQ(stats.total_malloced, size_t{2} << 20);
+}
+
+TEST_F(StoreTest, PerItemOverheadIsBelowMemcached) {
+  // memcached 1.6: 48 header + 8 CAS + key NUL + CRLF = 59 bytes (192-byte chunk
+  // for a 10-byte key and 100-byte value).
+  ASSERT_EQ(Put("0123456789", std::string(100, 'v')), StoreStatus::kStored);
+  ItemHandle h = store_->Get("0123456789");
+  const size_t overhead = h.total_size() - 10 - 100;
+  EXPECT_EQ(overhead, 42u);
+  EXPECT_LE(overhead * 100, 59u * 80);  // at least 20% less
+  EXPECT_LT(store_->GetSlabClassStats()[0].chunk_size, 192u);
+}
+
+// ------------------------------------------------------------ reassign ---
+
+TEST_F(StoreTest, ReassignMovesAPage) {
+  StoreConfig config = TestConfig();
+  config.max_bytes = 4 << 20;
+  Make(config);
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 4000; ++i)
+    ASSERT_EQ(Put("k" + std::to_string(i), value), StoreStatus::kStored);
+  ASSERT_EQ(Put("small", "v"), StoreStatus::kStored);
+  auto classes = store_->GetSlabClassStats();
+  ASSERT_EQ(classes.size(), 2u);
+  const int small = static_cast<int>(classes[0].id);
+  const int big = static_cast<int>(classes[1].id);
+  const uint64_t big_pages = classes[1].total_pages;
+  ASSERT_GE(big_pages, 2u);
+  EXPECT_EQ(store_->Reassign(big, big), Store::ReassignStatus::kSame);
+  EXPECT_EQ(store_->Reassign(big, 99), Store::ReassignStatus::kBadClass);
+  EXPECT_EQ(store_->Reassign(small, big), Store::ReassignStatus::kNoSpare);
+  ASSERT_EQ(store_->Reassign(big, small), Store::ReassignStatus::kOk);
+  EXPECT_EQ(store_->Reassign(big, small), Store::ReassignStatus::kBusy);
+  store_->RunMaintenance();
+  EXPECT_EQ(store_->GetStats().slabs_moved, 1u);
+  classes = store_->GetSlabClassStats();
+  EXPECT_EQ(classes[0].total_pages, 2u);
+  EXPECT_EQ(classes[1].total_pages, big_pages - 1);
+  EXPECT_EQ(Value("small"), "v");
+  // Every remaining big item is intact.
+  uint64_t found = 0;
+  for (int i = 0; i < 4000; ++i) {
+    auto v = Value("k" + std::to_string(i));
+    if (v) {
+      EXPECT_EQ(*v, value);
+      ++found;
+    }
+  }
+  EXPECT_EQ(found, store_->GetStats().curr_items - 1);
+}
+
+}  // namespace
+}  // namespace slabcached::slabs

@@ -12,8 +12,11 @@ HashTable::HashTable(const Config& config, ItemLocks* locks, const SlabAllocator
   uint32_t power = config.hashpower_init;
   if (power > kMaxPower) power = kMaxPower;
   while ((uint64_t{1} << power) < locks_->count()) ++power;
-  hashpower_.store(power, std::memory_order_relaxed);
   primary_ = std::make_unique<ItemRef[]>(size_t{1} << power);
+  auto view = std::make_unique<View>();
+  view->primary = primary_.get();
+  view->power = power;
+  Publish(std::move(view));
   if (config.background && config.expand) {
     thread_ = std::jthread([this](std::stop_token stop) { Run(std::move(stop)); });
   }
@@ -27,13 +30,20 @@ HashTable::~HashTable() {
   }
 }
 
+void HashTable::Publish(std::unique_ptr<View> view) {
+  view_.store(view.get(), std::memory_order_release);
+  views_.push_back(std::move(view));
+}
+
 ItemRef* HashTable::BucketFor(uint64_t hv) const {
-  const uint32_t power = hashpower_.load(std::memory_order_relaxed);
-  if (expanding_.load(std::memory_order_relaxed)) {
-    const uint64_t old_bucket = hv & ((uint64_t{1} << (power - 1)) - 1);
-    if (old_bucket >= expand_bucket_.load(std::memory_order_acquire)) return &old_[old_bucket];
+  const View* v = view();
+  if (v->expanding) {
+    const uint64_t old_bucket = hv & ((uint64_t{1} << (v->power - 1)) - 1);
+    if (old_bucket >= v->expand_bucket.load(std::memory_order_acquire)) {
+      return &v->old[old_bucket];
+    }
   }
-  return &primary_[hv & ((uint64_t{1} << power) - 1)];
+  return &v->primary[hv & ((uint64_t{1} << v->power) - 1)];
 }
 
 Item* HashTable::Find(std::string_view key, uint64_t hv) const {
@@ -75,61 +85,63 @@ void HashTable::Remove(Item* it, uint64_t hv) {
 }
 
 bool HashTable::ExpandDue() const {
-  if (!expand_enabled_ || expanding_.load(std::memory_order_relaxed)) return false;
-  const uint32_t power = hashpower_.load(std::memory_order_relaxed);
+  const View* v = view();
+  if (!expand_enabled_ || v->expanding) return false;
+  const uint32_t power = v->power;
   if (power >= kMaxPower) return false;
   return items_.load(std::memory_order_relaxed) > ((uint64_t{1} << power) * 3) / 2;
 }
 
 void HashTable::StartExpand() {
-  if (expanding_.load(std::memory_order_relaxed)) return;
-  const uint32_t power = hashpower_.load(std::memory_order_relaxed);
-  if (power >= kMaxPower) return;
+  const View* current = view();
+  if (current->expanding || current->power >= kMaxPower) return;
   std::unique_ptr<ItemRef[]> bigger;
   try {
-    bigger = std::make_unique<ItemRef[]>(size_t{1} << (power + 1));  // zeroed, outside the locks
+    bigger = std::make_unique<ItemRef[]>(size_t{1} << (current->power + 1));  // zeroed
   } catch (const std::bad_alloc&) {
     return;  // memcached: "Hash table expansion failed"; keep serving
   }
-  locks_->LockAll();
   old_ = std::move(primary_);
   primary_ = std::move(bigger);
-  expand_bucket_.store(0, std::memory_order_relaxed);
-  hashpower_.store(power + 1, std::memory_order_relaxed);
-  expanding_.store(true, std::memory_order_relaxed);
-  locks_->UnlockAll();
+  auto next = std::make_unique<View>();
+  next->primary = primary_.get();
+  next->old = old_.get();
+  next->power = current->power + 1;
+  next->expanding = true;
+  Publish(std::move(next));
 }
 
 bool HashTable::MigrateOne() {
-  const uint32_t power = hashpower_.load(std::memory_order_relaxed);
-  const uint64_t old_size = uint64_t{1} << (power - 1);
-  const uint64_t bucket = expand_bucket_.load(std::memory_order_relaxed);
+  View* v = views_.back().get();
+  const uint64_t old_size = uint64_t{1} << (v->power - 1);
+  const uint64_t bucket = v->expand_bucket.load(std::memory_order_relaxed);
   if (bucket >= old_size) return false;
-  const uint64_t mask = (uint64_t{1} << power) - 1;
+  const uint64_t mask = (uint64_t{1} << v->power) - 1;
   std::lock_guard lock(locks_->For(bucket));
-  for (ItemRef r = old_[bucket]; r != 0;) {
+  for (ItemRef r = v->old[bucket]; r != 0;) {
     Item* it = slabs_->ToItem(r);
     const ItemRef next = it->h_next;
-    ItemRef* dest = &primary_[HashKey(it->key()) & mask];
+    ItemRef* dest = &v->primary[HashKey(it->key()) & mask];
     it->h_next = *dest;
     *dest = r;
     r = next;
   }
-  old_[bucket] = 0;
-  expand_bucket_.store(bucket + 1, std::memory_order_release);
+  v->old[bucket] = 0;
+  v->expand_bucket.store(bucket + 1, std::memory_order_release);
   return true;
 }
 
 void HashTable::FinishExpand() {
-  locks_->LockAll();
-  expanding_.store(false, std::memory_order_relaxed);
+  auto next = std::make_unique<View>();
+  next->primary = primary_.get();
+  next->power = view()->power;
+  Publish(std::move(next));
   old_.reset();
-  locks_->UnlockAll();
 }
 
 bool HashTable::Step(size_t max_buckets) {
   bool did = false;
-  if (!expanding_.load(std::memory_order_relaxed)) {
+  if (!view()->expanding) {
     if (!ExpandDue()) return false;
     StartExpand();
     did = true;

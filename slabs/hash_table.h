@@ -1,19 +1,28 @@
 // HashTable: chained hash of linked items, power-of-two buckets, incremental
-// expansion (memcached's assoc.c).
+// expansion (memcached's assoc.c, without its stop-the-world switch).
 //
 // Locking: every lookup/insert/remove is made holding the item lock
-// (ItemLocks stripe) of the key's hash. Expansion:
-//   1. StartExpand() takes every stripe (in order), makes the new table the
-//      primary one and keeps the old one; only then is expanding() true.
-//   2. MigrateBuckets() moves old buckets one at a time, each under its own
-//      stripe, and advances expand_bucket_ while still holding it. Old bucket
-//      b and new buckets b and b + old_size map to the same stripe.
-//   3. A reader holding stripe S(h) looks in the old table when its old
-//      bucket (h & old_mask) >= expand_bucket_: that bucket cannot be
-//      migrated while the reader holds S(h), and a migrated one was released
-//      before the reader locked S(h).
-//   4. When all are moved, FinishExpand() takes every stripe once more, drops
-//      the old table and leaves expanding mode.
+// (ItemLocks stripe) of the key's hash; a bucket and all its items share
+// that stripe (the stripe table is never larger than the old table).
+//
+// The table's shape is an immutable View {primary, old, power, expanding,
+// expand_bucket} published through an atomic pointer and loaded by readers
+// under their stripe lock. Expansion:
+//   1. Start: allocate the doubled table and publish View{primary = new,
+//      old = current, expanding}, expand_bucket = 0. A reader that still
+//      uses the previous View reads current[h & mask] -- the very bucket the
+//      new View sends it to (old[h & old_mask], nothing is migrated yet) --
+//      so no stripe needs to be taken for the switch.
+//   2. Migrate old buckets one at a time, each under its own stripe, and
+//      advance the View's expand_bucket while still holding it. A reader
+//      holding stripe S(h) uses the old table when h & old_mask >=
+//      expand_bucket: that bucket cannot be migrated while it holds S(h), and
+//      a migrated one was released before it locked S(h) (so it also sees
+//      the current View).
+//   3. Finish: publish View{primary = new} and free the old table: every
+//      bucket was migrated under its stripe, so nobody can still be reading
+//      the old table. Retired View objects are kept (a few bytes each) so a
+//      slow reader's View pointer stays valid.
 // With `background` the steps run on a thread of this object, woken when the
 // item count passes 1.5 x buckets; otherwise Step() runs them from
 // Store::RunMaintenance().
@@ -28,6 +37,7 @@
 #include <stop_token>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "slabs/item.h"
 #include "slabs/item_locks.h"
@@ -64,14 +74,14 @@ class HashTable {
   // Forces an expansion to start (tests); caller holds no item lock.
   void StartExpand();
 
-  uint32_t hash_power() const { return hashpower_.load(std::memory_order_relaxed); }
+  uint32_t hash_power() const { return view()->power; }
   uint64_t bytes() const { return sizeof(ItemRef) * (uint64_t{1} << hash_power()); }
-  bool expanding() const { return expanding_.load(std::memory_order_relaxed); }
+  bool expanding() const { return view()->expanding; }
   uint64_t items() const { return items_.load(std::memory_order_relaxed); }
 
  private:
   bool ExpandDue() const;
-  // Migrates old bucket `expand_bucket_`; false when all are done.
+  // Migrates the next old bucket; false when all are done.
   bool MigrateOne();
   void FinishExpand();
   ItemRef* BucketFor(uint64_t hv) const;  // requires the item lock of hv
@@ -81,13 +91,22 @@ class HashTable {
   const SlabAllocator* const slabs_;
   const bool expand_enabled_;
 
-  // Swapped only while holding every stripe; read under any one stripe.
+  struct View {
+    ItemRef* primary = nullptr;
+    ItemRef* old = nullptr;  // set while expanding
+    uint32_t power = 0;      // of primary
+    bool expanding = false;
+    // Next old bucket to migrate; advanced holding that bucket's stripe.
+    std::atomic<uint64_t> expand_bucket{0};
+  };
+  const View* view() const { return view_.load(std::memory_order_acquire); }
+  void Publish(std::unique_ptr<View> view);  // only the expanding thread
+
+  std::atomic<const View*> view_{nullptr};
+  // Owned by the expanding thread (or Step's caller); readers use the View.
   std::unique_ptr<ItemRef[]> primary_;
   std::unique_ptr<ItemRef[]> old_;
-  std::atomic<uint32_t> hashpower_;
-  std::atomic<bool> expanding_{false};
-  // Next old bucket to migrate; advanced holding that bucket's stripe.
-  std::atomic<uint64_t> expand_bucket_{0};
+  std::vector<std::unique_ptr<View>> views_;  // current last; older ones retired
   std::atomic<uint64_t> items_{0};
 
   std::mutex wake_mu_;

@@ -30,15 +30,6 @@ class ItemLocks {
   uint64_t mask() const { return count_ - 1; }
   size_t count() const { return count_; }
 
-  // Stops the world for the hash table's switch into expanding mode; always
-  // in index order. The caller must hold no item lock.
-  void LockAll() {
-    for (size_t i = 0; i < count_; ++i) locks_[i].lock();
-  }
-  void UnlockAll() {
-    for (size_t i = count_; i-- > 0;) locks_[i].unlock();
-  }
-
  private:
   const size_t count_;
   std::unique_ptr<std::mutex[]> locks_;

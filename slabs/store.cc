@@ -12,9 +12,9 @@
 //   * Paths that start from an LRU lock (eviction, the maintainer's juggles,
 //     flush_all's walk, page moves) only ever TRY-lock item stripes, and never
 //     the stripe the thread already holds (TryLockItem).
-//   * A thread holds at most one item lock, except the hash table's switch
-//     into/out of expanding mode, which takes all stripes in index order while
-//     holding nothing else.
+//   * A thread holds at most one item lock. Nothing ever takes all of them:
+//     the hash table switches into and out of expanding mode by publishing an
+//     immutable view (hash_table.h).
 //   * The hash table's expansion wake-up mutex, the maintainer's wake-up
 //     mutex and the slab lock are leaves.
 //
@@ -333,8 +333,9 @@ DeltaResult Store::Impl::Delta(std::string_view key, bool incr, uint64_t delta,
         const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
         const auto len = static_cast<uint32_t>(end - digits);
         // The link's reference is the only one: nobody can be reading the
-        // bytes (new references need this item lock), so write in place.
-        if (len <= it->nbytes && it->refcount.load(std::memory_order_relaxed) == 1) {
+        // bytes (new references need this item lock), so write in place. The
+        // acquire pairs with the last reader's releasing decrement.
+        if (len <= it->nbytes && it->refcount.load(std::memory_order_acquire) == 1) {
           it->set_cas(NextCas());
           std::memcpy(it->value_ptr(), digits, len);
           std::memset(it->value_ptr() + len, ' ', it->nbytes - len);

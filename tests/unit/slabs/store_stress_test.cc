@@ -19,10 +19,10 @@ namespace slabcached::slabs {
 namespace {
 
 #if defined(__SANITIZE_THREAD__)
-constexpr int kOpsPerThread = 30000;
+constexpr int kOpsPerThread = 80000;
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-constexpr int kOpsPerThread = 30000;
+constexpr int kOpsPerThread = 80000;
 #else
 constexpr int kOpsPerThread = 200000;
 #endif
@@ -151,7 +151,7 @@ class Worker {
 TEST(StoreStressTest, MixedOperationsKeepInvariants) {
   Clock clock(1'700'000'000);
   StoreConfig config;
-  config.max_bytes = 4 << 20;
+  config.max_bytes = 24 << 20;  // some classes get several pages: page moves happen
   config.hashpower_init = 8;
   config.background_threads = true;
   Store store(config, &clock);
@@ -163,6 +163,14 @@ TEST(StoreStressTest, MixedOperationsKeepInvariants) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   });
+  // "slabs reassign -1 <n>" while everything else runs.
+  std::thread mover([&] {
+    std::mt19937 rng(42);
+    while (!done.load()) {
+      (void)store.Reassign(-1, 1 + static_cast<int>(rng() % 20));
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < kThreads; ++i) workers.push_back(std::make_unique<Worker>(&store, &clock, i));
   std::vector<std::thread> threads;
@@ -170,6 +178,7 @@ TEST(StoreStressTest, MixedOperationsKeepInvariants) {
   for (auto& t : threads) t.join();
   done = true;
   ticker.join();
+  mover.join();
   int errors = 0;
   for (auto& w : workers) errors += w->errors();
   workers.clear();  // drops the held handles
@@ -180,15 +189,17 @@ TEST(StoreStressTest, MixedOperationsKeepInvariants) {
   for (int i = 0; i < kStringKeys; ++i) hits += store.Get("s" + std::to_string(i)) ? 1 : 0;
   for (int i = 0; i < kNumberKeys; ++i) hits += store.Get("n" + std::to_string(i)) ? 1 : 0;
   const StoreStats stats = store.GetStats();
-  std::printf("items %lu evictions %lu reclaimed %lu hash_power %u juggles %lu malloced %lu\n",
-              static_cast<unsigned long>(stats.curr_items),
-              static_cast<unsigned long>(stats.evictions),
-              static_cast<unsigned long>(stats.reclaimed), stats.hash_power_level,
-              static_cast<unsigned long>(stats.lru_maintainer_juggles),
-              static_cast<unsigned long>(stats.total_malloced));
+  std::printf(
+      "items %lu evictions %lu reclaimed %lu hash_power %u juggles %lu malloced %lu moved %lu\n",
+      static_cast<unsigned long>(stats.curr_items), static_cast<unsigned long>(stats.evictions),
+      static_cast<unsigned long>(stats.reclaimed), stats.hash_power_level,
+      static_cast<unsigned long>(stats.lru_maintainer_juggles),
+      static_cast<unsigned long>(stats.total_malloced),
+      static_cast<unsigned long>(stats.slabs_moved));
   EXPECT_EQ(stats.curr_items, hits);
   EXPECT_GT(stats.hash_power_level, 8u);
   EXPECT_GT(stats.evictions, 0u);
+  EXPECT_GT(stats.slabs_moved, 0u);
   uint64_t used = 0, number = 0;
   for (const auto& c : store.GetSlabClassStats()) {
     used += c.used_chunks;

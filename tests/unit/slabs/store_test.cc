@@ -264,6 +264,27 @@ TEST_F(StoreTest, AppendBeyondItemSizeMaxIsTooLarge) {
   EXPECT_EQ(Value("k"), std::string(1500, 'a'));
 }
 
+TEST_F(StoreTest, AppendWithStaleCasIsExists) {
+  uint64_t cas = 0;
+  ASSERT_EQ(Put("k", "a", StoreMode::kSet, 0, 0, 0, &cas), StoreStatus::kStored);
+  EXPECT_EQ(Put("k", "b", StoreMode::kAppend, 0, 0, cas + 1), StoreStatus::kExists);
+  EXPECT_EQ(Put("k", "b", StoreMode::kAppend, 0, 0, cas), StoreStatus::kStored);
+  EXPECT_EQ(Value("k"), "ab");
+}
+
+TEST_F(StoreTest, AccessTimeRefreshIsRateLimited) {
+  ASSERT_EQ(Put("k", "v"), StoreStatus::kStored);
+  const RelTime stored = clock_.Now();
+  EXPECT_EQ(store_->Get("k").last_access(), stored);  // FETCHED
+  EXPECT_EQ(store_->Get("k").last_access(), stored);  // ACTIVE, time bumped (same second)
+  clock_.Advance(30);
+  EXPECT_EQ(store_->Get("k").last_access(), stored);  // within ITEM_UPDATE_INTERVAL: no bump
+  EXPECT_EQ(store_->Get("k").last_access(), stored);
+  clock_.Advance(31);
+  EXPECT_EQ(store_->Get("k").last_access(), stored);  // this access refreshes it
+  EXPECT_EQ(store_->Get("k").last_access(), stored + 61);
+}
+
 // ------------------------------------------------------------------ CAS ---
 
 TEST_F(StoreTest, EveryStoreGetsANewIncreasingCas) {
@@ -357,6 +378,16 @@ TEST_F(StoreTest, DeltaEdges) {
       EXPECT_EQ(CasOf("n"), r.cas) << c.name;
     }
     EXPECT_EQ(Value("n"), c.want_stored) << c.name;
+  }
+}
+
+TEST_F(StoreTest, IncrGrowsNineToTenForEveryKeyLength) {
+  // memcached t/issue_68.t
+  for (size_t len = 1; len < 250; ++len) {
+    const std::string key(len, 'k');
+    ASSERT_EQ(Put(key, "9"), StoreStatus::kStored) << len;
+    EXPECT_EQ(store_->Delta(key, true, 1).value, 10u) << len;
+    EXPECT_EQ(Value(key), "10") << len;
   }
 }
 

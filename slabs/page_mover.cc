@@ -37,7 +37,7 @@ Store::ReassignStatus Store::Impl::Reassign(int src, int dst) {
       const uint64_t pages = slabs_.GetClassStats(cls).total_pages;
       if (pages >= 2 && pages > best_pages) best_pages = pages, src = cls;
     }
-    if (src == -1) return ReassignStatus::kNoSpare;
+    if (src == -1) return ReassignStatus::kBadClass;  // memcached: no candidate is a bad class
   }
   if (src < 1 || src > num) return ReassignStatus::kBadClass;
   // Oversized pages (-I above 1 MiB) are not movable.

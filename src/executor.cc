@@ -1,6 +1,8 @@
 #include "src/executor.h"
 
 #include <algorithm>
+#include <charconv>
+#include <vector>
 #include <string_view>
 
 #include "build_config.h"
@@ -38,6 +40,12 @@ std::pair<std::string_view, std::string_view> FirstWord(std::string_view text) {
   std::string_view rest = text.substr(space + 1);
   while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   return {text.substr(0, space), rest};
+}
+
+// A decimal int with nothing after it.
+bool ParseSigned(std::string_view text, int* value) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *value);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
 }  // namespace
@@ -85,6 +93,9 @@ Executor::Next Executor::Execute(const Request& request, OutputQueue* out) {
       return Shutdown(request, out);
     case Command::kCacheMemlimit:
       CacheMemlimit(request, out);
+      break;
+    case Command::kSlabs:
+      Slabs(request, out);
       break;
     default:
       // lru, lru_crawler, watch and slabs subcommands slabcached does not serve yet.
@@ -290,6 +301,55 @@ Executor::Next Executor::Shutdown(const Request& request, OutputQueue* out) {
   }
   context_.control.RequestShutdown(mode == "graceful");
   return Next::kClose;
+}
+
+void Executor::Slabs(const Request& request, OutputQueue* out) {
+  std::vector<std::string_view> words;
+  proto::ForEachKey(request.args, [&](std::string_view word) { words.push_back(word); });
+  if (words.size() == 3 && words[0] == "reassign") {
+    if (!context_.config.store.slab_reassign) {
+      Reply(request, "CLIENT_ERROR slab reassignment disabled\r\n", out);
+      return;
+    }
+    int src = 0;
+    int dst = 0;
+    if (!ParseSigned(words[1], &src) || !ParseSigned(words[2], &dst)) {
+      Reply(request, "CLIENT_ERROR bad command line format\r\n", out);
+      return;
+    }
+    using Status = slabs::Store::ReassignStatus;
+    switch (context_.store.Reassign(src, dst)) {
+      case Status::kOk:
+        Reply(request, proto::kOk, out);
+        break;
+      case Status::kBusy:
+        Reply(request, "BUSY currently processing reassign request\r\n", out);
+        break;
+      case Status::kBadClass:
+        Reply(request, "BADCLASS invalid src or dst class id\r\n", out);
+        break;
+      case Status::kNoSpare:
+        Reply(request, "NOSPARE source class has no spare pages\r\n", out);
+        break;
+      case Status::kSame:
+        Reply(request, "SAME src and dst class are identical\r\n", out);
+        break;
+    }
+    return;
+  }
+  if (words.size() >= 2 && words[0] == "automove") {
+    int level = 0;
+    if (!ParseSigned(words[1], &level) || level < 0) {
+      Reply(request, "CLIENT_ERROR bad command line format\r\n", out);
+    } else if (level > 2) {
+      Reply(request, proto::kError, out);
+    } else {
+      context_.store.SetAutomove(static_cast<uint32_t>(level));
+      Reply(request, proto::kOk, out);
+    }
+    return;
+  }
+  Reply(request, proto::kError, out);
 }
 
 void Executor::CacheMemlimit(const Request& request, OutputQueue* out) {

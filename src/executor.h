@@ -74,6 +74,7 @@ class Executor {
   void Verbosity(const proto::Request& request, OutputQueue* out);
   Next Shutdown(const proto::Request& request, OutputQueue* out);
   void CacheMemlimit(const proto::Request& request, OutputQueue* out);
+  void Slabs(const proto::Request& request, OutputQueue* out);
   void Reply(const proto::Request& request, std::string_view reply, OutputQueue* out);
 
   ExecutorContext context_;

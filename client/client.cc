@@ -1,0 +1,444 @@
+#include "client/client.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "client/connection.h"
+#include "proto/request.h"
+#include "proto/text_encoder.h"
+
+namespace slabcached::client {
+
+using Clock = std::chrono::steady_clock;
+using proto::Command;
+
+// One command sent to a server and what its reply turned into.
+struct Client::Op {
+  enum class Expect : uint8_t { kLine, kValues, kStats };
+  Expect expect = Expect::kLine;
+  Status status = Status::kTimeout;
+  uint64_t number = 0;                                                // kLine: incr/decr result
+  std::map<std::string, Item>* items = nullptr;                       // kValues
+  std::vector<std::pair<std::string, std::string>>* stats = nullptr;  // kStats
+};
+
+// Everything one operation sends to one server, pipelined, and its ops in order.
+struct Client::Work {
+  uint32_t server = 0;
+  std::string request;
+  std::vector<Op> ops;
+  size_t next = 0;  // first op still waiting for its reply
+  bool done = false;
+};
+
+namespace {
+
+bool ValidKey(std::string_view key) {
+  if (key.empty() || key.size() > proto::kMaxKeyLength) return false;
+  return std::none_of(key.begin(), key.end(), [](char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return b <= 0x20 || b == 0x7f;
+  });
+}
+
+Status StatusOfLine(ReplyKind kind) {
+  switch (kind) {
+    case ReplyKind::kStored:
+    case ReplyKind::kDeleted:
+    case ReplyKind::kTouched:
+    case ReplyKind::kOk:
+    case ReplyKind::kNumber:
+      return Status::kOk;
+    case ReplyKind::kNotStored:
+      return Status::kNotStored;
+    case ReplyKind::kExists:
+      return Status::kExists;
+    case ReplyKind::kNotFound:
+      return Status::kNotFound;
+    case ReplyKind::kClientError:
+      return Status::kClientError;
+    case ReplyKind::kServerError:
+      return Status::kServerError;
+    default:
+      return Status::kProtocolError;
+  }
+}
+
+// Applies one reply to `op`. Returns true when the op is complete; sets
+// *broken when the reply cannot belong to this op (stream out of sync).
+bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
+  using Expect = Client::Op::Expect;
+  if (r.kind == ReplyKind::kError || r.kind == ReplyKind::kClientError ||
+      r.kind == ReplyKind::kServerError) {
+    op->status = StatusOfLine(r.kind);  // ends any command
+    return true;
+  }
+  switch (op->expect) {
+    case Expect::kLine:
+      if (r.kind == ReplyKind::kValue || r.kind == ReplyKind::kEnd || r.kind == ReplyKind::kStat ||
+          r.kind == ReplyKind::kVersion) {
+        *broken = true;
+        return true;
+      }
+      op->status = StatusOfLine(r.kind);
+      op->number = r.number;
+      return true;
+    case Expect::kValues:
+      if (r.kind == ReplyKind::kValue) {
+        Item& item = (*op->items)[std::string(r.key)];
+        item.value.assign(r.data);
+        item.flags = r.flags;
+        item.cas = r.cas;
+        return false;
+      }
+      if (r.kind != ReplyKind::kEnd) *broken = true;
+      op->status = Status::kOk;
+      return true;
+    case Expect::kStats:
+      if (r.kind == ReplyKind::kStat) {
+        op->stats->emplace_back(std::string(r.key), std::string(r.data));
+        return false;
+      }
+      if (r.kind != ReplyKind::kEnd) *broken = true;
+      op->status = Status::kOk;
+      return true;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string_view StatusName(Status status) {
+  switch (status) {
+    case Status::kOk:
+      return "OK";
+    case Status::kNotFound:
+      return "NOT_FOUND";
+    case Status::kNotStored:
+      return "NOT_STORED";
+    case Status::kExists:
+      return "EXISTS";
+    case Status::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case Status::kClientError:
+      return "CLIENT_ERROR";
+    case Status::kServerError:
+      return "SERVER_ERROR";
+    case Status::kProtocolError:
+      return "PROTOCOL_ERROR";
+    case Status::kTimeout:
+      return "TIMEOUT";
+    case Status::kConnectionFailure:
+      return "CONNECTION_FAILURE";
+    case Status::kNoServer:
+      return "NO_SERVER";
+    case Status::kServerEjected:
+      return "SERVER_EJECTED";
+    case Status::kSomeErrors:
+      return "SOME_ERRORS";
+  }
+  return "";
+}
+
+Client::Client(ClientConfig config) : config_(std::move(config)) {
+  for (const ServerSpec& s : config_.servers)
+    connections_.push_back(std::make_unique<Connection>(s));
+  state_.resize(config_.servers.size());
+  if (config_.failure_limit == 0) config_.failure_limit = 1;
+  if (config_.max_keys_per_get == 0) config_.max_keys_per_get = 1;
+  Rebuild();
+}
+
+Client::~Client() = default;
+
+void Client::Rebuild() {
+  std::vector<bool> live(state_.size());
+  for (size_t i = 0; i < state_.size(); ++i) live[i] = !state_[i].ejected;
+  continuum_ = std::make_unique<Continuum>(config_.servers, config_.placement, std::move(live));
+}
+
+void Client::RestoreDueServers() {
+  const auto now = Clock::now();
+  bool changed = false;
+  for (ServerState& s : state_) {
+    if (s.ejected && now >= s.retry_at) {
+      s.ejected = false;
+      s.failures = config_.failure_limit - 1;  // on probation: one more failure ejects again
+      changed = true;
+    }
+  }
+  if (changed) Rebuild();
+}
+
+void Client::RecordFailure(uint32_t server) {
+  ServerState& s = state_[server];
+  ++s.failures;
+  if (config_.auto_eject && !s.ejected && s.failures >= config_.failure_limit) {
+    s.ejected = true;
+    s.retry_at = Clock::now() + config_.retry_interval;
+    Rebuild();
+  }
+}
+
+void Client::RecordSuccess(uint32_t server) { state_[server].failures = 0; }
+
+uint32_t Client::ServerFor(std::string_view key) {
+  RestoreDueServers();
+  return continuum_->Pick(key);
+}
+
+Status Client::PickServer(std::string_view key, uint32_t* server) {
+  if (!ValidKey(key)) return Status::kInvalidArgument;
+  *server = ServerFor(key);
+  if (*server == Continuum::kNoServer) return Status::kNoServer;
+  if (state_[*server].ejected) return Status::kServerEjected;
+  return Status::kOk;
+}
+
+void Client::FailWork(Work* work, Status status) {
+  for (size_t i = work->next; i < work->ops.size(); ++i) work->ops[i].status = status;
+  work->next = work->ops.size();
+  work->done = true;
+  connections_[work->server]->Close();
+  RecordFailure(work->server);
+}
+
+void Client::Execute(std::vector<Work>* works) {
+  const auto deadline = Clock::now() + config_.timeout;
+  for (Work& w : *works) {
+    Connection& c = *connections_[w.server];
+    if (!c.open() && !c.StartConnect()) {
+      FailWork(&w, Status::kConnectionFailure);
+      continue;
+    }
+    c.output().append(w.request);
+  }
+  std::vector<pollfd> fds;
+  std::vector<Work*> active;
+  for (;;) {
+    fds.clear();
+    active.clear();
+    for (Work& w : *works) {
+      if (w.done) continue;
+      const Connection& c = *connections_[w.server];
+      const short events = static_cast<short>(POLLIN | (c.WantsWrite() ? POLLOUT : 0));
+      fds.push_back({c.fd(), events, 0});
+      active.push_back(&w);
+    }
+    if (active.empty()) return;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      for (Work* w : active) FailWork(w, Status::kTimeout);
+      return;
+    }
+    const int n = poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(left, 1 << 30)));
+    if (n < 0 && errno != EINTR) {
+      for (Work* w : active) FailWork(w, Status::kConnectionFailure);
+      return;
+    }
+    for (size_t i = 0; i < active.size() && n > 0; ++i) {
+      Work& w = *active[i];
+      Connection& c = *connections_[w.server];
+      const short re = fds[i].revents;
+      if (re == 0) continue;
+      if (c.connecting()) {
+        if (!c.FinishConnect()) {
+          FailWork(&w, Status::kConnectionFailure);
+          continue;
+        }
+      }
+      if ((re & POLLOUT) && c.Write() != IoResult::kOk) {
+        FailWork(&w, Status::kConnectionFailure);
+        continue;
+      }
+      if (!(re & (POLLIN | POLLHUP | POLLERR))) continue;
+      const bool closed = c.Read() != IoResult::kOk;
+      Reply reply;
+      size_t used = 0;
+      ReplyParse p = ReplyParse::kNeedMore;
+      bool broken = false;
+      while (w.next < w.ops.size() && (p = c.Peek(&reply, &used)) == ReplyParse::kOk) {
+        const bool complete = ApplyReply(reply, &w.ops[w.next], &broken);
+        c.Consume(used);
+        if (broken) break;
+        if (complete) ++w.next;
+      }
+      if (broken || p == ReplyParse::kInvalid) {
+        FailWork(&w, Status::kProtocolError);
+      } else if (w.next == w.ops.size()) {
+        w.done = true;
+        RecordSuccess(w.server);
+      } else if (closed) {
+        FailWork(&w, Status::kConnectionFailure);
+      }
+    }
+  }
+}
+
+Status Client::Retrieve(int command, std::string_view key, int64_t exptime, Item* item) {
+  uint32_t server = 0;
+  if (Status s = PickServer(key, &server); s != Status::kOk) return s;
+  proto::Request req;
+  req.command = static_cast<Command>(command);
+  req.keys = key;
+  req.exptime = exptime;
+  std::map<std::string, Item> found;
+  std::vector<Work> works(1);
+  works[0].server = server;
+  proto::AppendRequestLine(&works[0].request, req);
+  works[0].ops.push_back({.expect = Op::Expect::kValues, .items = &found});
+  Execute(&works);
+  const Status status = works[0].ops[0].status;
+  if (status != Status::kOk) return status;
+  auto it = found.find(std::string(key));
+  if (it == found.end()) return Status::kNotFound;
+  *item = std::move(it->second);
+  return Status::kOk;
+}
+
+Status Client::Store(int command, std::string_view key, std::string_view value, uint32_t flags,
+                     int64_t exptime, uint64_t cas) {
+  uint32_t server = 0;
+  if (Status s = PickServer(key, &server); s != Status::kOk) return s;
+  if (value.size() > UINT32_MAX) return Status::kInvalidArgument;
+  proto::Request req;
+  req.command = static_cast<Command>(command);
+  req.key = key;
+  req.client_flags = flags;
+  req.exptime = exptime;
+  req.value_bytes = static_cast<uint32_t>(value.size());
+  req.cas_unique = cas;
+  std::vector<Work> works(1);
+  works[0].server = server;
+  proto::AppendRequestLine(&works[0].request, req);
+  works[0].request.append(value);
+  works[0].request.append(proto::kCrLf);
+  works[0].ops.push_back({});
+  Execute(&works);
+  return works[0].ops[0].status;
+}
+
+Status Client::Single(int command, std::string_view key, int64_t exptime, uint64_t delta,
+                      uint64_t* number) {
+  uint32_t server = 0;
+  if (Status s = PickServer(key, &server); s != Status::kOk) return s;
+  proto::Request req;
+  req.command = static_cast<Command>(command);
+  req.key = key;
+  req.exptime = exptime;
+  req.delta = delta;
+  std::vector<Work> works(1);
+  works[0].server = server;
+  proto::AppendRequestLine(&works[0].request, req);
+  works[0].ops.push_back({});
+  Execute(&works);
+  if (number != nullptr && works[0].ops[0].status == Status::kOk) *number = works[0].ops[0].number;
+  return works[0].ops[0].status;
+}
+
+Status Client::Get(std::string_view key, Item* item) {
+  return Retrieve(static_cast<int>(Command::kGet), key, 0, item);
+}
+Status Client::Gets(std::string_view key, Item* item) {
+  return Retrieve(static_cast<int>(Command::kGets), key, 0, item);
+}
+Status Client::Gat(std::string_view key, int64_t exptime, Item* item) {
+  return Retrieve(static_cast<int>(Command::kGats), key, exptime, item);
+}
+Status Client::Set(std::string_view key, std::string_view value, uint32_t flags, int64_t exptime) {
+  return Store(static_cast<int>(Command::kSet), key, value, flags, exptime, 0);
+}
+Status Client::Add(std::string_view key, std::string_view value, uint32_t flags, int64_t exptime) {
+  return Store(static_cast<int>(Command::kAdd), key, value, flags, exptime, 0);
+}
+Status Client::Replace(std::string_view key, std::string_view value, uint32_t flags,
+                       int64_t exptime) {
+  return Store(static_cast<int>(Command::kReplace), key, value, flags, exptime, 0);
+}
+Status Client::Append(std::string_view key, std::string_view value) {
+  return Store(static_cast<int>(Command::kAppend), key, value, 0, 0, 0);
+}
+Status Client::Prepend(std::string_view key, std::string_view value) {
+  return Store(static_cast<int>(Command::kPrepend), key, value, 0, 0, 0);
+}
+Status Client::Cas(std::string_view key, std::string_view value, uint64_t cas, uint32_t flags,
+                   int64_t exptime) {
+  return Store(static_cast<int>(Command::kCas), key, value, flags, exptime, cas);
+}
+Status Client::Delete(std::string_view key) {
+  return Single(static_cast<int>(Command::kDelete), key, 0, 0, nullptr);
+}
+Status Client::Touch(std::string_view key, int64_t exptime) {
+  return Single(static_cast<int>(Command::kTouch), key, exptime, 0, nullptr);
+}
+Status Client::Incr(std::string_view key, uint64_t delta, uint64_t* new_value) {
+  return Single(static_cast<int>(Command::kIncr), key, 0, delta, new_value);
+}
+Status Client::Decr(std::string_view key, uint64_t delta, uint64_t* new_value) {
+  return Single(static_cast<int>(Command::kDecr), key, 0, delta, new_value);
+}
+
+Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::string, Item>* found,
+                        bool with_cas) {
+  for (const std::string& k : keys) {
+    if (!ValidKey(k)) return Status::kInvalidArgument;
+  }
+  RestoreDueServers();
+  // Group keys by server, each key once.
+  std::map<uint32_t, std::vector<std::string_view>> by_server;
+  std::vector<std::string_view> sorted(keys.begin(), keys.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  bool unplaced = false;
+  for (std::string_view k : sorted) {
+    const uint32_t server = continuum_->Pick(k);
+    if (server == Continuum::kNoServer || state_[server].ejected) {
+      unplaced = true;
+      continue;
+    }
+    by_server[server].push_back(k);
+  }
+  std::vector<Work> works;
+  for (auto& [server, server_keys] : by_server) {
+    Work& w = works.emplace_back();
+    w.server = server;
+    for (size_t i = 0; i < server_keys.size(); i += config_.max_keys_per_get) {
+      std::string line;
+      const size_t end = std::min(server_keys.size(), i + config_.max_keys_per_get);
+      for (size_t j = i; j < end; ++j) {
+        if (j > i) line += ' ';
+        line.append(server_keys[j]);
+      }
+      proto::Request req;
+      req.command = with_cas ? Command::kGets : Command::kGet;
+      req.keys = line;
+      proto::AppendRequestLine(&w.request, req);
+      w.ops.push_back({.expect = Op::Expect::kValues, .items = found});
+    }
+  }
+  Execute(&works);
+  bool failed = unplaced;
+  for (const Work& w : works) {
+    for (const Op& op : w.ops) failed = failed || op.status != Status::kOk;
+  }
+  return failed ? Status::kSomeErrors : Status::kOk;
+}
+
+Status Client::Stats(uint32_t server, std::string_view args,
+                     std::vector<std::pair<std::string, std::string>>* stats) {
+  if (server >= connections_.size()) return Status::kInvalidArgument;
+  proto::Request req;
+  req.command = Command::kStats;
+  req.args = args;
+  std::vector<Work> works(1);
+  works[0].server = server;
+  proto::AppendRequestLine(&works[0].request, req);
+  works[0].ops.push_back({.expect = Op::Expect::kStats, .stats = stats});
+  Execute(&works);
+  return works[0].ops[0].status;
+}
+
+}  // namespace slabcached::client

@@ -1,0 +1,154 @@
+// libslabclient's client: a list of memcached-protocol servers (slabcached,
+// memcached, or twemproxy in front of them), keys placed by a Continuum, the
+// classic text protocol over one non-blocking TCP connection per server.
+//
+//   slabcached::client::ClientConfig config;
+//   config.servers = *ParseServerList("10.0.0.1:11211:2,10.0.0.2:11211", &error);
+//   slabcached::client::Client cache(config);
+//   if (cache.Set("user:42", "alice", /*flags=*/0, /*exptime=*/300) != Status::kOk) ...
+//   Item item;
+//   if (cache.Get("user:42", &item) == Status::kOk) use(item.value);
+//
+// Errors are Status values; no exception leaves the API.
+//
+// Every operation has one deadline (config.timeout) covering connect, send
+// and the whole reply. A multi-get sends one pipelined request per involved
+// server, to all of them at once, and waits for all in one poll() loop.
+//
+// Failures (libmemcached's auto-eject): a server whose operations fail
+// (connect error, timeout, connection closed, unparsable reply)
+// `failure_limit` times in a row is ejected from the ring for
+// `retry_interval`: its keys fall to the next points of the continuum,
+// exactly as libmemcached's ring without that server. When the interval has
+// passed it is put back (one more failure ejects it again); a success resets
+// its count. Replies such as NOT_STORED, SERVER_ERROR or CLIENT_ERROR are
+// answers, not failures.
+//
+// Thread safety: a Client is thread-compatible, like libmemcached's
+// memcached_st: calls on one Client must not overlap (give each thread its
+// own Client, or guard one with a mutex). Distinct Clients share nothing.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "continuum.h"
+#include "server_spec.h"
+
+namespace slabcached::client {
+
+enum class Status : uint8_t {
+  kOk,               // stored, deleted, touched, found, incremented
+  kNotFound,         // a miss; NOT_FOUND
+  kNotStored,        // NOT_STORED: add of an existing key, replace/append/prepend of a missing one
+  kExists,           // EXISTS: cas mismatch
+  kInvalidArgument,  // bad key (empty, > 250 bytes, spaces or control bytes); nothing was sent
+  kClientError,      // the server answered CLIENT_ERROR (e.g. incr of a non-number)
+  kServerError,      // the server answered SERVER_ERROR (e.g. object too large, out of memory)
+  kProtocolError,    // ERROR, or a reply that is not memcached's (the connection is dropped)
+  kTimeout,          // no complete reply before the deadline (the connection is dropped)
+  kConnectionFailure,  // connect failed, or the connection broke
+  kNoServer,           // every server is ejected (or the list is empty)
+  kServerEjected,      // modula placement picked an ejected server
+  kSomeErrors,         // MultiGet: some servers failed; the others' items are returned
+};
+
+std::string_view StatusName(Status status);
+
+struct Item {
+  std::string value;
+  uint32_t flags = 0;
+  uint64_t cas = 0;  // set by Gets/Gat (and MultiGets); 0 otherwise
+};
+
+struct ClientConfig {
+  std::vector<ServerSpec> servers;
+  PlacementConfig placement;
+  // Deadline of one operation (a multi-get counts as one).
+  std::chrono::milliseconds timeout{1000};
+  bool auto_eject = true;
+  uint32_t failure_limit = 2;  // consecutive failures that eject a server
+  std::chrono::milliseconds retry_interval{2000};
+  // Keys per "get" command of a multi-get (several commands are pipelined).
+  size_t max_keys_per_get = 100;
+};
+
+class Connection;
+
+class Client {
+ public:
+  explicit Client(ClientConfig config);
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client();
+
+  Status Get(std::string_view key, Item* item);
+  Status Gets(std::string_view key, Item* item);  // also fills item->cas
+  // gats: fetches and sets a new exptime; fills item->cas.
+  Status Gat(std::string_view key, int64_t exptime, Item* item);
+
+  Status Set(std::string_view key, std::string_view value, uint32_t flags = 0, int64_t exptime = 0);
+  Status Add(std::string_view key, std::string_view value, uint32_t flags = 0, int64_t exptime = 0);
+  Status Replace(std::string_view key, std::string_view value, uint32_t flags = 0,
+                 int64_t exptime = 0);
+  Status Append(std::string_view key, std::string_view value);
+  Status Prepend(std::string_view key, std::string_view value);
+  Status Cas(std::string_view key, std::string_view value, uint64_t cas, uint32_t flags = 0,
+             int64_t exptime = 0);
+  Status Delete(std::string_view key);
+  Status Touch(std::string_view key, int64_t exptime);
+  Status Incr(std::string_view key, uint64_t delta, uint64_t* new_value = nullptr);
+  Status Decr(std::string_view key, uint64_t delta, uint64_t* new_value = nullptr);
+
+  // Fetches many keys: one pipelined request per involved server, all servers
+  // at once. Found keys land in `found` (misses are absent). kOk when every
+  // server answered, kSomeErrors when some failed (their keys are absent).
+  Status MultiGet(const std::vector<std::string>& keys, std::map<std::string, Item>* found,
+                  bool with_cas = false);
+
+  // "stats [args]" of one server, as name/value pairs in the server's order.
+  Status Stats(uint32_t server, std::string_view args,
+               std::vector<std::pair<std::string, std::string>>* stats);
+
+  // The index (in config.servers) of the server that owns `key` now, with
+  // ejected servers left out; Continuum::kNoServer if none is live.
+  uint32_t ServerFor(std::string_view key);
+  bool IsEjected(uint32_t server) const { return state_[server].ejected; }
+  const ClientConfig& config() const { return config_; }
+
+  struct Op;
+  struct Work;
+
+ private:
+  Status Retrieve(int command, std::string_view key, int64_t exptime, Item* item);
+  Status Store(int command, std::string_view key, std::string_view value, uint32_t flags,
+               int64_t exptime, uint64_t cas);
+  Status Single(int command, std::string_view key, int64_t exptime, uint64_t delta,
+                uint64_t* number);
+  Status PickServer(std::string_view key, uint32_t* server);
+  void Execute(std::vector<Work>* works);
+  void FailWork(Work* work, Status status);
+  void RecordFailure(uint32_t server);
+  void RecordSuccess(uint32_t server);
+  void RestoreDueServers();
+  void Rebuild();
+
+  struct ServerState {
+    uint32_t failures = 0;
+    bool ejected = false;
+    std::chrono::steady_clock::time_point retry_at;
+  };
+
+  ClientConfig config_;
+  std::vector<std::unique_ptr<Connection>> connections_;
+  std::vector<ServerState> state_;
+  std::unique_ptr<Continuum> continuum_;
+};
+
+}  // namespace slabcached::client

@@ -1,0 +1,63 @@
+// One TCP connection to one server: a non-blocking socket with an output
+// buffer of encoded requests and an input buffer of replies. The owner drives
+// it from a poll() loop (see Client); nothing here blocks or spawns threads.
+// Internal to libslabclient (not installed).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "client/reply_parser.h"
+#include "client/server_spec.h"
+
+namespace slabcached::client {
+
+enum class IoResult : uint8_t {
+  kOk,      // progress made or nothing to do
+  kClosed,  // the peer closed the connection, or a socket error
+};
+
+class Connection {
+ public:
+  explicit Connection(ServerSpec server) : server_(std::move(server)) {}
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() { Close(); }
+
+  const ServerSpec& server() const { return server_; }
+  int fd() const { return fd_; }
+  bool open() const { return fd_ >= 0; }
+  // A non-blocking connect() is in flight; poll for POLLOUT, then FinishConnect().
+  bool connecting() const { return connecting_; }
+
+  // Resolves the host (numeric or by name) and starts a non-blocking connect.
+  // Returns false (with the connection closed) if that fails at once.
+  bool StartConnect();
+  // After POLLOUT/POLLERR on a connecting socket: true when connected.
+  bool FinishConnect();
+  void Close();
+
+  // Requests waiting to be written.
+  std::string& output() { return out_; }
+  bool WantsWrite() const { return connecting_ || out_pos_ < out_.size(); }
+  IoResult Write();
+  IoResult Read();
+
+  // The next complete reply in the input, without consuming it; its views
+  // stay valid until Consume() or Read().
+  ReplyParse Peek(Reply* reply, size_t* consumed) const;
+  void Consume(size_t n);
+
+ private:
+  ServerSpec server_;
+  int fd_ = -1;
+  bool connecting_ = false;
+  std::string out_;
+  size_t out_pos_ = 0;
+  std::string in_;
+  size_t in_pos_ = 0;
+};
+
+}  // namespace slabcached::client

@@ -1,0 +1,51 @@
+// Decoder for memcached's classic text protocol *replies* (the proto/ parser
+// decodes requests). Pure: bytes in, one Reply plus bytes consumed out.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace slabcached::client {
+
+enum class ReplyKind : uint8_t {
+  kValue,        // VALUE <key> <flags> <bytes> [<cas>]\r\n<data>\r\n
+  kEnd,          // END
+  kStored,       // STORED
+  kNotStored,    // NOT_STORED
+  kExists,       // EXISTS
+  kNotFound,     // NOT_FOUND
+  kDeleted,      // DELETED
+  kTouched,      // TOUCHED
+  kOk,           // OK
+  kNumber,       // <decimal>  (incr/decr)
+  kVersion,      // VERSION <text>
+  kStat,         // STAT <name> <value>
+  kError,        // ERROR [text]
+  kClientError,  // CLIENT_ERROR <text>
+  kServerError,  // SERVER_ERROR <text>
+};
+
+struct Reply {
+  ReplyKind kind = ReplyKind::kEnd;
+  // Views into the parsed input; valid while that input is.
+  std::string_view key;   // kValue; kStat: the name
+  std::string_view data;  // kValue: the value; kStat/kVersion/errors: the text
+  uint32_t flags = 0;     // kValue
+  bool has_cas = false;   // kValue: the gets/gats form
+  uint64_t cas = 0;       // kValue
+  uint64_t number = 0;    // kNumber
+};
+
+enum class ReplyParse : uint8_t {
+  kOk,        // *reply filled, *consumed bytes used
+  kNeedMore,  // no complete reply yet; nothing consumed
+  kInvalid,   // not a memcached reply: the stream cannot be trusted any more
+};
+
+// A reply line longer than this (without its \n) is invalid.
+inline constexpr size_t kMaxReplyLine = 8192;
+
+ReplyParse ParseReply(std::string_view in, Reply* reply, size_t* consumed);
+
+}  // namespace slabcached::client

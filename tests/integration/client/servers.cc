@@ -1,0 +1,133 @@
+#include "tests/integration/client/servers.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <thread>
+
+namespace slabcached::client::testing {
+
+using std::chrono::milliseconds;
+
+std::unique_ptr<Process> Process::Spawn(const std::vector<std::string>& argv,
+                                        const std::string& log_path, std::string* error) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    *error = "fork failed";
+    return nullptr;
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    const int in = open("/dev/null", O_RDONLY);
+    const int out =
+        open(log_path.empty() ? "/dev/null" : log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in >= 0) dup2(in, 0);
+    if (out >= 0) {
+      dup2(out, 1);
+      dup2(out, 2);
+    }
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return std::unique_ptr<Process>(new Process(pid));
+}
+
+bool Process::Exited() {
+  if (reaped_) return true;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) reaped_ = true;
+  return reaped_;
+}
+
+void Process::Kill(int sig) {
+  if (reaped_) return;
+  kill(pid_, sig);
+  for (int i = 0; i < 500 && !Exited(); ++i) std::this_thread::sleep_for(milliseconds(10));
+  if (!reaped_) {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    reaped_ = true;
+  }
+}
+
+Process::~Process() { Kill(SIGTERM); }
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+bool WaitForPort(int port, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return false;
+}
+
+namespace {
+std::string Executable(const char* path) {
+  return path != nullptr && *path != '\0' && access(path, X_OK) == 0 ? path : "";
+}
+}  // namespace
+
+std::string SlabcachedBinary() { return Executable(std::getenv("SLABCACHED_BIN")); }
+
+std::string NutcrackerBinary() {
+  if (const char* env = std::getenv("NUTCRACKER_BIN")) return Executable(env);
+  for (const char* p : {"/usr/sbin/nutcracker", "/usr/bin/nutcracker"}) {
+    if (access(p, X_OK) == 0) return p;
+  }
+  return "";
+}
+
+std::unique_ptr<Process> StartSlabcached(const std::string& binary, int port, std::string* error) {
+  std::vector<std::string> argv = {
+      binary, "-p", std::to_string(port), "-l", "127.0.0.1", "-U", "0", "-t", "2", "-m", "64",
+      "-c",   "256"};
+  if (geteuid() == 0) {
+    argv.push_back("-u");
+    argv.push_back("nobody");
+  }
+  auto p = Process::Spawn(argv, "", error);
+  if (p == nullptr) return nullptr;
+  if (!WaitForPort(port, milliseconds(5000))) {
+    *error = binary + " did not accept on port " + std::to_string(port);
+    return nullptr;
+  }
+  return p;
+}
+
+}  // namespace slabcached::client::testing

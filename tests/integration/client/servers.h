@@ -1,0 +1,48 @@
+// Child processes for the client's integration tests: slabcached daemons and
+// twemproxy on free loopback ports. Only processes started here are ever
+// signalled, by their own PID.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace slabcached::client::testing {
+
+class Process {
+ public:
+  // Starts argv[0] with argv; stdout/stderr go to `log_path` (or /dev/null).
+  static std::unique_ptr<Process> Spawn(const std::vector<std::string>& argv,
+                                        const std::string& log_path, std::string* error);
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  ~Process();  // SIGTERM, bounded wait, then SIGKILL
+
+  pid_t pid() const { return pid_; }
+  // Sends `sig` and reaps the process (bounded).
+  void Kill(int sig);
+  bool Exited();
+
+ private:
+  explicit Process(pid_t pid) : pid_(pid) {}
+  pid_t pid_;
+  bool reaped_ = false;
+};
+
+// A port nobody listens on right now (bound and released).
+int FreePort();
+// Polls until 127.0.0.1:port accepts a connection.
+bool WaitForPort(int port, std::chrono::milliseconds timeout);
+
+// $SLABCACHED_BIN, or "" when unset or not executable.
+std::string SlabcachedBinary();
+// $NUTCRACKER_BIN, else /usr/sbin/nutcracker or /usr/bin/nutcracker; "" if none.
+std::string NutcrackerBinary();
+
+// Starts slabcached on 127.0.0.1:port (-u nobody when root) and waits until it accepts.
+std::unique_ptr<Process> StartSlabcached(const std::string& binary, int port, std::string* error);
+
+}  // namespace slabcached::client::testing

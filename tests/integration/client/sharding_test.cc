@@ -277,6 +277,58 @@ TEST_F(ShardingTest, DeadServerIsEjectedAndRestoredAfterTheRetryInterval) {
   EXPECT_FALSE(c.IsEjected(kVictim));
 }
 
+// twemproxy (Debian's nutcracker) with "distribution: ketama" and "hash: md5"
+// in front of the same three daemons: every key written through the proxy is
+// on the daemon our ketama-weighted continuum predicts, and keys we write
+// directly are found through the proxy.
+TEST_F(ShardingTest, TwemproxyKetamaMd5PutsKeysWhereWePredict) {
+  const std::string nutcracker = testing::NutcrackerBinary();
+  if (nutcracker.empty()) GTEST_SKIP() << "nutcracker (twemproxy) is not installed";
+  char dir[] = "/tmp/slabclient-twemproxy.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string conf = std::string(dir) + "/nutcracker.yml";
+  const int port = testing::FreePort(), stats_port = testing::FreePort();
+  {
+    std::ofstream yml(conf);
+    yml << "slabcache:\n  listen: 127.0.0.1:" << port
+        << "\n  hash: md5\n  distribution: ketama\n  auto_eject_hosts: false\n"
+        << "  timeout: 2000\n  servers:\n";
+    for (const ServerSpec& s : servers_) {
+      yml << "    - " << s.host << ":" << s.port << ":" << s.weight << "\n";
+    }
+  }
+  std::string error;
+  auto proxy = Process::Spawn({nutcracker, "-c", conf, "-s", std::to_string(stats_port), "-a",
+                               "127.0.0.1", "-o", std::string(dir) + "/nutcracker.log"},
+                              "", &error);
+  ASSERT_NE(proxy, nullptr) << error;
+  ASSERT_TRUE(testing::WaitForPort(port, milliseconds(5000))) << "nutcracker did not start";
+
+  ClientConfig via;
+  via.servers = {ServerSpec{"127.0.0.1", static_cast<uint16_t>(port), 1, ""}};
+  via.timeout = milliseconds(3000);
+  Client through_proxy(via);
+  Client sharded(Config());
+  std::vector<std::unique_ptr<Client>> direct;
+  for (size_t i = 0; i < servers_.size(); ++i) direct.push_back(Direct(i));
+  std::vector<int> per_server(servers_.size());
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = "tw:" + std::to_string(i * 13) + (i % 3 ? "" : "\xe2\x82\xac");
+    ASSERT_EQ(through_proxy.Set(key, "via-proxy"), Status::kOk) << key;
+    const uint32_t predicted = sharded.ServerFor(key);
+    ++per_server[predicted];
+    Item item;
+    EXPECT_EQ(direct[predicted]->Get(key, &item), Status::kOk) << key << ": not where we predict";
+    const std::string mine = "mine:" + std::to_string(i);
+    ASSERT_EQ(sharded.Set(mine, "direct"), Status::kOk);
+    ASSERT_EQ(through_proxy.Get(mine, &item), Status::kOk) << mine;
+    EXPECT_EQ(item.value, "direct");
+  }
+  for (int n : per_server) EXPECT_GT(n, 20);
+  proxy.reset();
+  std::system(("rm -rf '" + std::string(dir) + "'").c_str());
+}
+
 // A server that accepts connections but never answers: the operation returns
 // kTimeout within its deadline instead of hanging.
 TEST(ClientTimeoutTest, SilentServerTimesOut) {

@@ -46,6 +46,24 @@ void SegmentedLru::Unlink(LruClass& lc, Item* it) {
   lc.bytes[l] -= it->total_size();
 }
 
+void SegmentedLru::Replace(LruClass& lc, Item* from, Item* to) {
+  const int l = static_cast<int>(from->lru());
+  const ItemRef ref = slabs_->ToRef(to);
+  to->prev = from->prev;
+  to->next = from->next;
+  if (to->prev != 0) {
+    slabs_->ToItem(to->prev)->next = ref;
+  } else {
+    lc.head[l] = ref;
+  }
+  if (to->next != 0) {
+    slabs_->ToItem(to->next)->prev = ref;
+  } else {
+    lc.tail[l] = ref;
+  }
+  from->prev = from->next = 0;
+}
+
 // --------------------------------------------------------------- access ---
 
 void Store::Impl::UnlinkLocked(LruClass& lc, Item* it, uint64_t hv) {

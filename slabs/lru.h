@@ -54,6 +54,14 @@ class SegmentedLru {
     Unlink(lc, it);
     LinkHead(lc, it, lru);
   }
+  // Puts `to` where `from` is (same list, same position); `to`'s flags must
+  // already name that list and its total_size() must equal `from`'s.
+  void Replace(LruClass& lc, Item* from, Item* to);
+  // Whether `it`, a chunk of this class that is not on a slab free list, is
+  // on one of the class's lists.
+  bool Contains(const LruClass& lc, const Item* it) const {
+    return it->prev != 0 || lc.head[static_cast<int>(it->lru())] == slabs_->ToRef(it);
+  }
   Item* Tail(const LruClass& lc, LruId lru) const {
     return slabs_->ToItem(lc.tail[static_cast<int>(lru)]);
   }

@@ -1,15 +1,66 @@
-// Slab page reassignment ("slabs reassign", slab_automove): moves one page
-// from a source class to a destination class (memcached's slab_rebalance_*).
+// Slab page reassignment ("slabs reassign", slab_automove): moves pages from a
+// source class to a destination class (memcached's slab_rebalance_* and
+// slab_automove.c, redesigned).
 //
-// The move is driven by the maintainer (or RunMaintenance): the allocator
-// withdraws the page's free chunks, then each round unlinks (evicts) the
-// page's linked items from the source class's LRU, and once every chunk of
-// the page is free again (items still held by handles come back when the last
-// handle drops) the page is carved for the destination class. A move that
-// cannot drain within kMoveTimeout seconds is abandoned.
+// MOVING ONE PAGE (PageMoveStep, driven by the maintainer every 1 ms while a
+// move is pending, or by RunMaintenance):
+//   1. The allocator picks the source page with the most free chunks and
+//      withdraws them from the free list: nothing new is allocated there.
+//   2. Each round walks the page's chunks (not the class's LRU: a page has a
+//      few thousand chunks, a class may have millions of items) holding the
+//      source class's LRU lock and try-locking item stripes. A linked item is
+//      copied into a free chunk of its class when there is one (a rescue:
+//      nothing is lost when the source has spare chunks), else evicted;
+//      expired/flushed items are reclaimed. A busy stripe is retried next
+//      round. Items held by handles return their chunk when released.
+//   3. Once every chunk is free the page is carved for the destination. A
+//      move that cannot drain within kMoveTimeout seconds is abandoned.
+//   Why the walk may read a chunk it does not own: chunks of the moving page
+//   are never handed out again, so a chunk is either free (kItemSlabbed), or
+//   allocated before the move began (the allocator's lock orders that before
+//   our walk), and its LRU links (prev/next) are only written under the LRU
+//   lock we hold; a chunk on a list has its immutable key published by that
+//   same lock.
+//
+// AUTOMOVE (AutomoveCheck, once a second). The signal is the AGE of a class's
+// oldest memory: how long the item at its COLD tail (HOT/WARM when COLD is
+// empty) has gone without an access. Memory in an old class holds items
+// nobody wanted for a long time; a class evicting young items would put the
+// same page to better use. Per class we keep 1 s samples: "evicted since the
+// last sample" and "has 2.5+ pages of free chunks" (memcached's
+// MIN_PAGES_FOR_RECLAIM).
+//   destination  a class that evicted in each of the last `window` samples
+//                (default 2: one stray eviction is not pressure); among
+//                them the youngest (its victims were the most recently used).
+//   source       (a) a class that had excess free chunks in all of the window
+//                and is not evicting: its items are rescued, a free move;
+//                (b) else the oldest class with 2+ pages, provided the
+//                destination is younger than `ratio` (0.8) times its age and
+//                it is at least kMinSourceAge old (ages are whole seconds).
+//   pace         the first decision for a (source, destination) pair moves one
+//                page; each following second with the same pair doubles it
+//                (1, 2, 4, ...), capped at 1/8 of the pages in use (a free
+//                source: its spare pages). A second without a decision or a
+//                new pair starts again at one page.
+// memcached 1.6 (automove=1) averages a 30-sample window and moves at most one
+// page a second, so it starts about 30 s after the shift and needs a further
+// second per page. We act after `window` seconds and ramp up. The ramp is the
+// safety: ages lag (a destination's tail gets older only as time passes after
+// it gained memory), so a large first step could overshoot; doubling from one
+// page bounds the overshoot to the last step (12.5% of memory), and the
+// ratio's hysteresis (a page can only go back if the ages cross by 20%)
+// keeps pages from oscillating between two classes.
+// Mode 2 (aggressive): any class that evicted in the last sample is a
+// destination; the source is the oldest other class with no ratio or age
+// floor, and the cap is 1/4 of the pages.
+//
+// Figures: slabs_moved, slab_reassign_running, slab_reassign_rescues,
+// slab_reassign_evictions_nomem, slab_reassign_busy_items (memcached's names).
 //
 // Lock order: the reassign lock comes before the item locks; from the LRU
-// lock the walk only try-locks item stripes.
+// lock the walk only try-locks item stripes; the allocator lock is a leaf.
+#include <algorithm>
+#include <cstring>
 #include <mutex>
 
 #include "slabs/hash.h"
@@ -19,7 +70,9 @@ namespace slabcached::slabs {
 namespace {
 
 constexpr RelTime kMoveTimeout = 60;
-constexpr RelTime kAutomoveInterval = 10;
+constexpr RelTime kAutomoveInterval = 1;
+constexpr RelTime kMinSourceAge = 3;
+constexpr uint32_t kMaxWindow = 32;  // samples kept per class (bits of a word)
 
 }  // namespace
 
@@ -49,6 +102,7 @@ Store::ReassignStatus Store::Impl::Reassign(int src, int dst) {
   reassign_pending_ = true;
   reassign_src_ = static_cast<uint8_t>(src);
   reassign_dst_ = static_cast<uint8_t>(dst);
+  reassign_pages_left_ = 1;
   reassign_started_ = Now();
   if (maintainer_ != nullptr) maintainer_->Wake();
   return ReassignStatus::kOk;
@@ -69,28 +123,13 @@ bool Store::Impl::PageMoveStep() {
     }
     reassign_started_ = Now();
   }
-  // Unlink every linked item that lives in the moving page.
-  LruClass& lc = lru_.cls(reassign_src_);
-  {
-    std::lock_guard lru_lock(lc.mu);
-    for (int l = 0; l < kNumLrus; ++l) {
-      Item* next = nullptr;
-      for (Item* it = lru_.Tail(lc, static_cast<LruId>(l)); it != nullptr; it = next) {
-        next = lru_.Prev(it);
-        if (!slabs_.InMovingPage(it)) continue;
-        const uint64_t hv = HashKey(it->key());
-        std::mutex& stripe = locks_.For(hv);
-        if (!TryLockItem(stripe)) continue;  // next round
-        std::unique_lock item_lock(stripe, std::adopt_lock);
-        UnlinkLocked(lc, it, hv);
-      }
-    }
-  }
+  ClearMovingPage();
   if (slabs_.PageMoveDrained()) {
     slabs_.FinishPageMove(reassign_dst_);
     slabs_moved_.fetch_add(1, std::memory_order_relaxed);
-    reassign_pending_ = false;
-    return false;
+    // More pages of the same decision: start the next one right away.
+    reassign_pending_ = --reassign_pages_left_ > 0;
+    return reassign_pending_;
   }
   if (Now() - reassign_started_ > kMoveTimeout) {
     slabs_.AbortPageMove();
@@ -100,52 +139,136 @@ bool Store::Impl::PageMoveStep() {
   return true;
 }
 
+void Store::Impl::ClearMovingPage() {
+  const SlabAllocator::MovingPage page = slabs_.moving_page();
+  if (page.cls == 0) return;
+  LruClass& lc = lru_.cls(page.cls);
+  const RelTime now = Now();
+  std::lock_guard lru_lock(lc.mu);
+  for (uint32_t i = 0; i < page.chunks; ++i) {
+    Item* it = page.Chunk(i);
+    if ((it->flags.load(std::memory_order_relaxed) & kItemSlabbed) != 0) continue;
+    // Allocated but not linked (yet), or unlinked and still held: its owner
+    // links it (we see it next round) or releases it (the page gets it back).
+    if (!lru_.Contains(lc, it)) continue;
+    const uint64_t hv = HashKey(it->key());
+    std::mutex& stripe = locks_.For(hv);
+    if (!TryLockItem(stripe)) {
+      reassign_busy_items_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    std::unique_lock item_lock(stripe, std::adopt_lock);
+    if (IsExpired(it, now) || IsFlushed(it, now)) {
+      ++lc.reclaimed;
+      if ((it->flags.load(std::memory_order_relaxed) & kItemFetched) == 0) ++lc.expired_unfetched;
+      UnlinkLocked(lc, it, hv);
+    } else if (Item* copy = slabs_.Alloc(page.cls, it->total_size(), /*may_grow=*/false)) {
+      RescueLocked(lc, it, copy, hv);
+      reassign_rescues_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      reassign_evictions_nomem_.fetch_add(1, std::memory_order_relaxed);
+      UnlinkLocked(lc, it, hv);
+    }
+  }
+}
+
+void Store::Impl::RescueLocked(LruClass& lc, Item* from, Item* to, uint64_t hv) {
+  to->nkey = from->nkey;
+  to->nbytes = from->nbytes;
+  to->time.store(from->time.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  to->exptime.store(from->exptime.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  to->flags.store(from->flags.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  std::memcpy(to->data(), from->data(), from->total_size() - sizeof(Item));
+  // `to` keeps the allocation's reference as the link's; `from` loses its.
+  table_.Remove(from, hv);
+  table_.Insert(to, hv);
+  lru_.Replace(lc, from, to);
+  from->flags.fetch_and(static_cast<uint8_t>(~kItemLinked), std::memory_order_relaxed);
+  slabs_.Release(from);
+}
+
 void Store::Impl::AutomoveCheck() {
   const uint32_t mode = automove_.load(std::memory_order_relaxed);
   if (mode == 0 || !config_.slab_reassign) return;
   std::unique_lock lock(reassign_mu_);
   const RelTime now = Now();
-  if (reassign_pending_ || now - automove_last_ < kAutomoveInterval) return;
+  if (now - automove_last_ < kAutomoveInterval) return;
   automove_last_ = now;
-  // The destination is the class that evicted most since the last check;
-  // the source a class with 2.5 pages' worth of free chunks (mode 2: else
-  // the class whose COLD tail is oldest).
+
+  const uint32_t window = std::clamp<uint32_t>(config_.slab_automove_window, 1, kMaxWindow);
+  const uint32_t window_mask = window == kMaxWindow ? ~0u : (1u << window) - 1;
   const int num = slabs_.num_classes();
-  int dst = 0, src = 0;
-  uint64_t most_evicted = 0, most_free = 0;
-  RelTime oldest_age = 0;
+  int dst = 0, oldest = 0, free_src = 0;
+  RelTime dst_age = 0, oldest_age = 0;
+  uint64_t most_free = 0, total_pages = 0, free_src_spare = 0;
   for (int cls = 1; cls <= num; ++cls) {
     LruClass& lc = lru_.cls(static_cast<uint8_t>(cls));
     uint64_t evicted;
     RelTime age = 0;
+    bool has_items = false;
     {
       std::lock_guard lru_lock(lc.mu);
       evicted = lc.evicted;
-      const Item* tail = lru_.Tail(lc, LruId::kCold);
-      if (tail != nullptr) age = now - tail->time.load(std::memory_order_relaxed);
+      for (LruId l : {LruId::kCold, LruId::kWarm, LruId::kHot}) {
+        if (const Item* tail = lru_.Tail(lc, l); tail != nullptr) {
+          age = now - std::min(now, tail->time.load(std::memory_order_relaxed));
+          has_items = true;
+          break;
+        }
+      }
     }
-    const uint64_t delta = evicted - automove_evicted_[cls];
-    automove_evicted_[cls] = evicted;
-    if (delta > most_evicted) most_evicted = delta, dst = cls;
     const SlabAllocator::ClassInfo& info = slabs_.info(cls);
-    if (info.page_bytes != SlabAllocator::kPageSize) continue;
     const SlabAllocator::ClassStats ss = slabs_.GetClassStats(cls);
-    if (ss.total_pages < 2) continue;
-    if (ss.free_chunks * 2 >= uint64_t{info.perslab} * 5 && ss.free_chunks > most_free) {
+    total_pages += ss.total_pages;
+    AutomoveWindow& w = automove_window_[cls];
+    const bool evicting = evicted != w.evicted;
+    w.evicted = evicted;
+    w.evicting = (w.evicting << 1) | (evicting ? 1 : 0);
+    const bool excess = ss.total_pages >= 2 && ss.free_chunks * 2 >= uint64_t{info.perslab} * 5;
+    w.excess_free = (w.excess_free << 1) | (excess ? 1 : 0);
+    if (info.page_bytes != SlabAllocator::kPageSize) continue;  // not movable
+
+    const bool pressure =
+        mode == 2 ? (w.evicting & 1) != 0 : (w.evicting & window_mask) == window_mask;
+    if (pressure && (dst == 0 || age < dst_age)) dst = cls, dst_age = age;
+    const bool free_all_window = mode == 2 ? excess : (w.excess_free & window_mask) == window_mask;
+    if (free_all_window && !evicting && ss.free_chunks > most_free) {
       most_free = ss.free_chunks;
-      src = cls;
-    } else if (mode == 2 && most_free == 0 && age > oldest_age) {
-      oldest_age = age;
-      src = cls;
+      free_src = cls;
+      free_src_spare = ss.free_chunks / info.perslab - 1;
+    }
+    if (ss.total_pages >= 2 && has_items && (oldest == 0 || age > oldest_age)) {
+      oldest = cls, oldest_age = age;
     }
   }
-  if (dst == 0 || src == 0 || src == dst ||
-      slabs_.info(dst).page_bytes != SlabAllocator::kPageSize) {
+
+  int src = 0;
+  uint64_t cap = std::max<uint64_t>(1, total_pages / (mode == 2 ? 4 : 8));
+  if (dst != 0 && free_src != 0 && free_src != dst) {
+    src = free_src;
+    cap = std::max<uint64_t>(1, free_src_spare);
+  } else if (dst != 0 && oldest != 0 && oldest != dst) {
+    const bool worth_it = mode == 2
+                              ? oldest_age > dst_age
+                              : oldest_age >= kMinSourceAge &&
+                                    static_cast<double>(dst_age) < static_cast<double>(oldest_age) *
+                                                                       config_.slab_automove_ratio;
+    if (worth_it) src = oldest;
+  }
+  if (src == 0) {
+    automove_burst_ = 0;
     return;
   }
+  if (reassign_pending_) return;  // still moving the previous decision's pages
+  const bool same_pair = src == automove_src_ && dst == automove_dst_ && automove_burst_ > 0;
+  automove_burst_ =
+      static_cast<uint32_t>(std::min<uint64_t>(same_pair ? uint64_t{automove_burst_} * 2 : 1, cap));
+  automove_src_ = static_cast<uint8_t>(src);
+  automove_dst_ = static_cast<uint8_t>(dst);
   reassign_pending_ = true;
-  reassign_src_ = static_cast<uint8_t>(src);
-  reassign_dst_ = static_cast<uint8_t>(dst);
+  reassign_src_ = automove_src_;
+  reassign_dst_ = automove_dst_;
+  reassign_pages_left_ = automove_burst_;
   reassign_started_ = now;
 }
 

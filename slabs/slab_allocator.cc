@@ -75,10 +75,10 @@ uint8_t SlabAllocator::ClassFor(size_t ntotal) const {
   return static_cast<uint8_t>(lo);
 }
 
-Item* SlabAllocator::Alloc(uint8_t id, size_t ntotal) {
+Item* SlabAllocator::Alloc(uint8_t id, size_t ntotal, bool may_grow) {
   std::lock_guard lock(mu_);
   SlabClass& cls = classes_[id];
-  if (cls.free_head == 0 && !NewPageLocked(id)) return nullptr;
+  if (cls.free_head == 0 && (!may_grow || !NewPageLocked(id))) return nullptr;
   Item* it = ToItem(cls.free_head);
   cls.free_head = it->next;
   --cls.free_count;
@@ -198,6 +198,17 @@ bool SlabAllocator::BeginPageMove(uint8_t src) {
   moving_free_ = best_free;
   moving_page_.store(static_cast<int64_t>(best), std::memory_order_relaxed);
   return true;
+}
+
+SlabAllocator::MovingPage SlabAllocator::moving_page() const {
+  std::lock_guard lock(mu_);
+  const int64_t page = moving_page_.load(std::memory_order_relaxed);
+  if (page < 0) return {};
+  const ClassInfo& info = classes_[moving_src_].info;
+  return {.cls = moving_src_,
+          .chunks = info.perslab,
+          .start = base_ + static_cast<size_t>(page) * kPageSize,
+          .chunk_size = info.chunk_size};
 }
 
 bool SlabAllocator::PageMoveDrained() const {

@@ -71,9 +71,11 @@ class SlabAllocator {
   // A fresh item header (refcount 1, all else zero) in a chunk of class `id`
   // accounting `ntotal` requested bytes. Takes a new page when the free list
   // is empty and the limit allows (a class's first page is always allowed).
+  // @param may_grow false: only a free chunk will do (page moves rescue items
+  //   into their class's free chunks, never into a new page).
   // @return nullptr when the class has no free chunk and no page can be had:
   //   the caller evicts and retries.
-  Item* Alloc(uint8_t id, size_t ntotal);
+  Item* Alloc(uint8_t id, size_t ntotal, bool may_grow = true);
 
   // Drops one reference; the last one returns the chunk to its class.
   void Release(Item* it) {
@@ -109,6 +111,18 @@ class SlabAllocator {
   bool InMovingPage(const Item* it) const {
     return static_cast<int64_t>(PageOf(it)) == moving_page_.load(std::memory_order_relaxed);
   }
+  // The moving page's chunks, for the mover's walk. Valid until the move ends
+  // (only the thread driving the move may end it).
+  struct MovingPage {
+    uint8_t cls = 0;  // the source class; 0 when no move is running
+    uint32_t chunks = 0;
+    Item* Chunk(uint32_t i) const {
+      return reinterpret_cast<Item*>(start + size_t{i} * chunk_size);
+    }
+    char* start = nullptr;
+    uint32_t chunk_size = 0;
+  };
+  MovingPage moving_page() const;
   // true once every chunk of the moving page is free again.
   bool PageMoveDrained() const;
   // Gives the drained page to `dst` (whose pages must be kPageSize).

@@ -420,6 +420,9 @@ StoreStats Store::Impl::GetStats() const {
   s.hash_is_expanding = table_.expanding();
   s.slabs_moved = slabs_moved_.load(std::memory_order_relaxed);
   s.slab_reassign_running = slabs_.page_move_running() ? 1 : 0;
+  s.slab_reassign_rescues = reassign_rescues_.load(std::memory_order_relaxed);
+  s.slab_reassign_evictions_nomem = reassign_evictions_nomem_.load(std::memory_order_relaxed);
+  s.slab_reassign_busy_items = reassign_busy_items_.load(std::memory_order_relaxed);
   s.lru_maintainer_juggles = juggles_.load(std::memory_order_relaxed);
   return s;
 }

@@ -43,7 +43,13 @@ struct StoreConfig {
   double hot_max_factor = 0.2;
   double warm_max_factor = 2.0;
   bool slab_reassign = true;
-  uint32_t slab_automove = 1;      // 0, 1 or 2
+  uint32_t slab_automove = 1;  // 0, 1 or 2 (page_mover.cc)
+  // Automove: a source's oldest memory must be this much older than the
+  // destination's (memcached's slab_automove_ratio).
+  double slab_automove_ratio = 0.8;
+  // Automove: 1 s samples a destination must have evicted in, consecutively
+  // (memcached's slab_automove_window counts samples too; its default is 30).
+  uint32_t slab_automove_window = 2;
   bool background_threads = true;  // tests set false and call RunMaintenance()
 };
 
@@ -124,6 +130,9 @@ struct StoreStats {
   bool hash_is_expanding = false;
   uint64_t slabs_moved = 0;
   uint64_t slab_reassign_running = 0;
+  uint64_t slab_reassign_rescues = 0;          // items copied out of moving pages
+  uint64_t slab_reassign_evictions_nomem = 0;  // items evicted from moving pages
+  uint64_t slab_reassign_busy_items = 0;       // item stripes busy during a page walk
   uint64_t lru_maintainer_juggles = 0;
 };
 

@@ -80,6 +80,11 @@ class Store::Impl final : public MaintenanceTarget {
 
   // --- page mover (page_mover.cc) ---
   bool PageMoveStep();
+  // One walk over the moving page: rescues or evicts its linked items.
+  void ClearMovingPage();
+  // Copies linked `from` into the free chunk `to` and links the copy in its
+  // place. Requires the item lock of `hv` and the class's LRU lock.
+  void RescueLocked(LruClass& lc, Item* from, Item* to, uint64_t hv);
   void AutomoveCheck();
 
   bool IsExpired(const Item* it, RelTime now) const {
@@ -108,13 +113,26 @@ class Store::Impl final : public MaintenanceTarget {
   std::atomic<uint64_t> slabs_moved_{0};
   std::atomic<uint32_t> automove_{0};
 
-  // Pending "slabs reassign": guarded by reassign_mu_.
+  std::atomic<uint64_t> reassign_rescues_{0};
+  std::atomic<uint64_t> reassign_evictions_nomem_{0};
+  std::atomic<uint64_t> reassign_busy_items_{0};
+
+  // Pending "slabs reassign" or automove decision: guarded by reassign_mu_.
   std::mutex reassign_mu_;
   bool reassign_pending_ = false;
   uint8_t reassign_src_ = 0, reassign_dst_ = 0;
+  uint32_t reassign_pages_left_ = 0;  // pages still to move for this request
   RelTime reassign_started_ = 0;
+  // Automove's per-class samples (page_mover.cc); guarded by reassign_mu_.
+  struct AutomoveWindow {
+    uint64_t evicted = 0;      // the class's eviction counter at the last sample
+    uint32_t evicting = 0;     // bit i: evicted in the sample i seconds ago
+    uint32_t excess_free = 0;  // bit i: had 2.5+ pages of free chunks then
+  };
+  AutomoveWindow automove_window_[SlabAllocator::kMaxClasses + 1] = {};
   RelTime automove_last_ = 0;
-  uint64_t automove_evicted_[SlabAllocator::kMaxClasses + 1] = {};
+  uint8_t automove_src_ = 0, automove_dst_ = 0;  // the previous decision
+  uint32_t automove_burst_ = 0;                  // pages it moved
 
   std::unique_ptr<LruMaintainer> maintainer_;  // stopped first in ~Impl
 };

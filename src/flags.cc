@@ -229,6 +229,19 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
                                    : ParseNumber<uint32_t>(value, "-o slab_automove");
          if (store.slab_automove > 2) throw CommandLineError("slab_automove must be 0, 1 or 2");
        }},
+      {"slab_automove_ratio",
+       [&] {
+         need_value();
+         store.slab_automove_ratio = ParseDouble(value, "-o slab_automove_ratio");
+       }},
+      {"slab_automove_window",
+       [&] {
+         need_value();
+         store.slab_automove_window = ParseNumber<uint32_t>(value, "-o slab_automove_window");
+         if (store.slab_automove_window < 1 || store.slab_automove_window > 32) {
+           throw CommandLineError("slab_automove_window must be 1 to 32");
+         }
+       }},
       {"idle_timeout",
        [&] {
          need_value();
@@ -249,7 +262,7 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
       "tail_repair_time", "hash_algorithm", "lru_crawler", "no_lru_crawler",
       "lru_crawler_sleep", "lru_crawler_tocrawl", "read_buf_mem_limit", "temporary_ttl",
       "temp_lru", "watcher_logbuf_size", "worker_logbuf_size", "modern", "no_modern",
-      "slab_automove_ratio", "slab_automove_window", "slab_automove_freeratio",
+      "slab_automove_freeratio",
       "no_chunked_items", "drop_privileges", "no_drop_privileges", "sock_cookie_id",
       "lru_segmented", "no_lru_segmented", "slab_sizes", "inline_ascii_resp"};
   for (const char* known : kAcceptedNoOps) {

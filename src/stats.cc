@@ -113,6 +113,9 @@ void AppendGeneralStats(const StatsSources& s, std::string* out) {
   AppendStat(out, "hash_power_level", static_cast<uint64_t>(store.hash_power_level));
   AppendStat(out, "hash_bytes", store.hash_bytes);
   AppendStat(out, "hash_is_expanding", static_cast<uint64_t>(store.hash_is_expanding));
+  AppendStat(out, "slab_reassign_rescues", store.slab_reassign_rescues);
+  AppendStat(out, "slab_reassign_evictions_nomem", store.slab_reassign_evictions_nomem);
+  AppendStat(out, "slab_reassign_busy_items", store.slab_reassign_busy_items);
   AppendStat(out, "slab_reassign_running", store.slab_reassign_running);
   AppendStat(out, "slabs_moved", store.slabs_moved);
   AppendStat(out, "lru_maintainer_juggles", store.lru_maintainer_juggles);
@@ -164,6 +167,8 @@ void AppendSettingsStats(const StatsSources& s, std::string* out) {
   AppendStat(out, "hashpower_init", static_cast<uint64_t>(st.hashpower_init));
   AppendStat(out, "slab_reassign", OnOff(st.slab_reassign));
   AppendStat(out, "slab_automove", static_cast<uint64_t>(st.slab_automove));
+  AppendStat(out, "slab_automove_ratio", TwoDecimals(st.slab_automove_ratio));
+  AppendStat(out, "slab_automove_window", static_cast<uint64_t>(st.slab_automove_window));
   AppendStat(out, "slab_chunk_max", static_cast<uint64_t>(c.slab_chunk_max));
   AppendStat(out, "lru_crawler", "no");
   AppendStat(out, "flush_enabled", OnOff(c.flush_enabled));

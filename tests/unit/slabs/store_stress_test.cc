@@ -154,6 +154,7 @@ TEST(StoreStressTest, MixedOperationsKeepInvariants) {
   config.max_bytes = 24 << 20;  // some classes get several pages: page moves happen
   config.hashpower_init = 8;
   config.background_threads = true;
+  config.slab_automove = 2;  // the maintainer also moves pages on its own
   Store store(config, &clock);
 
   std::atomic<bool> done{false};

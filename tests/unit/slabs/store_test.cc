@@ -628,5 +628,130 @@ TEST_F(StoreTest, ReassignMovesAPage) {
   EXPECT_EQ(found, store_->GetStats().curr_items - 1);
 }
 
+TEST_F(StoreTest, ReassignRescuesItemsIntoFreeChunks) {
+  StoreConfig config = TestConfig();
+  config.max_bytes = 4 << 20;
+  Make(config);
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_EQ(Put("k" + std::to_string(i), value), StoreStatus::kStored);
+  }
+  // Every other item goes: each page keeps half its items and the class has
+  // more free chunks than the moving page holds items.
+  for (int i = 0; i < 3000; i += 2) {
+    ASSERT_EQ(store_->Delete("k" + std::to_string(i)), DeleteStatus::kDeleted);
+  }
+  ASSERT_EQ(Put("small", "v"), StoreStatus::kStored);
+  auto classes = store_->GetSlabClassStats();
+  ASSERT_EQ(classes.size(), 2u);
+  const int small = static_cast<int>(classes[0].id);
+  const int big = static_cast<int>(classes[1].id);
+  const uint64_t big_pages = classes[1].total_pages;
+  ASSERT_EQ(store_->Reassign(big, small), Store::ReassignStatus::kOk);
+  store_->RunMaintenance();
+  const StoreStats stats = store_->GetStats();
+  EXPECT_EQ(stats.slabs_moved, 1u);
+  EXPECT_GT(stats.slab_reassign_rescues, 0u);
+  EXPECT_EQ(stats.slab_reassign_evictions_nomem, 0u);
+  EXPECT_EQ(store_->GetSlabClassStats()[1].total_pages, big_pages - 1);
+  // Nothing was lost: every odd key is there with its value and a fresh read works.
+  for (int i = 1; i < 3000; i += 2) {
+    ASSERT_EQ(Value("k" + std::to_string(i)), value) << i;
+  }
+  EXPECT_EQ(stats.curr_items, 1500u + 1);
+}
+
+// The calcification scenario on a fake clock: memory full of small items
+// nobody reads, then a working set of large items that does not fit.
+class AutomoveTest : public StoreTest {
+ protected:
+  void FillSmallThenChurnLarge(uint32_t mode, int seconds) {
+    StoreConfig config = TestConfig();
+    config.max_bytes = 8 << 20;
+    config.slab_automove = mode;
+    Make(config);
+    for (int i = 0; store_->GetStats().evictions == 0; ++i) {
+      ASSERT_EQ(Put("s" + std::to_string(i), std::string(100, 's')), StoreStatus::kStored);
+    }
+    clock_.Advance(10);
+    const std::string big(10000, 'b');
+    for (int second = 0; second < seconds; ++second) {
+      for (int i = 0; i < 100; ++i, ++written_) {
+        ASSERT_EQ(Put("b" + std::to_string(written_ % kWorkingSet), big), StoreStatus::kStored);
+      }
+      clock_.Advance(1);
+      store_->RunMaintenance();
+    }
+  }
+  // Of the last half working set written, how many are readable.
+  int RecentHits() {
+    int hits = 0;
+    for (int i = 1; i <= kWorkingSet / 2; ++i) {
+      hits += Value("b" + std::to_string((written_ - i) % kWorkingSet)) ? 1 : 0;
+    }
+    return hits;
+  }
+  static constexpr int kWorkingSet = 400;  // 4 MB of 10 KB values
+  int written_ = 0;
+};
+
+TEST_F(AutomoveTest, MovesPagesFromOldClassToEvictingClass) {
+  FillSmallThenChurnLarge(1, 20);
+  const StoreStats stats = store_->GetStats();
+  EXPECT_GT(stats.slabs_moved, 0u);
+  EXPECT_EQ(stats.slab_reassign_running, 0u);
+  EXPECT_EQ(RecentHits(), kWorkingSet / 2);
+}
+
+TEST_F(AutomoveTest, RampsUpOnePageFirst) {
+  FillSmallThenChurnLarge(1, 3);
+  // Two samples of evictions are needed, then one page; then two.
+  EXPECT_GE(store_->GetStats().slabs_moved, 1u);
+  EXPECT_LE(store_->GetStats().slabs_moved, 3u);
+}
+
+TEST_F(AutomoveTest, OffMeansNoMoves) {
+  FillSmallThenChurnLarge(0, 10);
+  EXPECT_EQ(store_->GetStats().slabs_moved, 0u);
+  EXPECT_LT(RecentHits(), kWorkingSet / 2);
+}
+
+TEST_F(AutomoveTest, SetAutomoveTurnsItOnAtRunTime) {
+  FillSmallThenChurnLarge(0, 3);
+  EXPECT_EQ(store_->GetStats().slabs_moved, 0u);
+  store_->SetAutomove(2);
+  const std::string big(10000, 'b');
+  for (int second = 0; second < 20; ++second) {
+    for (int i = 0; i < 100; ++i, ++written_) {
+      ASSERT_EQ(Put("b" + std::to_string(written_ % kWorkingSet), big), StoreStatus::kStored);
+    }
+    clock_.Advance(1);
+    store_->RunMaintenance();
+  }
+  EXPECT_GT(store_->GetStats().slabs_moved, 0u);
+  EXPECT_EQ(RecentHits(), kWorkingSet / 2);
+}
+
+TEST_F(AutomoveTest, DoesNotTakeFromAClassAsYoungAsTheDestination) {
+  // Two classes churn at the same pace: both evict young items, neither is a
+  // better home for a page (the age ratio), so nothing moves.
+  StoreConfig config = TestConfig();
+  config.max_bytes = 8 << 20;
+  Make(config);
+  const std::string a(100, 'a'), b(10000, 'b');
+  for (int second = 0; second < 30; ++second) {
+    for (int i = 0; i < 2000; ++i) {
+      ASSERT_EQ(Put("a" + std::to_string(second * 2000 + i), a), StoreStatus::kStored);
+    }
+    for (int i = 0; i < 32; ++i) {
+      ASSERT_EQ(Put("b" + std::to_string(second * 32 + i), b), StoreStatus::kStored);
+    }
+    clock_.Advance(1);
+    store_->RunMaintenance();
+  }
+  EXPECT_GT(store_->GetStats().evictions, 0u);
+  EXPECT_EQ(store_->GetStats().slabs_moved, 0u);
+}
+
 }  // namespace
 }  // namespace slabcached::slabs

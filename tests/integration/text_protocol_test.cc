@@ -5,7 +5,8 @@
 // against the reference (MEMCACHED_BIN, Debian's memcached 1.6.18).
 //
 // Where memcached 1.6.18 differs from the acceptance spec (protocol-reference.md, written from
-// 1.6.x HEAD), the test names the difference and holds the reference to its own bytes.
+// 1.6.x HEAD), the test names the difference and accepts both byte strings, asserting only what
+// a client relies on.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -814,7 +815,7 @@ TEST_P(TextProtocolTest, MaxConnsRejectsExtraConnections) {
     ASSERT_NE(c, nullptr);
     // A rejected client must not write first: the server's close would reset the connection
     // and could discard the error line.
-    if (c->WaitReadable(milliseconds(50))) {
+    if (c->WaitReadable(milliseconds(100))) {
       rejected = std::move(c);
     } else {
       ASSERT_TRUE(c->RoundtripPrefix("version\r\n", "VERSION ")) << "connection " << i;

@@ -2,18 +2,24 @@
 //
 //   slabcache-cli locate --servers h:p[:w],... [--distribution MODE] [--hash H]  < keys
 //   slabcache-cli ring   --servers h:p[:w],... [--distribution MODE] [--hash H]
+//   slabcache-cli get KEY... | set KEY VALUE | delete KEY... | stats [ARGS]  --servers ...
 //
 // locate reads keys, one per line (raw bytes; a trailing \r is dropped), and
 // prints "<index> <host:port>" per key, the 0-based index in --servers.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "client/client.h"
 #include "client/continuum.h"
 
 namespace slabcached::client {
@@ -24,18 +30,28 @@ constexpr char kUsage[] =
     "commands:\n"
     "  locate   read keys (one per line) on stdin, print \"<index> <host:port>\" for each\n"
     "  ring     print each server's point count and share of the key space\n"
+    "  get KEY...         print \"VALUE <key> <flags> <bytes>\" and the value of each hit\n"
+    "  set KEY VALUE      store VALUE (\"-\": read it from stdin) with --flags, --exptime\n"
+    "  delete KEY...      delete keys\n"
+    "  stats [ARGS]       \"stats ARGS\" of every server\n"
+    "exit status: 0 success, 1 a miss or NOT_STORED/NOT_FOUND, 2 usage, 3 server errors\n"
     "options:\n"
     "  --servers LIST        servers: host[:port[:weight]] separated by commas\n"
     "  --distribution MODE   ketama-weighted (default), ketama-compat-libmemcached,\n"
     "                        ketama-compat-spy, modula\n"
     "  --hash H              key hash: md5, one_at_a_time, fnv1a_64, crc32\n"
-    "                        (default: md5, or one_at_a_time for modula)\n";
+    "                        (default: md5, or one_at_a_time for modula)\n"
+    "  --flags N, --exptime N   for set\n"
+    "  --timeout MS          per-operation timeout (default 1000)\n";
 
 struct Options {
   std::string command;
   std::string servers;
   PlacementConfig placement;
   std::vector<std::string> args;  // positional arguments after the command
+  uint32_t flags = 0;
+  int64_t exptime = 0;
+  int64_t timeout_ms = 1000;
 };
 
 int UsageError(const std::string& why) {
@@ -77,6 +93,19 @@ int ParseArgs(int argc, char** argv, Options* opt) {
         auto h = ParseKeyHash(value);
         if (!h) return UsageError("unknown hash \"" + std::string(value) + "\"");
         opt->placement.key_hash = *h;
+      } else if (arg == "--flags" || arg == "--exptime" || arg == "--timeout") {
+        if (!take()) return UsageError(std::string(arg) + " needs a value");
+        char* end = nullptr;
+        const std::string v(value);
+        const long long n = std::strtoll(v.c_str(), &end, 10);
+        if (v.empty() || *end != '\0') return UsageError("bad number for " + std::string(arg));
+        if (arg == "--flags") {
+          opt->flags = static_cast<uint32_t>(n);
+        } else if (arg == "--exptime") {
+          opt->exptime = n;
+        } else {
+          opt->timeout_ms = n;
+        }
       } else {
         return UsageError("unknown option " + std::string(arg));
       }
@@ -127,6 +156,81 @@ int Ring(const Continuum& ring) {
   return 0;
 }
 
+int ExitFor(Status s) {
+  switch (s) {
+    case Status::kOk:
+      return 0;
+    case Status::kNotFound:
+    case Status::kNotStored:
+    case Status::kExists:
+      return 1;
+    default:
+      return 3;
+  }
+}
+
+int RunCommand(const Options& opt, std::vector<ServerSpec> servers) {
+  ClientConfig config;
+  config.servers = std::move(servers);
+  config.placement = opt.placement;
+  config.timeout = std::chrono::milliseconds(opt.timeout_ms);
+  Client client(config);
+  if (opt.command == "get") {
+    if (opt.args.empty()) return UsageError("get needs keys");
+    std::map<std::string, Item> found;
+    const Status s = client.MultiGet(opt.args, &found);
+    for (const std::string& key : opt.args) {
+      auto it = found.find(key);
+      if (it == found.end()) continue;
+      std::printf("VALUE %s %u %zu\n", key.c_str(), it->second.flags, it->second.value.size());
+      std::fwrite(it->second.value.data(), 1, it->second.value.size(), stdout);
+      std::fputc('\n', stdout);
+    }
+    if (s != Status::kOk) {
+      std::fprintf(stderr, "slabcache-cli: get: %s\n", std::string(StatusName(s)).c_str());
+      return ExitFor(s);
+    }
+    const bool all_hit = std::all_of(opt.args.begin(), opt.args.end(),
+                                     [&](const std::string& k) { return found.count(k) > 0; });
+    return all_hit ? 0 : 1;
+  }
+  if (opt.command == "set") {
+    if (opt.args.size() != 2) return UsageError("set needs KEY VALUE");
+    std::string value = opt.args[1];
+    if (value == "-") {
+      value.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    }
+    const Status s = client.Set(opt.args[0], value, opt.flags, opt.exptime);
+    std::printf("%s\n", std::string(StatusName(s)).c_str());
+    return ExitFor(s);
+  }
+  if (opt.command == "delete") {
+    if (opt.args.empty()) return UsageError("delete needs keys");
+    int rc = 0;
+    for (const std::string& key : opt.args) {
+      const Status s = client.Delete(key);
+      std::printf("%s %s\n", key.c_str(), std::string(StatusName(s)).c_str());
+      rc = std::max(rc, ExitFor(s));
+    }
+    return rc;
+  }
+  if (opt.command == "stats") {
+    std::string args;
+    for (const std::string& a : opt.args) args += (args.empty() ? "" : " ") + a;
+    int rc = 0;
+    for (uint32_t i = 0; i < client.config().servers.size(); ++i) {
+      std::vector<std::pair<std::string, std::string>> stats;
+      const Status s = client.Stats(i, args, &stats);
+      std::printf("# %s %s\n", client.config().servers[i].Address().c_str(),
+                  std::string(StatusName(s)).c_str());
+      for (const auto& [name, value] : stats) std::printf("%s %s\n", name.c_str(), value.c_str());
+      rc = std::max(rc, ExitFor(s));
+    }
+    return rc;
+  }
+  return UsageError("unknown command \"" + opt.command + "\"");
+}
+
 int Main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   Options opt;
@@ -138,7 +242,7 @@ int Main(int argc, char** argv) {
     const Continuum ring(*servers, opt.placement);
     return opt.command == "locate" ? Locate(ring) : Ring(ring);
   }
-  return UsageError("unknown command \"" + opt.command + "\"");
+  return RunCommand(opt, std::move(*servers));
 }
 
 }  // namespace

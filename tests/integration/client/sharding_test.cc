@@ -8,11 +8,14 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -327,6 +330,45 @@ TEST_F(ShardingTest, TwemproxyKetamaMd5PutsKeysWhereWePredict) {
   for (int n : per_server) EXPECT_GT(n, 20);
   proxy.reset();
   std::system(("rm -rf '" + std::string(dir) + "'").c_str());
+}
+
+// slabcache-cli get/set/delete/stats against the three daemons.
+TEST_F(ShardingTest, CliCommands) {
+  const char* cli = std::getenv("SLABCACHE_CLI");
+  if (cli == nullptr || access(cli, X_OK) != 0) GTEST_SKIP() << "SLABCACHE_CLI is not set";
+  std::string list;
+  for (const ServerSpec& s : servers_) {
+    list += (list.empty() ? "" : ",") + s.host + ":" + std::to_string(s.port) + ":" +
+            std::to_string(s.weight);
+  }
+  char path[] = "/tmp/slabcache-cli-out.XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  auto run = [&](const std::string& args, std::string* out) {
+    const int rc = std::system(
+        ("'" + std::string(cli) + "' " + args + " --servers " + list + " >'" + path + "'").c_str());
+    std::ifstream f(path, std::ios::binary);
+    out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  };
+  std::string out;
+  EXPECT_EQ(run("set cli-key cli-value --flags 9", &out), 0);
+  EXPECT_EQ(out, "OK\n");
+  Client c(Config());
+  Item item;
+  ASSERT_EQ(c.Get("cli-key", &item), Status::kOk);
+  EXPECT_EQ(item.value, "cli-value");
+  EXPECT_EQ(item.flags, 9u);
+  EXPECT_EQ(run("get cli-key", &out), 0);
+  EXPECT_EQ(out, "VALUE cli-key 9 9\ncli-value\n");
+  EXPECT_EQ(run("get cli-key missing", &out), 1);
+  EXPECT_EQ(run("delete cli-key", &out), 0);
+  EXPECT_EQ(c.Get("cli-key", &item), Status::kNotFound);
+  EXPECT_EQ(run("stats", &out), 0);
+  EXPECT_NE(out.find("# 127.0.0.1:" + std::to_string(servers_[2].port) + " OK\npid "),
+            std::string::npos);
+  unlink(path);
 }
 
 // A server that accepts connections but never answers: the operation returns

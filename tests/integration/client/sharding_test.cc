@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -280,11 +281,12 @@ TEST_F(ShardingTest, DeadServerIsEjectedAndRestoredAfterTheRetryInterval) {
   EXPECT_FALSE(c.IsEjected(kVictim));
 }
 
-// twemproxy (Debian's nutcracker) with "distribution: ketama" and "hash: md5"
-// in front of the same three daemons: every key written through the proxy is
-// on the daemon our ketama-weighted continuum predicts, and keys we write
-// directly are found through the proxy.
-TEST_F(ShardingTest, TwemproxyKetamaMd5PutsKeysWhereWePredict) {
+// twemproxy (Debian's nutcracker) with "distribution: ketama" in front of the
+// same three daemons: every key written through the proxy is on the daemon our
+// ketama-weighted continuum (with the same key hash) predicts, and keys we
+// write directly are found through the proxy.
+void CheckTwemproxy(const std::vector<ServerSpec>& servers, KeyHash hash,
+                    const std::function<std::unique_ptr<Client>(size_t)>& direct_client) {
   const std::string nutcracker = testing::NutcrackerBinary();
   if (nutcracker.empty()) GTEST_SKIP() << "nutcracker (twemproxy) is not installed";
   char dir[] = "/tmp/slabclient-twemproxy.XXXXXX";
@@ -293,10 +295,10 @@ TEST_F(ShardingTest, TwemproxyKetamaMd5PutsKeysWhereWePredict) {
   const int port = testing::FreePort(), stats_port = testing::FreePort();
   {
     std::ofstream yml(conf);
-    yml << "slabcache:\n  listen: 127.0.0.1:" << port
-        << "\n  hash: md5\n  distribution: ketama\n  auto_eject_hosts: false\n"
+    yml << "slabcache:\n  listen: 127.0.0.1:" << port << "\n  hash: " << KeyHashName(hash)
+        << "\n  distribution: ketama\n  auto_eject_hosts: false\n"
         << "  timeout: 2000\n  servers:\n";
-    for (const ServerSpec& s : servers_) {
+    for (const ServerSpec& s : servers) {
       yml << "    - " << s.host << ":" << s.port << ":" << s.weight << "\n";
     }
   }
@@ -311,10 +313,13 @@ TEST_F(ShardingTest, TwemproxyKetamaMd5PutsKeysWhereWePredict) {
   via.servers = {ServerSpec{"127.0.0.1", static_cast<uint16_t>(port), 1, ""}};
   via.timeout = milliseconds(3000);
   Client through_proxy(via);
-  Client sharded(Config());
+  ClientConfig config;
+  config.servers = servers;
+  config.placement.key_hash = hash;
+  Client sharded(config);
   std::vector<std::unique_ptr<Client>> direct;
-  for (size_t i = 0; i < servers_.size(); ++i) direct.push_back(Direct(i));
-  std::vector<int> per_server(servers_.size());
+  for (size_t i = 0; i < servers.size(); ++i) direct.push_back(direct_client(i));
+  std::vector<int> per_server(servers.size());
   for (int i = 0; i < 300; ++i) {
     const std::string key = "tw:" + std::to_string(i * 13) + (i % 3 ? "" : "\xe2\x82\xac");
     ASSERT_EQ(through_proxy.Set(key, "via-proxy"), Status::kOk) << key;
@@ -322,7 +327,7 @@ TEST_F(ShardingTest, TwemproxyKetamaMd5PutsKeysWhereWePredict) {
     ++per_server[predicted];
     Item item;
     EXPECT_EQ(direct[predicted]->Get(key, &item), Status::kOk) << key << ": not where we predict";
-    const std::string mine = "mine:" + std::to_string(i);
+    const std::string mine = "mine:" + std::to_string(i) + KeyHashName(hash).data();
     ASSERT_EQ(sharded.Set(mine, "direct"), Status::kOk);
     ASSERT_EQ(through_proxy.Get(mine, &item), Status::kOk) << mine;
     EXPECT_EQ(item.value, "direct");
@@ -330,6 +335,15 @@ TEST_F(ShardingTest, TwemproxyKetamaMd5PutsKeysWhereWePredict) {
   for (int n : per_server) EXPECT_GT(n, 20);
   proxy.reset();
   std::system(("rm -rf '" + std::string(dir) + "'").c_str());
+}
+
+TEST_F(ShardingTest, TwemproxyKetamaMd5PutsKeysWhereWePredict) {
+  CheckTwemproxy(servers_, KeyHash::kMd5, [this](size_t i) { return Direct(i); });
+}
+
+// twemproxy's default key hash, fnv1a_64 (32-bit arithmetic, sign-extended bytes).
+TEST_F(ShardingTest, TwemproxyKetamaFnv1a64PutsKeysWhereWePredict) {
+  CheckTwemproxy(servers_, KeyHash::kFnv1a64, [this](size_t i) { return Direct(i); });
 }
 
 // slabcache-cli get/set/delete/stats against the three daemons.

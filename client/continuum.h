@@ -14,15 +14,19 @@
 //                        server with weight > 1 switches it to the weighted
 //                        continuum (memcached_server_add_with_weight/push).
 //   kKetamaSpy           MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA_SPY after
-//                        KETAMA_WEIGHTED (= spymemcached's KETAMA_HASH locator
-//                        with the LIBMEMCACHED-less default formatter for IP
-//                        literals): strings "/host:port-N", weighted, 4 per digest.
+//                        KETAMA_WEIGHTED: strings "/host:port-N" (port always
+//                        present), weighted, 4 points per digest. This is what
+//                        spymemcached's KETAMA_HASH locator computes for servers
+//                        given as IP literals, whose InetSocketAddress prints as
+//                        "/ip:port".
 //   kModula              MEMCACHED_DISTRIBUTION_MODULA (libmemcached's default):
 //                        hash(key) % server count, one-at-a-time key hash.
 //
 // Points are sorted by (value, server index); a key goes to the first point
 // >= its hash, wrapping to the first point. With exactly one configured
-// server, libmemcached skips hashing; so does Pick().
+// server, libmemcached skips hashing; so does Pick(). (twemproxy sorts by
+// value only, so it may differ on an exact 32-bit collision between two
+// servers' points; none occurs in the tested rings.)
 //
 // A Continuum is immutable once built and safe to share between threads.
 #pragma once

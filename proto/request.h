@@ -43,6 +43,11 @@ enum class Command : uint8_t {
   kLruCrawler,     // args holds everything after "lru_crawler "
   kLru,            // args holds everything after "lru "
   kWatch,          // args
+  // Binary protocol only.
+  kNoop,            // flushes quiet replies; answers with an empty success packet
+  kSaslListMechs,   //
+  kSaslAuth,        // key = mechanism, args = the client's data
+  kSaslStep,        // key = mechanism, args = the client's data
 };
 
 struct Request {
@@ -57,6 +62,19 @@ struct Request {
   uint64_t cas_unique = 0;   // kCas
   uint64_t delta = 0;        // kIncr / kDecr
   uint64_t number = 0;       // kVerbosity / kCacheMemlimit
+
+  // Binary protocol (all zero/false for text requests). Binary keys are
+  // single keys (`key`, which may hold any byte); `keys` stays empty.
+  // cas_unique carries the header's CAS for every binary command: a
+  // non-zero CAS turns set/add/replace into kCas and makes delete, incr/decr
+  // and append/prepend compare-and-swap.
+  bool binary = false;
+  uint8_t opcode = 0;          // the binary opcode, echoed in the reply
+  uint32_t opaque = 0;         // echoed in the reply
+  bool quiet = false;          // a "Q" opcode: success replies (and get misses) are not sent
+  bool return_key = false;     // GetK/GetKQ/GATK/GATKQ: the reply carries the key
+  bool create_on_miss = false;  // incr/decr: seed `initial` on a miss (exptime applies)
+  uint64_t initial = 0;        // incr/decr
 };
 
 inline constexpr size_t kMaxKeyLength = 250;

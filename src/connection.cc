@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "proto/binary_parser.h"
 #include "proto/text_parser.h"
+#include "src/responder.h"
 
 namespace slabcached {
 namespace {
@@ -189,13 +191,16 @@ bool Connection::Process(uint32_t* budget) {
 
 bool Connection::ProcessCommand() {
   if (!protocol_checked_) {
+    // memcached's -B: auto picks binary when the first byte is its magic.
     protocol_checked_ = true;
-    if (static_cast<uint8_t>(buffer_[start_]) == kBinaryMagic) {
-      VLOG(1) << "binary protocol is not supported yet; closing";
-      state_ = State::kClosing;
-      return false;
-    }
+    binary_ = net_.protocol == BindingProtocol::kBinary ||
+              (net_.protocol == BindingProtocol::kAuto &&
+               static_cast<uint8_t>(buffer_[start_]) == kBinaryMagic);
   }
+  return binary_ ? ProcessBinaryCommand() : ProcessTextCommand();
+}
+
+bool Connection::ProcessTextCommand() {
   proto::Request request;
   const std::string_view input(buffer_.get() + start_, buffered());
   const proto::ParseResult result = proto::ParseTextRequest(input, &request);
@@ -218,28 +223,94 @@ bool Connection::ProcessCommand() {
       break;
   }
   start_ += result.consumed;
+  TextResponder responder(request, &output_);
   if (IsStorage(request.command)) {
-    pending_ = executor_->BeginStore(request, &output_);
-    if (pending_.item) {
-      value_cursor_ = pending_.item.writable_data();
-      value_remaining_ = static_cast<size_t>(request.value_bytes) + 2;
-      state_ = State::kValue;
-    } else {
-      swallow_remaining_ = static_cast<size_t>(request.value_bytes) + 2;
-      state_ = State::kSwallow;
-    }
+    StartValue(request, executor_->BeginStore(request, responder));
     return true;
   }
-  if (executor_->Execute(request, &output_) == Executor::Next::kClose) {
+  if (executor_->Execute(request, responder, session_) == Executor::Next::kClose) {
     state_ = State::kClosing;
   }
   return true;
 }
 
+bool Connection::ProcessBinaryCommand() {
+  proto::Request request;
+  const std::string_view input(buffer_.get() + start_, buffered());
+  const proto::BinaryParseResult result = proto::ParseBinaryRequest(input, &request);
+  if (result.status == proto::ParseStatus::kNeedMore) return false;
+  if (result.status == proto::ParseStatus::kClose) {
+    VLOG(1) << "Invalid magic: " << std::hex
+            << static_cast<int>(static_cast<uint8_t>(buffer_[start_]));
+    state_ = State::kClosing;
+    return false;
+  }
+  VLOG(2) << "<" << fd_.get() << " binary opcode 0x" << std::hex
+          << static_cast<int>(request.opcode) << std::dec << " key " << request.key;
+  start_ += result.consumed;
+  BinaryResponder responder(request, &output_);
+  // -S: only SASL and version before authentication; the rest gets
+  // "Auth failure." and the connection closes (memcached's order of checks).
+  const bool error = result.status == proto::ParseStatus::kError;
+  if (net_.sasl && !session_.authenticated && !proto::AllowedBeforeAuth(request.opcode) &&
+      !(error && result.before_auth)) {
+    responder.Fail(Failure::kAuthError);
+    state_ = State::kClosing;
+    return false;
+  }
+  if (error) {
+    responder.Error(result.error);
+    if (result.close) {
+      state_ = State::kClosing;
+      return false;
+    }
+    if (result.swallow > 0) {
+      swallow_remaining_ = result.swallow;
+      state_ = State::kSwallow;
+    }
+    return true;
+  }
+  if (IsStorage(request.command)) {
+    StartValue(request, executor_->BeginStore(request, responder));
+    return true;
+  }
+  if (executor_->Execute(request, responder, session_) == Executor::Next::kClose) {
+    state_ = State::kClosing;
+  }
+  return true;
+}
+
+void Connection::StartValue(const proto::Request& request, Executor::PendingStore pending) {
+  // Text data blocks end in "\r\n"; binary values carry none.
+  const size_t block = static_cast<size_t>(request.value_bytes) + (binary_ ? 0 : 2);
+  pending_ = std::move(pending);
+  if (pending_.item) {
+    value_cursor_ = pending_.item.writable_data();
+    value_remaining_ = block;
+    state_ = State::kValue;
+  } else {
+    swallow_remaining_ = block;
+    state_ = State::kSwallow;
+  }
+}
+
 void Connection::FinishValue() {
-  const std::string_view block = pending_.item.value_with_crlf();
-  const bool data_ok = block.size() >= 2 && block.substr(block.size() - 2) == "\r\n";
-  executor_->CompleteStore(std::move(pending_), data_ok, &output_);
+  bool data_ok = true;
+  if (binary_) {
+    // The store keeps values followed by "\r\n"; binary clients do not send it.
+    std::memcpy(pending_.item.writable_data() + pending_.item.value_length(), "\r\n", 2);
+  } else {
+    const std::string_view block = pending_.item.value_with_crlf();
+    data_ok = block.size() >= 2 && block.substr(block.size() - 2) == "\r\n";
+  }
+  const proto::Request request = pending_.request;
+  if (binary_) {
+    BinaryResponder responder(request, &output_);
+    executor_->CompleteStore(std::move(pending_), data_ok, responder);
+  } else {
+    TextResponder responder(request, &output_);
+    executor_->CompleteStore(std::move(pending_), data_ok, responder);
+  }
   pending_ = Executor::PendingStore();
   state_ = State::kCommand;
 }

@@ -59,6 +59,11 @@ class Connection {
   bool Process(uint32_t* budget);
   void ProcessAndFlush();
   bool ProcessCommand();
+  bool ProcessTextCommand();
+  bool ProcessBinaryCommand();
+  // Reads the data block of a storage request into a fresh item, or
+  // swallows it when BeginStore() found no room.
+  void StartValue(const proto::Request& request, Executor::PendingStore pending);
   void FinishValue();
   bool MakeRoom();
   // Sends queued replies; arms the write event if the socket is full.
@@ -82,6 +87,8 @@ class Connection {
 
   State state_ = State::kCommand;
   bool protocol_checked_ = false;
+  bool binary_ = false;  // memcached's binary protocol (-B, or a first byte of 0x80)
+  Session session_;
   Executor::PendingStore pending_;
   char* value_cursor_ = nullptr;  // where the next data-block byte goes
   size_t value_remaining_ = 0;    // data-block bytes (incl. "\r\n") still to read

@@ -6,7 +6,9 @@
 #include <string_view>
 
 #include "build_config.h"
+#include "proto/binary_protocol.h"
 #include "proto/text_encoder.h"
+#include "src/sasl.h"
 
 namespace slabcached {
 
@@ -53,11 +55,7 @@ bool ParseSigned(std::string_view text, int* value) {
 Executor::Executor(const ExecutorContext& context, ThreadStats* stats)
     : context_(context), stats_(stats) {}
 
-void Executor::Reply(const Request& request, std::string_view reply, OutputQueue* out) {
-  if (!request.noreply) out->Append(reply);
-}
-
-Executor::Next Executor::Execute(const Request& request, OutputQueue* out) {
+Executor::Next Executor::Execute(const Request& request, Responder& out, Session& session) {
   switch (request.command) {
     case Command::kGet:
     case Command::kGets:
@@ -79,12 +77,13 @@ Executor::Next Executor::Execute(const Request& request, OutputQueue* out) {
       FlushAll(request, out);
       break;
     case Command::kVersion:
-      proto::AppendVersion(out->text(), MEMCACHED_COMPAT_VERSION);
+      out.Version(MEMCACHED_COMPAT_VERSION);
       break;
     case Command::kVerbosity:
       Verbosity(request, out);
       break;
     case Command::kQuit:
+      out.Goodbye();
       return Next::kClose;
     case Command::kStats:
       Stats(request, out);
@@ -97,9 +96,17 @@ Executor::Next Executor::Execute(const Request& request, OutputQueue* out) {
     case Command::kSlabs:
       Slabs(request, out);
       break;
+    case Command::kNoop:
+      out.Ok();
+      break;
+    case Command::kSaslListMechs:
+    case Command::kSaslAuth:
+    case Command::kSaslStep:
+      Sasl(request, out, session);
+      break;
     default:
       // lru, lru_crawler, watch and slabs subcommands slabcached does not serve yet.
-      Reply(request, proto::kError, out);
+      out.Fail(Failure::kUnknownCommand);
       break;
   }
   return Next::kContinue;
@@ -107,47 +114,55 @@ Executor::Next Executor::Execute(const Request& request, OutputQueue* out) {
 
 void Executor::ReplyParseError(const Request& request, proto::ParseError error,
                                OutputQueue* out) {
+  TextResponder reply(request, out);
   if (request.command == Command::kFlushAll) {
     // memcached counts the flush and checks -F before it reads the delay.
     stats_->cmd_flush.Add();
     if (!context_.config.flush_enabled) {
-      Reply(request, proto::kFlushDisabled, out);
+      reply.Fail(Failure::kFlushDisabled);
       return;
     }
   }
-  Reply(request, proto::ErrorReply(error), out);
+  reply.TextLine(proto::ErrorReply(error));
 }
 
-void Executor::Retrieve(const Request& request, OutputQueue* out) {
+void Executor::Retrieve(const Request& request, Responder& out) {
   const bool with_cas = request.command == Command::kGets || request.command == Command::kGats;
   const bool touch = request.command == Command::kGat || request.command == Command::kGats;
   const slabs::RelTime exptime = touch ? context_.clock.ToRelTime(request.exptime) : 0;
-  proto::ForEachKey(request.keys, [&](std::string_view key) {
+  auto retrieve = [&](std::string_view key) {
     slabs::GetOutcome outcome = slabs::GetOutcome::kMiss;
     slabs::ItemHandle item = touch ? context_.store.GetAndTouch(key, exptime, &outcome)
                                    : context_.store.Get(key, &outcome);
-    stats_->cmd_get.Add();
+    // memcached 1.6.18 counts gat/gats (and binary GAT) as touches only.
     if (touch) {
       stats_->cmd_touch.Add();
       (item ? stats_->touch_hits : stats_->touch_misses).Add();
     } else {
+      stats_->cmd_get.Add();
       (item ? stats_->get_hits : stats_->get_misses).Add();
     }
     if (outcome == slabs::GetOutcome::kExpired) stats_->get_expired.Add();
     if (outcome == slabs::GetOutcome::kFlushed) stats_->get_flushed.Add();
-    if (!item) return;
-    proto::AppendValueHeader(out->text(), key, item.client_flags(), item.value_length(), with_cas,
-                             item.cas());
-    out->AppendValue(std::move(item));
-  });
-  out->Append(proto::kEnd);
+    if (!item) {
+      out.Miss(key);
+      return;
+    }
+    out.Value(key, std::move(item), with_cas);
+  };
+  // A binary key is one key of any bytes; a text line holds a list.
+  if (request.binary) {
+    retrieve(request.key);
+  } else {
+    proto::ForEachKey(request.keys, retrieve);
+  }
+  out.EndValues();
 }
 
-Executor::PendingStore Executor::BeginStore(const Request& request, OutputQueue* out) {
+Executor::PendingStore Executor::BeginStore(const Request& request, Responder& out) {
   PendingStore pending;
-  pending.command = request.command;
-  pending.noreply = request.noreply;
-  pending.cas_unique = request.cas_unique;
+  pending.request = request;
+  pending.request.key = pending.request.keys = pending.request.args = {};
   slabs::AllocResult alloc =
       context_.store.Allocate(request.key, request.client_flags,
                               context_.clock.ToRelTime(request.exptime), request.value_bytes);
@@ -157,182 +172,223 @@ Executor::PendingStore Executor::BeginStore(const Request& request, OutputQueue*
   }
   if (alloc.status == slabs::AllocStatus::kTooLarge) {
     stats_->store_too_large.Add();
-    Reply(request, proto::kTooLarge, out);
+    out.Fail(Failure::kTooLarge);
   } else {
     stats_->store_no_memory.Add();
-    Reply(request, proto::kOutOfMemoryStoring, out);
+    out.Fail(Failure::kOutOfMemoryStoring);
   }
-  // A failed set must not leave the previous value behind (memcached does the same).
-  if (request.command == Command::kSet) context_.store.Delete(request.key);
+  // A failed set must not leave the previous value behind (memcached does
+  // the same; for binary also a set carrying a CAS).
+  const bool binary_set =
+      request.binary && (request.opcode == static_cast<uint8_t>(proto::binary::Opcode::kSet) ||
+                         request.opcode == static_cast<uint8_t>(proto::binary::Opcode::kSetQ));
+  if (request.command == Command::kSet || binary_set) context_.store.Delete(request.key);
   return pending;
 }
 
-void Executor::CompleteStore(PendingStore pending, bool data_ok, OutputQueue* out) {
-  Request request;
-  request.noreply = pending.noreply;
+void Executor::CompleteStore(PendingStore pending, bool data_ok, Responder& out) {
   if (!pending.item) return;
   if (!data_ok) {
-    Reply(request, proto::kBadDataChunk, out);
+    out.Fail(Failure::kBadDataChunk);
     return;
   }
   stats_->cmd_set.Add();
+  const Command command = pending.request.command;
+  uint64_t cas = 0;
   const slabs::StoreStatus status = context_.store.Link(
-      std::move(pending.item), ModeFor(pending.command), pending.cas_unique, nullptr);
-  const bool is_cas = pending.command == Command::kCas;
+      std::move(pending.item), ModeFor(command), pending.request.cas_unique, &cas);
+  const bool is_cas = command == Command::kCas;
+  using Reason = Responder::NotStoredReason;
   switch (status) {
     case slabs::StoreStatus::kStored:
       if (is_cas) stats_->cas_hits.Add();
-      Reply(request, proto::kStored, out);
+      out.Stored(cas);
       break;
     case slabs::StoreStatus::kNotStored:
-      Reply(request, proto::kNotStored, out);
+      out.NotStored(Reason::kNotStored);
       break;
-    case slabs::StoreStatus::kExists:
-      stats_->cas_badval.Add();
-      Reply(request, proto::kExists, out);
+    case slabs::StoreStatus::kExists:  // cas mismatch (binary append/prepend too)
+      if (is_cas) stats_->cas_badval.Add();
+      out.Fail(Failure::kExists);
       break;
     case slabs::StoreStatus::kNotFound:
-      stats_->cas_misses.Add();
-      Reply(request, proto::kNotFound, out);
+      if (is_cas) stats_->cas_misses.Add();
+      out.Fail(Failure::kNotFound);
       break;
     case slabs::StoreStatus::kNoMemory:
       stats_->store_no_memory.Add();
-      Reply(request, proto::kOutOfMemoryStoring, out);
+      out.NotStored(Reason::kNoMemory);
       break;
     case slabs::StoreStatus::kTooLarge:
       stats_->store_too_large.Add();
-      Reply(request, proto::kTooLarge, out);
+      out.NotStored(Reason::kTooLarge);
       break;
   }
 }
 
-void Executor::Delete(const Request& request, OutputQueue* out) {
-  if (context_.store.Delete(request.key) == slabs::DeleteStatus::kDeleted) {
-    stats_->delete_hits.Add();
-    Reply(request, proto::kDeleted, out);
-  } else {
-    stats_->delete_misses.Add();
-    Reply(request, proto::kNotFound, out);
+void Executor::Delete(const Request& request, Responder& out) {
+  switch (context_.store.Delete(request.key, request.cas_unique)) {
+    case slabs::DeleteStatus::kDeleted:
+      stats_->delete_hits.Add();
+      out.Deleted();
+      break;
+    case slabs::DeleteStatus::kNotFound:
+      stats_->delete_misses.Add();
+      out.Fail(Failure::kNotFound);
+      break;
+    case slabs::DeleteStatus::kExists:  // binary delete with a stale CAS
+      out.Fail(Failure::kExists);
+      break;
   }
 }
 
-void Executor::Touch(const Request& request, OutputQueue* out) {
+void Executor::Touch(const Request& request, Responder& out) {
   stats_->cmd_touch.Add();
-  if (context_.store.Touch(request.key, context_.clock.ToRelTime(request.exptime))) {
+  // The item comes back because binary Touch answers with its flags and CAS.
+  const slabs::ItemHandle item =
+      context_.store.GetAndTouch(request.key, context_.clock.ToRelTime(request.exptime));
+  if (item) {
     stats_->touch_hits.Add();
-    Reply(request, proto::kTouched, out);
+    out.Touched(item);
   } else {
     stats_->touch_misses.Add();
-    Reply(request, proto::kNotFound, out);
+    out.Fail(Failure::kNotFound);
   }
 }
 
-void Executor::Arithmetic(const Request& request, OutputQueue* out) {
+void Executor::Arithmetic(const Request& request, Responder& out) {
   const bool incr = request.command == Command::kIncr;
-  const slabs::DeltaResult result = context_.store.Delta(request.key, incr, request.delta);
+  slabs::DeltaOptions options;
+  options.cas_compare = request.cas_unique;  // binary only; 0 for text
+  slabs::DeltaResult result = context_.store.Delta(request.key, incr, request.delta, options);
+  if (result.status == slabs::DeltaStatus::kNotFound && request.create_on_miss) {
+    // Binary incr/decr seeds the initial value on a miss (counted as neither
+    // hit nor miss, as in memcached).
+    options.create_on_miss = true;
+    options.initial = request.initial;
+    options.create_exptime = context_.clock.ToRelTime(request.exptime);
+    result = context_.store.Delta(request.key, incr, request.delta, options);
+    if (result.status == slabs::DeltaStatus::kOk) {
+      out.Number(result.value, result.cas);
+      return;
+    }
+  }
   switch (result.status) {
     case slabs::DeltaStatus::kOk:
       (incr ? stats_->incr_hits : stats_->decr_hits).Add();
-      if (!request.noreply) proto::AppendNumberLine(out->text(), result.value);
+      out.Number(result.value, result.cas);
       break;
     case slabs::DeltaStatus::kNotFound:
-    case slabs::DeltaStatus::kExists:
       (incr ? stats_->incr_misses : stats_->decr_misses).Add();
-      Reply(request, proto::kNotFound, out);
+      out.Fail(Failure::kNotFound);
+      break;
+    case slabs::DeltaStatus::kExists:  // binary CAS mismatch
+      out.Fail(Failure::kExists);
       break;
     case slabs::DeltaStatus::kNonNumeric:
-      Reply(request, proto::kNonNumeric, out);
+      out.Fail(Failure::kNonNumeric);
       break;
     case slabs::DeltaStatus::kNoMemory:
-      Reply(request, proto::kOutOfMemory, out);
+      out.Fail(Failure::kOutOfMemory);
       break;
   }
 }
 
-void Executor::FlushAll(const Request& request, OutputQueue* out) {
-  stats_->cmd_flush.Add();
+void Executor::FlushAll(const Request& request, Responder& out) {
+  // Text counts every flush_all, refused ones too; binary counts done flushes.
+  if (!request.binary) stats_->cmd_flush.Add();
   if (!context_.config.flush_enabled) {
-    Reply(request, proto::kFlushDisabled, out);
+    out.Fail(Failure::kFlushDisabled);
     return;
   }
+  if (request.binary) stats_->cmd_flush.Add();
   // A delay follows the exptime rules; zero or negative means now.
   context_.store.FlushAll(request.exptime > 0 ? context_.clock.ToRelTime(request.exptime) : 0);
-  Reply(request, proto::kOk, out);
+  out.Ok();
 }
 
-void Executor::Stats(const Request& request, OutputQueue* out) {
+void Executor::Stats(const Request& request, Responder& out) {
   const StatsSources sources{context_.config, context_.server_stats, context_.store,
                              context_.clock, context_.control.verbosity()};
-  const auto [group, rest] = FirstWord(request.args);
-  std::string* text = out->text();
+  // Text: "stats <group> ..."; binary: the key is the group, and memcached
+  // matches "reset" and "settings" by prefix only.
+  std::string_view group = request.binary ? request.args : FirstWord(request.args).first;
+  if (request.binary) {
+    for (std::string_view prefixed : {"reset", "settings"}) {
+      if (group.starts_with(prefixed)) group = prefixed;
+    }
+  }
   if (group.empty()) {
-    AppendGeneralStats(sources, text);
+    AppendGeneralStats(sources, &out);
   } else if (group == "settings") {
-    AppendSettingsStats(sources, text);
+    AppendSettingsStats(sources, &out);
   } else if (group == "slabs") {
-    AppendSlabsStats(sources, text);
+    AppendSlabsStats(sources, &out);
   } else if (group == "items") {
-    AppendItemsStats(sources, text);
+    AppendItemsStats(sources, &out);
   } else if (group == "sizes") {
-    AppendSizesStats(sources, text);
+    AppendSizesStats(sources, &out);
   } else if (group == "reset") {
     context_.server_stats.Reset();
-    out->Append(proto::kReset);
+    out.StatsReset();
+    return;
   } else {
-    out->Append(proto::kError);
+    out.UnknownStatsGroup();
+    return;
   }
+  out.EndStats();
 }
 
-void Executor::Verbosity(const Request& request, OutputQueue* out) {
+void Executor::Verbosity(const Request& request, Responder& out) {
   // memcached clamps the level to its maximum of -vvv.
   context_.control.SetVerbosity(static_cast<int>(std::min<uint64_t>(request.number, 3)));
-  Reply(request, proto::kOk, out);
+  out.Ok();
 }
 
-Executor::Next Executor::Shutdown(const Request& request, OutputQueue* out) {
+Executor::Next Executor::Shutdown(const Request& request, Responder& out) {
   if (!context_.config.shutdown_enabled) {
-    out->Append(proto::kShutdownDisabled);
+    out.TextLine(proto::kShutdownDisabled);
     return Next::kContinue;
   }
   const auto [mode, rest] = FirstWord(request.args);
   if (!mode.empty() && mode != "graceful") {
-    out->Append("CLIENT_ERROR invalid shutdown mode\r\n");
+    out.TextLine("CLIENT_ERROR invalid shutdown mode\r\n");
     return Next::kContinue;
   }
   context_.control.RequestShutdown(mode == "graceful");
   return Next::kClose;
 }
 
-void Executor::Slabs(const Request& request, OutputQueue* out) {
+void Executor::Slabs(const Request& request, Responder& out) {
   std::vector<std::string_view> words;
   proto::ForEachKey(request.args, [&](std::string_view word) { words.push_back(word); });
   if (words.size() == 3 && words[0] == "reassign") {
     if (!context_.config.store.slab_reassign) {
-      Reply(request, "CLIENT_ERROR slab reassignment disabled\r\n", out);
+      out.TextLine("CLIENT_ERROR slab reassignment disabled\r\n");
       return;
     }
     int src = 0;
     int dst = 0;
     if (!ParseSigned(words[1], &src) || !ParseSigned(words[2], &dst)) {
-      Reply(request, "CLIENT_ERROR bad command line format\r\n", out);
+      out.TextLine("CLIENT_ERROR bad command line format\r\n");
       return;
     }
     using Status = slabs::Store::ReassignStatus;
     switch (context_.store.Reassign(src, dst)) {
       case Status::kOk:
-        Reply(request, proto::kOk, out);
+        out.Ok();
         break;
       case Status::kBusy:
-        Reply(request, "BUSY currently processing reassign request\r\n", out);
+        out.TextLine("BUSY currently processing reassign request\r\n");
         break;
       case Status::kBadClass:
-        Reply(request, "BADCLASS invalid src or dst class id\r\n", out);
+        out.TextLine("BADCLASS invalid src or dst class id\r\n");
         break;
       case Status::kNoSpare:
-        Reply(request, "NOSPARE source class has no spare pages\r\n", out);
+        out.TextLine("NOSPARE source class has no spare pages\r\n");
         break;
       case Status::kSame:
-        Reply(request, "SAME src and dst class are identical\r\n", out);
+        out.TextLine("SAME src and dst class are identical\r\n");
         break;
     }
     return;
@@ -340,28 +396,53 @@ void Executor::Slabs(const Request& request, OutputQueue* out) {
   if (words.size() >= 2 && words[0] == "automove") {
     int level = 0;
     if (!ParseSigned(words[1], &level) || level < 0) {
-      Reply(request, "CLIENT_ERROR bad command line format\r\n", out);
+      out.TextLine("CLIENT_ERROR bad command line format\r\n");
     } else if (level > 2) {
-      Reply(request, proto::kError, out);
+      out.Fail(Failure::kUnknownCommand);
     } else {
       context_.store.SetAutomove(static_cast<uint32_t>(level));
-      Reply(request, proto::kOk, out);
+      out.Ok();
     }
     return;
   }
-  Reply(request, proto::kError, out);
+  out.Fail(Failure::kUnknownCommand);
 }
 
-void Executor::CacheMemlimit(const Request& request, OutputQueue* out) {
+void Executor::CacheMemlimit(const Request& request, Responder& out) {
   const uint64_t megabytes = request.number;
   if (megabytes < 8) {
-    Reply(request, "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n", out);
+    out.TextLine("MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n");
   } else if (megabytes > 1000000000) {
-    Reply(request, "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n", out);
+    out.TextLine("MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n");
   } else if (context_.store.SetMemoryLimit(megabytes * 1024 * 1024)) {
-    Reply(request, proto::kOk, out);
+    out.Ok();
   } else {
-    Reply(request, "MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust\r\n", out);
+    out.TextLine("MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust\r\n");
+  }
+}
+
+void Executor::Sasl(const Request& request, Responder& out, Session& session) {
+  if (!context_.config.net.sasl) {
+    out.Fail(Failure::kUnknownCommand);
+    return;
+  }
+  if (request.command == Command::kSaslListMechs) {
+    out.Mechanisms(kSaslMechanisms);
+    return;
+  }
+  if (request.key.size() > proto::binary::kMaxSaslMechLength) {
+    out.Fail(Failure::kInvalidArguments);
+    return;
+  }
+  // PLAIN completes in one step, so a step (or another mechanism) fails.
+  stats_->auth_cmds.Add();
+  if (request.command == Command::kSaslAuth && request.key == "PLAIN" &&
+      CheckPlain(context_.config.sasl_users, request.args)) {
+    session.authenticated = true;
+    out.Authenticated();
+  } else {
+    stats_->auth_errors.Add();
+    out.Fail(Failure::kAuthError);
   }
 }
 

@@ -1,6 +1,8 @@
-// Executes decoded requests against the store and encodes the replies.
+// Executes decoded requests against the store, for every protocol.
 // This is the only module that sees both proto/ and slabs/ (Pelikan's
-// process.c): connections hand it Requests and an OutputQueue.
+// process.c): connections hand it Requests and a Responder; the executor
+// decides the outcome (store calls, counters) and the Responder encodes it
+// in the connection's protocol (src/responder.h).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,7 @@
 #include "slabs/item_handle.h"
 #include "slabs/store.h"
 #include "src/output_queue.h"
+#include "src/responder.h"
 #include "src/server_config.h"
 #include "src/stats.h"
 
@@ -35,6 +38,11 @@ struct ExecutorContext {
   ServerControl& control;
 };
 
+// Per-connection state some commands change (binary SASL).
+struct Session {
+  bool authenticated = false;
+};
+
 class Executor {
  public:
   Executor(const ExecutorContext& context, ThreadStats* stats);
@@ -42,40 +50,40 @@ class Executor {
   enum class Next { kContinue, kClose };
 
   // A request with no data block (everything but storage commands).
-  Next Execute(const proto::Request& request, OutputQueue* out);
+  Next Execute(const proto::Request& request, Responder& out, Session& session);
 
-  // A parse error for a complete line: the reply memcached gives.
+  // A text parse error for a complete line: the reply memcached gives.
   void ReplyParseError(const proto::Request& request, proto::ParseError error,
                        OutputQueue* out);
 
   // Storage commands run in two steps around the data block.
   struct PendingStore {
     slabs::ItemHandle item;  // empty: the data block is swallowed
-    proto::Command command = proto::Command::kNone;
-    bool noreply = false;
-    uint64_t cas_unique = 0;
+    // The request, to answer it once the data block is in (its string views
+    // are cleared: the input they pointed into is gone by then).
+    proto::Request request;
   };
-  // Allocates the item the data block is read into; on failure queues the
-  // error reply (and, for set, drops the old value) and returns a pending
+  // Allocates the item the data block is read into; on failure replies with
+  // the error (and, for set, drops the old value) and returns a pending
   // store without an item.
-  PendingStore BeginStore(const proto::Request& request, OutputQueue* out);
+  PendingStore BeginStore(const proto::Request& request, Responder& out);
   // Links the filled item. `data_ok` is false when the block did not end in "\r\n".
-  void CompleteStore(PendingStore pending, bool data_ok, OutputQueue* out);
+  void CompleteStore(PendingStore pending, bool data_ok, Responder& out);
 
   ThreadStats* stats() { return stats_; }
 
  private:
-  void Retrieve(const proto::Request& request, OutputQueue* out);
-  void Delete(const proto::Request& request, OutputQueue* out);
-  void Touch(const proto::Request& request, OutputQueue* out);
-  void Arithmetic(const proto::Request& request, OutputQueue* out);
-  void FlushAll(const proto::Request& request, OutputQueue* out);
-  void Stats(const proto::Request& request, OutputQueue* out);
-  void Verbosity(const proto::Request& request, OutputQueue* out);
-  Next Shutdown(const proto::Request& request, OutputQueue* out);
-  void CacheMemlimit(const proto::Request& request, OutputQueue* out);
-  void Slabs(const proto::Request& request, OutputQueue* out);
-  void Reply(const proto::Request& request, std::string_view reply, OutputQueue* out);
+  void Retrieve(const proto::Request& request, Responder& out);
+  void Delete(const proto::Request& request, Responder& out);
+  void Touch(const proto::Request& request, Responder& out);
+  void Arithmetic(const proto::Request& request, Responder& out);
+  void FlushAll(const proto::Request& request, Responder& out);
+  void Stats(const proto::Request& request, Responder& out);
+  void Verbosity(const proto::Request& request, Responder& out);
+  Next Shutdown(const proto::Request& request, Responder& out);
+  void CacheMemlimit(const proto::Request& request, Responder& out);
+  void Slabs(const proto::Request& request, Responder& out);
+  void Sasl(const proto::Request& request, Responder& out, Session& session);
 
   ExecutorContext context_;
   ThreadStats* stats_;

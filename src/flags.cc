@@ -41,7 +41,8 @@ DEFINE_bool(disable_cas, false, "disable use of CAS");
 DEFINE_int32(listen_backlog, 1024, "set the backlog queue limit");
 DEFINE_string(protocol, "auto", "protocol - one of ascii, binary, or auto");
 DEFINE_string(max_item_size, "1m", "adjusts max item size (min: 1k, max: 1024m)");
-DEFINE_bool(enable_sasl, false, "turn on SASL authentication");
+DEFINE_bool(enable_sasl, false,
+            "turn on SASL authentication (binary protocol, PLAIN; users from -o sasl_pwdb)");
 DEFINE_bool(disable_flush_all, false, "disable flush_all command");
 DEFINE_bool(disable_dumping, false, "disable stats cachedump and lru_crawler metadump");
 DEFINE_bool(disable_watch, false, "disable watch commands (live logging)");
@@ -253,6 +254,11 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
          config->slab_chunk_max = ParseNumber<uint32_t>(value, "-o slab_chunk_max") * 1024;
        }},
       {"track_sizes", [&] { config->track_sizes = true; }},
+      {"sasl_pwdb",
+       [&] {
+         need_value();
+         config->sasl_pwdb = std::string(value);
+       }},
   };
   if (auto it = handlers.find(name); it != handlers.end()) {
     it->second();
@@ -282,6 +288,34 @@ BindingProtocol ParseProtocol(const std::string& name) {
                          "\n -- should be one of auto, binary, or ascii");
 }
 
+// -S: binary only (memcached's rule: -S alone implies -B binary), and the
+// users come from a "user:password" file.
+void ConfigureSasl(ServerConfig* config) {
+  config->net.sasl = true;
+  gflags::CommandLineFlagInfo protocol;
+  const bool protocol_given =
+      gflags::GetCommandLineFlagInfo("protocol", &protocol) && !protocol.is_default;
+  if (!protocol_given) {
+    config->net.protocol = BindingProtocol::kBinary;
+  } else if (config->net.protocol != BindingProtocol::kBinary) {
+    throw CommandLineError("You cannot allow the ASCII protocol while using SASL.");
+  }
+  if (config->sasl_pwdb.empty()) {
+    if (const char* env = std::getenv("MEMCACHED_SASL_PWDB"); env != nullptr) {
+      config->sasl_pwdb = env;
+    }
+  }
+  if (config->sasl_pwdb.empty()) {
+    throw CommandLineError(
+        "-S needs a password file of \"user:password\" lines: -o sasl_pwdb=<file> or "
+        "MEMCACHED_SASL_PWDB=<file>");
+  }
+  std::string error;
+  if (!LoadSaslPasswords(config->sasl_pwdb, &config->sasl_users, &error)) {
+    throw CommandLineError(error);
+  }
+}
+
 void RejectUnsupported() {
   struct Unsupported {
     bool set;
@@ -289,7 +323,6 @@ void RejectUnsupported() {
   };
   const Unsupported unsupported[] = {
       {FLAGS_udp_port != 0, "-U (UDP) is not supported yet; use -U 0"},
-      {FLAGS_enable_sasl, "-S (SASL) is not supported yet"},
       {!FLAGS_auth_file.empty(), "-Y (ASCII authentication) is not supported yet"},
       {!FLAGS_memory_file.empty(), "-e (restartable memory file) is not supported yet"},
       {FLAGS_enable_ssl, "-Z (TLS) is not supported yet"},
@@ -363,6 +396,7 @@ ServerConfig ConfigFromFlags() {
   if (store.item_size_max > store.max_bytes / 2) {
     throw CommandLineError("Cannot set item size limit higher than 1/2 of memory max.");
   }
+  if (FLAGS_enable_sasl) ConfigureSasl(&config);
   return config;
 }
 
@@ -461,7 +495,8 @@ std::string UsageText() {
   }
   out << "-o options: maxconns_fast, hashpower=N, no_hashexpand, [no_]lru_maintainer,\n"
          "  hot_lru_pct, warm_lru_pct, hot_max_factor, warm_max_factor, [no_]slab_reassign,\n"
-         "  slab_automove=0|1|2, idle_timeout, slab_chunk_max, track_sizes\n";
+         "  slab_automove=0|1|2, idle_timeout, slab_chunk_max, track_sizes,\n"
+         "  sasl_pwdb=<file> (-S users, \"user:password\" lines; default $MEMCACHED_SASL_PWDB)\n";
   return out.str();
 }
 

@@ -22,15 +22,19 @@ void OutputQueue::CloseTextRun() {
   }
 }
 
-void OutputQueue::AppendValue(slabs::ItemHandle item) {
+void OutputQueue::AppendValue(slabs::ItemHandle item, bool with_crlf) {
+  if (!with_crlf && item.value_length() == 0) return;  // no empty segments: Flush needs bytes
   CloseTextRun();
-  segments_.push_back({0, 0, items_.size()});
-  value_bytes_ += item.value_with_crlf().size();
+  segments_.push_back({0, 0, items_.size(), with_crlf});
+  value_bytes_ += with_crlf ? item.value_with_crlf().size() : item.value().size();
   items_.push_back(std::move(item));
 }
 
 std::string_view OutputQueue::Bytes(const Segment& segment) const {
-  if (segment.item != SIZE_MAX) return items_[segment.item].value_with_crlf();
+  if (segment.item != SIZE_MAX) {
+    const slabs::ItemHandle& item = items_[segment.item];
+    return segment.crlf ? item.value_with_crlf() : item.value();
+  }
   return std::string_view(text_).substr(segment.text_begin,
                                         segment.text_end - segment.text_begin);
 }

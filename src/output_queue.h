@@ -22,8 +22,9 @@ class OutputQueue {
   std::string* text() { return &text_; }
   void Append(std::string_view bytes) { text_.append(bytes); }
 
-  // Queues the item's value and its "\r\n" without copying them.
-  void AppendValue(slabs::ItemHandle item);
+  // Queues the item's value and its "\r\n" (or, with with_crlf false, the
+  // value alone: binary replies) without copying them.
+  void AppendValue(slabs::ItemHandle item, bool with_crlf = true);
 
   bool empty() const { return text_.size() == text_start_ && segments_.size() == next_segment_; }
   size_t pending_bytes() const;
@@ -38,6 +39,7 @@ class OutputQueue {
     size_t text_begin = 0;  // for text segments: [text_begin, text_end) of text_
     size_t text_end = 0;
     size_t item = SIZE_MAX;  // for value segments: index into items_
+    bool crlf = true;        // for value segments: the value's "\r\n" is sent too
   };
 
   void CloseTextRun();

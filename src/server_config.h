@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "slabs/store.h"
+#include "src/sasl.h"
 
 namespace slabcached {
 
@@ -24,6 +25,7 @@ struct NetConfig {
   uint32_t reqs_per_event = 20;          // -R
   uint32_t idle_timeout = 0;             // -o idle_timeout (seconds, 0 = never)
   BindingProtocol protocol = BindingProtocol::kAuto;  // -B
+  bool sasl = false;  // -S: binary requests need SASL authentication first
 };
 
 struct ServerConfig {
@@ -38,6 +40,8 @@ struct ServerConfig {
   bool track_sizes = false;       // -o track_sizes
   char prefix_delimiter = ':';    // -D
   uint32_t slab_chunk_max = 512 * 1024;
+  std::string sasl_pwdb;  // -o sasl_pwdb=<file>, else $MEMCACHED_SASL_PWDB
+  SaslUsers sasl_users;   // -S: the users of sasl_pwdb, loaded at start-up
   // Process set-up (daemon.cc).
   bool daemonize = false;         // -d
   bool lock_memory = false;       // -k

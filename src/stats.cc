@@ -4,14 +4,36 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include "build_config.h"
-#include "proto/text_encoder.h"
 
 namespace slabcached {
 
-using proto::AppendStat;
+void AppendStat(StatSink* out, std::string_view name, std::string_view value) {
+  out->Stat(name, value);
+}
+
+void AppendStat(StatSink* out, std::string_view name, uint64_t value) {
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+  out->Stat(name, std::string_view(digits, static_cast<size_t>(end - digits)));
+}
+
+void AppendStat(StatSink* out, std::string_view name, int64_t value) {
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+  out->Stat(name, std::string_view(digits, static_cast<size_t>(end - digits)));
+}
+
+void AppendStat(StatSink* out, std::string_view name, double value) {
+  char text[64];
+  int n = std::snprintf(text, sizeof(text), "%.6f", value);
+  if (n < 0) n = 0;
+  out->Stat(name, std::string_view(text, std::min(static_cast<size_t>(n), sizeof(text) - 1)));
+}
 
 ServerStats::ServerStats(uint32_t num_workers, time_t started) : started_(started) {
   for (uint32_t i = 0; i < num_workers; ++i) workers_.push_back(std::make_unique<ThreadStats>());
@@ -59,7 +81,7 @@ std::string TwoDecimals(double value) {
 
 }  // namespace
 
-void AppendGeneralStats(const StatsSources& s, std::string* out) {
+void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   const ThreadStatsTotals t = s.server.Totals();
   const slabs::StoreStats store = s.store.GetStats();
   rusage usage{};
@@ -127,10 +149,9 @@ void AppendGeneralStats(const StatsSources& s, std::string* out) {
   AppendStat(out, "evicted_active", store.evicted_active);
   AppendStat(out, "evictions", store.evictions);
   AppendStat(out, "reclaimed", store.reclaimed);
-  out->append(proto::kEnd);
 }
 
-void AppendSettingsStats(const StatsSources& s, std::string* out) {
+void AppendSettingsStats(const StatsSources& s, StatSink* out) {
   const ServerConfig& c = s.config;
   const slabs::StoreConfig& st = c.store;
   std::string inter;
@@ -160,7 +181,7 @@ void AppendSettingsStats(const StatsSources& s, std::string* out) {
   AppendStat(out, "cas_enabled", OnOff(st.cas_enabled));
   AppendStat(out, "tcp_backlog", static_cast<uint64_t>(c.net.backlog));
   AppendStat(out, "binding_protocol", protocol);
-  AppendStat(out, "auth_enabled_sasl", "no");
+  AppendStat(out, "auth_enabled_sasl", OnOff(c.net.sasl));
   AppendStat(out, "auth_enabled_ascii", "no");
   AppendStat(out, "item_size_max", static_cast<uint64_t>(st.item_size_max));
   AppendStat(out, "maxconns_fast", OnOff(c.net.maxconns_fast));
@@ -184,10 +205,9 @@ void AppendSettingsStats(const StatsSources& s, std::string* out) {
   AppendStat(out, "idle_timeout", static_cast<uint64_t>(c.net.idle_timeout));
   AppendStat(out, "track_sizes", OnOff(c.track_sizes));
   AppendStat(out, "memory_file", "(null)");
-  out->append(proto::kEnd);
 }
 
-void AppendSlabsStats(const StatsSources& s, std::string* out) {
+void AppendSlabsStats(const StatsSources& s, StatSink* out) {
   const auto classes = s.store.GetSlabClassStats();
   const slabs::StoreStats store = s.store.GetStats();
   uint64_t active = 0;
@@ -205,10 +225,9 @@ void AppendSlabsStats(const StatsSources& s, std::string* out) {
   }
   AppendStat(out, "active_slabs", active);
   AppendStat(out, "total_malloced", store.total_malloced);
-  out->append(proto::kEnd);
 }
 
-void AppendItemsStats(const StatsSources& s, std::string* out) {
+void AppendItemsStats(const StatsSources& s, StatSink* out) {
   for (const auto& c : s.store.GetSlabClassStats()) {
     if (c.number == 0) continue;
     const std::string p = "items:" + std::to_string(c.id) + ":";
@@ -237,12 +256,10 @@ void AppendItemsStats(const StatsSources& s, std::string* out) {
     AppendStat(out, p + "hits_to_warm", c.hits_to_warm);
     AppendStat(out, p + "hits_to_cold", c.hits_to_cold);
   }
-  out->append(proto::kEnd);
 }
 
-void AppendSizesStats(const StatsSources& s, std::string* out) {
+void AppendSizesStats(const StatsSources& s, StatSink* out) {
   if (!s.config.track_sizes) AppendStat(out, "sizes_status", "disabled");
-  out->append(proto::kEnd);
 }
 
 }  // namespace slabcached

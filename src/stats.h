@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "slabs/clock.h"
@@ -87,12 +88,26 @@ struct StatsSources {
   int verbosity;
 };
 
-// The bodies of "stats", "stats settings", "stats slabs", "stats items" and
-// "stats sizes", each ending with "END\r\n".
-void AppendGeneralStats(const StatsSources& sources, std::string* out);
-void AppendSettingsStats(const StatsSources& sources, std::string* out);
-void AppendSlabsStats(const StatsSources& sources, std::string* out);
-void AppendItemsStats(const StatsSources& sources, std::string* out);
-void AppendSizesStats(const StatsSources& sources, std::string* out);
+// Receives the name/value pairs of a "stats" reply; each protocol encodes
+// them ("STAT name value" lines, or binary stat packets).
+class StatSink {
+ public:
+  virtual ~StatSink() = default;
+  virtual void Stat(std::string_view name, std::string_view value) = 0;
+};
+
+// Formats a value as memcached does (integers in decimal, doubles "%.6f").
+void AppendStat(StatSink* out, std::string_view name, std::string_view value);
+void AppendStat(StatSink* out, std::string_view name, uint64_t value);
+void AppendStat(StatSink* out, std::string_view name, int64_t value);
+void AppendStat(StatSink* out, std::string_view name, double value);
+
+// The pairs of "stats", "stats settings", "stats slabs", "stats items" and
+// "stats sizes" (the terminator, "END" or an empty packet, is the caller's).
+void AppendGeneralStats(const StatsSources& sources, StatSink* out);
+void AppendSettingsStats(const StatsSources& sources, StatSink* out);
+void AppendSlabsStats(const StatsSources& sources, StatSink* out);
+void AppendItemsStats(const StatsSources& sources, StatSink* out);
+void AppendSizesStats(const StatsSources& sources, StatSink* out);
 
 }  // namespace slabcached

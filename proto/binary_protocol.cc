@@ -1,0 +1,90 @@
+#include "proto/binary_protocol.h"
+
+namespace slabcached::proto::binary {
+
+std::string_view StatusText(Status status) {
+  switch (status) {
+    case Status::kSuccess:
+    case Status::kAuthContinue:
+      return {};
+    case Status::kKeyNotFound:
+      return "Not found";
+    case Status::kKeyExists:
+      return "Data exists for key.";
+    case Status::kTooLarge:
+      return "Too large.";
+    case Status::kInvalidArguments:
+      return "Invalid arguments";
+    case Status::kNotStored:
+      return "Not stored.";
+    case Status::kDeltaBadValue:
+      return "Non-numeric server-side value for incr or decr";
+    case Status::kAuthError:
+      return "Auth failure.";
+    case Status::kUnknownCommand:
+      return "Unknown command";
+    case Status::kOutOfMemory:
+      return "Out of memory";
+  }
+  return {};
+}
+
+RequestHeader DecodeRequestHeader(std::string_view in) {
+  const char* p = in.data();
+  RequestHeader h;
+  h.magic = static_cast<uint8_t>(p[0]);
+  h.opcode = static_cast<uint8_t>(p[1]);
+  h.keylen = LoadBe16(p + 2);
+  h.extlen = static_cast<uint8_t>(p[4]);
+  h.datatype = static_cast<uint8_t>(p[5]);
+  h.vbucket = LoadBe16(p + 6);
+  h.bodylen = LoadBe32(p + 8);
+  h.opaque = LoadBe32(p + 12);
+  h.cas = LoadBe64(p + 16);
+  return h;
+}
+
+ResponseHeader DecodeResponseHeader(std::string_view in) {
+  const RequestHeader r = DecodeRequestHeader(in);
+  ResponseHeader h;
+  h.magic = r.magic;
+  h.opcode = r.opcode;
+  h.keylen = r.keylen;
+  h.extlen = r.extlen;
+  h.datatype = r.datatype;
+  h.status = static_cast<Status>(r.vbucket);
+  h.bodylen = r.bodylen;
+  h.opaque = r.opaque;
+  h.cas = r.cas;
+  return h;
+}
+
+namespace {
+
+void AppendHeader(std::string* out, uint8_t magic, uint8_t opcode, uint16_t keylen, uint8_t extlen,
+                  uint8_t datatype, uint16_t vbucket_or_status, uint32_t bodylen, uint32_t opaque,
+                  uint64_t cas) {
+  out->push_back(static_cast<char>(magic));
+  out->push_back(static_cast<char>(opcode));
+  AppendBe16(out, keylen);
+  out->push_back(static_cast<char>(extlen));
+  out->push_back(static_cast<char>(datatype));
+  AppendBe16(out, vbucket_or_status);
+  AppendBe32(out, bodylen);
+  AppendBe32(out, opaque);
+  AppendBe64(out, cas);
+}
+
+}  // namespace
+
+void AppendRequestHeader(std::string* out, const RequestHeader& h) {
+  AppendHeader(out, h.magic, h.opcode, h.keylen, h.extlen, h.datatype, h.vbucket, h.bodylen,
+               h.opaque, h.cas);
+}
+
+void AppendResponseHeader(std::string* out, const ResponseHeader& h) {
+  AppendHeader(out, h.magic, h.opcode, h.keylen, h.extlen, h.datatype,
+               static_cast<uint16_t>(h.status), h.bodylen, h.opaque, h.cas);
+}
+
+}  // namespace slabcached::proto::binary

@@ -1,0 +1,187 @@
+#include "src/responder.h"
+
+#include "proto/text_encoder.h"
+
+namespace slabcached {
+
+namespace binary = proto::binary;
+using binary::Status;
+
+// --- text ---
+
+void TextResponder::Send(std::string_view bytes) {
+  if (!silent_) out_->Append(bytes);
+}
+
+void TextResponder::Value(std::string_view key, slabs::ItemHandle item, bool with_cas) {
+  proto::AppendValueHeader(out_->text(), key, item.client_flags(), item.value_length(), with_cas,
+                           item.cas());
+  out_->AppendValue(std::move(item));
+}
+
+void TextResponder::EndValues() { Send(proto::kEnd); }
+void TextResponder::Stored(uint64_t) { Send(proto::kStored); }
+
+void TextResponder::NotStored(NotStoredReason why) {
+  switch (why) {
+    case NotStoredReason::kNotStored:
+      return Send(proto::kNotStored);
+    case NotStoredReason::kTooLarge:
+      return Send(proto::kTooLarge);
+    case NotStoredReason::kNoMemory:
+      return Send(proto::kOutOfMemoryStoring);
+  }
+}
+
+void TextResponder::Deleted() { Send(proto::kDeleted); }
+void TextResponder::Touched(const slabs::ItemHandle&) { Send(proto::kTouched); }
+
+void TextResponder::Number(uint64_t value, uint64_t) {
+  if (!silent_) proto::AppendNumberLine(out_->text(), value);
+}
+
+void TextResponder::Ok() { Send(proto::kOk); }
+
+void TextResponder::Version(std::string_view version) {
+  if (!silent_) proto::AppendVersion(out_->text(), version);
+}
+
+void TextResponder::Fail(Failure failure) {
+  switch (failure) {
+    case Failure::kNotFound:
+      return Send(proto::kNotFound);
+    case Failure::kExists:
+      return Send(proto::kExists);
+    case Failure::kTooLarge:
+      return Send(proto::kTooLarge);
+    case Failure::kOutOfMemoryStoring:
+      return Send(proto::kOutOfMemoryStoring);
+    case Failure::kOutOfMemory:
+      return Send(proto::kOutOfMemory);
+    case Failure::kNonNumeric:
+      return Send(proto::kNonNumeric);
+    case Failure::kBadDataChunk:
+      return Send(proto::kBadDataChunk);
+    case Failure::kFlushDisabled:
+      return Send(proto::kFlushDisabled);
+    case Failure::kUnknownCommand:
+    case Failure::kInvalidArguments:
+    case Failure::kAuthError:
+      return Send(proto::kError);
+  }
+}
+
+void TextResponder::Goodbye() {}
+
+void TextResponder::Stat(std::string_view name, std::string_view value) {
+  if (!silent_) proto::AppendStat(out_->text(), name, value);
+}
+
+void TextResponder::EndStats() { Send(proto::kEnd); }
+void TextResponder::StatsReset() { Send(proto::kReset); }
+void TextResponder::UnknownStatsGroup() { Send(proto::kError); }
+// SASL is binary-only: a text connection never gets here.
+void TextResponder::Authenticated() { Send(proto::kError); }
+void TextResponder::Mechanisms(std::string_view) { Send(proto::kError); }
+void TextResponder::TextLine(std::string_view line) { Send(line); }
+
+// --- binary ---
+
+void BinaryResponder::Success(std::string_view value, uint64_t cas) {
+  binary::AppendResponse(out_->text(), to_, Status::kSuccess, cas, {}, {}, value);
+}
+
+void BinaryResponder::Error(Status status) { binary::AppendError(out_->text(), to_, status); }
+
+void BinaryResponder::Value(std::string_view key, slabs::ItemHandle item, bool) {
+  // Hits are sent even for GetQ/GetKQ/GATQ/GATKQ: quiet only hides misses.
+  binary::AppendValueHeader(out_->text(), to_, item.cas(), item.client_flags(),
+                            return_key_ ? key : std::string_view(), item.value_length());
+  out_->AppendValue(std::move(item), /*with_crlf=*/false);
+}
+
+void BinaryResponder::Miss(std::string_view key) {
+  if (quiet_) return;
+  if (return_key_) {
+    // GetK/GATK misses carry the key instead of "Not found".
+    binary::AppendResponse(out_->text(), to_, Status::kKeyNotFound, 0, {}, key, {});
+  } else {
+    Error(Status::kKeyNotFound);
+  }
+}
+
+void BinaryResponder::Stored(uint64_t cas) {
+  if (!quiet_) Success({}, cas);
+}
+
+void BinaryResponder::NotStored(NotStoredReason) {
+  switch (command_) {
+    case proto::Command::kAdd:
+      return Error(Status::kKeyExists);
+    case proto::Command::kReplace:
+      return Error(Status::kKeyNotFound);
+    default:
+      return Error(Status::kNotStored);
+  }
+}
+
+void BinaryResponder::Deleted() {
+  if (!quiet_) Success();
+}
+
+void BinaryResponder::Touched(const slabs::ItemHandle& item) {
+  // Touch answers with the item's flags and CAS, without the value.
+  binary::AppendValueHeader(out_->text(), to_, item.cas(), item.client_flags(), {}, 0);
+}
+
+void BinaryResponder::Number(uint64_t value, uint64_t cas) {
+  if (!quiet_) binary::AppendNumber(out_->text(), to_, cas, value);
+}
+
+void BinaryResponder::Ok() {
+  if (!quiet_) Success();
+}
+
+void BinaryResponder::Version(std::string_view version) { Success(version); }
+
+void BinaryResponder::Fail(Failure failure) {
+  switch (failure) {
+    case Failure::kNotFound:
+      return Error(Status::kKeyNotFound);
+    case Failure::kExists:
+      return Error(Status::kKeyExists);
+    case Failure::kTooLarge:
+      return Error(Status::kTooLarge);
+    case Failure::kOutOfMemoryStoring:
+    case Failure::kOutOfMemory:
+      return Error(Status::kOutOfMemory);
+    case Failure::kNonNumeric:
+      return Error(Status::kDeltaBadValue);
+    case Failure::kBadDataChunk:
+    case Failure::kInvalidArguments:
+      return Error(Status::kInvalidArguments);
+    case Failure::kUnknownCommand:
+      return Error(Status::kUnknownCommand);
+    case Failure::kFlushDisabled:  // memcached answers a refused flush with "Auth failure."
+    case Failure::kAuthError:
+      return Error(Status::kAuthError);
+  }
+}
+
+void BinaryResponder::Goodbye() {
+  if (!quiet_) Success();
+}
+
+void BinaryResponder::Stat(std::string_view name, std::string_view value) {
+  binary::AppendStat(out_->text(), to_.opaque, name, value);
+}
+
+void BinaryResponder::EndStats() { binary::AppendStat(out_->text(), to_.opaque, {}, {}); }
+void BinaryResponder::StatsReset() { EndStats(); }
+void BinaryResponder::UnknownStatsGroup() { Error(Status::kKeyNotFound); }
+void BinaryResponder::Authenticated() { Success("Authenticated"); }
+void BinaryResponder::Mechanisms(std::string_view list) { Success(list); }
+// Text-only commands never come from the binary parser.
+void BinaryResponder::TextLine(std::string_view) { Error(Status::kUnknownCommand); }
+
+}  // namespace slabcached

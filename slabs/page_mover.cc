@@ -81,6 +81,7 @@ Store::ReassignStatus Store::Impl::Reassign(int src, int dst) {
   std::lock_guard lock(reassign_mu_);
   if (reassign_pending_) return ReassignStatus::kBusy;
   if (src == dst) return ReassignStatus::kSame;
+  if (src == 0) return ReassignStatus::kNoSpare;  // memcached's page pool; we keep none
   const int num = slabs_.num_classes();
   if (dst < 1 || dst > num) return ReassignStatus::kBadClass;
   if (src == -1) {

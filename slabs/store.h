@@ -189,6 +189,7 @@ class Store {
   enum class ReassignStatus : uint8_t { kOk, kBusy, kBadClass, kNoSpare, kSame };
   ReassignStatus Reassign(int src, int dst);
   void SetAutomove(uint32_t mode);
+  uint32_t automove() const;  // the current mode ("stats settings")
 
   StoreStats GetStats() const;
   std::vector<SlabClassStats> GetSlabClassStats() const;  // classes with pages only

@@ -42,6 +42,7 @@ class Store::Impl final : public MaintenanceTarget {
   bool SetMemoryLimit(size_t max_bytes);
   ReassignStatus Reassign(int src, int dst);
   void SetAutomove(uint32_t mode) { automove_.store(mode, std::memory_order_relaxed); }
+  uint32_t automove() const { return automove_.load(std::memory_order_relaxed); }
   StoreStats GetStats() const;
   std::vector<SlabClassStats> GetSlabClassStats() const;
   const StoreConfig& config() const { return config_; }

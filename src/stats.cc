@@ -187,7 +187,7 @@ void AppendSettingsStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "maxconns_fast", OnOff(c.net.maxconns_fast));
   AppendStat(out, "hashpower_init", static_cast<uint64_t>(st.hashpower_init));
   AppendStat(out, "slab_reassign", OnOff(st.slab_reassign));
-  AppendStat(out, "slab_automove", static_cast<uint64_t>(st.slab_automove));
+  AppendStat(out, "slab_automove", static_cast<uint64_t>(s.store.automove()));
   AppendStat(out, "slab_automove_ratio", TwoDecimals(st.slab_automove_ratio));
   AppendStat(out, "slab_automove_window", static_cast<uint64_t>(st.slab_automove_window));
   AppendStat(out, "slab_chunk_max", static_cast<uint64_t>(c.slab_chunk_max));

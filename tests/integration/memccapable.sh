@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs libmemcached's memccapable ascii conformance suite (memccapable -a) against the server
+# Runs libmemcached's memccapable conformance suites, ascii (memccapable -a) and binary
+# (memccapable -b), against the server
 # under test (SLABCACHED_BIN), after first running it against the reference (MEMCACHED_BIN) to
 # show that the harness itself works. Exit status (automake): 0 pass, 1 fail, 77 skip (the
 # server under test is unavailable).
@@ -15,7 +16,7 @@ set -u
 MEMCCAPABLE=${MEMCCAPABLE:-$(command -v memccapable || true)}
 # memccapable tests that fail against the reference itself, tolerated for it only: exact names
 # as memccapable prints them, separated by "|" (e.g. "ascii cas|ascii stat"). memcached 1.6.18
-# passes all 27 ascii tests, so nothing is tolerated.
+# passes all 27 ascii and all 27 binary tests, so nothing is tolerated.
 MEMCACHED_KNOWN_FAILURES=""
 SUITE_TIMEOUT=60
 
@@ -97,14 +98,18 @@ start_server() {
   return 1
 }
 
-# run_suite NAME BINARY TOLERATED: 0 if every ascii test passes (except TOLERATED names).
+# run_suite NAME BINARY TOLERATED [PROTOCOL]: 0 if every test of PROTOCOL (ascii, the
+# default, or binary) passes (except TOLERATED names).
 run_suite() {
   name=$1
   binary=$2
   tolerated=$3
-  echo "== memccapable -a against $name ($binary)"
+  protocol=${4:-ascii}
+  mode=-a
+  if [ "$protocol" = binary ]; then mode=-b; fi
+  echo "== memccapable $mode against $name ($binary)"
   start_server "$binary" || return 1
-  timeout "$SUITE_TIMEOUT" "$MEMCCAPABLE" -a -t 5 -h 127.0.0.1 -p "$server_port" \
+  timeout "$SUITE_TIMEOUT" "$MEMCCAPABLE" "$mode" -t 5 -h 127.0.0.1 -p "$server_port" \
     >"$workdir/out.txt" 2>&1
   status=$?
   stop_server
@@ -116,7 +121,7 @@ run_suite() {
   passed=$(grep -c '\[pass\]' "$workdir/out.txt")
   # memccapable prints each test name padded to 40 columns, then its result. Every test line
   # must end in [pass]; anything else ([FAIL], [skip], a stray reply) counts as a failure.
-  failures=$(grep '^ascii ' "$workdir/out.txt" | grep -v '\[pass\]$' |
+  failures=$(grep "^$protocol " "$workdir/out.txt" | grep -v '\[pass\]$' |
     cut -c1-40 | sed 's/[[:space:]]*$//')
   unexpected=""
   old_ifs=$IFS
@@ -142,7 +147,7 @@ run_suite() {
     echo "memccapable.sh: $name: memccapable exited with status $status" >&2
     return 1
   fi
-  echo "== $name: $passed ascii tests passed"
+  echo "== $name: $passed $protocol tests passed"
   return 0
 }
 
@@ -152,10 +157,12 @@ if [ -z "$MEMCCAPABLE" ] || [ ! -x "$MEMCCAPABLE" ]; then
 fi
 
 if [ -n "${MEMCACHED_BIN:-}" ] && [ -x "$MEMCACHED_BIN" ]; then
-  run_suite memcached "$MEMCACHED_BIN" "$MEMCACHED_KNOWN_FAILURES" || {
-    echo "memccapable.sh: the harness fails against the reference server" >&2
-    exit 1
-  }
+  for protocol in ascii binary; do
+    run_suite memcached "$MEMCACHED_BIN" "$MEMCACHED_KNOWN_FAILURES" "$protocol" || {
+      echo "memccapable.sh: the harness fails against the reference server" >&2
+      exit 1
+    }
+  done
 else
   echo "memccapable.sh: MEMCACHED_BIN unset or missing; reference run skipped"
 fi
@@ -165,5 +172,6 @@ if [ -z "${SLABCACHED_BIN:-}" ] || [ ! -x "$SLABCACHED_BIN" ]; then
   exit 77
 fi
 
-run_suite slabcached "$SLABCACHED_BIN" "" || exit 1
+run_suite slabcached "$SLABCACHED_BIN" "" ascii || exit 1
+run_suite slabcached "$SLABCACHED_BIN" "" binary || exit 1
 exit 0

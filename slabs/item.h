@@ -1,18 +1,22 @@
 // The item header and the layout of an item's chunk. No logic beyond
 // accessors: allocation lives in slab_allocator, linking in store.
 //
-// Chunk layout (one slab chunk per item, 8-byte aligned):
+// Chunk layout (one slab chunk per item, 4-byte aligned):
 //
-//   +--------------------+---------------+---------+-----------------+------+
-//   | Item header (32 B) | cas (8 B, iff | key     | value           | \r\n |
-//   |                    | kItemCas)     | (nkey)  | (nbytes)        |      |
-//   +--------------------+---------------+---------+-----------------+------+
+//   +-------------+--------------+----------------+-------+---------+------+
+//   | Item header | cas (8 B, iff| client flags   | key   | value   | \r\n |
+//   | (28 B)      | kItemCas)    | (4 B, iff      | (nkey)| (nbytes)|      |
+//   |             |              | kItemClientFlags)      |         |      |
+//   +-------------+--------------+----------------+-------+---------+------+
 //
-// memcached's header is 48 bytes (three 8-byte pointers) plus a NUL after the
-// key; ours links items by 32-bit chunk references (ItemRef: offset from the
-// slab region base in allocation units, see SlabAllocator) and finds the slab
-// class from the page table instead of storing it, so the header is 32 bytes
-// and the key needs no terminator.
+// memcached's header is 48 bytes (three 8-byte pointers, the client flags
+// always) plus a NUL after the key. Ours links items by 32-bit chunk
+// references (ItemRef: offset from the slab region base in allocation units,
+// see SlabAllocator), finds the slab class from the page table instead of
+// storing it, and keeps the client flags, like the CAS, only when there are
+// any: most applications never set them. Every header field is at most 4
+// bytes wide, so chunks need only 4-byte alignment (the CAS is read with
+// memcpy); the allocator's size classes step in 4-byte units.
 #pragma once
 
 #include <atomic>
@@ -43,6 +47,7 @@ inline constexpr uint8_t kItemActive = 1 << 3;   // read twice+: rescued from CO
 inline constexpr uint8_t kItemSlabbed = 1 << 4;  // chunk is on a slab free list
 inline constexpr int kItemLruShift = 5;          // bits 5..6: LruId
 inline constexpr uint8_t kItemLruMask = 3 << kItemLruShift;
+inline constexpr uint8_t kItemClientFlags = 1 << 7;  // 4 bytes of client flags follow the CAS
 
 // Locks: "item lock" is the hash stripe of the item's key (ItemLocks), "LRU
 // lock" the mutex of its class's LRU, "slab lock" the allocator mutex.
@@ -62,8 +67,6 @@ struct Item {
   std::atomic<RelTime> exptime{0};
   // Value length without the trailing "\r\n". Immutable after allocation.
   uint32_t nbytes = 0;
-  // Client flags. Immutable after allocation.
-  uint32_t client_flags = 0;
   // References: one while linked plus one per ItemHandle. Incremented only
   // under the item lock (or under the LRU lock for a linked item); the last
   // decrement frees the chunk.
@@ -90,16 +93,33 @@ struct Item {
     if (has_cas()) std::memcpy(data(), &v, sizeof(v));
   }
 
-  char* key_ptr() { return data() + cas_size(); }
-  std::string_view key() const { return {data() + cas_size(), nkey}; }
-  char* value_ptr() { return data() + cas_size() + nkey; }
-  const char* value_ptr() const { return data() + cas_size() + nkey; }
+  bool has_client_flags() const {
+    return (flags.load(std::memory_order_relaxed) & kItemClientFlags) != 0;
+  }
+  // Client flags; immutable after allocation. Stored only when non-zero.
+  uint32_t client_flags() const {
+    if (!has_client_flags()) return 0;
+    uint32_t v;
+    std::memcpy(&v, data() + cas_size(), sizeof(v));
+    return v;
+  }
+  // Only while allocating; kItemClientFlags must already match `v != 0`.
+  void set_client_flags(uint32_t v) {
+    if (has_client_flags()) std::memcpy(data() + cas_size(), &v, sizeof(v));
+  }
+
+  size_t key_offset() const { return cas_size() + (has_client_flags() ? sizeof(uint32_t) : 0); }
+  char* key_ptr() { return data() + key_offset(); }
+  std::string_view key() const { return {data() + key_offset(), nkey}; }
+  char* value_ptr() { return data() + key_offset() + nkey; }
+  const char* value_ptr() const { return data() + key_offset() + nkey; }
 
   // Bytes the item uses in its chunk (memcached's ITEM_ntotal).
-  size_t total_size() const { return TotalSize(has_cas(), nkey, nbytes); }
+  size_t total_size() const { return TotalSize(has_cas(), has_client_flags(), nkey, nbytes); }
 
-  static constexpr size_t TotalSize(bool cas, size_t nkey, size_t value_len) {
-    return sizeof(Item) + (cas ? sizeof(uint64_t) : 0) + nkey + value_len + 2;
+  static constexpr size_t TotalSize(bool cas, bool client_flags, size_t nkey, size_t value_len) {
+    return sizeof(Item) + (cas ? sizeof(uint64_t) : 0) + (client_flags ? sizeof(uint32_t) : 0) +
+           nkey + value_len + 2;
   }
 
   LruId lru() const {
@@ -109,8 +129,8 @@ struct Item {
   bool linked() const { return (flags.load(std::memory_order_relaxed) & kItemLinked) != 0; }
 };
 
-static_assert(sizeof(Item) == 32, "the item header is part of the per-item memory budget");
-static_assert(alignof(Item) <= 8);
+static_assert(sizeof(Item) == 28, "the item header is part of the per-item memory budget");
+static_assert(alignof(Item) == 4, "chunks are 4-byte aligned");
 static_assert(std::atomic<uint16_t>::is_always_lock_free);
 static_assert(std::atomic<RelTime>::is_always_lock_free);
 

@@ -51,7 +51,7 @@ class ItemHandle {
   explicit operator bool() const { return item_ != nullptr; }
 
   std::string_view key() const { return item_->key(); }
-  uint32_t client_flags() const { return item_->client_flags; }
+  uint32_t client_flags() const { return item_->client_flags(); }
   // 0 when CAS is disabled (-C).
   uint64_t cas() const { return item_->cas(); }
   RelTime exptime() const { return item_->exptime.load(std::memory_order_relaxed); }

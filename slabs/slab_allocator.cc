@@ -38,7 +38,9 @@ SlabAllocator::SlabAllocator(const Config& config) {
 
   // memcached's slabs_init(): sizes grow by the factor until the next would
   // pass item_size_max / factor; the last class is exactly item_size_max.
-  const size_t align = std::max<size_t>(8, size_t{1} << shift_);
+  // Chunks are aligned to the item header's alignment (4 bytes), or to the
+  // ItemRef unit when the region is too large for 4-byte units (-m above ~8 GB).
+  const size_t align = std::max<size_t>(alignof(Item), size_t{1} << shift_);
   const double factor = config.growth_factor > 1.0 ? config.growth_factor : 1.25;
   double size = static_cast<double>(sizeof(Item) + config.chunk_size_min);
   int id = 0;

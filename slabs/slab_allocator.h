@@ -151,7 +151,7 @@ class SlabAllocator {
   char* base_ = nullptr;
   size_t capacity_bytes_ = 0;
   size_t capacity_pages_ = 0;
-  unsigned shift_ = 3;  // ItemRef unit; chunk sizes are multiples of 1 << shift_
+  unsigned shift_ = 2;  // ItemRef unit; chunk sizes are multiples of 1 << shift_
   int num_classes_ = 0;
   std::unique_ptr<std::atomic<uint8_t>[]> page_class_;  // page index -> class id (0: none)
 

@@ -96,7 +96,8 @@ Store::Impl::~Impl() { maintainer_.reset(); }
 
 Item* Store::Impl::NewItem(std::string_view key, uint32_t client_flags, RelTime exptime,
                            uint32_t value_len, AllocStatus* status) {
-  const size_t ntotal = Item::TotalSize(config_.cas_enabled, key.size(), value_len);
+  const size_t ntotal =
+      Item::TotalSize(config_.cas_enabled, client_flags != 0, key.size(), value_len);
   const uint8_t cls =
       key.size() > kKeyMaxLength || ntotal > config_.item_size_max ? 0 : slabs_.ClassFor(ntotal);
   if (cls == 0) {
@@ -110,10 +111,12 @@ Item* Store::Impl::NewItem(std::string_view key, uint32_t client_flags, RelTime 
   }
   it->nkey = static_cast<uint8_t>(key.size());
   it->nbytes = value_len;
-  it->client_flags = client_flags;
   it->exptime.store(exptime, std::memory_order_relaxed);
-  it->flags.store(config_.cas_enabled ? kItemCas : 0, std::memory_order_relaxed);
+  it->flags.store(static_cast<uint8_t>((config_.cas_enabled ? kItemCas : 0) |
+                                       (client_flags != 0 ? kItemClientFlags : 0)),
+                  std::memory_order_relaxed);
   it->set_cas(0);
+  it->set_client_flags(client_flags);
   std::memcpy(it->key_ptr(), key.data(), key.size());
   std::memcpy(it->value_ptr() + value_len, "\r\n", 2);
   *status = AllocStatus::kOk;
@@ -210,7 +213,7 @@ StoreStatus Store::Impl::Link(ItemHandle handle, StoreMode mode, uint64_t cas_co
           break;
         }
         AllocStatus alloc;
-        combined = NewItem(key, old->client_flags, old->exptime.load(std::memory_order_relaxed),
+        combined = NewItem(key, old->client_flags(), old->exptime.load(std::memory_order_relaxed),
                            old->nbytes + it->nbytes, &alloc);
         if (combined == nullptr) {
           status =
@@ -343,7 +346,7 @@ DeltaResult Store::Impl::Delta(std::string_view key, bool incr, uint64_t delta,
           return {.status = DeltaStatus::kOk, .value = value, .cas = it->cas()};
         }
         AllocStatus alloc;
-        Item* fresh = NewItem(key, it->client_flags, it->exptime.load(std::memory_order_relaxed),
+        Item* fresh = NewItem(key, it->client_flags(), it->exptime.load(std::memory_order_relaxed),
                               len, &alloc);
         if (fresh == nullptr) return {.status = DeltaStatus::kNoMemory};
         std::memcpy(fresh->value_ptr(), digits, len);

@@ -17,7 +17,7 @@ namespace {
 class HashTableTest : public ::testing::Test {
  protected:
   Item* NewItem(const std::string& key) {
-    Item* it = slabs_.Alloc(slabs_.ClassFor(Item::TotalSize(false, key.size(), 0)), 0);
+    Item* it = slabs_.Alloc(slabs_.ClassFor(Item::TotalSize(false, false, key.size(), 0)), 0);
     it->nkey = static_cast<uint8_t>(key.size());
     std::memcpy(it->key_ptr(), key.data(), key.size());
     items_.push_back(it);

@@ -1,0 +1,175 @@
+// How the server behaves as a process, as a service manager sees it:
+// daemonizing with a pid file, UNIX sockets with their access mask, and a
+// clean exit on SIGTERM with the replies already queued still delivered.
+// memcached's t/daemonize.t, t/unixsocket.t and t/shutdown.t topics.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "tests/integration/daemon_fixture.h"
+
+namespace slabcached::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+// A fresh directory the server can write to after it drops to "nobody".
+class ScratchDir {
+ public:
+  ScratchDir() {
+    char pattern[] = "/tmp/slabcached-process-test.XXXXXX";
+    path_ = ::mkdtemp(pattern) != nullptr ? pattern : "";
+    if (!path_.empty()) ::chmod(path_.c_str(), 0777);
+  }
+  ~ScratchDir() {
+    if (!path_.empty()) std::system(("rm -rf '" + path_ + "'").c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::vector<std::string> UserFlags() {
+  if (::geteuid() == 0) return {"-u", "nobody"};
+  return {};
+}
+
+// Waits until `path` exists and holds a pid, bounded.
+pid_t ReadPidFile(const std::string& path, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(path);
+    long pid = 0;
+    if (in >> pid && pid > 0) return static_cast<pid_t>(pid);
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return -1;
+}
+
+// True once `pid` is gone (or a zombie nobody reaps), bounded.
+bool WaitGone(pid_t pid, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string skip, state;
+    if (!stat || !(stat >> skip >> skip >> state) || state == "Z") return true;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return false;
+}
+
+// A blocking AF_UNIX connection, or -1.
+int ConnectUnix(const std::string& path, milliseconds timeout) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", path.c_str());
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) return fd;
+    ::close(fd);
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return -1;
+}
+
+std::string Exchange(int fd, std::string_view request, size_t want_bytes) {
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) return "send failed";
+  std::string reply;
+  char buffer[4096];
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  while (reply.size() < want_bytes) {
+    ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    reply.append(buffer, static_cast<size_t>(n));
+  }
+  return reply;
+}
+
+class ProcessTest : public ServerTest {};
+
+TEST_P(ProcessTest, DaemonizeWritesPidFileAndServes) {
+  SKIP_IF_ATTACHED();
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string socket_path = dir.path() + "/mc.sock";
+  const std::string pid_path = dir.path() + "/mc.pid";
+  std::vector<std::string> args = {"-d", "-P", pid_path, "-s", socket_path, "-U", "0", "-t", "2"};
+  for (const auto& flag : UserFlags()) args.push_back(flag);
+
+  // The parent returns once the daemon has detached.
+  const ExitResult parent = RunToExit(binary(), args);
+  ASSERT_TRUE(parent.exited && WIFEXITED(parent.wait_status) &&
+              WEXITSTATUS(parent.wait_status) == 0)
+      << parent.Describe();
+  const pid_t pid = ReadPidFile(pid_path, milliseconds(5000));
+  ASSERT_GT(pid, 0) << "no pid file at " << pid_path;
+  ASSERT_NE(pid, ::getpid());
+
+  const int fd = ConnectUnix(socket_path, milliseconds(5000));
+  EXPECT_GE(fd, 0) << "no UNIX socket at " << socket_path;
+  if (fd >= 0) {
+    const std::string expected = "STORED\r\nVALUE k 0 1\r\nv\r\nEND\r\n";
+    EXPECT_EQ(Exchange(fd, "set k 0 0 1\r\nv\r\nget k\r\n", expected.size()), expected);
+    ::close(fd);
+  }
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  EXPECT_TRUE(WaitGone(pid, milliseconds(5000))) << "the daemon ignored SIGTERM";
+}
+
+TEST_P(ProcessTest, UnixSocketHonoursAccessMask) {
+  SKIP_IF_ATTACHED();
+  ScratchDir dir;
+  const std::string socket_path = dir.path() + "/mc.sock";
+  const std::string pid_path = dir.path() + "/mc.pid";
+  std::vector<std::string> args = {"-d", "-P", pid_path, "-s", socket_path, "-a", "0770"};
+  for (const auto& flag : UserFlags()) args.push_back(flag);
+  const ExitResult parent = RunToExit(binary(), args);
+  ASSERT_TRUE(parent.exited && WIFEXITED(parent.wait_status)) << parent.Describe();
+  const pid_t pid = ReadPidFile(pid_path, milliseconds(5000));
+  ASSERT_GT(pid, 0);
+  const int fd = ConnectUnix(socket_path, milliseconds(5000));
+  struct stat st {};
+  EXPECT_EQ(::stat(socket_path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0770u);
+  if (fd >= 0) ::close(fd);
+  ::kill(pid, SIGTERM);
+  EXPECT_TRUE(WaitGone(pid, milliseconds(5000)));
+}
+
+TEST_P(ProcessTest, SigtermExitsZeroAfterDeliveringQueuedReplies) {
+  SKIP_IF_ATTACHED();
+  std::unique_ptr<Daemon> d = StartDaemon(DefaultFlags());
+  ASSERT_NE(d, nullptr);
+  std::unique_ptr<Client> c = Connect(d.get());
+  ASSERT_NE(c, nullptr);
+  const std::string value(512 * 1024, 'x');
+  ASSERT_TRUE(c->Roundtrip(StorageCommand("set", "big", value), "STORED\r\n"));
+  // A reply large enough to be in flight when the signal lands.
+  ASSERT_TRUE(c->Send("get big\r\n"));
+  ASSERT_TRUE(c->WaitReadable(milliseconds(5000)));
+  ASSERT_EQ(::kill(d->pid(), SIGTERM), 0);
+  EXPECT_EQ(c->ReadExactly(ValueReply("big", value).size() + 5, milliseconds(5000)),
+            ValueReply("big", value) + "END\r\n");
+  int status = 0;
+  ASSERT_TRUE(d->WaitForExit(milliseconds(5000), &status)) << "still running after SIGTERM";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
+}
+
+INSTANTIATE_TEST_SUITE_P(Process, ProcessTest,
+                         ::testing::Values(Server::kSlabcached, Server::kMemcached),
+                         ServerParamName);
+
+}  // namespace
+}  // namespace slabcached::testing

@@ -40,6 +40,7 @@ bool IsStorage(proto::Command command) {
 Connection::Connection(event_base* base, ev::Fd fd, Executor* executor, ConnectionOwner* owner,
                        const NetConfig& net, ServerStats* server_stats)
     : fd_(std::move(fd)),
+      last_active_(executor->clock().Now()),
       read_event_(event_new(base, fd_.get(), EV_READ | EV_PERSIST, &Connection::OnReadable, this)),
       write_event_(
           event_new(base, fd_.get(), EV_WRITE | EV_PERSIST, &Connection::OnWritable, this)),
@@ -66,12 +67,14 @@ bool Connection::Start() {
 
 void Connection::OnReadable(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<Connection*>(arg);
+  self->last_active_ = self->executor_->clock().Now();
   self->HandleRead();
   if (self->done()) self->owner_->Release(self);  // deletes self
 }
 
 void Connection::OnWritable(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<Connection*>(arg);
+  self->last_active_ = self->executor_->clock().Now();
   self->HandleWrite();
   if (self->done()) self->owner_->Release(self);  // deletes self
 }

@@ -38,6 +38,11 @@ class Connection {
   bool Start();
   // Best-effort, non-blocking send of queued replies (used at shutdown).
   void FlushPending();
+  // True when nothing happened on the socket since `cutoff` and no reply is
+  // waiting to be sent (-o idle_timeout).
+  bool IdleSince(slabs::RelTime cutoff) const {
+    return last_active_ < cutoff && output_.empty();
+  }
 
  private:
   enum class State {
@@ -73,6 +78,7 @@ class Connection {
   size_t buffered() const { return end_ - start_; }
 
   ev::Fd fd_;
+  slabs::RelTime last_active_;
   ev::Event read_event_;
   ev::Event write_event_;
   Executor* executor_;

@@ -71,6 +71,7 @@ class Executor {
   void CompleteStore(PendingStore pending, bool data_ok, Responder& out);
 
   ThreadStats* stats() { return stats_; }
+  const slabs::Clock& clock() const { return context_.clock; }
 
  private:
   void Retrieve(const proto::Request& request, Responder& out);

@@ -125,6 +125,7 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "store_no_memory", t.store_no_memory);
   AppendStat(out, "auth_cmds", t.auth_cmds);
   AppendStat(out, "auth_errors", t.auth_errors);
+  if (s.config.net.idle_timeout > 0) AppendStat(out, "idle_kicks", t.idle_kicks);
   AppendStat(out, "bytes_read", t.bytes_read);
   AppendStat(out, "bytes_written", t.bytes_written);
   AppendStat(out, "limit_maxbytes", store.limit_maxbytes);

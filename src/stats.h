@@ -23,7 +23,7 @@ namespace slabcached {
       X(get_expired) X(get_flushed) X(delete_misses) X(delete_hits) X(incr_misses)          \
           X(incr_hits) X(decr_misses) X(decr_hits) X(cas_misses) X(cas_hits) X(cas_badval)  \
               X(touch_hits) X(touch_misses) X(store_too_large) X(store_no_memory)           \
-                  X(auth_cmds) X(auth_errors) X(bytes_read) X(bytes_written) X(conn_yields)
+                  X(auth_cmds) X(auth_errors) X(idle_kicks) X(bytes_read) X(bytes_written) X(conn_yields)
 
 // A counter written by one thread and read by any: plain loads and stores,
 // no locked instructions on the hot path.

@@ -28,6 +28,12 @@ bool Worker::Start() {
   notify_event_.reset(
       event_new(base_.get(), notify_fd_.get(), EV_READ | EV_PERSIST, &Worker::OnNotify, this));
   if (!notify_event_ || event_add(notify_event_.get(), nullptr) != 0) return false;
+  if (net_.idle_timeout > 0) {
+    const timeval one_second{1, 0};
+    idle_sweep_event_.reset(
+        event_new(base_.get(), -1, EV_PERSIST, &Worker::OnIdleSweep, this));
+    if (!idle_sweep_event_ || event_add(idle_sweep_event_.get(), &one_second) != 0) return false;
+  }
   thread_ = std::jthread([this] {
     VLOG(2) << "worker " << id_ << " running";
     event_base_loop(base_.get(), 0);
@@ -95,5 +101,21 @@ void Worker::DrainInbox() {
 }
 
 void Worker::Release(Connection* connection) { connections_.erase(connection); }
+
+void Worker::OnIdleSweep(evutil_socket_t, short, void* arg) {
+  auto* worker = static_cast<Worker*>(arg);
+  const slabs::RelTime now = worker->executor_.clock().Now();
+  if (now <= worker->net_.idle_timeout) return;
+  const slabs::RelTime cutoff = now - worker->net_.idle_timeout;
+  for (auto it = worker->connections_.begin(); it != worker->connections_.end();) {
+    if (it->second->IdleSince(cutoff)) {
+      VLOG(1) << "closing a connection idle for more than " << worker->net_.idle_timeout << " s";
+      worker->executor_.stats()->idle_kicks.Add();
+      it = worker->connections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
 
 }  // namespace slabcached

@@ -34,6 +34,7 @@ class Worker : public ConnectionOwner {
 
  private:
   static void OnNotify(evutil_socket_t fd, short what, void* arg);
+  static void OnIdleSweep(evutil_socket_t fd, short what, void* arg);
   void DrainInbox();
   void Notify();
 
@@ -43,6 +44,7 @@ class Worker : public ConnectionOwner {
   ev::Base base_;
   ev::Fd notify_fd_;  // eventfd
   ev::Event notify_event_;
+  ev::Event idle_sweep_event_;  // only with -o idle_timeout
   Executor executor_;
 
   std::mutex inbox_mutex_;

@@ -167,6 +167,26 @@ TEST_P(ProcessTest, SigtermExitsZeroAfterDeliveringQueuedReplies) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
 }
 
+TEST_P(ProcessTest, IdleTimeoutClosesIdleConnectionsOnly) {
+  SKIP_IF_ATTACHED();
+  std::vector<std::string> flags = DefaultFlags();
+  flags.insert(flags.end(), {"-o", "idle_timeout=1"});
+  std::unique_ptr<Daemon> d = StartDaemon(flags);
+  ASSERT_NE(d, nullptr);
+  std::unique_ptr<Client> idle = Connect(d.get());
+  std::unique_ptr<Client> busy = Connect(d.get());
+  ASSERT_TRUE(idle && busy);
+  ASSERT_TRUE(idle->RoundtripPrefix("version\r\n", "VERSION "));
+  // Keep one connection busy for ~4 s while the other stays silent.
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_TRUE(busy->RoundtripPrefix("version\r\n", "VERSION "));
+    std::this_thread::sleep_for(milliseconds(250));
+  }
+  EXPECT_TRUE(idle->ExpectClosed(milliseconds(3000)));
+  EXPECT_TRUE(busy->RoundtripPrefix("version\r\n", "VERSION "));
+  EXPECT_GE(std::stoul(busy->Stats()["idle_kicks"]), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Process, ProcessTest,
                          ::testing::Values(Server::kSlabcached, Server::kMemcached),
                          ServerParamName);

@@ -73,6 +73,8 @@ constexpr RelTime kMoveTimeout = 60;
 constexpr RelTime kAutomoveInterval = 1;
 constexpr RelTime kMinSourceAge = 3;
 constexpr uint32_t kMaxWindow = 32;  // samples kept per class (bits of a word)
+// Chunks the LRU crawler looks at per maintainer round (lru.cc).
+constexpr uint64_t kCrawlBudget = 8192;
 
 }  // namespace
 
@@ -111,7 +113,10 @@ Store::ReassignStatus Store::Impl::Reassign(int src, int dst) {
 
 bool Store::Impl::Housekeeping() {
   AutomoveCheck();
-  return PageMoveStep();
+  bool urgent = PageMoveStep();
+  // The crawler comes back sooner while it finds expired items.
+  if (config_.lru_crawler && CrawlStep(kCrawlBudget) > 0) urgent = true;
+  return urgent;
 }
 
 bool Store::Impl::PageMoveStep() {

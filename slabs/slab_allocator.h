@@ -19,6 +19,7 @@
 // All state is behind one mutex (the "slab lock", last in the lock order).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -100,6 +101,29 @@ class SlabAllocator {
   size_t mem_limit() const;
   size_t mem_malloced() const;
   ClassStats GetClassStats(int id) const;
+
+  // Calls f(Item*) holding the slab lock for each chunk that is not on a free
+  // list, of page `page_no` (an index into class `id`'s page list), from chunk
+  // `first`, at most `count` chunks; `f` must not allocate or release. The
+  // page being moved is skipped (its chunks are the mover's). @return chunks
+  // stepped over; 0 when `page_no` or `first` is past the end.
+  template <typename F>
+  uint32_t VisitChunks(uint8_t id, size_t page_no, uint32_t first, uint32_t count, F&& f) const {
+    std::lock_guard lock(mu_);
+    const SlabClass& cls = classes_[id];
+    if (page_no >= cls.pages.size() || first >= cls.info.perslab) return 0;
+    const size_t page = cls.pages[page_no];
+    const uint32_t end = first + std::min(count, cls.info.perslab - first);
+    if (static_cast<int64_t>(page) == moving_page_.load(std::memory_order_relaxed)) {
+      return end - first;
+    }
+    char* start = base_ + page * kPageSize;
+    for (uint32_t i = first; i < end; ++i) {
+      Item* it = reinterpret_cast<Item*>(start + size_t{i} * cls.info.chunk_size);
+      if ((it->flags.load(std::memory_order_relaxed) & kItemSlabbed) == 0) f(it);
+    }
+    return end - first;
+  }
 
   // --- page reassignment (slabs reassign / automove) ---
   // Starts moving one page of `src` away: picks the page with the most free

@@ -398,6 +398,7 @@ void Store::Impl::RunMaintenance() {
   // A page move may need several rounds (items held by handles).
   for (int i = 0; i < 3 && Housekeeping(); ++i) {
   }
+  if (config_.lru_crawler) CrawlStep(UINT64_MAX);  // one full pass
 }
 
 StoreStats Store::Impl::GetStats() const {
@@ -427,6 +428,8 @@ StoreStats Store::Impl::GetStats() const {
   s.slab_reassign_evictions_nomem = reassign_evictions_nomem_.load(std::memory_order_relaxed);
   s.slab_reassign_busy_items = reassign_busy_items_.load(std::memory_order_relaxed);
   s.lru_maintainer_juggles = juggles_.load(std::memory_order_relaxed);
+  s.crawler_reclaimed = crawler_reclaimed_.load(std::memory_order_relaxed);
+  s.crawler_items_checked = crawler_items_checked_.load(std::memory_order_relaxed);
   return s;
 }
 

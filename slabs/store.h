@@ -38,6 +38,7 @@ struct StoreConfig {
   uint32_t hashpower_init = 16;         // -o hashpower=N
   bool hash_expand = true;              // false with -o no_hashexpand
   bool lru_maintainer = true;           // background HOT/WARM/COLD juggling + reaping
+  bool lru_crawler = true;  // the maintainer also reaps expired items away from the tails
   uint32_t hot_lru_pct = 20;
   uint32_t warm_lru_pct = 40;
   double hot_max_factor = 0.2;
@@ -134,6 +135,8 @@ struct StoreStats {
   uint64_t slab_reassign_evictions_nomem = 0;  // items evicted from moving pages
   uint64_t slab_reassign_busy_items = 0;       // item stripes busy during a page walk
   uint64_t lru_maintainer_juggles = 0;
+  uint64_t crawler_reclaimed = 0;      // expired/flushed items the crawler unlinked
+  uint64_t crawler_items_checked = 0;  // linked items it looked at
 };
 
 class Store {

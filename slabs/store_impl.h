@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <vector>
 
 #include "slabs/clock.h"
 #include "slabs/hash_table.h"
@@ -78,6 +79,10 @@ class Store::Impl final : public MaintenanceTarget {
   int PullTail(uint8_t cls, LruId lru, uint64_t total_bytes, bool evict, RelTime max_age);
   // Unlinks items of `cls` stored at or after `oldest`; holds no item lock.
   void FlushClass(uint8_t cls, RelTime oldest);
+  // The LRU crawler: looks at up to `budget` chunks, resuming where the last
+  // step stopped and going round every class once at most, and unlinks the
+  // expired or flushed items among them. Returns how many it unlinked.
+  int CrawlStep(uint64_t budget);
 
   // --- page mover (page_mover.cc) ---
   bool PageMoveStep();
@@ -134,6 +139,15 @@ class Store::Impl final : public MaintenanceTarget {
   RelTime automove_last_ = 0;
   uint8_t automove_src_ = 0, automove_dst_ = 0;  // the previous decision
   uint32_t automove_burst_ = 0;                  // pages it moved
+
+  // Crawler cursor: class, index into its page list, chunk. Guarded by crawl_mu_.
+  std::mutex crawl_mu_;
+  uint8_t crawl_cls_ = 1;
+  size_t crawl_page_ = 0;
+  uint32_t crawl_chunk_ = 0;
+  std::vector<Item*> crawl_expired_;
+  std::atomic<uint64_t> crawler_reclaimed_{0};
+  std::atomic<uint64_t> crawler_items_checked_{0};
 
   std::unique_ptr<LruMaintainer> maintainer_;  // stopped first in ~Impl
 };

@@ -221,6 +221,8 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
          need_value();
          store.warm_max_factor = ParseDouble(value, "-o warm_max_factor");
        }},
+      {"lru_crawler", [&] { store.lru_crawler = true; }},
+      {"no_lru_crawler", [&] { store.lru_crawler = false; }},
       {"slab_reassign", [&] { store.slab_reassign = true; }},
       {"no_slab_reassign", [&] { store.slab_reassign = false; }},
       {"slab_automove",
@@ -265,8 +267,7 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
     return;
   }
   static const char* const kAcceptedNoOps[] = {
-      "tail_repair_time", "hash_algorithm", "lru_crawler", "no_lru_crawler",
-      "lru_crawler_sleep", "lru_crawler_tocrawl", "read_buf_mem_limit", "temporary_ttl",
+      "tail_repair_time", "hash_algorithm", "lru_crawler_sleep", "lru_crawler_tocrawl", "read_buf_mem_limit", "temporary_ttl",
       "temp_lru", "watcher_logbuf_size", "worker_logbuf_size", "modern", "no_modern",
       "slab_automove_freeratio",
       "no_chunked_items", "drop_privileges", "no_drop_privileges", "sock_cookie_id",

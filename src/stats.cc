@@ -150,6 +150,8 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "evicted_active", store.evicted_active);
   AppendStat(out, "evictions", store.evictions);
   AppendStat(out, "reclaimed", store.reclaimed);
+  AppendStat(out, "crawler_reclaimed", store.crawler_reclaimed);
+  AppendStat(out, "crawler_items_checked", store.crawler_items_checked);
 }
 
 void AppendSettingsStats(const StatsSources& s, StatSink* out) {
@@ -192,7 +194,7 @@ void AppendSettingsStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "slab_automove_ratio", TwoDecimals(st.slab_automove_ratio));
   AppendStat(out, "slab_automove_window", static_cast<uint64_t>(st.slab_automove_window));
   AppendStat(out, "slab_chunk_max", static_cast<uint64_t>(c.slab_chunk_max));
-  AppendStat(out, "lru_crawler", "no");
+  AppendStat(out, "lru_crawler", OnOff(st.lru_crawler));
   AppendStat(out, "flush_enabled", OnOff(c.flush_enabled));
   AppendStat(out, "dump_enabled", OnOff(c.dump_enabled));
   AppendStat(out, "hash_algorithm", "xxh3");

@@ -191,9 +191,11 @@ TEST(StoreStressTest, MixedOperationsKeepInvariants) {
   for (int i = 0; i < kNumberKeys; ++i) hits += store.Get("n" + std::to_string(i)) ? 1 : 0;
   const StoreStats stats = store.GetStats();
   std::printf(
-      "items %lu evictions %lu reclaimed %lu hash_power %u juggles %lu malloced %lu moved %lu\n",
+      "items %lu evictions %lu reclaimed %lu (crawler %lu) hash_power %u juggles %lu malloced %lu "
+      "moved %lu\n",
       static_cast<unsigned long>(stats.curr_items), static_cast<unsigned long>(stats.evictions),
-      static_cast<unsigned long>(stats.reclaimed), stats.hash_power_level,
+      static_cast<unsigned long>(stats.reclaimed),
+      static_cast<unsigned long>(stats.crawler_reclaimed), stats.hash_power_level,
       static_cast<unsigned long>(stats.lru_maintainer_juggles),
       static_cast<unsigned long>(stats.total_malloced),
       static_cast<unsigned long>(stats.slabs_moved));

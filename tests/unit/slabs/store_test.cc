@@ -609,6 +609,51 @@ TEST_F(StoreTest, PerItemOverheadIsBelowMemcached) {
   EXPECT_LE((chunk - 110) * 100, 82u * 80);
 }
 
+// ------------------------------------------------------------- crawler ---
+
+TEST_F(StoreTest, CrawlerReapsExpiredItemsAwayFromTheTails) {
+  StoreConfig config = TestConfig();
+  config.lru_maintainer = false;  // no juggles: only the crawler can find them
+  Make(config);
+  const RelTime now = clock_.Now();
+  // Long-lived items first: they are the tails; the short-lived ones sit above.
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(Put("keep" + std::to_string(i), "v"), StoreStatus::kStored);
+  }
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(Put("ttl" + std::to_string(i), "v", StoreMode::kSet, 0, now + 5),
+              StoreStatus::kStored);
+  }
+  store_->RunMaintenance();
+  EXPECT_EQ(store_->GetStats().curr_items, 500u);  // nothing expired yet
+  EXPECT_EQ(store_->GetStats().crawler_reclaimed, 0u);
+  clock_.Advance(10);
+  store_->RunMaintenance();
+  const StoreStats stats = store_->GetStats();
+  EXPECT_EQ(stats.crawler_reclaimed, 300u);
+  EXPECT_EQ(stats.reclaimed, 300u);
+  EXPECT_EQ(stats.expired_unfetched, 300u);
+  EXPECT_EQ(stats.curr_items, 200u);
+  EXPECT_GE(stats.crawler_items_checked, 500u + 500u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(Value("keep" + std::to_string(i)), "v");
+}
+
+TEST_F(StoreTest, CrawlerOffLeavesExpiredItemsToLazyExpiry) {
+  StoreConfig config = TestConfig();
+  config.lru_maintainer = false;
+  config.lru_crawler = false;
+  Make(config);
+  ASSERT_EQ(Put("keep", "v"), StoreStatus::kStored);
+  ASSERT_EQ(Put("ttl", "v", StoreMode::kSet, 0, clock_.Now() + 5), StoreStatus::kStored);
+  clock_.Advance(10);
+  store_->RunMaintenance();
+  EXPECT_EQ(store_->GetStats().curr_items, 2u);
+  GetOutcome outcome;
+  EXPECT_EQ(Value("ttl", &outcome), std::nullopt);
+  EXPECT_EQ(outcome, GetOutcome::kExpired);
+  EXPECT_EQ(store_->GetStats().curr_items, 1u);
+}
+
 // ------------------------------------------------------------ reassign ---
 
 TEST_F(StoreTest, ReassignMovesAPage) {

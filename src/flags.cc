@@ -267,7 +267,8 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
     return;
   }
   static const char* const kAcceptedNoOps[] = {
-      "tail_repair_time", "hash_algorithm", "lru_crawler_sleep", "lru_crawler_tocrawl", "read_buf_mem_limit", "temporary_ttl",
+      "tail_repair_time", "hash_algorithm", "lru_crawler_sleep", "lru_crawler_tocrawl",
+      "read_buf_mem_limit", "temporary_ttl",
       "temp_lru", "watcher_logbuf_size", "worker_logbuf_size", "modern", "no_modern",
       "slab_automove_freeratio",
       "no_chunked_items", "drop_privileges", "no_drop_privileges", "sock_cookie_id",

@@ -130,4 +130,15 @@ std::unique_ptr<Process> StartSlabcached(const std::string& binary, int port, st
   return p;
 }
 
+bool StartFleet(const std::string& binary, size_t count, Fleet* fleet, std::string* error) {
+  for (size_t i = 0; i < count; ++i) {
+    const int port = FreePort();
+    auto daemon = StartSlabcached(binary, port, error);
+    if (daemon == nullptr) return false;
+    fleet->daemons.push_back(std::move(daemon));
+    fleet->servers.push_back(ServerSpec{"127.0.0.1", static_cast<uint16_t>(port), 1, ""});
+  }
+  return true;
+}
+
 }  // namespace slabcached::client::testing

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "client/server_spec.h"
+
 namespace slabcached::client::testing {
 
 class Process {
@@ -44,5 +46,14 @@ std::string NutcrackerBinary();
 
 // Starts slabcached on 127.0.0.1:port (-u nobody when root) and waits until it accepts.
 std::unique_ptr<Process> StartSlabcached(const std::string& binary, int port, std::string* error);
+
+// `count` slabcached daemons on free loopback ports, stopped (by PID) when
+// the Fleet is destroyed.
+struct Fleet {
+  std::vector<std::unique_ptr<Process>> daemons;
+  std::vector<ServerSpec> servers;
+};
+// Starts them with $SLABCACHED_BIN; false (and `error`) when one fails.
+bool StartFleet(const std::string& binary, size_t count, Fleet* fleet, std::string* error);
 
 }  // namespace slabcached::client::testing

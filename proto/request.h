@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "proto/meta.h"
+
 namespace slabcached::proto {
 
 enum class Command : uint8_t {
@@ -48,6 +50,14 @@ enum class Command : uint8_t {
   kSaslListMechs,   //
   kSaslAuth,        // key = mechanism, args = the client's data
   kSaslStep,        // key = mechanism, args = the client's data
+  // Meta protocol (proto/meta_parser.h): key (base64 text when meta.base64_key()),
+  // `meta` holds the flags; kMetaSet also value_bytes.
+  kMetaGet,         // mg <key> <flags>*
+  kMetaSet,         // ms <key> <datalen> <flags>*
+  kMetaDelete,      // md <key> <flags>*
+  kMetaArithmetic,  // ma <key> <flags>*
+  kMetaNoop,        // mn
+  kMetaDebug,       // me <key> [b]
 };
 
 struct Request {
@@ -75,6 +85,9 @@ struct Request {
   bool return_key = false;     // GetK/GetKQ/GATK/GATKQ: the reply carries the key
   bool create_on_miss = false;  // incr/decr: seed `initial` on a miss (exptime applies)
   uint64_t initial = 0;        // incr/decr
+
+  // Meta protocol (kMeta*): the flags; default-constructed otherwise.
+  MetaFlags meta;
 };
 
 inline constexpr size_t kMaxKeyLength = 250;

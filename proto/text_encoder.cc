@@ -172,6 +172,13 @@ std::string_view TextCommandName(Command command) {
       return "lru";
     case Command::kWatch:
       return "watch";
+    case Command::kMetaGet:  // meta requests: AppendMetaRequest() (proto/meta_encoder.h)
+    case Command::kMetaSet:
+    case Command::kMetaDelete:
+    case Command::kMetaArithmetic:
+    case Command::kMetaNoop:
+    case Command::kMetaDebug:
+      return {};
   }
   return {};
 }
@@ -246,6 +253,13 @@ bool AppendRequestLine(std::string* out, const Request& req) {
         out->push_back(' ');
         out->append(req.args);
       }
+      break;
+    case Command::kMetaGet:  // not reached: TextCommandName() is empty for these
+    case Command::kMetaSet:
+    case Command::kMetaDelete:
+    case Command::kMetaArithmetic:
+    case Command::kMetaNoop:
+    case Command::kMetaDebug:
       break;
   }
   out->append(kCrLf);

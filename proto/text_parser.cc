@@ -8,8 +8,8 @@
 // Stages: FindLine() frames one line (or decides need-more / close),
 // Tokenize() splits it like tokenize_command(), LookupCommand() reproduces
 // the dispatch, and one Parse* function per command family validates the
-// arguments. Meta commands (mg/ms/md/ma/mn/me) will plug into the two-letter
-// 'm' branch of LookupCommand() with their own Parse* function.
+// arguments. Two-letter 'm' names (mg/ms/md/ma/mn/me, and ERROR for the rest)
+// go to ParseMetaLine() in proto/meta_parser.cc before the lookup.
 #include "proto/text_parser.h"
 
 #include <algorithm>
@@ -17,6 +17,7 @@
 #include <climits>
 #include <cstring>
 
+#include "proto/meta_parser.h"
 #include "proto/numbers.h"
 
 namespace slabcached::proto {
@@ -83,7 +84,7 @@ struct Lookup {
 Lookup LookupCommand(std::string_view name) {
   switch (name[0]) {
     case 'm':
-      if (name.size() == 2) return {};  // meta commands: a later issue
+      if (name.size() == 2) return {};  // meta commands: ParseMetaLine()
       break;
     case 'g':
       if (name == "get") return {Command::kGet};
@@ -278,6 +279,10 @@ LineResult ParseLine(std::string_view line, Request* out) {
   const Tokens t = Tokenize(line);
   // No command is shorter than two bytes ("\r\n" alone is the line "\r").
   if (t.n == 0 || t.tok[0].size() < 2) return Fail(ParseError::kUnknownCommand);
+  if (IsMetaCommandName(t.tok[0])) {
+    const ParseResult meta = ParseMetaLine(line, out);
+    return {meta.status, meta.error};
+  }
   const Lookup lookup = LookupCommand(t.tok[0]);
   out->command = lookup.command;
   switch (lookup.command) {
@@ -319,6 +324,13 @@ LineResult ParseLine(std::string_view line, Request* out) {
     case Command::kLruCrawler:
     case Command::kWatch:
       return ParseArgsCommand(line, t, out);
+    case Command::kMetaGet:  // never from LookupCommand(): ParseMetaLine() above
+    case Command::kMetaSet:
+    case Command::kMetaDelete:
+    case Command::kMetaArithmetic:
+    case Command::kMetaNoop:
+    case Command::kMetaDebug:
+      break;
   }
   return Fail(ParseError::kUnknownCommand);
 }
@@ -371,6 +383,20 @@ std::string_view ErrorReply(ParseError error) {
       return "CLIENT_ERROR invalid numeric delta argument\r\n";
     case ParseError::kBadDeleteFormat:
       return "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n";
+    case ParseError::kMetaInvalidFlag:
+    case ParseError::kMetaDuplicateFlag:
+    case ParseError::kMetaInvalidOrDuplicateFlag:
+    case ParseError::kMetaBadToken:
+    case ParseError::kMetaGetFlagsTooLong:
+    case ParseError::kMetaFlagsTooLong:
+    case ParseError::kMetaKeyDecode:
+    case ParseError::kMetaOpaqueTooLong:
+    case ParseError::kMetaModeLength:
+    case ParseError::kMetaInitial:
+    case ParseError::kMetaDelta:
+    case ParseError::kMetaSetMode:
+    case ParseError::kMetaArithmeticMode:
+      return MetaErrorReply(error);
   }
   return "ERROR\r\n";
 }

@@ -28,6 +28,20 @@ enum class ParseError : uint8_t {
   kInvalidExptime,   // CLIENT_ERROR invalid exptime argument
   kInvalidDelta,     // CLIENT_ERROR invalid numeric delta argument
   kBadDeleteFormat,  // CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]
+  // Meta commands (proto/meta_parser.h; strings in MetaErrorReply()).
+  kMetaInvalidFlag,             // CLIENT_ERROR invalid flag
+  kMetaDuplicateFlag,           // CLIENT_ERROR duplicate flag
+  kMetaInvalidOrDuplicateFlag,  // CLIENT_ERROR invalid or duplicate flag (md, ma)
+  kMetaBadToken,                // CLIENT_ERROR bad token in command line format
+  kMetaGetFlagsTooLong,         // CLIENT_ERROR options flags are too long (mg)
+  kMetaFlagsTooLong,            // CLIENT_ERROR options flags too long (ms, md, ma)
+  kMetaKeyDecode,               // CLIENT_ERROR error decoding key
+  kMetaOpaqueTooLong,           // CLIENT_ERROR opaque token too long
+  kMetaModeLength,              // CLIENT_ERROR incorrect length for M token
+  kMetaInitial,                 // CLIENT_ERROR invalid numeric initial value
+  kMetaDelta,                   // CLIENT_ERROR invalid numeric delta value
+  kMetaSetMode,                 // CLIENT_ERROR invalid mode for ms M token
+  kMetaArithmeticMode,          // CLIENT_ERROR invalid mode for ma M token
 };
 
 struct ParseResult {

@@ -1,0 +1,282 @@
+// memcached meta commands: command-line parser (see meta_parser.h).
+//
+// Order of checks, per command, as memcached 1.6.18 runs them (the first
+// failing check decides the reply):
+//   all but mn: no key token                      -> ERROR (me: bad format)
+//   key token longer than 250 bytes               -> bad command line format
+//   ms: no <datalen>                              -> bad command line format
+//   more than 20 tokens (cm + key + 17 flags + 1) -> options flags [are] too long
+//   ms: <datalen> not int32 in [0, INT_MAX-2]     -> bad command line format
+//   -- from here on an ms error swallows the data block --
+//   the flag scan (ScanFlags)                     -> its error (md/ma: always
+//                                                    "invalid or duplicate flag")
+//   ms/ma: M token not a known mode               -> invalid mode for ms|ma M token
+//   O token longer than 32 bytes                  -> opaque token too long
+#include "proto/meta_parser.h"
+
+#include <array>
+#include <climits>
+
+#include "proto/base64.h"
+#include "proto/numbers.h"
+
+namespace slabcached::proto {
+namespace {
+
+// memcached's MAX_TOKENS: at most 23 tokens are split off a line.
+constexpr size_t kMaxTokens = 23;
+// MFLAG_MAX_OPT_LENGTH: a meta line may have at most 20 "ntokens", which
+// count the command, the key and memcached's terminator slot.
+constexpr size_t kMaxMetaNtokens = 20;
+
+struct Tokens {
+  std::array<std::string_view, kMaxTokens> tok;
+  size_t n = 0;
+  // memcached's ntokens (the terminator slot included).
+  size_t ntokens() const { return n + 1; }
+};
+
+// Splits on spaces like memcached's tokenize_command().
+Tokens Tokenize(std::string_view line) {
+  Tokens t;
+  size_t start = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] != ' ') continue;
+    if (i > start) {
+      t.tok[t.n++] = line.substr(start, i - start);
+      if (t.n == kMaxTokens) return t;
+    }
+    start = i + 1;
+  }
+  if (start < line.size()) t.tok[t.n++] = line.substr(start);
+  return t;
+}
+
+constexpr ParseResult Ok() { return {ParseStatus::kOk, ParseError::kNone, 0}; }
+constexpr ParseResult Fail(ParseError e) { return {ParseStatus::kError, e, 0}; }
+
+// _meta_flag_preparse(): one pass over the flag tokens. An unknown or
+// repeated flag stops the scan at once; a bad token is remembered and the
+// scan goes on, so a later bad token (or a later unknown flag) decides the
+// error string. F with a bad token fails without changing that string.
+ParseError ScanFlags(const Request& req, const Tokens& t, size_t first, MetaFlags* m) {
+  ParseError error = ParseError::kNone;
+  bool failed = false;
+  auto bad = [&](ParseError e) {
+    failed = true;
+    if (e != ParseError::kNone) error = e;
+  };
+  for (size_t i = first; i < t.n; ++i) {
+    const std::string_view tok = t.tok[i];
+    const char flag = tok[0];
+    const std::string_view arg = tok.substr(1);
+    // memcached's seen[127] table: bytes >= 127 count as "seen".
+    if (static_cast<unsigned char>(flag) >= 127 || m->set.Has(flag)) {
+      return ParseError::kMetaDuplicateFlag;
+    }
+    switch (flag) {
+      case 'b': {
+        MetaKeyBuffer decoded;
+        if (Base64Decode(req.key, decoded.data(), decoded.size()) == 0) {
+          bad(ParseError::kMetaKeyDecode);
+        }
+        break;
+      }
+      case 'N':
+        if (!SafeStrtol(arg, &m->vivify_ttl)) bad(ParseError::kMetaBadToken);
+        break;
+      case 'T':
+        if (!SafeStrtol(arg, &m->ttl)) bad(ParseError::kMetaBadToken);
+        break;
+      case 'R':
+        if (!SafeStrtol(arg, &m->recache_ttl)) bad(ParseError::kMetaBadToken);
+        break;
+      case 'F':
+        if (!SafeStrtoul(arg, &m->client_flags)) bad(ParseError::kNone);
+        break;
+      case 'C':
+        if (!SafeStrtoull(arg, &m->compare_cas)) bad(ParseError::kMetaBadToken);
+        break;
+      case 'E':  // memcached HEAD; 1.6.18 does not know it
+        if (!SafeStrtoull(arg, &m->new_cas)) bad(ParseError::kMetaBadToken);
+        break;
+      case 'J':
+        if (!SafeStrtoull(arg, &m->initial)) bad(ParseError::kMetaInitial);
+        break;
+      case 'D':
+        if (!SafeStrtoull(arg, &m->delta)) bad(ParseError::kMetaDelta);
+        break;
+      case 'M':
+        if (tok.size() != 2) {
+          bad(ParseError::kMetaModeLength);
+        } else {
+          m->mode = tok[1];
+        }
+        break;
+      case 'O':
+        m->opaque = tok;
+        break;
+      case 'P':  // proxy hints: token ignored
+      case 'L':
+      case 'c':
+      case 'f':
+      case 'h':
+      case 'I':
+      case 'k':
+      case 'l':
+      case 'q':
+      case 's':
+      case 't':
+      case 'u':
+      case 'v':
+      case 'x':  // memcached HEAD; 1.6.18 does not know it
+        break;
+      default:
+        return ParseError::kMetaInvalidFlag;
+    }
+    m->set.Add(flag);
+  }
+  if (!failed) return ParseError::kNone;
+  return error == ParseError::kNone ? ParseError::kBadFormat : error;
+}
+
+// Fills out->meta from the flag tokens t.tok[first..]: the scan, then the
+// mode and opaque checks. Returns kNone or the error to send.
+ParseError ParseFlags(const Tokens& t, size_t first, Request* out) {
+  MetaFlags& m = out->meta;
+  if (first < t.n) {
+    const std::string_view last = t.tok[t.n - 1];
+    const char* begin = t.tok[first].data();
+    m.tokens = std::string_view(begin, static_cast<size_t>(last.data() + last.size() - begin));
+  }
+  const ParseError scan = ScanFlags(*out, t, first, &m);
+  const Command c = out->command;
+  if (scan != ParseError::kNone) {
+    // md and ma report every scan failure with one string.
+    const bool generic = c == Command::kMetaDelete || c == Command::kMetaArithmetic;
+    return generic ? ParseError::kMetaInvalidOrDuplicateFlag : scan;
+  }
+  if (c == Command::kMetaSet && m.mode != '\0' && m.mode != 'E' && m.mode != 'A' && m.mode != 'P' &&
+      m.mode != 'R' && m.mode != 'S') {
+    return ParseError::kMetaSetMode;
+  }
+  if (c == Command::kMetaArithmetic && m.mode != '\0' && m.mode != 'I' && m.mode != '+' &&
+      m.mode != 'D' && m.mode != '-') {
+    return ParseError::kMetaArithmeticMode;
+  }
+  if (m.opaque.size() > kMaxMetaOpaque) return ParseError::kMetaOpaqueTooLong;
+  return ParseError::kNone;
+}
+
+// me <key> [b]: only the exact token "b" right after the key decodes it;
+// everything else on the line is ignored.
+ParseResult ParseDebug(const Tokens& t, Request* out) {
+  if (t.n < 2 || t.tok[1].size() > kMaxKeyLength) return Fail(ParseError::kBadFormat);
+  out->key = t.tok[1];
+  if (t.n >= 3 && t.tok[2] == "b") {
+    MetaKeyBuffer decoded;
+    if (Base64Decode(out->key, decoded.data(), decoded.size()) == 0) {
+      return Fail(ParseError::kBadFormat);
+    }
+    out->meta.set.Add('b');
+  }
+  return Ok();
+}
+
+// ms <key> <datalen> <flags>*
+ParseResult ParseSet(const Tokens& t, Request* out) {
+  if (t.ntokens() == 3) return Fail(ParseError::kBadFormat);
+  if (t.ntokens() > kMaxMetaNtokens) return Fail(ParseError::kMetaFlagsTooLong);
+  int32_t datalen = 0;
+  if (!SafeStrtol(t.tok[2], &datalen) || datalen < 0 || datalen > INT_MAX - 2) {
+    return Fail(ParseError::kBadFormat);
+  }
+  out->value_bytes = static_cast<uint32_t>(datalen);
+  const ParseError e = ParseFlags(t, 3, out);
+  if (e == ParseError::kNone) return Ok();
+  out->meta.swallow_data = true;
+  return Fail(e);
+}
+
+}  // namespace
+
+ParseResult ParseMetaLine(std::string_view line, Request* out) {
+  const Tokens t = Tokenize(line);
+  if (t.n == 0 || !IsMetaCommandName(t.tok[0])) return Fail(ParseError::kUnknownCommand);
+  switch (t.tok[0][1]) {
+    case 'n':
+      out->command = Command::kMetaNoop;  // "mn <anything>" is MN
+      return Ok();
+    case 'e':
+      out->command = Command::kMetaDebug;
+      return ParseDebug(t, out);
+    case 'g':
+      out->command = Command::kMetaGet;
+      break;
+    case 's':
+      out->command = Command::kMetaSet;
+      break;
+    case 'd':
+      out->command = Command::kMetaDelete;
+      break;
+    case 'a':
+      out->command = Command::kMetaArithmetic;
+      break;
+    default:
+      return Fail(ParseError::kUnknownCommand);
+  }
+  if (t.n < 2) {  // WANT_TOKENS_MIN(ntokens, 3): "ERROR" before the handler
+    out->command = Command::kNone;
+    return Fail(ParseError::kUnknownCommand);
+  }
+  out->key = t.tok[1];
+  if (out->key.size() > kMaxKeyLength) return Fail(ParseError::kBadFormat);
+  if (out->command == Command::kMetaSet) return ParseSet(t, out);
+  if (t.ntokens() > kMaxMetaNtokens) {
+    return Fail(out->command == Command::kMetaGet ? ParseError::kMetaGetFlagsTooLong
+                                                  : ParseError::kMetaFlagsTooLong);
+  }
+  const ParseError e = ParseFlags(t, 2, out);
+  return e == ParseError::kNone ? Ok() : Fail(e);
+}
+
+std::string_view MetaKey(const Request& req, MetaKeyBuffer* scratch) {
+  if (!req.meta.base64_key()) return req.key;
+  const size_t n = Base64Decode(req.key, scratch->data(), scratch->size());
+  return {scratch->data(), n};
+}
+
+std::string_view MetaErrorReply(ParseError error) {
+  switch (error) {
+    case ParseError::kMetaInvalidFlag:
+      return "CLIENT_ERROR invalid flag\r\n";
+    case ParseError::kMetaDuplicateFlag:
+      return "CLIENT_ERROR duplicate flag\r\n";
+    case ParseError::kMetaInvalidOrDuplicateFlag:
+      return "CLIENT_ERROR invalid or duplicate flag\r\n";
+    case ParseError::kMetaBadToken:
+      return "CLIENT_ERROR bad token in command line format\r\n";
+    case ParseError::kMetaGetFlagsTooLong:
+      return "CLIENT_ERROR options flags are too long\r\n";
+    case ParseError::kMetaFlagsTooLong:
+      return "CLIENT_ERROR options flags too long\r\n";
+    case ParseError::kMetaKeyDecode:
+      return "CLIENT_ERROR error decoding key\r\n";
+    case ParseError::kMetaOpaqueTooLong:
+      return "CLIENT_ERROR opaque token too long\r\n";
+    case ParseError::kMetaModeLength:
+      return "CLIENT_ERROR incorrect length for M token\r\n";
+    case ParseError::kMetaInitial:
+      return "CLIENT_ERROR invalid numeric initial value\r\n";
+    case ParseError::kMetaDelta:
+      return "CLIENT_ERROR invalid numeric delta value\r\n";
+    case ParseError::kMetaSetMode:
+      return "CLIENT_ERROR invalid mode for ms M token\r\n";
+    case ParseError::kMetaArithmeticMode:
+      return "CLIENT_ERROR invalid mode for ma M token\r\n";
+    default:
+      return {};
+  }
+}
+
+}  // namespace slabcached::proto

@@ -4,7 +4,9 @@
 // storage command's data block) and checks the contract on every call:
 // consumption bounds, views inside the input, key limits, error strings,
 // and that each parsed request survives compose -> parse unchanged. A second
-// pass feeds the same bytes in pieces and must see the same requests.
+// pass feeds the same bytes in pieces and must see the same requests. Meta
+// commands (mg ms md ma mn me) go through the same entry point; ms data
+// blocks (and those memcached swallows after a rejected ms) are skipped.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/meta_encoder.h"
+#include "proto/meta_parser.h"
 #include "proto/request.h"
 #include "proto/text_encoder.h"
 #include "proto/text_parser.h"
@@ -31,7 +35,44 @@ bool Inside(std::string_view v, std::string_view buf) {
   return v.empty() || (v.data() >= buf.data() && v.data() + v.size() <= buf.data() + buf.size());
 }
 
-bool IsStorage(Command c) { return c >= Command::kSet && c <= Command::kCas; }
+bool IsStorage(Command c) {
+  return (c >= Command::kSet && c <= Command::kCas) || c == Command::kMetaSet;
+}
+
+bool IsMeta(Command c) { return c >= Command::kMetaGet && c <= Command::kMetaDebug; }
+
+bool SameMeta(const Request& a, const Request& b) {
+  const auto& x = a.meta;
+  const auto& y = b.meta;
+  return a.command == b.command && a.key == b.key && a.value_bytes == b.value_bytes &&
+         x.set == y.set && x.opaque == y.opaque && x.mode == y.mode && x.ttl == y.ttl &&
+         x.vivify_ttl == y.vivify_ttl && x.recache_ttl == y.recache_ttl &&
+         x.client_flags == y.client_flags && x.compare_cas == y.compare_cas &&
+         x.new_cas == y.new_cas && x.initial == y.initial && x.delta == y.delta;
+}
+
+// Meta-specific checks on an accepted request: flag values, the base64 key,
+// and compose -> parse.
+void CheckMeta(const Request& r, std::string_view buf) {
+  Check(Inside(r.meta.tokens, buf) && Inside(r.meta.opaque, buf));
+  Check(r.meta.opaque.size() <= slabcached::proto::kMaxMetaOpaque);
+  Check(!r.meta.swallow_data);
+  slabcached::proto::MetaKeyBuffer scratch;
+  const std::string_view key = slabcached::proto::MetaKey(r, &scratch);
+  if (r.command != Command::kMetaNoop) Check(!key.empty() && key.size() <= 250);
+  if (r.meta.base64_key()) Check(key.size() <= 187);
+  std::string line;
+  Check(slabcached::proto::AppendMetaRequest(&line, r));
+  Request back;
+  const ParseResult again = slabcached::proto::ParseTextRequest(line, &back);
+  Check(again.status == ParseStatus::kOk && again.consumed == line.size());
+  Check(SameMeta(r, back));
+  // Every reply shape encodes without trouble.
+  std::string out;
+  slabcached::proto::MetaItemView item{.created = true, .won = true};
+  slabcached::proto::AppendMetaReply(&out, r, slabcached::proto::MetaCode::kVA, &item, 42);
+  slabcached::proto::AppendMetaReply(&out, r, slabcached::proto::MetaCode::kNF, nullptr);
+}
 
 bool SameFields(const Request& a, const Request& b) {
   return a.command == b.command && a.noreply == b.noreply && a.key == b.key && a.keys == b.keys &&
@@ -53,6 +94,8 @@ ParseResult ParseChecked(std::string_view buf, Request* r) {
     case ParseStatus::kError:
       Check(res.consumed > 0 && buf[res.consumed - 1] == '\n');
       Check(!slabcached::proto::ErrorReply(res.error).empty());
+      if (IsMeta(r->command)) Check(!r->noreply);  // meta errors are always sent
+      if (r->meta.swallow_data) Check(r->command == Command::kMetaSet);
       break;
     case ParseStatus::kOk: {
       Check(res.consumed > 0 && buf[res.consumed - 1] == '\n');
@@ -64,6 +107,10 @@ ParseResult ParseChecked(std::string_view buf, Request* r) {
       });
       Check(r->value_bytes <= 2147483645u);
       Check(r->exptime >= INT32_MIN && r->exptime <= INT32_MAX);
+      if (IsMeta(r->command)) {
+        CheckMeta(*r, buf);
+        break;
+      }
       // compose -> parse gives the same fields
       std::string line;
       Check(slabcached::proto::AppendRequestLine(&line, *r));
@@ -106,7 +153,8 @@ std::vector<Event> Drive(std::string_view input, size_t piece) {
       events.push_back({res.status, r.command, buf.substr(0, res.consumed)});
       if (res.status == ParseStatus::kClose) return events;
       buf.erase(0, res.consumed);
-      if (res.status == ParseStatus::kOk && IsStorage(r.command)) owed = size_t{r.value_bytes} + 2;
+      const bool block = res.status == ParseStatus::kOk && IsStorage(r.command);
+      if (block || r.meta.swallow_data) owed = size_t{r.value_bytes} + 2;
     }
   }
   return events;

@@ -178,6 +178,10 @@ std::string_view TextCommandName(Command command) {
     case Command::kMetaArithmetic:
     case Command::kMetaNoop:
     case Command::kMetaDebug:
+    case Command::kNoop:  // binary protocol only
+    case Command::kSaslListMechs:
+    case Command::kSaslAuth:
+    case Command::kSaslStep:
       return {};
   }
   return {};
@@ -260,6 +264,10 @@ bool AppendRequestLine(std::string* out, const Request& req) {
     case Command::kMetaArithmetic:
     case Command::kMetaNoop:
     case Command::kMetaDebug:
+    case Command::kNoop:
+    case Command::kSaslListMechs:
+    case Command::kSaslAuth:
+    case Command::kSaslStep:
       break;
   }
   out->append(kCrLf);

@@ -330,6 +330,10 @@ LineResult ParseLine(std::string_view line, Request* out) {
     case Command::kMetaArithmetic:
     case Command::kMetaNoop:
     case Command::kMetaDebug:
+    case Command::kNoop:  // binary protocol only
+    case Command::kSaslListMechs:
+    case Command::kSaslAuth:
+    case Command::kSaslStep:
       break;
   }
   return Fail(ParseError::kUnknownCommand);

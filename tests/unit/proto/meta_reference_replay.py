@@ -2,7 +2,7 @@
 """Replays meta_parser_test.cc's table against a reference memcached.
 
   SLABCACHED_DUMP_META_CASES=/tmp/meta.cases build/tests/unit/proto_test \
-      --gtest_filter='*DumpCasesForReferenceCheck'
+      --gtest_also_run_disabled_tests --gtest_filter='*DumpCasesForReferenceCheck'
   memcached -u nobody -l 127.0.0.1 -p 21987 -U 0 &
   tests/unit/proto/meta_reference_replay.py /tmp/meta.cases 127.0.0.1:21987
 

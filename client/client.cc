@@ -138,6 +138,10 @@ std::string_view StatusName(Status status) {
       return "SERVER_EJECTED";
     case Status::kSomeErrors:
       return "SOME_ERRORS";
+    case Status::kBackendError:
+      return "BACKEND_ERROR";
+    case Status::kBusy:
+      return "BUSY";
   }
   return "";
 }

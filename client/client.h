@@ -57,6 +57,8 @@ enum class Status : uint8_t {
   kNoServer,           // every server is ejected (or the list is empty)
   kServerEjected,      // modula placement picked an ejected server
   kSomeErrors,         // MultiGet: some servers failed; the others' items are returned
+  kBackendError,       // cache patterns: the loader or database writer reported an error
+  kBusy,               // cache patterns: another caller held the load lock past the wait
 };
 
 std::string_view StatusName(Status status);

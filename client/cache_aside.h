@@ -1,0 +1,146 @@
+// Cache patterns over a Client: cache-aside with stampede protection
+// (GetOrLoad), negative caching, and a write-through helper.
+//
+//   CacheAside patterns;  // defaults: negative entries 30 s, add-based lock
+//   std::string profile;
+//   Status s = patterns.GetOrLoad(cache, "user:42", [&](std::string_view, std::string* v) {
+//     return db.Find(42, v) ? LoadResult::kFound : LoadResult::kNotFound;
+//   }, /*ttl=*/300, &profile);
+//   // kOk: profile holds the value; kNotFound: the database has no such row.
+//
+// GetOrLoad(key, loader, ttl)
+//   A hit is returned. On a miss, exactly one caller across all app servers
+//   runs the loader; the others wait for its result:
+//   kAddLock (what kAuto uses today): the caller that wins "add <key>:lock"
+//     (value "1", exptime lock_ttl) reads the key once more (another winner
+//     may have filled it between our get and our add), runs the loader, sets
+//     the key, then deletes the lock. Losers poll the key with exponential
+//     backoff (poll_first doubling up to poll_max) and try the add again each
+//     round, so a winner that failed or died hands over at once or when its
+//     lock expires. After lock_wait without a value a loser either runs the
+//     loader itself and stores the result with `add` (kLoad, the default:
+//     availability first, at most one extra load per waiting caller) or
+//     returns kBusy (kBusy: the database is protected strictly).
+//   kNone: plain cache-aside; every caller that misses runs the loader.
+//   The lock must outlive the loader: if the loader runs longer than lock_ttl,
+//   a second caller can take the lock and load too (and the first caller's
+//   delete then removes the second's lock; text-protocol delete has no
+//   compare). Choose lock_ttl well above the loader's worst time.
+//   kAuto picks per key from the capability of the server that owns it: the
+//   meta protocol's N/R/W/Z flags (win/recache/stale tokens, early refresh
+//   near expiry) where the Client speaks meta to that server, the add-based
+//   lock elsewhere. The Client speaks only the classic text protocol today,
+//   so kAuto means kAddLock; callers need not change when meta arrives.
+//
+// Negative caching
+//   A loader answer of kNotFound is stored as an empty value whose client
+//   flags are exactly kNegativeEntryFlag (bit 31), for negative_ttl seconds,
+//   so a missing row costs one loader call per negative_ttl, not one per
+//   request. GetOrLoad answers kNotFound for it without calling the loader.
+//   Bit 31 of the client flags is reserved on keys managed here: values the
+//   loader returns are stored with flags 0. Other clients see an empty value
+//   with flags 0x80000000 (IsNegativeEntry() tells).
+//
+// When the cache fails (connection failure, timeout, no live server, server
+// errors), GetOrLoad fails open by default: it runs the loader and returns
+// its answer without caching it (LoadInfo::cache_status says what failed).
+// load_when_cache_fails = false returns the cache's status instead.
+// A loader error (LoadResult::kError) is never cached: GetOrLoad returns
+// kBackendError, and the lock is released so a waiting caller retries.
+//
+// Thread safety: a CacheAside is immutable after construction and may be
+// shared by threads; each thread passes its own Client (a Client is not
+// thread-safe). The loader runs on the calling thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "client.h"
+
+namespace slabcached::client {
+
+// The client-flags value of a negative entry (see above).
+inline constexpr uint32_t kNegativeEntryFlag = 0x80000000u;
+
+inline bool IsNegativeEntry(const Item& item) {
+  return item.flags == kNegativeEntryFlag && item.value.empty();
+}
+
+enum class LoadResult : uint8_t {
+  kFound,     // *value holds the value
+  kNotFound,  // the backing store has no such key: cached as a negative entry
+  kError,     // the backing store failed: nothing is cached
+};
+
+// Loads `key` from the backing store. Runs on the caller's thread; it may be
+// called again for the same key after an error.
+using Loader = std::function<LoadResult(std::string_view key, std::string* value)>;
+
+enum class StampedeProtection : uint8_t {
+  kAuto,     // per server capability: meta flags when spoken, else kAddLock
+  kAddLock,  // "add <key>:lock" decides who loads
+  kNone,     // every caller that misses loads
+};
+
+enum class LockTimeoutAction : uint8_t {
+  kLoad,  // run the loader anyway and store with add
+  kBusy,  // return Status::kBusy without loading
+};
+
+struct CacheAsideConfig {
+  // Seconds a "not found" is cached; 0 disables negative caching.
+  int64_t negative_ttl = 30;
+  StampedeProtection protection = StampedeProtection::kAuto;
+  // exptime (seconds) of "<key>:lock"; must exceed the loader's worst time.
+  int64_t lock_ttl = 10;
+  // How long a caller that lost the lock waits for the winner's value.
+  std::chrono::milliseconds lock_wait{2000};
+  std::chrono::milliseconds poll_first{5};  // first wait between polls
+  std::chrono::milliseconds poll_max{100};  // backoff ceiling
+  LockTimeoutAction on_lock_timeout = LockTimeoutAction::kLoad;
+  bool load_when_cache_fails = true;  // fail open
+};
+
+// What one GetOrLoad did (optional out-parameter; for metrics and tests).
+struct LoadInfo {
+  bool from_cache = false;            // answered from the cache (value or negative entry)
+  bool negative = false;              // the answer is "not found"
+  bool lock_won = false;              // this caller took the load lock
+  uint32_t loader_calls = 0;          // 0 or 1
+  uint32_t polls = 0;                 // gets made while another caller held the lock
+  Status cache_status = Status::kOk;  // the first cache failure met, if any
+};
+
+class CacheAside {
+ public:
+  explicit CacheAside(CacheAsideConfig config = {});
+
+  // Cache-aside read of `key` (see the file comment). `ttl` is the exptime
+  // of a loaded value. Returns kOk (value in *value), kNotFound (negative),
+  // kBackendError (loader failed), kBusy (lock wait expired under kBusy),
+  // kInvalidArgument (bad key: "<key>:lock" must be a valid key too, so at
+  // most 245 bytes; negative ttl), or a cache status when the cache fails
+  // and load_when_cache_fails is false.
+  Status GetOrLoad(Client& client, std::string_view key, const Loader& loader, int64_t ttl,
+                   std::string* value, LoadInfo* info = nullptr) const;
+
+  const CacheAsideConfig& config() const { return config_; }
+
+ private:
+  Status FromCache(const Item& item, std::string* value, LoadInfo* info) const;
+  Status LoadAndStore(Client& client, std::string_view key, const Loader& loader, int64_t ttl,
+                      bool with_add, std::string* value, LoadInfo* info) const;
+  Status CacheFailed(Status failure, std::string_view key, const Loader& loader, std::string* value,
+                     LoadInfo* info) const;
+  Status LoadWithAddLock(Client& client, std::string_view key, const Loader& loader, int64_t ttl,
+                         std::string* value, LoadInfo* info) const;
+  StampedeProtection ProtectionFor(Client& client, std::string_view key) const;
+
+  const CacheAsideConfig config_;
+};
+
+}  // namespace slabcached::client

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "client/connection.h"
+#include "client/near_cache.h"
 #include "proto/request.h"
 #include "proto/text_encoder.h"
 
@@ -303,11 +304,20 @@ Status Client::Retrieve(int command, std::string_view key, int64_t exptime, Item
   return Status::kOk;
 }
 
+// A write invalidates the near cache before it is sent and after its reply:
+// a concurrent Get (another Client sharing the near cache) that fetched the
+// old value cannot store it afterwards (NearCache::Put's epoch check).
+void Client::InvalidateNear(int command, std::string_view key) {
+  if (config_.near_cache == nullptr || static_cast<Command>(command) == Command::kTouch) return;
+  config_.near_cache->Invalidate(key);
+}
+
 Status Client::Store(int command, std::string_view key, std::string_view value, uint32_t flags,
                      int64_t exptime, uint64_t cas) {
   uint32_t server = 0;
   if (Status s = PickServer(key, &server); s != Status::kOk) return s;
   if (value.size() > UINT32_MAX) return Status::kInvalidArgument;
+  InvalidateNear(command, key);
   proto::Request req;
   req.command = static_cast<Command>(command);
   req.key = key;
@@ -322,6 +332,7 @@ Status Client::Store(int command, std::string_view key, std::string_view value, 
   works[0].request.append(proto::kCrLf);
   works[0].ops.push_back({});
   Execute(&works);
+  InvalidateNear(command, key);
   return works[0].ops[0].status;
 }
 
@@ -338,13 +349,21 @@ Status Client::Single(int command, std::string_view key, int64_t exptime, uint64
   works[0].server = server;
   proto::AppendRequestLine(&works[0].request, req);
   works[0].ops.push_back({});
+  InvalidateNear(command, key);
   Execute(&works);
+  InvalidateNear(command, key);
   if (number != nullptr && works[0].ops[0].status == Status::kOk) *number = works[0].ops[0].number;
   return works[0].ops[0].status;
 }
 
 Status Client::Get(std::string_view key, Item* item) {
-  return Retrieve(static_cast<int>(Command::kGet), key, 0, item);
+  NearCache* near = config_.near_cache.get();
+  if (near == nullptr) return Retrieve(static_cast<int>(Command::kGet), key, 0, item);
+  if (near->Get(key, item)) return Status::kOk;
+  const uint64_t epoch = near->Epoch();
+  const Status s = Retrieve(static_cast<int>(Command::kGet), key, 0, item);
+  if (s == Status::kOk) near->Put(key, *item, epoch);
+  return s;
 }
 Status Client::Gets(std::string_view key, Item* item) {
   return Retrieve(static_cast<int>(Command::kGets), key, 0, item);

@@ -24,6 +24,10 @@
 // its count. Replies such as NOT_STORED, SERVER_ERROR or CLIENT_ERROR are
 // answers, not failures.
 //
+// With config.near_cache set, Get is answered from that in-process cache
+// when it holds the key, and every write through this Client invalidates the
+// key there (see near_cache.h for the staleness bound).
+//
 // Thread safety: a Client is thread-compatible, like libmemcached's
 // memcached_st: calls on one Client must not overlap (give each thread its
 // own Client, or guard one with a mutex). Distinct Clients share nothing.
@@ -69,6 +73,8 @@ struct Item {
   uint64_t cas = 0;  // set by Gets/Gat (and MultiGets); 0 otherwise
 };
 
+class NearCache;
+
 struct ClientConfig {
   std::vector<ServerSpec> servers;
   PlacementConfig placement;
@@ -79,6 +85,9 @@ struct ClientConfig {
   std::chrono::milliseconds retry_interval{2000};
   // Keys per "get" command of a multi-get (several commands are pipelined).
   size_t max_keys_per_get = 100;
+  // Optional in-process cache for hot keys, may be shared by many Clients
+  // (near_cache.h): Get reads through it, writes invalidate it.
+  std::shared_ptr<NearCache> near_cache;
 };
 
 class Connection;
@@ -133,6 +142,7 @@ class Client {
                int64_t exptime, uint64_t cas);
   Status Single(int command, std::string_view key, int64_t exptime, uint64_t delta,
                 uint64_t* number);
+  void InvalidateNear(int command, std::string_view key);
   Status PickServer(std::string_view key, uint32_t* server);
   void Execute(std::vector<Work>* works);
   void FailWork(Work* work, Status status);

@@ -152,4 +152,22 @@ Status CacheAside::GetOrLoad(Client& client, std::string_view key, const Loader&
   return LoadWithAddLock(client, key, loader, ttl, value, info);
 }
 
+Status CacheAside::WriteThrough(Client& client, std::string_view key, const DbWriter& write_db,
+                                WriteMode mode, std::string_view value, int64_t ttl) const {
+  if (key.empty() || key.size() > kMaxKey || ttl < 0 || !write_db) {
+    return Status::kInvalidArgument;
+  }
+  if (!write_db()) return Status::kBackendError;
+  if (mode == WriteMode::kSet) {
+    const Status set = client.Set(key, value, 0, ttl);
+    if (set == Status::kOk) return Status::kOk;
+    // The new value could not be stored (too large, out of memory, server
+    // gone): at least do not keep serving the old one.
+    client.Delete(key);
+    return set;
+  }
+  const Status deleted = client.Delete(key);
+  return deleted == Status::kNotFound ? Status::kOk : deleted;
+}
+
 }  // namespace slabcached::client

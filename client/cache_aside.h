@@ -48,6 +48,26 @@
 // A loader error (LoadResult::kError) is never cached: GetOrLoad returns
 // kBackendError, and the lock is released so a waiting caller retries.
 //
+// WriteThrough(key, write_db, mode, value, ttl)
+//   Writes the backing store first (write_db returns false on failure: then
+//   the cache is not touched and kBackendError is returned), then the cache:
+//   kDelete (the default, preferred) deletes the key so the next reader loads
+//   the new row; kSet stores `value` with `ttl` (if that set fails, the key is
+//   deleted so the old value does not survive). A cache failure after the
+//   database write is returned as its status: the caller may retry the
+//   delete; otherwise the old value lives until its TTL.
+//   Consistency caveats (memcached has no transactions with your database):
+//   - kSet races between concurrent writers: A writes the row, B writes it,
+//     B sets the cache, A sets it: the cache holds A's older value until its
+//     TTL. kDelete has no such race between writers.
+//   - Any mode races a reader: a reader that loaded the row before the write
+//     can store it after the writer's delete (the add-lock does not cover
+//     writers). The read TTL bounds how long such a stale value lives, so
+//     always give cached values a TTL (the backstop), as short as the data
+//     needs.
+//   - A database write that succeeded with a failed cache write leaves the
+//     old value until its TTL.
+//
 // Thread safety: a CacheAside is immutable after construction and may be
 // shared by threads; each thread passes its own Client (a Client is not
 // thread-safe). The loader runs on the calling thread.
@@ -105,6 +125,14 @@ struct CacheAsideConfig {
   bool load_when_cache_fails = true;  // fail open
 };
 
+enum class WriteMode : uint8_t {
+  kDelete,  // delete the cache key after the database write (preferred)
+  kSet,     // set the cache key to the written value
+};
+
+// Writes the backing store; returns false when it failed.
+using DbWriter = std::function<bool()>;
+
 // What one GetOrLoad did (optional out-parameter; for metrics and tests).
 struct LoadInfo {
   bool from_cache = false;            // answered from the cache (value or negative entry)
@@ -127,6 +155,13 @@ class CacheAside {
   // and load_when_cache_fails is false.
   Status GetOrLoad(Client& client, std::string_view key, const Loader& loader, int64_t ttl,
                    std::string* value, LoadInfo* info = nullptr) const;
+
+  // Write-through (see the file comment): the database, then the cache.
+  // Returns kOk, kBackendError (database write failed, cache untouched),
+  // kInvalidArgument, or the cache's failure status.
+  Status WriteThrough(Client& client, std::string_view key, const DbWriter& write_db,
+                      WriteMode mode = WriteMode::kDelete, std::string_view value = {},
+                      int64_t ttl = 0) const;
 
   const CacheAsideConfig& config() const { return config_; }
 

@@ -322,5 +322,106 @@ TEST_F(CacheAsideTest, BadArgumentsCallNothing) {
   EXPECT_EQ(db.calls, 0);
 }
 
+// A database row the tests write and read.
+struct Row {
+  std::string value = "v1";
+  bool fail_writes = false;
+  std::atomic<int> loads{0};
+  Loader AsLoader() {
+    return [this](std::string_view, std::string* v) {
+      ++loads;
+      *v = value;
+      return LoadResult::kFound;
+    };
+  }
+  DbWriter Write(std::string v) {
+    return [this, v] {
+      if (fail_writes) return false;
+      value = v;
+      return true;
+    };
+  }
+};
+
+TEST_F(CacheAsideTest, WriteThroughDeleteMakesTheNextReadLoadTheNewRow) {
+  Client cache(Config());
+  CacheAside patterns;
+  Row row;
+  std::string value;
+  ASSERT_EQ(patterns.GetOrLoad(cache, "row", row.AsLoader(), 60, &value), Status::kOk);
+  EXPECT_EQ(value, "v1");
+  EXPECT_EQ(patterns.WriteThrough(cache, "row", row.Write("v2")), Status::kOk);
+  Item item;
+  EXPECT_EQ(cache.Get("row", &item), Status::kNotFound);
+  ASSERT_EQ(patterns.GetOrLoad(cache, "row", row.AsLoader(), 60, &value), Status::kOk);
+  EXPECT_EQ(value, "v2");
+  EXPECT_EQ(row.loads, 2);
+  // Deleting a key that is not cached is fine.
+  EXPECT_EQ(patterns.WriteThrough(cache, "never-cached", row.Write("v3")), Status::kOk);
+}
+
+TEST_F(CacheAsideTest, WriteThroughSetStoresTheWrittenValue) {
+  Client cache(Config());
+  CacheAside patterns;
+  Row row;
+  std::string value;
+  ASSERT_EQ(patterns.GetOrLoad(cache, "row", row.AsLoader(), 60, &value), Status::kOk);
+  EXPECT_EQ(patterns.WriteThrough(cache, "row", row.Write("v2"), WriteMode::kSet, "v2", 60),
+            Status::kOk);
+  ASSERT_EQ(patterns.GetOrLoad(cache, "row", row.AsLoader(), 60, &value), Status::kOk);
+  EXPECT_EQ(value, "v2");
+  EXPECT_EQ(row.loads, 1) << "served from the cache, not the database";
+}
+
+TEST_F(CacheAsideTest, WriteThroughReplacesANegativeEntry) {
+  Client cache(Config());
+  CacheAside patterns;
+  CountingLoader missing;
+  missing.result = LoadResult::kNotFound;
+  std::string value;
+  ASSERT_EQ(patterns.GetOrLoad(cache, "new-row", missing.AsLoader(), 60, &value),
+            Status::kNotFound);
+  Row row;  // the row is inserted
+  EXPECT_EQ(patterns.WriteThrough(cache, "new-row", row.Write("born")), Status::kOk);
+  ASSERT_EQ(patterns.GetOrLoad(cache, "new-row", row.AsLoader(), 60, &value), Status::kOk);
+  EXPECT_EQ(value, "born");
+}
+
+TEST_F(CacheAsideTest, AFailedDatabaseWriteLeavesTheCacheAlone) {
+  Client cache(Config());
+  CacheAside patterns;
+  Row row;
+  std::string value;
+  ASSERT_EQ(patterns.GetOrLoad(cache, "row", row.AsLoader(), 60, &value), Status::kOk);
+  row.fail_writes = true;
+  EXPECT_EQ(patterns.WriteThrough(cache, "row", row.Write("v2")), Status::kBackendError);
+  EXPECT_EQ(patterns.WriteThrough(cache, "row", row.Write("v2"), WriteMode::kSet, "v2"),
+            Status::kBackendError);
+  Item item;
+  ASSERT_EQ(cache.Get("row", &item), Status::kOk);
+  EXPECT_EQ(item.value, "v1");
+}
+
+TEST_F(CacheAsideTest, AWriteThroughSetThatFailsDropsTheOldValue) {
+  Client cache(Config());
+  CacheAside patterns;
+  ASSERT_EQ(cache.Set("row", "old"), Status::kOk);
+  const std::string huge(2 << 20, 'x');  // over the daemon's 1 MiB item limit
+  Row row;
+  EXPECT_EQ(patterns.WriteThrough(cache, "row", row.Write(huge), WriteMode::kSet, huge, 60),
+            Status::kServerError);
+  Item item;
+  EXPECT_EQ(cache.Get("row", &item), Status::kNotFound);
+  EXPECT_EQ(row.value.size(), huge.size()) << "the database write happened";
+}
+
+TEST_F(CacheAsideTest, WriteThroughRejectsBadArgumentsBeforeTheDatabase) {
+  Client cache(Config());
+  Row row;
+  EXPECT_EQ(CacheAside().WriteThrough(cache, "", row.Write("x")), Status::kInvalidArgument);
+  EXPECT_EQ(CacheAside().WriteThrough(cache, "k", DbWriter()), Status::kInvalidArgument);
+  EXPECT_EQ(row.value, "v1");
+}
+
 }  // namespace
 }  // namespace slabcached::client

@@ -2,11 +2,13 @@
 # in build/ (generated files stay out of the source tree) and forwards.
 #   make run      build, then run the daemon in the foreground on 127.0.0.1:11211
 #   make check    build, then run every test (unit, integration, TSAN stress, parser fuzzing)
-#   make install  prefix=/usr/local DESTDIR=
+#   make install  prefix=/usr/local DESTDIR= (prefix=/usr installs the defaults file in /etc)
 BUILD ?= build
 TSAN_BUILD ?= build-tsan
 ASAN_BUILD ?= build-asan
 prefix ?= /usr/local
+# The unit reads /etc/default/slabcached: a system install (prefix=/usr) puts it there.
+sysconfdir ?= $(if $(filter /usr,$(prefix)),/etc,$(prefix)/etc)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_FLAGS ?= -l 127.0.0.1 -p 11211
 FUZZ_SECONDS ?= 30
@@ -49,10 +51,10 @@ check-asan: configure
 	$(MAKE) -C $(ASAN_BUILD) -j$(JOBS) check || { ./scripts/test-summary $(ASAN_BUILD); exit 1; }
 
 install: all
-	$(MAKE) -C $(BUILD) install prefix=$(prefix) DESTDIR=$(DESTDIR)
+	$(MAKE) -C $(BUILD) install prefix=$(prefix) sysconfdir=$(sysconfdir) DESTDIR=$(DESTDIR)
 
 uninstall: $(BUILD)/Makefile
-	$(MAKE) -C $(BUILD) uninstall prefix=$(prefix) DESTDIR=$(DESTDIR)
+	$(MAKE) -C $(BUILD) uninstall prefix=$(prefix) sysconfdir=$(sysconfdir) DESTDIR=$(DESTDIR)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -13,7 +13,8 @@
 //      nothing is lost when the source has spare chunks), else evicted;
 //      expired/flushed items are reclaimed. A busy stripe is retried next
 //      round. Items held by handles return their chunk when released.
-//   3. Once every chunk is free the page is carved for the destination. A
+//   3. Once every chunk is free the page is carved for the destination (or
+//      goes to the page pool when the destination is 0). A
 //      move that cannot drain within kMoveTimeout seconds is abandoned.
 //   Why the walk may read a chunk it does not own: chunks of the moving page
 //   are never handed out again, so a chunk is either free (kItemSlabbed), or
@@ -33,7 +34,10 @@
 //                (default 2: one stray eviction is not pressure); among
 //                them the youngest (its victims were the most recently used).
 //   source       (a) a class that had excess free chunks in all of the window
-//                and is not evicting: its items are rescued, a free move;
+//                and is not evicting: its items are rescued, a free move. With
+//                no destination its spare pages go to the page pool ("class
+//                0"), whose memory is given back to the OS until a class
+//                grows into it (memcached's global page pool);
 //                (b) else the oldest class with 2+ pages, provided the
 //                destination is younger than `ratio` (0.8) times its age and
 //                it is at least kMinSourceAge old (ages are whole seconds).
@@ -55,7 +59,8 @@
 // floor, and the cap is 1/4 of the pages.
 //
 // Figures: slabs_moved, slab_reassign_running, slab_reassign_rescues,
-// slab_reassign_evictions_nomem, slab_reassign_busy_items (memcached's names).
+// slab_reassign_evictions_nomem, slab_reassign_busy_items,
+// slab_global_page_pool (memcached's names).
 //
 // Lock order: the reassign lock comes before the item locks; from the LRU
 // lock the walk only try-locks item stripes; the allocator lock is a leaf.
@@ -83,9 +88,17 @@ Store::ReassignStatus Store::Impl::Reassign(int src, int dst) {
   std::lock_guard lock(reassign_mu_);
   if (reassign_pending_) return ReassignStatus::kBusy;
   if (src == dst) return ReassignStatus::kSame;
-  if (src == 0) return ReassignStatus::kNoSpare;  // memcached's page pool; we keep none
   const int num = slabs_.num_classes();
-  if (dst < 1 || dst > num) return ReassignStatus::kBadClass;
+  // Class 0 is the page pool: a destination, or (as memcached has it) a source
+  // once it holds two pages.
+  if (dst < 0 || dst > num) return ReassignStatus::kBadClass;
+  if (src == 0) {
+    if (dst == 0 || slabs_.pool_pages() < 2 || !slabs_.TakePoolPage(static_cast<uint8_t>(dst))) {
+      return ReassignStatus::kNoSpare;
+    }
+    slabs_moved_.fetch_add(1, std::memory_order_relaxed);
+    return ReassignStatus::kOk;
+  }
   if (src == -1) {
     uint64_t best_pages = 0;
     for (int cls = 1; cls <= num; ++cls) {
@@ -98,7 +111,7 @@ Store::ReassignStatus Store::Impl::Reassign(int src, int dst) {
   if (src < 1 || src > num) return ReassignStatus::kBadClass;
   // Oversized pages (-I above 1 MiB) are not movable.
   if (slabs_.info(src).page_bytes != SlabAllocator::kPageSize ||
-      slabs_.info(dst).page_bytes != SlabAllocator::kPageSize) {
+      (dst != 0 && slabs_.info(dst).page_bytes != SlabAllocator::kPageSize)) {
     return ReassignStatus::kBadClass;
   }
   if (slabs_.GetClassStats(src).total_pages < 2) return ReassignStatus::kNoSpare;
@@ -250,7 +263,9 @@ void Store::Impl::AutomoveCheck() {
 
   int src = 0;
   uint64_t cap = std::max<uint64_t>(1, total_pages / (mode == 2 ? 4 : 8));
-  if (dst != 0 && free_src != 0 && free_src != dst) {
+  if (free_src != 0 && free_src != dst) {
+    // Spare pages go where they are needed, or to the pool (dst 0), where
+    // any class that grows takes them before it would evict.
     src = free_src;
     cap = std::max<uint64_t>(1, free_src_spare);
   } else if (dst != 0 && oldest != 0 && oldest != dst) {

@@ -117,6 +117,15 @@ bool SlabAllocator::NewPageLocked(uint8_t id) {
   SlabClass& cls = classes_[id];
   const size_t len = cls.info.page_bytes;
   if (mem_malloced_ + len > mem_limit_ && !cls.pages.empty()) return false;
+  if (len == kPageSize && !pool_.empty()) {
+    const size_t page = pool_.back();
+    pool_.pop_back();
+    mem_malloced_ += len;
+    page_class_[page].store(id, std::memory_order_relaxed);
+    cls.pages.push_back(static_cast<uint32_t>(page));
+    CarveLocked(id, page);
+    return true;
+  }
   const size_t npages = len / kPageSize;
   if (next_page_ + npages > capacity_pages_) return false;
   char* start = base_ + next_page_ * kPageSize;
@@ -202,6 +211,20 @@ bool SlabAllocator::BeginPageMove(uint8_t src) {
   return true;
 }
 
+bool SlabAllocator::TakePoolPage(uint8_t dst) {
+  std::lock_guard lock(mu_);
+  if (pool_.empty() || classes_[dst].info.page_bytes != kPageSize ||
+      mem_malloced_ + kPageSize > mem_limit_) {
+    return false;
+  }
+  return NewPageLocked(dst);
+}
+
+size_t SlabAllocator::pool_pages() const {
+  std::lock_guard lock(mu_);
+  return pool_.size();
+}
+
 SlabAllocator::MovingPage SlabAllocator::moving_page() const {
   std::lock_guard lock(mu_);
   const int64_t page = moving_page_.load(std::memory_order_relaxed);
@@ -226,8 +249,15 @@ void SlabAllocator::FinishPageMove(uint8_t dst) {
   SlabClass& src = classes_[moving_src_];
   std::erase(src.pages, static_cast<uint32_t>(page));
   page_class_[page].store(dst, std::memory_order_relaxed);
-  classes_[dst].pages.push_back(static_cast<uint32_t>(page));
-  CarveLocked(dst, static_cast<size_t>(page));
+  if (dst == 0) {
+    // Nothing refers to the page any more: give its memory back.
+    madvise(base_ + static_cast<size_t>(page) * kPageSize, kPageSize, MADV_DONTNEED);
+    pool_.push_back(static_cast<uint32_t>(page));
+    mem_malloced_ -= kPageSize;
+  } else {
+    classes_[dst].pages.push_back(static_cast<uint32_t>(page));
+    CarveLocked(dst, static_cast<size_t>(page));
+  }
   moving_page_.store(-1, std::memory_order_relaxed);
   moving_free_ = 0;
 }

@@ -12,6 +12,10 @@
 //               round_up(chunk, 1 MiB) instead: memcached splits such items
 //               into chained chunks; we store them whole (see README of the
 //               report: a follow-up).
+//   pool        pages moved out of a class to "class 0" (memcached's global
+//               page pool: "slabs reassign N 0", automove of spare pages):
+//               their memory goes back to the OS (madvise) and they stop
+//               counting against max_bytes until a class takes them again.
 //   class       chunk size grows from header + chunk_size_min by
 //               growth_factor (aligned), the last class is item_size_max;
 //               each class keeps a free list of chunks and its page list.
@@ -149,8 +153,13 @@ class SlabAllocator {
   MovingPage moving_page() const;
   // true once every chunk of the moving page is free again.
   bool PageMoveDrained() const;
-  // Gives the drained page to `dst` (whose pages must be kPageSize).
+  // Gives the drained page to `dst` (whose pages must be kPageSize), or to
+  // the page pool when `dst` is 0.
   void FinishPageMove(uint8_t dst);
+  // Gives a pool page to class `dst` (kPageSize pages). false: the pool is
+  // empty or the limit leaves no room.
+  bool TakePoolPage(uint8_t dst);
+  size_t pool_pages() const;
   // Gives the page's free chunks back to its class.
   void AbortPageMove();
   bool page_move_running() const { return moving_page_.load(std::memory_order_relaxed) >= 0; }
@@ -184,6 +193,7 @@ class SlabAllocator {
   size_t next_page_ = 1;  // bump pointer in pages; page 0 is never used (ItemRef 0 = null)
   size_t mem_limit_ = 0;
   size_t mem_malloced_ = 0;
+  std::vector<uint32_t> pool_;  // page indices; committed but given back (MADV_DONTNEED)
   std::atomic<int64_t> moving_page_{-1};
   uint8_t moving_src_ = 0;
   uint64_t moving_free_ = 0;  // free chunks of the moving page

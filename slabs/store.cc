@@ -427,6 +427,7 @@ StoreStats Store::Impl::GetStats() const {
   s.slab_reassign_rescues = reassign_rescues_.load(std::memory_order_relaxed);
   s.slab_reassign_evictions_nomem = reassign_evictions_nomem_.load(std::memory_order_relaxed);
   s.slab_reassign_busy_items = reassign_busy_items_.load(std::memory_order_relaxed);
+  s.slab_global_page_pool = slabs_.pool_pages();
   s.lru_maintainer_juggles = juggles_.load(std::memory_order_relaxed);
   s.crawler_reclaimed = crawler_reclaimed_.load(std::memory_order_relaxed);
   s.crawler_items_checked = crawler_items_checked_.load(std::memory_order_relaxed);

@@ -134,6 +134,7 @@ struct StoreStats {
   uint64_t slab_reassign_rescues = 0;          // items copied out of moving pages
   uint64_t slab_reassign_evictions_nomem = 0;  // items evicted from moving pages
   uint64_t slab_reassign_busy_items = 0;       // item stripes busy during a page walk
+  uint64_t slab_global_page_pool = 0;          // pages in the pool (class 0)
   uint64_t lru_maintainer_juggles = 0;
   uint64_t crawler_reclaimed = 0;      // expired/flushed items the crawler unlinked
   uint64_t crawler_items_checked = 0;  // linked items it looked at

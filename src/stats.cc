@@ -141,6 +141,7 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "slab_reassign_busy_items", store.slab_reassign_busy_items);
   AppendStat(out, "slab_reassign_running", store.slab_reassign_running);
   AppendStat(out, "slabs_moved", store.slabs_moved);
+  AppendStat(out, "slab_global_page_pool", store.slab_global_page_pool);
   AppendStat(out, "lru_maintainer_juggles", store.lru_maintainer_juggles);
   AppendStat(out, "bytes", store.bytes);
   AppendStat(out, "curr_items", store.curr_items);

@@ -398,6 +398,38 @@ TEST_P(StoreLimitsTest, SlabsReassignMovesAPage) {
   EXPECT_TRUE(c->Roundtrip("get tiny\r\n", ValueReply("tiny", "t") + "END\r\n"));
 }
 
+TEST_P(StoreLimitsTest, SlabsReassignToTheGlobalPagePool) {
+  SKIP_IF_ATTACHED();
+  auto d = StartDaemon({"-U", "0", "-t", "2", "-m", "64", "-o", "slab_automove=0"});
+  ASSERT_NE(d, nullptr);
+  auto c = Connect(d.get());
+  ASSERT_NE(c, nullptr);
+  const std::string value(1000, 'p');
+  constexpr int kItems = 3000;
+  std::string batch;
+  for (int i = 0; i < kItems; ++i) batch += SetNoreply("p:" + std::to_string(i), value);
+  ASSERT_TRUE(c->Send(batch));
+  ASSERT_TRUE(Sync(*c));
+  auto slabs = c->Stats("slabs");
+  const int cls = ClassWithUsedChunks(slabs, kItems);
+  ASSERT_NE(cls, 0);
+  const uint64_t pages = Stat(slabs, std::to_string(cls) + ":total_pages");
+  EXPECT_EQ(Stat(c->Stats(), "slab_global_page_pool"), 0u);
+  EXPECT_TRUE(c->Roundtrip("slabs reassign " + std::to_string(cls) + " 0\r\n", "OK\r\n"));
+  const auto deadline = SteadyClock::now() + seconds(10);
+  while (Stat(c->Stats(), "slabs_moved") < 1 && SteadyClock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  auto stats = c->Stats();
+  EXPECT_EQ(Stat(stats, "slabs_moved"), 1u);
+  EXPECT_EQ(Stat(stats, "slab_global_page_pool"), 1u);
+  EXPECT_EQ(Stat(c->Stats("slabs"), std::to_string(cls) + ":total_pages"), pages - 1);
+  // memcached takes pages out of its pool by "slabs reassign 0 N" only when
+  // it holds two or more.
+  EXPECT_TRUE(c->Roundtrip("slabs reassign 0 " + std::to_string(cls) + "\r\n",
+                           "NOSPARE source class has no spare pages\r\n"));
+}
+
 // ----------------------------------------------------- stats figures ---
 
 TEST_P(StoreLimitsTest, StatsSlabsAndItemsFollowSetsAndDeletes) {

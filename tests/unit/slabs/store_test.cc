@@ -726,6 +726,61 @@ TEST_F(StoreTest, ReassignRescuesItemsIntoFreeChunks) {
   EXPECT_EQ(stats.curr_items, 1500u + 1);
 }
 
+TEST_F(StoreTest, ReassignToThePoolGivesThePageToTheNextClassThatGrows) {
+  StoreConfig config = TestConfig();
+  config.max_bytes = 4 << 20;
+  config.slab_automove = 0;
+  Make(config);
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_EQ(Put("k" + std::to_string(i), value), StoreStatus::kStored);
+  }
+  const int big = static_cast<int>(store_->GetSlabClassStats()[0].id);
+  const uint64_t malloced = store_->GetStats().total_malloced;
+  EXPECT_EQ(store_->Reassign(0, big), Store::ReassignStatus::kNoSpare);  // empty pool
+  ASSERT_EQ(store_->Reassign(big, 0), Store::ReassignStatus::kOk);
+  store_->RunMaintenance();
+  StoreStats stats = store_->GetStats();
+  EXPECT_EQ(stats.slabs_moved, 1u);
+  EXPECT_EQ(stats.slab_global_page_pool, 1u);
+  EXPECT_EQ(stats.total_malloced, malloced - (1 << 20));
+  // A new class takes the pooled page (and counts it again).
+  ASSERT_EQ(Put("small", "v"), StoreStatus::kStored);
+  stats = store_->GetStats();
+  EXPECT_EQ(stats.slab_global_page_pool, 0u);
+  EXPECT_EQ(stats.total_malloced, malloced);
+  EXPECT_EQ(Value("small"), "v");
+}
+
+TEST_F(StoreTest, AutomoveReturnsSparePagesToThePool) {
+  StoreConfig config = TestConfig();
+  config.max_bytes = 8 << 20;
+  Make(config);
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 6000; ++i) {
+    ASSERT_EQ(Put("k" + std::to_string(i), value), StoreStatus::kStored);
+  }
+  // Most of the class goes: its free chunks are spare pages.
+  for (int i = 0; i < 6000; ++i) {
+    if (i % 10 != 0) {
+      ASSERT_EQ(store_->Delete("k" + std::to_string(i)), DeleteStatus::kDeleted);
+    }
+  }
+  const uint64_t pages = store_->GetSlabClassStats()[0].total_pages;
+  for (int second = 0; second < 8; ++second) {
+    clock_.Advance(1);
+    store_->RunMaintenance();
+  }
+  const StoreStats stats = store_->GetStats();
+  EXPECT_GT(stats.slab_global_page_pool, 0u);
+  EXPECT_EQ(stats.slab_reassign_evictions_nomem, 0u);
+  EXPECT_GT(stats.slab_reassign_rescues, 0u);
+  EXPECT_LT(store_->GetSlabClassStats()[0].total_pages, pages);
+  for (int i = 0; i < 6000; i += 10) {
+    ASSERT_EQ(Value("k" + std::to_string(i)), value) << i;  // rescued, not evicted
+  }
+}
+
 // The calcification scenario on a fake clock: memory full of small items
 // nobody reads, then a working set of large items that does not fit.
 class AutomoveTest : public StoreTest {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "client/binary_codec.h"
 #include "client/connection.h"
 #include "client/near_cache.h"
 #include "proto/request.h"
@@ -23,6 +24,7 @@ struct Client::Op {
   uint64_t number = 0;                                                // kLine: incr/decr result
   std::map<std::string, Item>* items = nullptr;                       // kValues
   std::vector<std::pair<std::string, std::string>>* stats = nullptr;  // kStats
+  uint8_t opcode = 0;  // binary protocol: the request's opcode
 };
 
 // Everything one operation sends to one server, pipelined, and its ops in order.
@@ -105,6 +107,69 @@ bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
       if (r.kind != ReplyKind::kEnd) *broken = true;
       op->status = Status::kOk;
       return true;
+  }
+  return true;
+}
+
+// The binary-protocol counterpart of ApplyReply. Values arrive as getk/gatk
+// (one answer each) or getkq (hits only) ended by the noop's answer.
+bool ApplyBinaryReply(const proto::binary::Response& r, Client::Op* op, bool* broken) {
+  namespace bin = proto::binary;
+  using Expect = Client::Op::Expect;
+  const auto opcode = static_cast<bin::Opcode>(r.header.opcode);
+  const bool ok = r.header.status == bin::Status::kSuccess;
+  switch (op->expect) {
+    case Expect::kLine:
+      if (r.header.opcode != op->opcode) {
+        *broken = true;
+        return true;
+      }
+      op->status = BinaryStatus(r.header.status, op->opcode);
+      if (ok && (opcode == bin::Opcode::kIncrement || opcode == bin::Opcode::kDecrement)) {
+        if (r.value.size() != 8) *broken = true;
+        op->number = r.value.size() == 8 ? bin::LoadBe64(r.value.data()) : 0;
+      }
+      return true;
+    case Expect::kValues: {
+      if (opcode == bin::Opcode::kNoop) {
+        // Ends a quiet multi-get; an error noted on the way is kept.
+        if (op->status == Status::kTimeout) op->status = Status::kOk;
+        return true;
+      }
+      const bool quiet = opcode == bin::Opcode::kGetKQ;
+      if (ok) {
+        if (r.extras.size() < 4) {
+          *broken = true;
+          return true;
+        }
+        Item& item = (*op->items)[std::string(r.key)];
+        item.value.assign(r.value);
+        item.flags = bin::LoadBe32(r.extras.data());
+        item.cas = r.header.cas;
+        if (!quiet) op->status = Status::kOk;
+        return !quiet;
+      }
+      // A miss (getk/gatk only: getkq misses are silent) or an error.
+      op->status = r.header.status == bin::Status::kKeyNotFound
+                       ? Status::kOk
+                       : BinaryStatus(r.header.status, r.header.opcode);
+      return !quiet;
+    }
+    case Expect::kStats:
+      if (opcode != bin::Opcode::kStat) {
+        *broken = true;
+        return true;
+      }
+      if (!ok) {
+        op->status = BinaryStatus(r.header.status, r.header.opcode);
+        return true;
+      }
+      if (r.key.empty()) {
+        op->status = Status::kOk;
+        return true;
+      }
+      op->stats->emplace_back(std::string(r.key), std::string(r.value));
+      return false;
   }
   return true;
 }
@@ -261,17 +326,10 @@ void Client::Execute(std::vector<Work>* works) {
       }
       if (!(re & (POLLIN | POLLHUP | POLLERR))) continue;
       const bool closed = c.Read() != IoResult::kOk;
-      Reply reply;
-      size_t used = 0;
-      ReplyParse p = ReplyParse::kNeedMore;
       bool broken = false;
-      while (w.next < w.ops.size() && (p = c.Peek(&reply, &used)) == ReplyParse::kOk) {
-        const bool complete = ApplyReply(reply, &w.ops[w.next], &broken);
-        c.Consume(used);
-        if (broken) break;
-        if (complete) ++w.next;
-      }
-      if (broken || p == ReplyParse::kInvalid) {
+      const bool invalid = config_.protocol == Protocol::kBinary ? ApplyBinaryReplies(&w, &broken)
+                                                                 : ApplyTextReplies(&w, &broken);
+      if (broken || invalid) {
         FailWork(&w, Status::kProtocolError);
       } else if (w.next == w.ops.size()) {
         w.done = true;
@@ -281,6 +339,35 @@ void Client::Execute(std::vector<Work>* works) {
       }
     }
   }
+}
+
+bool Client::ApplyTextReplies(Work* w, bool* broken) {
+  Connection& c = *connections_[w->server];
+  Reply reply;
+  size_t used = 0;
+  ReplyParse p = ReplyParse::kNeedMore;
+  while (w->next < w->ops.size() && (p = c.Peek(&reply, &used)) == ReplyParse::kOk) {
+    const bool complete = ApplyReply(reply, &w->ops[w->next], broken);
+    c.Consume(used);
+    if (*broken) break;
+    if (complete) ++w->next;
+  }
+  return p == ReplyParse::kInvalid;
+}
+
+bool Client::ApplyBinaryReplies(Work* w, bool* broken) {
+  Connection& c = *connections_[w->server];
+  proto::binary::Response r;
+  while (w->next < w->ops.size()) {
+    const size_t used = proto::binary::ParseResponse(c.input(), &r);
+    if (used == SIZE_MAX) return true;
+    if (used == 0) break;
+    const bool complete = ApplyBinaryReply(r, &w->ops[w->next], broken);
+    c.Consume(used);
+    if (*broken) break;
+    if (complete) ++w->next;
+  }
+  return false;
 }
 
 Status Client::Retrieve(int command, std::string_view key, int64_t exptime, Item* item) {
@@ -293,8 +380,13 @@ Status Client::Retrieve(int command, std::string_view key, int64_t exptime, Item
   std::map<std::string, Item> found;
   std::vector<Work> works(1);
   works[0].server = server;
-  proto::AppendRequestLine(&works[0].request, req);
   works[0].ops.push_back({.expect = Op::Expect::kValues, .items = &found});
+  if (config_.protocol == Protocol::kBinary) {
+    works[0].ops[0].opcode =
+        AppendBinaryRequest(&works[0].request, req.command, key, {}, 0, exptime, 0, 0);
+  } else {
+    proto::AppendRequestLine(&works[0].request, req);
+  }
   Execute(&works);
   const Status status = works[0].ops[0].status;
   if (status != Status::kOk) return status;
@@ -327,10 +419,15 @@ Status Client::Store(int command, std::string_view key, std::string_view value, 
   req.cas_unique = cas;
   std::vector<Work> works(1);
   works[0].server = server;
-  proto::AppendRequestLine(&works[0].request, req);
-  works[0].request.append(value);
-  works[0].request.append(proto::kCrLf);
   works[0].ops.push_back({});
+  if (config_.protocol == Protocol::kBinary) {
+    works[0].ops[0].opcode =
+        AppendBinaryRequest(&works[0].request, req.command, key, value, flags, exptime, cas, 0);
+  } else {
+    proto::AppendRequestLine(&works[0].request, req);
+    works[0].request.append(value);
+    works[0].request.append(proto::kCrLf);
+  }
   Execute(&works);
   InvalidateNear(command, key);
   return works[0].ops[0].status;
@@ -347,8 +444,13 @@ Status Client::Single(int command, std::string_view key, int64_t exptime, uint64
   req.delta = delta;
   std::vector<Work> works(1);
   works[0].server = server;
-  proto::AppendRequestLine(&works[0].request, req);
   works[0].ops.push_back({});
+  if (config_.protocol == Protocol::kBinary) {
+    works[0].ops[0].opcode =
+        AppendBinaryRequest(&works[0].request, req.command, key, {}, 0, exptime, 0, delta);
+  } else {
+    proto::AppendRequestLine(&works[0].request, req);
+  }
   InvalidateNear(command, key);
   Execute(&works);
   InvalidateNear(command, key);
@@ -428,6 +530,15 @@ Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::stri
   for (auto& [server, server_keys] : by_server) {
     Work& w = works.emplace_back();
     w.server = server;
+    if (config_.protocol == Protocol::kBinary) {
+      namespace bin = proto::binary;
+      for (std::string_view k : server_keys) {
+        bin::AppendRequest(&w.request, bin::Opcode::kGetKQ, {}, k, {});
+      }
+      bin::AppendRequest(&w.request, bin::Opcode::kNoop, {}, {}, {});
+      w.ops.push_back({.expect = Op::Expect::kValues, .items = found});
+      continue;
+    }
     for (size_t i = 0; i < server_keys.size(); i += config_.max_keys_per_get) {
       std::string line;
       const size_t end = std::min(server_keys.size(), i + config_.max_keys_per_get);
@@ -458,8 +569,13 @@ Status Client::Stats(uint32_t server, std::string_view args,
   req.args = args;
   std::vector<Work> works(1);
   works[0].server = server;
-  proto::AppendRequestLine(&works[0].request, req);
   works[0].ops.push_back({.expect = Op::Expect::kStats, .stats = stats});
+  if (config_.protocol == Protocol::kBinary) {
+    works[0].ops[0].opcode =
+        AppendBinaryRequest(&works[0].request, Command::kStats, args, {}, 0, 0, 0, 0);
+  } else {
+    proto::AppendRequestLine(&works[0].request, req);
+  }
   Execute(&works);
   return works[0].ops[0].status;
 }

@@ -11,6 +11,11 @@
 //
 // Errors are Status values; no exception leaves the API.
 //
+// config.protocol picks the classic text protocol (default) or the binary
+// protocol for every server; results and Status values are the same (e.g.
+// add of an existing key is kNotStored either way). A binary multi-get is
+// one getkq per key and a noop per server, pipelined.
+//
 // Every operation has one deadline (config.timeout) covering connect, send
 // and the whole reply. A multi-get sends one pipelined request per involved
 // server, to all of them at once, and waits for all in one poll() loop.
@@ -75,9 +80,15 @@ struct Item {
 
 class NearCache;
 
+enum class Protocol : uint8_t {
+  kText,    // memcached's classic text protocol (default)
+  kBinary,  // memcached's binary protocol (deprecated by memcached, still served)
+};
+
 struct ClientConfig {
   std::vector<ServerSpec> servers;
   PlacementConfig placement;
+  Protocol protocol = Protocol::kText;
   // Deadline of one operation (a multi-get counts as one).
   std::chrono::milliseconds timeout{1000};
   bool auto_eject = true;
@@ -145,6 +156,10 @@ class Client {
   void InvalidateNear(int command, std::string_view key);
   Status PickServer(std::string_view key, uint32_t* server);
   void Execute(std::vector<Work>* works);
+  // Apply the complete replies in the input to w's ops; true when the input
+  // is not a reply stream at all.
+  bool ApplyTextReplies(Work* w, bool* broken);
+  bool ApplyBinaryReplies(Work* w, bool* broken);
   void FailWork(Work* work, Status status);
   void RecordFailure(uint32_t server);
   void RecordSuccess(uint32_t server);

@@ -48,6 +48,9 @@ class Connection {
   // The next complete reply in the input, without consuming it; its views
   // stay valid until Consume() or Read().
   ReplyParse Peek(Reply* reply, size_t* consumed) const;
+  // The unconsumed input (binary replies are parsed by the caller); valid
+  // until Consume() or Read().
+  std::string_view input() const { return std::string_view(in_).substr(in_pos_); }
   void Consume(size_t n);
 
  private:

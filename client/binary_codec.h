@@ -1,0 +1,27 @@
+// The client's side of memcached's binary protocol: requests for the
+// Client's commands and the meaning of response statuses. Built on
+// proto/binary_encoder.h. Internal to libslabclient (not installed).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "client/client.h"
+#include "proto/binary_encoder.h"
+#include "proto/request.h"
+
+namespace slabcached::client {
+
+// One binary request for a text-protocol `command` (get/gets → getk, gats →
+// gatk, storage, delete, touch, incr/decr, stats): the opcode it used.
+uint8_t AppendBinaryRequest(std::string* out, proto::Command command, std::string_view key,
+                            std::string_view value, uint32_t flags, int64_t exptime, uint64_t cas,
+                            uint64_t delta);
+
+// The Status a response status means for a request with `opcode`, with the
+// text protocol's meaning (add of an existing key and replace of a missing
+// one are kNotStored there, as in the text protocol).
+Status BinaryStatus(proto::binary::Status status, uint8_t opcode);
+
+}  // namespace slabcached::client

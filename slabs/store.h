@@ -140,6 +140,17 @@ struct StoreStats {
   uint64_t crawler_items_checked = 0;  // linked items it looked at
 };
 
+// Meta-protocol operations (slabs/store_meta.h, store_meta.cc).
+struct MetaGetOptions;
+struct MetaGetResult;
+struct MetaStoreOptions;
+struct MetaStoreResult;
+struct MetaDeleteOptions;
+enum class MetaDeleteStatus : uint8_t;
+struct MetaDeltaOptions;
+struct MetaDeltaResult;
+struct MetaDebugResult;
+
 class Store {
  public:
   Store(const StoreConfig& config, const Clock* clock);
@@ -203,7 +214,18 @@ class Store {
   // and automove, for tests that run without background threads.
   void RunMaintenance();
 
+  // Meta protocol (slabs/store_meta.h): each call is one step under the
+  // item lock, stampede decisions (N, R, I -> W/X/Z) included.
+  MetaGetResult MetaGet(std::string_view key, const MetaGetOptions& options);
+  // ms: links a filled item from Allocate().
+  MetaStoreResult MetaLink(ItemHandle item, StoreMode mode, const MetaStoreOptions& options);
+  MetaDeleteStatus MetaDelete(std::string_view key, const MetaDeleteOptions& options);
+  MetaDeltaResult MetaDelta(std::string_view key, const MetaDeltaOptions& options);
+  MetaDebugResult MetaDebug(std::string_view key);  // me: no LRU bump
+  size_t meta_state_entries_for_tests() const;
+
  private:
+  friend class MetaOps;  // store_meta.cc
   class Impl;
   std::unique_ptr<Impl> impl_;
 };

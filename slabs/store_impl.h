@@ -19,6 +19,7 @@
 #include "slabs/lru_maintainer.h"
 #include "slabs/slab_allocator.h"
 #include "slabs/store.h"
+#include "slabs/store_meta.h"
 
 namespace slabcached::slabs {
 
@@ -55,6 +56,8 @@ class Store::Impl final : public MaintenanceTarget {
   bool Housekeeping() override;
 
  private:
+  friend class MetaOps;  // meta-protocol operations (store_meta.cc)
+
   // --- item level; all require the item lock of `hv` (store.cc) ---
   // The linked item for `key`, or nullptr; unlinks it when expired/flushed.
   Item* FindLive(std::string_view key, uint64_t hv, GetOutcome* outcome);
@@ -148,6 +151,9 @@ class Store::Impl final : public MaintenanceTarget {
   std::vector<Item*> crawl_expired_;
   std::atomic<uint64_t> crawler_reclaimed_{0};
   std::atomic<uint64_t> crawler_items_checked_{0};
+
+  // Stampede bits (W/X/Z) of items; a shard is guarded by its item lock stripe.
+  MetaStateTable meta_state_;
 
   std::unique_ptr<LruMaintainer> maintainer_;  // stopped first in ~Impl
 };

@@ -29,6 +29,7 @@ bool IsStorage(proto::Command command) {
     case proto::Command::kAppend:
     case proto::Command::kPrepend:
     case proto::Command::kCas:
+    case proto::Command::kMetaSet:
       return true;
     default:
       return false;
@@ -221,6 +222,11 @@ bool Connection::ProcessTextCommand() {
     case proto::ParseStatus::kError:
       start_ += result.consumed;
       executor_->ReplyParseError(request, result.error, &output_);
+      if (request.meta.swallow_data) {
+        // ms rejected after <datalen>: memcached drops the data block too.
+        swallow_remaining_ = static_cast<size_t>(request.value_bytes) + 2;
+        state_ = State::kSwallow;
+      }
       return true;
     case proto::ParseStatus::kOk:
       break;

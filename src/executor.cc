@@ -7,6 +7,7 @@
 
 #include "build_config.h"
 #include "proto/binary_protocol.h"
+#include "proto/meta_encoder.h"
 #include "proto/text_encoder.h"
 #include "src/sasl.h"
 
@@ -99,6 +100,21 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
     case Command::kNoop:
       out.Ok();
       break;
+    case Command::kMetaGet:
+      MetaGet(request, out);
+      break;
+    case Command::kMetaDelete:
+      MetaDelete(request, out);
+      break;
+    case Command::kMetaArithmetic:
+      MetaArithmetic(request, out);
+      break;
+    case Command::kMetaDebug:
+      MetaDebug(request, out);
+      break;
+    case Command::kMetaNoop:
+      out.TextLine(proto::kMetaNoopReply);
+      break;
     case Command::kSaslListMechs:
     case Command::kSaslAuth:
     case Command::kSaslStep:
@@ -160,6 +176,7 @@ void Executor::Retrieve(const Request& request, Responder& out) {
 }
 
 Executor::PendingStore Executor::BeginStore(const Request& request, Responder& out) {
+  if (request.command == Command::kMetaSet) return BeginMetaStore(request, out);
   PendingStore pending;
   pending.request = request;
   pending.request.key = pending.request.keys = pending.request.args = {};
@@ -187,6 +204,10 @@ Executor::PendingStore Executor::BeginStore(const Request& request, Responder& o
 }
 
 void Executor::CompleteStore(PendingStore pending, bool data_ok, Responder& out) {
+  if (pending.request.command == Command::kMetaSet) {
+    CompleteMetaStore(std::move(pending), data_ok, out);
+    return;
+  }
   if (!pending.item) return;
   if (!data_ok) {
     out.Fail(Failure::kBadDataChunk);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "proto/request.h"
@@ -62,6 +63,8 @@ class Executor {
     // The request, to answer it once the data block is in (its string views
     // are cleared: the input they pointed into is gone by then).
     proto::Request request;
+    // ms: the key and flag tokens, which `request` points into.
+    std::unique_ptr<char[]> meta_line;
   };
   // Allocates the item the data block is read into; on failure replies with
   // the error (and, for set, drops the old value) and returns a pending
@@ -85,6 +88,16 @@ class Executor {
   void CacheMemlimit(const proto::Request& request, Responder& out);
   void Slabs(const proto::Request& request, Responder& out);
   void Sasl(const proto::Request& request, Responder& out, Session& session);
+
+  // Meta protocol (src/executor_meta.cc).
+  void MetaGet(const proto::Request& request, Responder& out);
+  void MetaDelete(const proto::Request& request, Responder& out);
+  void MetaArithmetic(const proto::Request& request, Responder& out);
+  void MetaDebug(const proto::Request& request, Responder& out);
+  PendingStore BeginMetaStore(const proto::Request& request, Responder& out);
+  void CompleteMetaStore(PendingStore pending, bool data_ok, Responder& out);
+  // Remaining TTL as meta t prints it: -1 for never.
+  int64_t MetaTtl(slabs::RelTime exptime) const;
 
   ExecutorContext context_;
   ThreadStats* stats_;

@@ -85,6 +85,12 @@ void TextResponder::Authenticated() { Send(proto::kError); }
 void TextResponder::Mechanisms(std::string_view) { Send(proto::kError); }
 void TextResponder::TextLine(std::string_view line) { Send(line); }
 
+void TextResponder::MetaReply(std::string_view line, slabs::ItemHandle value) {
+  if (silent_) return;
+  out_->Append(line);
+  if (value) out_->AppendValue(std::move(value));
+}
+
 // --- binary ---
 
 void BinaryResponder::Success(std::string_view value, uint64_t cas) {

@@ -71,6 +71,9 @@ class Responder : public StatSink {
   // A reply line of a text-only command (slabs, cache_memlimit, shutdown),
   // "\r\n" included.
   virtual void TextLine(std::string_view line) = 0;
+  // A meta-protocol reply (text only): the line, "\r\n" included, then the
+  // value of `value` (with its "\r\n") when it holds an item.
+  virtual void MetaReply(std::string_view line, slabs::ItemHandle value) = 0;
 };
 
 class TextResponder final : public Responder {
@@ -97,6 +100,7 @@ class TextResponder final : public Responder {
   void Authenticated() override;
   void Mechanisms(std::string_view list) override;
   void TextLine(std::string_view line) override;
+  void MetaReply(std::string_view line, slabs::ItemHandle value) override;
 
  private:
   void Send(std::string_view bytes);
@@ -133,6 +137,9 @@ class BinaryResponder final : public Responder {
   void Authenticated() override;
   void Mechanisms(std::string_view list) override;
   void TextLine(std::string_view line) override;
+  void MetaReply(std::string_view, slabs::ItemHandle) override {
+    Error(proto::binary::Status::kUnknownCommand);
+  }
 
   // An error status straight from the parser (framing, unknown opcode).
   void Error(proto::binary::Status status);

@@ -1,0 +1,432 @@
+// The store's meta-protocol operations (slabs/store_meta.h). Each public
+// operation takes exactly one item lock and does all its work under it; the
+// lock order is the store's (store.cc): item lock -> LRU lock -> slab lock.
+// MetaStateTable shards need no lock of their own: a shard is only touched
+// under the item lock of its stripe.
+#include "slabs/store_meta.h"
+
+#include <charconv>
+#include <cstring>
+#include <utility>
+
+#include "slabs/hash.h"
+#include "slabs/item.h"
+#include "slabs/store_impl.h"
+
+namespace slabcached::slabs {
+
+// ------------------------------------------------------- MetaStateTable ---
+
+MetaStateTable::MetaStateTable() : shards_(std::make_unique<Shard[]>(kShards)) {}
+MetaStateTable::~MetaStateTable() = default;
+
+bool MetaStateTable::Matches(const Entry& e, const Item* it) {
+  return e.item == it && e.cas == it->cas();
+}
+
+uint8_t MetaStateTable::Get(uint64_t hv, std::string_view key, const Item* it) {
+  Shard& shard = ShardFor(hv);
+  if (shard.entries.empty()) return 0;
+  const auto found = shard.entries.find(std::string(key));
+  if (found == shard.entries.end()) return 0;
+  if (!Matches(found->second, it)) {
+    shard.entries.erase(found);  // left by an item that is gone
+    return 0;
+  }
+  return found->second.bits;
+}
+
+void MetaStateTable::Set(uint64_t hv, std::string_view key, const Item* it, uint8_t bits) {
+  Shard& shard = ShardFor(hv);
+  if (bits == 0) {
+    if (!shard.entries.empty()) shard.entries.erase(std::string(key));
+    return;
+  }
+  shard.entries.insert_or_assign(std::string(key), Entry{it, it->cas(), bits});
+}
+
+size_t MetaStateTable::size_for_tests() const {
+  size_t n = 0;
+  for (size_t i = 0; i < kShards; ++i) n += shards_[i].entries.size();
+  return n;
+}
+
+// -------------------------------------------------------------- MetaOps ---
+
+namespace {
+
+// memcached's safe_strtoull() over value bytes followed by "\r\n" (the same
+// rule as Store::Delta in store.cc).
+bool ParseDecimal(std::string_view value, uint64_t* out) {
+  size_t i = 0;
+  auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+  };
+  while (i < value.size() && is_space(value[i])) ++i;
+  bool negative = false;
+  if (i < value.size() && (value[i] == '+' || value[i] == '-')) negative = value[i++] == '-';
+  const size_t digits_start = i;
+  uint64_t v = 0;
+  for (; i < value.size() && value[i] >= '0' && value[i] <= '9'; ++i) {
+    const auto d = static_cast<uint64_t>(value[i] - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  if (i == digits_start) return false;
+  if (i < value.size() && !is_space(value[i])) return false;
+  if (negative) {
+    v = ~v + 1;
+    if (static_cast<int64_t>(v) < 0) return false;
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+// Friend of Store::Impl: the meta operations over its item-level primitives.
+class MetaOps {
+ public:
+  using Impl = Store::Impl;
+
+  static MetaGetResult Get(Impl& s, std::string_view key, const MetaGetOptions& o);
+  static MetaStoreResult Link(Impl& s, ItemHandle handle, StoreMode mode,
+                              const MetaStoreOptions& o);
+  static MetaDeleteStatus Delete(Impl& s, std::string_view key, const MetaDeleteOptions& o);
+  static MetaDeltaResult Delta(Impl& s, std::string_view key, const MetaDeltaOptions& o);
+  static MetaDebugResult Debug(Impl& s, std::string_view key);
+  static size_t StateEntries(Impl& s) { return s.meta_state_.size_for_tests(); }
+
+ private:
+  // Records `bits` for linked `it` and sweeps the shard when due. Requires
+  // the item lock of hv.
+  static void SetState(Impl& s, uint64_t hv, std::string_view key, const Item* it, uint8_t bits) {
+    s.meta_state_.Set(hv, key, it, bits);
+    if (bits == 0) return;
+    s.meta_state_.SweepIfDue(hv, [&s](std::string_view k, const Item* item, uint64_t cas) {
+      const Item* current = s.table_.Find(k, HashKey(k));
+      return current == item && current->cas() == cas;
+    });
+  }
+  // A new CAS for linked `it` (E's value, else the next one). In place when
+  // nobody else holds a reference (readers read the CAS without the lock),
+  // else by linking a copy. Returns the item now linked, or nullptr when the
+  // copy could not be allocated. Requires the item lock of hv.
+  static Item* Recas(Impl& s, Item* it, uint64_t hv, uint64_t new_cas);
+};
+
+MetaGetResult MetaOps::Get(Impl& s, std::string_view key, const MetaGetOptions& o) {
+  MetaGetResult r;
+  const uint64_t hv = HashKey(key);
+  ItemLockGuard item_lock(s.locks_.For(hv));
+  Item* it = s.FindLive(key, hv, &r.outcome);
+  uint8_t bits = 0;
+  if (it == nullptr) {
+    if (!o.vivify) return r;
+    // N: an empty placeholder, created under the lookup's lock, so exactly
+    // one client creates it (and wins).
+    AllocStatus status;
+    it = s.NewItem(key, 0, 0, 0, &status);
+    if (it == nullptr) return r;
+    s.LinkItem(it, hv);
+    if (o.new_cas != 0) it->set_cas(o.new_cas);
+    r.item = ItemHandle(it, &s.slabs_);  // adopts the allocation's reference
+    r.created = true;
+  } else {
+    s.lru_.cls(s.slabs_.ClassOf(it))
+        .hits[static_cast<int>(it->lru())]
+        .fetch_add(1, std::memory_order_relaxed);
+    r.item = s.Retain(it);  // snapshots fetched / last access before the bump
+    if (!r.item) {
+      r.outcome = GetOutcome::kMiss;
+      return r;
+    }
+    bits = s.meta_state_.Get(hv, key, it);
+  }
+  r.exptime_before = it->exptime.load(std::memory_order_relaxed);
+  if (o.touch) it->exptime.store(o.exptime, std::memory_order_relaxed);
+  bool won = false;
+  if (r.created) {
+    it->exptime.store(o.vivify_exptime, std::memory_order_relaxed);
+    won = true;
+  }
+  r.token_sent = (bits & MetaStateTable::kTokenSent) != 0;
+  r.stale = (bits & MetaStateTable::kStale) != 0;
+  if (o.recache && !r.token_sent && !r.created) {
+    const RelTime exp = it->exptime.load(std::memory_order_relaxed);
+    if (exp != 0 && exp < o.recache_time) won = true;
+  }
+  if (r.stale && !r.token_sent) won = true;  // the first reader of a stale item recomputes
+  if (won) SetState(s, hv, key, it, bits | MetaStateTable::kTokenSent);
+  r.won = won;
+  if (o.bump) s.Bump(it);
+  return r;
+}
+
+MetaStoreResult MetaOps::Link(Impl& s, ItemHandle handle, StoreMode mode,
+                              const MetaStoreOptions& o) {
+  MetaStoreResult r;
+  Item* it = handle.get();
+  if (it == nullptr || it->linked()) return r;
+  const std::string_view key = it->key();
+  const uint64_t hv = HashKey(key);
+  ItemLockGuard item_lock(s.locks_.For(hv));
+  // A CAS turns set and replace into cas (memcached's process_mset_command).
+  if (o.has_cas && (mode == StoreMode::kSet || mode == StoreMode::kReplace)) mode = StoreMode::kCas;
+  Item* old = s.FindLive(key, hv, nullptr);
+  Item* to_link = it;
+  Item* combined = nullptr;  // append/prepend result; we hold its allocation reference
+  uint8_t bits = 0;
+  bool store = false;
+  r.status = StoreStatus::kNotStored;
+  if (old != nullptr) {
+    const uint64_t old_cas = old->cas();
+    switch (mode) {
+      case StoreMode::kAdd:
+        s.Update(old);
+        break;
+      case StoreMode::kCas:
+        if (o.cas_compare == old_cas) {
+          store = true;
+        } else if (o.invalidate && o.cas_compare < old_cas) {
+          // I: an older CAS still stores, as a stale value that keeps the
+          // TTL and the win of the item it replaces.
+          it->exptime.store(old->exptime.load(std::memory_order_relaxed),
+                            std::memory_order_relaxed);
+          bits = MetaStateTable::kStale |
+                 (s.meta_state_.Get(hv, key, old) & MetaStateTable::kTokenSent);
+          store = true;
+        } else {
+          r.status = StoreStatus::kExists;
+        }
+        break;
+      case StoreMode::kAppend:
+      case StoreMode::kPrepend: {
+        if (o.cas_compare != 0 && o.cas_compare != old_cas) {
+          r.status = StoreStatus::kExists;
+          break;
+        }
+        AllocStatus alloc;
+        combined = s.NewItem(key, old->client_flags(), old->exptime.load(std::memory_order_relaxed),
+                             old->nbytes + it->nbytes, &alloc);
+        if (combined == nullptr) {
+          r.status =
+              alloc == AllocStatus::kTooLarge ? StoreStatus::kTooLarge : StoreStatus::kNoMemory;
+          break;
+        }
+        const Item* first = mode == StoreMode::kAppend ? old : it;
+        const Item* second = mode == StoreMode::kAppend ? it : old;
+        std::memcpy(combined->value_ptr(), first->value_ptr(), first->nbytes);
+        std::memcpy(combined->value_ptr() + first->nbytes, second->value_ptr(), second->nbytes);
+        to_link = combined;
+        store = true;
+        break;
+      }
+      case StoreMode::kSet:
+      case StoreMode::kReplace:
+        store = true;
+        break;
+    }
+    if (store) s.UnlinkItem(old, hv);
+  } else {
+    switch (mode) {
+      case StoreMode::kSet:
+      case StoreMode::kAdd:
+        store = true;
+        break;
+      case StoreMode::kCas:
+        r.status = StoreStatus::kNotFound;
+        break;
+      case StoreMode::kAppend:
+      case StoreMode::kPrepend:
+        if (o.vivify) {  // memcached HEAD: N autovivifies in append mode
+          it->exptime.store(o.vivify_exptime, std::memory_order_relaxed);
+          store = true;
+        }
+        break;
+      case StoreMode::kReplace:
+        break;
+    }
+  }
+  if (store) {
+    s.LinkItem(to_link, hv);
+    if (o.new_cas != 0) to_link->set_cas(o.new_cas);
+    SetState(s, hv, key, to_link, bits);
+    r.status = StoreStatus::kStored;
+    r.cas = to_link->cas();
+  }
+  if (combined != nullptr) s.slabs_.Release(combined);
+  return r;
+}
+
+Item* MetaOps::Recas(Impl& s, Item* it, uint64_t hv, uint64_t new_cas) {
+  // The acquire pairs with the last reader's releasing decrement.
+  if (it->refcount.load(std::memory_order_acquire) == 1) {
+    it->set_cas(new_cas != 0 ? new_cas : s.NextCas());
+    return it;
+  }
+  AllocStatus alloc;
+  Item* copy = s.NewItem(it->key(), it->client_flags(), it->exptime.load(std::memory_order_relaxed),
+                         it->nbytes, &alloc);
+  if (copy == nullptr) return nullptr;
+  std::memcpy(copy->value_ptr(), it->value_ptr(), it->nbytes);
+  const RelTime time = it->time.load(std::memory_order_relaxed);
+  const uint8_t keep = it->flags.load(std::memory_order_relaxed) & (kItemFetched | kItemActive);
+  s.UnlinkItem(it, hv);
+  copy->flags.fetch_or(keep, std::memory_order_relaxed);
+  s.LinkItem(copy, hv);
+  copy->time.store(time, std::memory_order_relaxed);
+  if (new_cas != 0) copy->set_cas(new_cas);
+  s.slabs_.Release(copy);  // the link holds it now
+  return copy;
+}
+
+MetaDeleteStatus MetaOps::Delete(Impl& s, std::string_view key, const MetaDeleteOptions& o) {
+  const uint64_t hv = HashKey(key);
+  ItemLockGuard item_lock(s.locks_.For(hv));
+  Item* it = s.FindLive(key, hv, nullptr);
+  if (it == nullptr) return MetaDeleteStatus::kNotFound;
+  if (o.has_cas && it->cas() != o.cas_compare) return MetaDeleteStatus::kExists;
+  if (o.invalidate) {
+    // I: keep the item, mark it stale, clear the win so one client can win
+    // again, new CAS; T only applies here.
+    if (o.touch) it->exptime.store(o.exptime, std::memory_order_relaxed);
+    Item* target = Recas(s, it, hv, o.new_cas);
+    if (target == nullptr) return MetaDeleteStatus::kNotStored;
+    SetState(s, hv, key, target, MetaStateTable::kStale);
+    return MetaDeleteStatus::kInvalidated;
+  }
+  if (o.remove_value) {
+    // x (memcached HEAD): the item stays, with an empty value.
+    AllocStatus alloc;
+    Item* empty =
+        s.NewItem(key, o.client_flags, it->exptime.load(std::memory_order_relaxed), 0, &alloc);
+    if (empty == nullptr) return MetaDeleteStatus::kNotStored;
+    s.UnlinkItem(it, hv);
+    s.LinkItem(empty, hv);
+    if (o.new_cas != 0) empty->set_cas(o.new_cas);
+    s.meta_state_.Set(hv, key, empty, 0);
+    s.slabs_.Release(empty);
+    return MetaDeleteStatus::kDeleted;
+  }
+  s.meta_state_.Set(hv, key, it, 0);
+  s.UnlinkItem(it, hv);
+  return MetaDeleteStatus::kDeleted;
+}
+
+MetaDeltaResult MetaOps::Delta(Impl& s, std::string_view key, const MetaDeltaOptions& o) {
+  MetaDeltaResult r;
+  const uint64_t hv = HashKey(key);
+  ItemLockGuard item_lock(s.locks_.For(hv));
+  Item* it = s.FindLive(key, hv, nullptr);
+  char digits[24];
+  Item* target = nullptr;
+  if (it != nullptr) {
+    if (o.cas_compare != 0 && o.cas_compare != it->cas()) {
+      r.status = DeltaStatus::kExists;
+      return r;
+    }
+    uint64_t value = 0;
+    if (it->nbytes == 0 ||
+        !ParseDecimal(std::string_view(it->value_ptr(), it->nbytes + 2), &value)) {
+      r.status = DeltaStatus::kNonNumeric;
+      return r;
+    }
+    if (o.incr) {
+      value += o.delta;  // wraps modulo 2^64
+    } else {
+      value = o.delta > value ? 0 : value - o.delta;
+    }
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+    const auto len = static_cast<uint32_t>(end - digits);
+    r.value = value;
+    if (len <= it->nbytes && it->refcount.load(std::memory_order_acquire) == 1) {
+      // Nobody else holds a reference: rewrite in place (keeps the stampede bits).
+      const uint8_t bits = s.meta_state_.Get(hv, key, it);
+      it->set_cas(o.new_cas != 0 ? o.new_cas : s.NextCas());
+      std::memcpy(it->value_ptr(), digits, len);
+      std::memset(it->value_ptr() + len, ' ', it->nbytes - len);
+      s.Update(it);
+      if (bits != 0) SetState(s, hv, key, it, bits);
+      target = it;
+    } else {
+      AllocStatus alloc;
+      Item* fresh = s.NewItem(key, it->client_flags(), it->exptime.load(std::memory_order_relaxed),
+                              len, &alloc);
+      if (fresh == nullptr) {
+        r.status = DeltaStatus::kNoMemory;
+        return r;
+      }
+      std::memcpy(fresh->value_ptr(), digits, len);
+      s.UnlinkItem(it, hv);
+      s.LinkItem(fresh, hv);
+      if (o.new_cas != 0) fresh->set_cas(o.new_cas);
+      s.slabs_.Release(fresh);
+      target = fresh;
+    }
+    r.exptime_before = target->exptime.load(std::memory_order_relaxed);
+  } else {
+    if (!o.vivify) {
+      r.status = DeltaStatus::kNotFound;
+      return r;
+    }
+    // N: store J as the new value, under the same lock.
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), o.initial);
+    const auto len = static_cast<uint32_t>(end - digits);
+    AllocStatus alloc;
+    Item* fresh = s.NewItem(key, 0, 0, len, &alloc);
+    if (fresh == nullptr) {
+      r.status = DeltaStatus::kNoMemory;
+      return r;
+    }
+    std::memcpy(fresh->value_ptr(), digits, len);
+    s.LinkItem(fresh, hv);
+    if (o.new_cas != 0) fresh->set_cas(o.new_cas);
+    s.slabs_.Release(fresh);
+    target = fresh;
+    r.value = o.initial;
+    r.created = true;
+    r.exptime_before = 0;
+  }
+  if (o.touch) target->exptime.store(o.exptime, std::memory_order_relaxed);
+  if (r.created) target->exptime.store(o.vivify_exptime, std::memory_order_relaxed);
+  r.exptime = target->exptime.load(std::memory_order_relaxed);
+  r.cas = target->cas();
+  r.status = DeltaStatus::kOk;
+  return r;
+}
+
+MetaDebugResult MetaOps::Debug(Impl& s, std::string_view key) {
+  MetaDebugResult r;
+  const uint64_t hv = HashKey(key);
+  ItemLockGuard item_lock(s.locks_.For(hv));
+  const Item* it = s.FindLive(key, hv, nullptr);
+  if (it == nullptr) return r;
+  r.found = true;
+  r.exptime = it->exptime.load(std::memory_order_relaxed);
+  r.last_access = it->time.load(std::memory_order_relaxed);
+  r.cas = it->cas();
+  r.fetched = (it->flags.load(std::memory_order_relaxed) & kItemFetched) != 0;
+  r.slab_class = s.slabs_.ClassOf(it);
+  r.total_size = it->total_size();
+  return r;
+}
+
+// ----------------------------------------------------------------- Store ---
+
+MetaGetResult Store::MetaGet(std::string_view key, const MetaGetOptions& options) {
+  return MetaOps::Get(*impl_, key, options);
+}
+MetaStoreResult Store::MetaLink(ItemHandle item, StoreMode mode, const MetaStoreOptions& options) {
+  return MetaOps::Link(*impl_, std::move(item), mode, options);
+}
+MetaDeleteStatus Store::MetaDelete(std::string_view key, const MetaDeleteOptions& options) {
+  return MetaOps::Delete(*impl_, key, options);
+}
+MetaDeltaResult Store::MetaDelta(std::string_view key, const MetaDeltaOptions& options) {
+  return MetaOps::Delta(*impl_, key, options);
+}
+MetaDebugResult Store::MetaDebug(std::string_view key) { return MetaOps::Debug(*impl_, key); }
+size_t Store::meta_state_entries_for_tests() const { return MetaOps::StateEntries(*impl_); }
+
+}  // namespace slabcached::slabs

@@ -1,0 +1,159 @@
+// The store's meta-protocol operations (mg ms md ma me, memcached 1.6's
+// proto_text.c process_m*_command): each runs as ONE step under the item
+// lock, so reading an item's state, applying T/N/E, deciding who wins a
+// recache (W) and recording the win happen atomically.
+//
+// Per-item stampede state (memcached's ITEM_TOKEN_SENT and ITEM_STALE bits)
+// lives in a side table (MetaStateTable) rather than in Item::flags, whose
+// eight bits are all taken: an entry is keyed by the key and remembers the
+// item (pointer and CAS) it belongs to, so a replaced, deleted or evicted
+// item's entry is simply not found again. The table is sharded like the item
+// locks, and a shard is only touched under the item lock of its keys.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "slabs/clock.h"
+#include "slabs/item_handle.h"
+#include "slabs/store.h"
+
+namespace slabcached::slabs {
+
+struct Item;
+
+// mg: what to do besides the lookup. Times are absolute RelTimes (realtime()).
+struct MetaGetOptions {
+  bool bump = true;    // false with u: no LRU bump, not marked fetched
+  bool touch = false;  // T: set the exptime
+  RelTime exptime = 0;
+  bool vivify = false;  // N: create an empty item on a miss
+  RelTime vivify_exptime = 0;
+  bool recache = false;  // R: win when exptime != 0 and exptime < recache_time
+  RelTime recache_time = 0;
+  uint64_t new_cas = 0;  // E: the CAS of an item N creates (0: the next CAS)
+};
+
+struct MetaGetResult {
+  ItemHandle item;  // empty on a miss (last_access()/fetched() are pre-access)
+  GetOutcome outcome = GetOutcome::kMiss;
+  RelTime exptime_before = 0;  // before T/N
+  bool created = false;        // N created the item
+  bool token_sent = false;     // Z: somebody had already won
+  bool stale = false;          // X
+  bool won = false;            // W
+};
+
+// ms: meta-specific parts of a store (the mode comes separately).
+struct MetaStoreOptions {
+  bool has_cas = false;  // C given: set/replace become cas; append/prepend check it
+  uint64_t cas_compare = 0;
+  bool invalidate = false;  // I: a C lower than the item's CAS stores, marked stale
+  uint64_t new_cas = 0;     // E
+  bool vivify = false;      // N with append/prepend: store on a miss
+  RelTime vivify_exptime = 0;
+};
+
+struct MetaStoreResult {
+  StoreStatus status = StoreStatus::kNotStored;
+  uint64_t cas = 0;  // the stored item's CAS (0 when not stored)
+};
+
+// md.
+struct MetaDeleteOptions {
+  bool has_cas = false;
+  uint64_t cas_compare = 0;
+  bool invalidate = false;  // I: mark stale, clear the win, new CAS; T applies
+  bool touch = false;
+  RelTime exptime = 0;
+  bool remove_value = false;  // x: replace the value with an empty one
+  uint32_t client_flags = 0;  // x: the emptied item's flags
+  uint64_t new_cas = 0;       // E
+};
+
+enum class MetaDeleteStatus : uint8_t { kDeleted, kInvalidated, kNotFound, kExists, kNotStored };
+
+// ma.
+struct MetaDeltaOptions {
+  bool incr = true;
+  uint64_t delta = 1;
+  bool has_cas = false;
+  uint64_t cas_compare = 0;
+  bool vivify = false;  // N: store `initial` on a miss
+  uint64_t initial = 0;
+  RelTime vivify_exptime = 0;
+  bool touch = false;  // T on success
+  RelTime exptime = 0;
+  uint64_t new_cas = 0;  // E
+};
+
+struct MetaDeltaResult {
+  DeltaStatus status = DeltaStatus::kNotFound;
+  uint64_t value = 0;
+  uint64_t cas = 0;
+  RelTime exptime_before = 0;  // before T/N
+  RelTime exptime = 0;         // after
+  bool created = false;
+};
+
+// me.
+struct MetaDebugResult {
+  bool found = false;
+  RelTime exptime = 0;
+  RelTime last_access = 0;
+  uint64_t cas = 0;
+  bool fetched = false;
+  uint8_t slab_class = 0;
+  size_t total_size = 0;
+};
+
+// Stampede bits of items, sharded by item-lock stripe: shard i may only be
+// used while holding the item lock of stripe (i & ItemLocks::mask()).
+class MetaStateTable {
+ public:
+  static constexpr uint8_t kTokenSent = 1 << 0;
+  static constexpr uint8_t kStale = 1 << 1;
+  static constexpr size_t kShards = 4096;  // 1 << ItemLocks::kMaxPower
+
+  MetaStateTable();
+  ~MetaStateTable();
+
+  // The bits of linked item `it` (0 when it has none).
+  uint8_t Get(uint64_t hv, std::string_view key, const Item* it);
+  // Sets the bits of linked item `it` (0 erases its entry).
+  void Set(uint64_t hv, std::string_view key, const Item* it, uint8_t bits);
+  // Once a shard has grown enough since its last sweep, drops the entries
+  // for which live(key, item, cas) is false (items deleted or replaced by
+  // classic commands, or evicted). Amortised O(1) per Set().
+  template <typename Live>
+  void SweepIfDue(uint64_t hv, Live&& live) {
+    Shard& shard = ShardFor(hv);
+    if (shard.entries.size() < shard.sweep_at) return;
+    std::erase_if(shard.entries,
+                  [&](const auto& kv) { return !live(kv.first, kv.second.item, kv.second.cas); });
+    shard.sweep_at = 2 * shard.entries.size() + 16;
+  }
+  size_t size_for_tests() const;
+
+ private:
+  struct Entry {
+    const Item* item = nullptr;
+    uint64_t cas = 0;
+    uint8_t bits = 0;
+  };
+  struct Shard {
+    std::unordered_map<std::string, Entry> entries;
+    size_t sweep_at = 16;  // sweep when the shard reaches this size
+  };
+  Shard& ShardFor(uint64_t hv) { return shards_[hv & (kShards - 1)]; }
+  static bool Matches(const Entry& e, const Item* it);
+
+  std::unique_ptr<Shard[]> shards_;
+};
+
+}  // namespace slabcached::slabs

@@ -1,0 +1,309 @@
+// The meta protocol (mg ms md ma mn me) in the executor: memcached 1.6.18's
+// process_m*_command semantics over the store's one-lock meta operations
+// (slabs/store_meta.h), replies encoded by proto/meta_encoder.h.
+//
+// Counters follow memcached 1.6.18 (checked against Debian's build):
+//   mg: hit (and N's creation) cmd_get + get_hits, or with T cmd_touch +
+//       touch_hits; miss cmd_get + get_misses (T or not).
+//   ms: cmd_set; with C (cas mode) cas_hits / cas_badval / cas_misses.
+//   md: delete_hits when deleted, delete_misses on NF and EX, none for I.
+//   ma: incr/decr hits and misses; nothing for N's creation or EX.
+//   me: cmd_meta (the only meta command memcached counts there); mn: none.
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "proto/meta_encoder.h"
+#include "proto/meta_parser.h"
+#include "slabs/store_meta.h"
+#include "src/executor.h"
+
+namespace slabcached {
+
+using proto::Command;
+using proto::MetaCode;
+using proto::Request;
+
+namespace {
+
+void SendMeta(Responder& out, const Request& request, MetaCode code,
+              const proto::MetaItemView* view, bool created, uint64_t number = 0,
+              slabs::ItemHandle value = {}) {
+  if (proto::MetaReplySuppressed(request, code, created)) return;
+  std::string line;
+  proto::AppendMetaReply(&line, request, code, view, number);
+  out.MetaReply(line, std::move(value));
+}
+
+slabs::StoreMode MetaStoreMode(char mode) {
+  switch (mode) {
+    case 'E':
+    case 'e':
+      return slabs::StoreMode::kAdd;
+    case 'A':
+    case 'a':
+      return slabs::StoreMode::kAppend;
+    case 'P':
+    case 'p':
+      return slabs::StoreMode::kPrepend;
+    case 'R':
+    case 'r':
+      return slabs::StoreMode::kReplace;
+    default:
+      return slabs::StoreMode::kSet;
+  }
+}
+
+}  // namespace
+
+int64_t Executor::MetaTtl(slabs::RelTime exptime) const {
+  if (exptime == 0) return -1;
+  return int64_t{exptime} - int64_t{context_.clock.Now()};
+}
+
+void Executor::MetaGet(const Request& request, Responder& out) {
+  const proto::MetaFlags& m = request.meta;
+  proto::MetaKeyBuffer scratch;
+  const std::string_view key = proto::MetaKey(request, &scratch);
+  const slabs::Clock& clock = context_.clock;
+  slabs::MetaGetOptions options;
+  options.bump = !m.Has('u');
+  options.touch = m.Has('T');
+  if (options.touch) options.exptime = clock.ToRelTime(m.ttl);
+  options.vivify = m.Has('N');
+  if (options.vivify) options.vivify_exptime = clock.ToRelTime(m.vivify_ttl);
+  options.recache = m.Has('R');
+  if (options.recache) options.recache_time = clock.ToRelTime(m.recache_ttl);
+  if (m.Has('E')) options.new_cas = m.new_cas;
+  slabs::MetaGetResult r = context_.store.MetaGet(key, options);
+  if (r.outcome == slabs::GetOutcome::kExpired) stats_->get_expired.Add();
+  if (r.outcome == slabs::GetOutcome::kFlushed) stats_->get_flushed.Add();
+  if (!r.item) {
+    stats_->cmd_get.Add();
+    stats_->get_misses.Add();
+    SendMeta(out, request, MetaCode::kEN, nullptr, false);
+    return;
+  }
+  if (options.touch) {
+    stats_->cmd_touch.Add();
+    stats_->touch_hits.Add();
+  } else {
+    stats_->cmd_get.Add();
+    stats_->get_hits.Add();
+  }
+  proto::MetaItemView view;
+  view.cas = r.item.cas();
+  view.client_flags = r.item.client_flags();
+  view.value_length = r.item.value_length();
+  view.ttl = MetaTtl(r.exptime_before);
+  view.ttl_after_T = MetaTtl(options.exptime);
+  view.ttl_after_N = MetaTtl(options.vivify_exptime);
+  view.created = r.created;
+  view.last_access = clock.Now() - r.item.last_access();
+  view.fetched = r.item.fetched();
+  view.key_binary = m.base64_key();
+  view.token_sent = r.token_sent;
+  view.stale = r.stale;
+  view.won = r.won;
+  const bool with_value = m.Has('v');
+  SendMeta(out, request, with_value ? MetaCode::kVA : MetaCode::kHD, &view, r.created, 0,
+           with_value ? std::move(r.item) : slabs::ItemHandle());
+}
+
+Executor::PendingStore Executor::BeginMetaStore(const Request& request, Responder& out) {
+  PendingStore pending;
+  pending.request = request;
+  // The reply is written after the data block, when the input buffer the
+  // request points into is gone: keep the key and flag tokens.
+  const std::string_view key = request.key;
+  const std::string_view tokens = request.meta.tokens;
+  pending.meta_line = std::make_unique<char[]>(key.size() + tokens.size() + 1);
+  char* copy = pending.meta_line.get();
+  std::memcpy(copy, key.data(), key.size());
+  std::memcpy(copy + key.size(), tokens.data(), tokens.size());
+  Request& kept = pending.request;
+  kept.keys = kept.args = {};
+  kept.key = std::string_view(copy, key.size());
+  kept.meta.tokens = std::string_view(copy + key.size(), tokens.size());
+  if (!request.meta.opaque.empty()) {
+    const size_t offset = static_cast<size_t>(request.meta.opaque.data() - tokens.data());
+    kept.meta.opaque = kept.meta.tokens.substr(offset, request.meta.opaque.size());
+  }
+  proto::MetaKeyBuffer scratch;
+  const std::string_view item_key = proto::MetaKey(request, &scratch);
+  const slabs::RelTime exptime =
+      request.meta.Has('T') ? context_.clock.ToRelTime(request.meta.ttl) : 0;
+  slabs::AllocResult alloc =
+      context_.store.Allocate(item_key, request.meta.client_flags, exptime, request.value_bytes);
+  if (alloc.status == slabs::AllocStatus::kOk) {
+    pending.item = std::move(alloc.item);
+    return pending;
+  }
+  // memcached answers the error (even with q), swallows the data block and
+  // drops the old value whatever the mode.
+  if (alloc.status == slabs::AllocStatus::kTooLarge) {
+    stats_->store_too_large.Add();
+    out.Fail(Failure::kTooLarge);
+  } else {
+    stats_->store_no_memory.Add();
+    out.Fail(Failure::kOutOfMemoryStoring);
+  }
+  context_.store.Delete(item_key);
+  return pending;
+}
+
+void Executor::CompleteMetaStore(PendingStore pending, bool data_ok, Responder& out) {
+  if (!pending.item) return;
+  if (!data_ok) {
+    out.Fail(Failure::kBadDataChunk);
+    return;
+  }
+  stats_->cmd_set.Add();
+  const Request& request = pending.request;
+  const proto::MetaFlags& m = request.meta;
+  slabs::MetaStoreOptions options;
+  options.has_cas = m.Has('C');
+  options.cas_compare = m.compare_cas;
+  options.invalidate = m.Has('I');
+  if (m.Has('E')) options.new_cas = m.new_cas;
+  options.vivify = m.Has('N');
+  if (options.vivify) options.vivify_exptime = context_.clock.ToRelTime(m.vivify_ttl);
+  slabs::StoreMode mode = MetaStoreMode(m.mode);
+  const bool cas_mode =
+      options.has_cas && (mode == slabs::StoreMode::kSet || mode == slabs::StoreMode::kReplace);
+  const uint32_t value_length = pending.item.value_length();
+  const slabs::MetaStoreResult r = context_.store.MetaLink(std::move(pending.item), mode, options);
+  MetaCode code = MetaCode::kNS;
+  switch (r.status) {
+    case slabs::StoreStatus::kStored:
+      if (cas_mode) stats_->cas_hits.Add();
+      code = MetaCode::kHD;
+      break;
+    case slabs::StoreStatus::kExists:
+      if (cas_mode) stats_->cas_badval.Add();
+      code = MetaCode::kEX;
+      break;
+    case slabs::StoreStatus::kNotFound:
+      if (cas_mode) stats_->cas_misses.Add();
+      code = MetaCode::kNF;
+      break;
+    case slabs::StoreStatus::kNotStored:
+      break;
+    case slabs::StoreStatus::kNoMemory:
+      stats_->store_no_memory.Add();
+      out.TextLine("SERVER_ERROR out of memory storing object\r\n");
+      return;
+    case slabs::StoreStatus::kTooLarge:
+      stats_->store_too_large.Add();
+      out.TextLine("SERVER_ERROR object too large for cache\r\n");
+      return;
+  }
+  proto::MetaItemView view;
+  view.cas = r.cas;
+  view.value_length = value_length;
+  SendMeta(out, request, code, &view, false);
+}
+
+void Executor::MetaDelete(const Request& request, Responder& out) {
+  const proto::MetaFlags& m = request.meta;
+  proto::MetaKeyBuffer scratch;
+  const std::string_view key = proto::MetaKey(request, &scratch);
+  slabs::MetaDeleteOptions options;
+  options.has_cas = m.Has('C');
+  options.cas_compare = m.compare_cas;
+  options.invalidate = m.Has('I');
+  options.touch = m.Has('T');
+  if (options.touch) options.exptime = context_.clock.ToRelTime(m.ttl);
+  options.remove_value = m.Has('x');
+  options.client_flags = m.client_flags;
+  if (m.Has('E')) options.new_cas = m.new_cas;
+  MetaCode code = MetaCode::kHD;
+  switch (context_.store.MetaDelete(key, options)) {
+    case slabs::MetaDeleteStatus::kDeleted:
+      stats_->delete_hits.Add();
+      break;
+    case slabs::MetaDeleteStatus::kInvalidated:
+      break;
+    case slabs::MetaDeleteStatus::kNotFound:
+      stats_->delete_misses.Add();
+      code = MetaCode::kNF;
+      break;
+    case slabs::MetaDeleteStatus::kExists:
+      stats_->delete_misses.Add();
+      code = MetaCode::kEX;
+      break;
+    case slabs::MetaDeleteStatus::kNotStored:
+      code = MetaCode::kNS;
+      break;
+  }
+  SendMeta(out, request, code, nullptr, false);
+}
+
+void Executor::MetaArithmetic(const Request& request, Responder& out) {
+  const proto::MetaFlags& m = request.meta;
+  proto::MetaKeyBuffer scratch;
+  const std::string_view key = proto::MetaKey(request, &scratch);
+  slabs::MetaDeltaOptions options;
+  options.incr = !(m.mode == 'D' || m.mode == 'd' || m.mode == '-');
+  options.delta = m.delta;
+  options.has_cas = m.Has('C');
+  options.cas_compare = m.compare_cas;
+  options.vivify = m.Has('N');
+  options.initial = m.initial;
+  if (options.vivify) options.vivify_exptime = context_.clock.ToRelTime(m.vivify_ttl);
+  options.touch = m.Has('T');
+  if (options.touch) options.exptime = context_.clock.ToRelTime(m.ttl);
+  if (m.Has('E')) options.new_cas = m.new_cas;
+  const slabs::MetaDeltaResult r = context_.store.MetaDelta(key, options);
+  switch (r.status) {
+    case slabs::DeltaStatus::kOk:
+      break;
+    case slabs::DeltaStatus::kNotFound:
+      (options.incr ? stats_->incr_misses : stats_->decr_misses).Add();
+      SendMeta(out, request, MetaCode::kNF, nullptr, false);
+      return;
+    case slabs::DeltaStatus::kExists:
+      SendMeta(out, request, MetaCode::kEX, nullptr, false);
+      return;
+    case slabs::DeltaStatus::kNonNumeric:
+      out.Fail(Failure::kNonNumeric);
+      return;
+    case slabs::DeltaStatus::kNoMemory:
+      out.TextLine(options.vivify ? "SERVER_ERROR Out of memory allocating new item\r\n"
+                                  : "SERVER_ERROR out of memory\r\n");
+      return;
+  }
+  if (!r.created) (options.incr ? stats_->incr_hits : stats_->decr_hits).Add();
+  proto::MetaItemView view;
+  view.cas = r.cas;
+  view.ttl = MetaTtl(r.exptime_before);
+  view.ttl_after_T = MetaTtl(options.exptime);
+  view.ttl_after_N = MetaTtl(options.vivify_exptime);
+  view.created = r.created;
+  SendMeta(out, request, m.Has('v') ? MetaCode::kVA : MetaCode::kHD, &view, r.created, r.value);
+}
+
+void Executor::MetaDebug(const Request& request, Responder& out) {
+  stats_->cmd_meta.Add();
+  proto::MetaKeyBuffer scratch;
+  const std::string_view key = proto::MetaKey(request, &scratch);
+  const slabs::MetaDebugResult r = context_.store.MetaDebug(key);
+  if (!r.found) {
+    out.TextLine(proto::kMetaMissReply);
+    return;
+  }
+  const int64_t now = context_.clock.Now();
+  proto::MetaDebugView view;
+  view.exp = r.exptime == 0 ? -1 : now - int64_t{r.exptime};
+  view.last_access = static_cast<uint64_t>(now - int64_t{r.last_access});
+  view.cas = r.cas;
+  view.fetched = r.fetched;
+  view.slab_class = r.slab_class;
+  view.total_size = r.total_size;
+  view.key_binary = request.meta.base64_key();
+  std::string line;
+  proto::AppendMetaDebug(&line, key, view);
+  out.TextLine(line);
+}
+
+}  // namespace slabcached

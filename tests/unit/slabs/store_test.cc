@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "slabs/store_meta.h"
+
 namespace slabcached::slabs {
 namespace {
 
@@ -778,6 +780,38 @@ TEST_F(StoreTest, AutomoveReturnsSparePagesToThePool) {
   EXPECT_LT(store_->GetSlabClassStats()[0].total_pages, pages);
   for (int i = 0; i < 6000; i += 10) {
     ASSERT_EQ(Value("k" + std::to_string(i)), value) << i;  // rescued, not evicted
+  }
+}
+
+TEST_F(StoreTest, RescuedItemsKeepTheirMetaStampedeState) {
+  StoreConfig config = TestConfig();
+  config.max_bytes = 4 << 20;
+  config.slab_automove = 0;
+  Make(config);
+  const std::string value(1000, 'v');
+  const RelTime now = clock_.Now();
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_EQ(Put("k" + std::to_string(i), value, StoreMode::kSet, 0, now + 100),
+              StoreStatus::kStored);
+  }
+  for (int i = 0; i < 3000; i += 2) {
+    ASSERT_EQ(store_->Delete("k" + std::to_string(i)), DeleteStatus::kDeleted);
+  }
+  // mg R: every surviving item is within its recache window; the first
+  // reader of each wins (W), later ones see the token already sent (Z).
+  const MetaGetOptions recache{.recache = true, .recache_time = now + 200};
+  for (int i = 1; i < 3000; i += 2) {
+    ASSERT_TRUE(store_->MetaGet("k" + std::to_string(i), recache).won) << i;
+  }
+  ASSERT_EQ(store_->Reassign(static_cast<int>(store_->GetSlabClassStats()[0].id),
+                             static_cast<int>(store_->GetSlabClassStats()[0].id) + 1),
+            Store::ReassignStatus::kOk);
+  store_->RunMaintenance();
+  ASSERT_GT(store_->GetStats().slab_reassign_rescues, 0u);
+  for (int i = 1; i < 3000; i += 2) {
+    const MetaGetResult r = store_->MetaGet("k" + std::to_string(i), recache);
+    EXPECT_FALSE(r.won) << i << " won twice";
+    EXPECT_TRUE(r.token_sent) << i;
   }
 }
 

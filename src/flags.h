@@ -30,8 +30,9 @@ CommandLine ParseCommandLine(int argc, char** argv);
 // memcached -h style help generated from the flag table and gflags' defaults.
 std::string UsageText();
 
-// Routes glog to stderr at the level memcached's -v/-vv/-vvv implies.
-void InitLogging(const char* argv0, int verbosity);
+// Routes glog to stderr, warnings and errors only until SetLogVerbosity()
+// applies -v/-vv/-vvv. Call once, before parsing the command line.
+void InitLogging(const char* argv0);
 // "verbosity N" at run time.
 void SetLogVerbosity(int verbosity);
 

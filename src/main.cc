@@ -14,6 +14,7 @@ constexpr int kExitUsage = 64;  // EX_USAGE, as memcached
 
 int main(int argc, char** argv) {
   using slabcached::CommandLine;
+  slabcached::InitLogging(argv[0]);
   CommandLine command_line;
   try {
     command_line = slabcached::ParseCommandLine(argc, argv);
@@ -36,7 +37,7 @@ int main(int argc, char** argv) {
       break;
   }
   const slabcached::ServerConfig& config = command_line.config;
-  slabcached::InitLogging(argv[0], config.verbosity);
+  slabcached::SetLogVerbosity(config.verbosity);
   try {
     slabcached::SetResourceLimits(config);
     slabcached::DropPrivileges(config);

@@ -37,9 +37,7 @@ struct ServerConfig {
   bool flush_enabled = true;      // !-F
   bool dump_enabled = true;       // !-X
   bool watch_enabled = true;      // !-W
-  bool track_sizes = false;       // -o track_sizes
   char prefix_delimiter = ':';    // -D
-  uint32_t slab_chunk_max = 512 * 1024;
   std::string sasl_pwdb;  // -o sasl_pwdb=<file>, else $MEMCACHED_SASL_PWDB
   SaslUsers sasl_users;   // -S: the users of sasl_pwdb, loaded at start-up
   // Process set-up (daemon.cc).

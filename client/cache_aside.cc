@@ -27,11 +27,13 @@ void Store(Client& client, bool with_add, std::string_view key, std::string_view
 
 CacheAside::CacheAside(CacheAsideConfig config) : config_(std::move(config)) {}
 
-StampedeProtection CacheAside::ProtectionFor(Client& /*client*/, std::string_view /*key*/) const {
+StampedeProtection CacheAside::ProtectionFor(Client& client, std::string_view key) const {
   if (config_.protection != StampedeProtection::kAuto) return config_.protection;
-  // The switch point for the meta protocol: once the Client can tell that
-  // the server owning `key` speaks meta (client.ServerFor(key)), kAuto
-  // returns the meta strategy for it. Today every server gets the lock.
+  if (client.config().protocol != Protocol::kText) return StampedeProtection::kAddLock;
+  const uint32_t server = client.ServerFor(key);
+  if (server != Continuum::kNoServer && client.MetaSupportOf(server) == MetaSupport::kYes) {
+    return StampedeProtection::kMeta;
+  }
   return StampedeProtection::kAddLock;
 }
 
@@ -129,6 +131,81 @@ Status CacheAside::LoadWithAddLock(Client& client, std::string_view key, const L
   return LoadAndStore(client, key, loader, ttl, /*with_add=*/true, value, info);
 }
 
+// The caller holds W for `seen` (a placeholder or a live value): load, then
+// store only over the version it saw.
+Status CacheAside::StoreMeta(Client& client, std::string_view key, const Loader& loader,
+                             int64_t ttl, const MetaItem& seen, std::string* value,
+                             LoadInfo* info) const {
+  ++info->loader_calls;
+  std::string loaded;
+  MetaSetOptions set;
+  set.compare_cas = seen.cas;
+  switch (loader(key, &loaded)) {
+    case LoadResult::kFound:
+      set.ttl = ttl;
+      client.MetaSet(key, loaded, set);
+      *value = std::move(loaded);
+      return Status::kOk;
+    case LoadResult::kNotFound:
+      info->negative = true;
+      if (config_.negative_ttl > 0) {
+        set.flags = kNegativeEntryFlag;
+        set.ttl = config_.negative_ttl;
+        client.MetaSet(key, "", set);
+      } else {
+        client.MetaDelete(key, seen.cas);
+      }
+      return Status::kNotFound;
+    case LoadResult::kError:
+      break;
+  }
+  // Hand a placeholder over to the next caller; a live value stays.
+  if (!info->refreshed) client.MetaDelete(key, seen.cas);
+  return Status::kBackendError;
+}
+
+Status CacheAside::LoadWithMeta(Client& client, std::string_view key, const Loader& loader,
+                                int64_t ttl, std::string* value, LoadInfo* info) const {
+  MetaGetOptions options;
+  options.vivify_ttl = std::max<int64_t>(config_.lock_ttl, 1);
+  options.recache_ttl = config_.recache_ttl;
+  const auto deadline = Clock::now() + config_.lock_wait;
+  auto delay = std::max(config_.poll_first, std::chrono::milliseconds(1));
+  MetaItem got;
+  for (;;) {
+    const Status s = client.MetaGet(key, options, &got);
+    if (s == Status::kInvalidArgument) return s;
+    if (s != Status::kOk && s != Status::kNotFound) {
+      return CacheFailed(s, key, loader, value, info);
+    }
+    // An empty item with flags 0 is a placeholder (N vivified it).
+    const bool placeholder = s == Status::kOk && got.value.empty() && got.flags == 0;
+    if (s == Status::kOk && got.won) {
+      info->lock_won = true;
+      info->refreshed = !placeholder;
+      return StoreMeta(client, key, loader, ttl, got, value, info);
+    }
+    if (s == Status::kOk && !placeholder) {
+      Item item;
+      item.value = std::move(got.value);
+      item.flags = got.flags;
+      item.cas = got.cas;
+      return FromCache(item, value, info);
+    }
+    // A placeholder another caller loads (Z), or a miss (a server that did
+    // not vivify): wait for the value.
+    const auto now = Clock::now();
+    if (now >= deadline) break;
+    std::this_thread::sleep_for(std::min<Clock::duration>(delay, deadline - now));
+    delay = std::min(delay * 2, std::max(config_.poll_max, delay));
+    ++info->polls;
+  }
+  if (config_.on_lock_timeout == LockTimeoutAction::kBusy) return Status::kBusy;
+  // The winner is slow or gone: load ourselves; add does not overwrite the
+  // winner's value (nor its placeholder).
+  return LoadAndStore(client, key, loader, ttl, /*with_add=*/true, value, info);
+}
+
 Status CacheAside::GetOrLoad(Client& client, std::string_view key, const Loader& loader,
                              int64_t ttl, std::string* value, LoadInfo* info) const {
   LoadInfo local;
@@ -137,15 +214,20 @@ Status CacheAside::GetOrLoad(Client& client, std::string_view key, const Loader&
   if (key.size() + kLockSuffix.size() > kMaxKey || ttl < 0 || !loader) {
     return Status::kInvalidArgument;
   }
+  info->strategy = ProtectionFor(client, key);
+  if (info->strategy == StampedeProtection::kMeta) {
+    return LoadWithMeta(client, key, loader, ttl, value, info);
+  }
   Item item;
   const Status got = client.Get(key, &item);
   if (got == Status::kOk) return FromCache(item, value, info);
   if (got == Status::kInvalidArgument) return got;
   if (got != Status::kNotFound) return CacheFailed(got, key, loader, value, info);
-  switch (ProtectionFor(client, key)) {
+  switch (info->strategy) {
     case StampedeProtection::kNone:
       return LoadAndStore(client, key, loader, ttl, /*with_add=*/false, value, info);
     case StampedeProtection::kAuto:
+    case StampedeProtection::kMeta:
     case StampedeProtection::kAddLock:
       break;
   }

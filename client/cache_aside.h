@@ -26,11 +26,30 @@
 //   a second caller can take the lock and load too (and the first caller's
 //   delete then removes the second's lock; text-protocol delete has no
 //   compare). Choose lock_ttl well above the loader's worst time.
-//   kAuto picks per key from the capability of the server that owns it: the
-//   meta protocol's N/R/W/Z flags (win/recache/stale tokens, early refresh
-//   near expiry) where the Client speaks meta to that server, the add-based
-//   lock elsewhere. The Client speaks only the classic text protocol today,
-//   so kAuto means kAddLock; callers need not change when meta arrives.
+//   kMeta (memcached 1.6's stampede flags; what kAuto picks where the
+//     server speaks meta): one "mg <key> v c f t N<lock_ttl> [R<recache_ttl>]".
+//     A miss vivifies an empty placeholder (TTL lock_ttl) and exactly one
+//     caller gets W: it runs the loader and stores with "ms <key> T<ttl>
+//     C<cas>" (the placeholder's CAS: if a writer changed or deleted the key
+//     meanwhile, EX/NF, the loaded value is returned but not stored, so a
+//     reader never overwrites a newer write). Callers that see Z on the
+//     empty placeholder poll the same mg with backoff (as above; the mg
+//     vivifies again and wins if the winner's placeholder expired or was
+//     removed), then kLoad/kBusy as above. Callers that see Z (or X, stale
+//     after "md <key> I") on a real value get that value at once.
+//     recache_ttl > 0 turns on early refresh (stale-while-revalidate): when
+//     a value has less than recache_ttl seconds left, one caller gets W with
+//     the value, reloads and stores; the others keep getting the current
+//     value, so no caller sees a miss. A loader error on a placeholder
+//     deletes it (md C<cas>) so a waiting caller takes over; on a real value
+//     the old value is kept until its TTL. A loaded value that is empty with
+//     flags 0 looks like a placeholder to others during an early refresh:
+//     they wait for it as for a miss.
+//   kAuto picks per key from the server that owns it: kMeta when the Client
+//   speaks the text protocol and Client::MetaSupportOf(server) answers kYes
+//   (one "mn" probe per server: slabcached, memcached >= 1.6), else kAddLock
+//   (binary protocol, "ERROR" from an older server, or a failed probe).
+//   The near cache is not consulted by kMeta (mg goes to the server).
 //
 // Negative caching
 //   A loader answer of kNotFound is stored as an empty value whose client
@@ -101,7 +120,8 @@ enum class LoadResult : uint8_t {
 using Loader = std::function<LoadResult(std::string_view key, std::string* value)>;
 
 enum class StampedeProtection : uint8_t {
-  kAuto,     // per server capability: meta flags when spoken, else kAddLock
+  kAuto,     // per server capability: kMeta when spoken, else kAddLock
+  kMeta,     // mg N/R: the server hands out one W (memcached 1.6 meta protocol)
   kAddLock,  // "add <key>:lock" decides who loads
   kNone,     // every caller that misses loads
 };
@@ -115,8 +135,12 @@ struct CacheAsideConfig {
   // Seconds a "not found" is cached; 0 disables negative caching.
   int64_t negative_ttl = 30;
   StampedeProtection protection = StampedeProtection::kAuto;
-  // exptime (seconds) of "<key>:lock"; must exceed the loader's worst time.
+  // exptime (seconds) of "<key>:lock" (kAddLock) or of the vivified
+  // placeholder (kMeta's N); must exceed the loader's worst time.
   int64_t lock_ttl = 10;
+  // kMeta only: refresh a value early when it has fewer seconds left (R);
+  // 0 disables early refresh.
+  int64_t recache_ttl = 0;
   // How long a caller that lost the lock waits for the winner's value.
   std::chrono::milliseconds lock_wait{2000};
   std::chrono::milliseconds poll_first{5};  // first wait between polls
@@ -135,10 +159,12 @@ using DbWriter = std::function<bool()>;
 
 // What one GetOrLoad did (optional out-parameter; for metrics and tests).
 struct LoadInfo {
-  bool from_cache = false;            // answered from the cache (value or negative entry)
-  bool negative = false;              // the answer is "not found"
-  bool lock_won = false;              // this caller took the load lock
-  uint32_t loader_calls = 0;          // 0 or 1
+  bool from_cache = false;  // answered from the cache (value or negative entry)
+  bool negative = false;    // the answer is "not found"
+  bool lock_won = false;    // this caller took the load lock (or meta's W)
+  bool refreshed = false;   // kMeta: W on a live value (early refresh or stale)
+  StampedeProtection strategy = StampedeProtection::kAuto;  // what was used (not kAuto)
+  uint32_t loader_calls = 0;                                // 0 or 1
   uint32_t polls = 0;                 // gets made while another caller held the lock
   Status cache_status = Status::kOk;  // the first cache failure met, if any
 };
@@ -173,8 +199,17 @@ class CacheAside {
                      LoadInfo* info) const;
   Status LoadWithAddLock(Client& client, std::string_view key, const Loader& loader, int64_t ttl,
                          std::string* value, LoadInfo* info) const;
+  Status LoadWithMeta(Client& client, std::string_view key, const Loader& loader, int64_t ttl,
+                      std::string* value, LoadInfo* info) const;
+  Status StoreMeta(Client& client, std::string_view key, const Loader& loader, int64_t ttl,
+                   const MetaItem& seen, std::string* value, LoadInfo* info) const;
+
+ public:
+  // The strategy GetOrLoad uses for `key` (never kAuto): the configured one,
+  // or for kAuto the capability of the server owning `key` (probed once).
   StampedeProtection ProtectionFor(Client& client, std::string_view key) const;
 
+ private:
   const CacheAsideConfig config_;
 };
 

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 
 #include "client/binary_codec.h"
 #include "client/connection.h"
 #include "client/near_cache.h"
+#include "proto/meta_encoder.h"
 #include "proto/request.h"
 #include "proto/text_encoder.h"
 
@@ -18,13 +20,15 @@ using proto::Command;
 
 // One command sent to a server and what its reply turned into.
 struct Client::Op {
-  enum class Expect : uint8_t { kLine, kValues, kStats };
+  enum class Expect : uint8_t { kLine, kValues, kStats, kMeta };
   Expect expect = Expect::kLine;
   Status status = Status::kTimeout;
   uint64_t number = 0;                                                // kLine: incr/decr result
   std::map<std::string, Item>* items = nullptr;                       // kValues
   std::vector<std::pair<std::string, std::string>>* stats = nullptr;  // kStats
-  uint8_t opcode = 0;  // binary protocol: the request's opcode
+  uint8_t opcode = 0;        // binary protocol: the request's opcode
+  MetaItem* meta = nullptr;  // kMeta: filled from mg's return flags (may be null)
+  bool error_line = false;   // the answer was ERROR (unknown command)
 };
 
 // Everything one operation sends to one server, pipelined, and its ops in order.
@@ -69,6 +73,53 @@ Status StatusOfLine(ReplyKind kind) {
   }
 }
 
+Status StatusOfMeta(std::string_view code) {
+  if (code == "HD" || code == "VA" || code == "MN") return Status::kOk;
+  if (code == "EN" || code == "NF") return Status::kNotFound;
+  if (code == "NS") return Status::kNotStored;
+  if (code == "EX") return Status::kExists;
+  return Status::kProtocolError;
+}
+
+template <typename T>
+bool ParseNumber(std::string_view s, T* out) {
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+// The return flags of mg (c f t W X Z) and the value.
+bool FillMeta(const Reply& r, MetaItem* item) {
+  *item = MetaItem{};
+  item->value.assign(r.data);
+  bool ok = true;
+  proto::ForEachMetaToken(r.meta_flags, [&](std::string_view token) {
+    const std::string_view arg = token.substr(1);
+    switch (token[0]) {
+      case 'c':
+        ok = ok && ParseNumber(arg, &item->cas);
+        break;
+      case 'f':
+        ok = ok && ParseNumber(arg, &item->flags);
+        break;
+      case 't':
+        ok = ok && ParseNumber(arg, &item->ttl);
+        break;
+      case 'W':
+        item->won = true;
+        break;
+      case 'X':
+        item->stale = true;
+        break;
+      case 'Z':
+        item->token_sent = true;
+        break;
+      default:
+        break;
+    }
+  });
+  return ok;
+}
+
 // Applies one reply to `op`. Returns true when the op is complete; sets
 // *broken when the reply cannot belong to this op (stream out of sync).
 bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
@@ -76,12 +127,21 @@ bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
   if (r.kind == ReplyKind::kError || r.kind == ReplyKind::kClientError ||
       r.kind == ReplyKind::kServerError) {
     op->status = StatusOfLine(r.kind);  // ends any command
+    op->error_line = r.kind == ReplyKind::kError;
     return true;
   }
   switch (op->expect) {
+    case Expect::kMeta:
+      if (r.kind != ReplyKind::kMeta) {
+        *broken = true;
+        return true;
+      }
+      op->status = StatusOfMeta(r.meta_code);
+      if (op->meta != nullptr && !FillMeta(r, op->meta)) *broken = true;
+      return true;
     case Expect::kLine:
       if (r.kind == ReplyKind::kValue || r.kind == ReplyKind::kEnd || r.kind == ReplyKind::kStat ||
-          r.kind == ReplyKind::kVersion) {
+          r.kind == ReplyKind::kVersion || r.kind == ReplyKind::kMeta) {
         *broken = true;
         return true;
       }
@@ -155,6 +215,9 @@ bool ApplyBinaryReply(const proto::binary::Response& r, Client::Op* op, bool* br
                        : BinaryStatus(r.header.status, r.header.opcode);
       return !quiet;
     }
+    case Expect::kMeta:
+      *broken = true;  // never sent over binary
+      return true;
     case Expect::kStats:
       if (opcode != bin::Opcode::kStat) {
         *broken = true;
@@ -248,6 +311,7 @@ void Client::RecordFailure(uint32_t server) {
   if (config_.auto_eject && !s.ejected && s.failures >= config_.failure_limit) {
     s.ejected = true;
     s.retry_at = Clock::now() + config_.retry_interval;
+    s.meta = MetaSupport::kUnknown;  // it may come back as another server
     Rebuild();
   }
 }
@@ -504,6 +568,116 @@ Status Client::Incr(std::string_view key, uint64_t delta, uint64_t* new_value) {
 }
 Status Client::Decr(std::string_view key, uint64_t delta, uint64_t* new_value) {
   return Single(static_cast<int>(Command::kDecr), key, 0, delta, new_value);
+}
+
+// --- Meta protocol ---
+
+namespace {
+
+int32_t MetaTtl(int64_t seconds) {
+  return static_cast<int32_t>(std::clamp<int64_t>(seconds, -1, INT32_MAX));
+}
+
+}  // namespace
+
+Status Client::MetaCommand(std::string_view key, const std::string& request, MetaItem* item) {
+  uint32_t server = 0;
+  if (Status s = PickServer(key, &server); s != Status::kOk) return s;
+  std::vector<Work> works(1);
+  works[0].server = server;
+  works[0].request = request;
+  works[0].ops.push_back({.expect = Op::Expect::kMeta, .meta = item});
+  Execute(&works);
+  return works[0].ops[0].status;
+}
+
+Status Client::MetaGet(std::string_view key, const MetaGetOptions& options, MetaItem* item) {
+  if (config_.protocol != Protocol::kText || !ValidKey(key)) return Status::kInvalidArgument;
+  proto::Request req;
+  req.command = Command::kMetaGet;
+  req.key = key;
+  for (const char flag : std::string_view("vcft")) req.meta.set.Add(flag);
+  if (options.vivify_ttl > 0) {
+    req.meta.set.Add('N');
+    req.meta.vivify_ttl = MetaTtl(options.vivify_ttl);
+  }
+  if (options.recache_ttl > 0) {
+    req.meta.set.Add('R');
+    req.meta.recache_ttl = MetaTtl(options.recache_ttl);
+  }
+  std::string request;
+  proto::AppendMetaRequest(&request, req);
+  MetaItem got;
+  const Status s = MetaCommand(key, request, &got);
+  if (s == Status::kOk) *item = std::move(got);
+  return s;
+}
+
+Status Client::MetaSet(std::string_view key, std::string_view value,
+                       const MetaSetOptions& options) {
+  if (config_.protocol != Protocol::kText || !ValidKey(key) || value.size() > UINT32_MAX) {
+    return Status::kInvalidArgument;
+  }
+  proto::Request req;
+  req.command = Command::kMetaSet;
+  req.key = key;
+  req.value_bytes = static_cast<uint32_t>(value.size());
+  req.meta.set.Add('T');
+  req.meta.ttl = MetaTtl(options.ttl);
+  if (options.flags != 0) {
+    req.meta.set.Add('F');
+    req.meta.client_flags = options.flags;
+  }
+  if (options.compare_cas != 0) {
+    req.meta.set.Add('C');
+    req.meta.compare_cas = options.compare_cas;
+  }
+  if (options.invalidate) req.meta.set.Add('I');
+  std::string request;
+  proto::AppendMetaRequest(&request, req);
+  request.append(value);
+  request.append(proto::kCrLf);
+  if (config_.near_cache != nullptr) config_.near_cache->Invalidate(key);
+  const Status s = MetaCommand(key, request, nullptr);
+  if (config_.near_cache != nullptr) config_.near_cache->Invalidate(key);
+  return s;
+}
+
+Status Client::MetaDelete(std::string_view key, uint64_t compare_cas, bool invalidate) {
+  if (config_.protocol != Protocol::kText || !ValidKey(key)) return Status::kInvalidArgument;
+  proto::Request req;
+  req.command = Command::kMetaDelete;
+  req.key = key;
+  if (compare_cas != 0) {
+    req.meta.set.Add('C');
+    req.meta.compare_cas = compare_cas;
+  }
+  if (invalidate) req.meta.set.Add('I');
+  std::string request;
+  proto::AppendMetaRequest(&request, req);
+  if (config_.near_cache != nullptr) config_.near_cache->Invalidate(key);
+  const Status s = MetaCommand(key, request, nullptr);
+  if (config_.near_cache != nullptr) config_.near_cache->Invalidate(key);
+  return s;
+}
+
+MetaSupport Client::MetaSupportOf(uint32_t server) {
+  if (server >= state_.size()) return MetaSupport::kUnknown;
+  if (config_.protocol != Protocol::kText) return MetaSupport::kNo;
+  ServerState& state = state_[server];
+  if (state.meta != MetaSupport::kUnknown) return state.meta;
+  std::vector<Work> works(1);
+  works[0].server = server;
+  works[0].request = "mn\r\n";
+  works[0].ops.push_back({.expect = Op::Expect::kMeta});
+  Execute(&works);
+  const Op& op = works[0].ops[0];
+  if (op.status == Status::kOk) {
+    state.meta = MetaSupport::kYes;
+  } else if (op.error_line) {
+    state.meta = MetaSupport::kNo;
+  }
+  return state.meta;
 }
 
 Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::string, Item>* found,

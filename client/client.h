@@ -29,6 +29,15 @@
 // its count. Replies such as NOT_STORED, SERVER_ERROR or CLIENT_ERROR are
 // answers, not failures.
 //
+// Meta protocol (memcached 1.6: mg ms md mn; text protocol only): MetaGet,
+// MetaSet and MetaDelete send one meta command and return its answer
+// (HD/VA kOk, EN/NF kNotFound, NS kNotStored, EX kExists); with
+// config.protocol == kBinary they return kInvalidArgument and send nothing.
+// MetaSupportOf(server) asks the server once with "mn": "MN" means it speaks
+// meta, "ERROR" (servers before memcached 1.6) means it does not; the answer
+// is remembered until the server is ejected. These are the building blocks
+// of CacheAside's meta stampede protection (cache_aside.h).
+//
 // With config.near_cache set, Get is answered from that in-process cache
 // when it holds the key, and every write through this Client invalidates the
 // key there (see near_cache.h for the staleness bound).
@@ -80,6 +89,35 @@ struct Item {
 
 class NearCache;
 
+enum class MetaSupport : uint8_t {
+  kUnknown,  // not asked yet, or the probe failed (connection, timeout)
+  kYes,      // "mn" answered "MN"
+  kNo,       // "mn" answered "ERROR", or the Client speaks the binary protocol
+};
+
+struct MetaGetOptions {
+  int64_t vivify_ttl = 0;   // N: on a miss create an empty item with this TTL (0: off)
+  int64_t recache_ttl = 0;  // R: win the recache when the remaining TTL is below this (0: off)
+};
+
+// What mg returned (it always asks for v c f t).
+struct MetaItem {
+  std::string value;
+  uint32_t flags = 0;
+  uint64_t cas = 0;
+  int64_t ttl = -1;         // remaining seconds; -1: never expires
+  bool won = false;         // W: this caller won the right to (re)load the item
+  bool stale = false;       // X: the item was invalidated (ms I / md I)
+  bool token_sent = false;  // Z: another caller already won
+};
+
+struct MetaSetOptions {
+  uint32_t flags = 0;        // F
+  int64_t ttl = 0;           // T (0: never expires)
+  uint64_t compare_cas = 0;  // C: store only if the item's CAS is still this (0: off)
+  bool invalidate = false;   // I: with C, an older CAS stores the item marked stale
+};
+
 enum class Protocol : uint8_t {
   kText,    // memcached's classic text protocol (default)
   kBinary,  // memcached's binary protocol (deprecated by memcached, still served)
@@ -128,6 +166,14 @@ class Client {
   Status Incr(std::string_view key, uint64_t delta, uint64_t* new_value = nullptr);
   Status Decr(std::string_view key, uint64_t delta, uint64_t* new_value = nullptr);
 
+  // Meta protocol (see above).
+  Status MetaGet(std::string_view key, const MetaGetOptions& options, MetaItem* item);
+  Status MetaSet(std::string_view key, std::string_view value, const MetaSetOptions& options);
+  // md; compare_cas != 0 deletes only that version; invalidate marks the item
+  // stale instead of deleting it (readers then get X and one of them W).
+  Status MetaDelete(std::string_view key, uint64_t compare_cas = 0, bool invalidate = false);
+  MetaSupport MetaSupportOf(uint32_t server);
+
   // Fetches many keys: one pipelined request per involved server, all servers
   // at once. Found keys land in `found` (misses are absent). kOk when every
   // server answered, kSomeErrors when some failed (their keys are absent).
@@ -155,6 +201,7 @@ class Client {
                 uint64_t* number);
   void InvalidateNear(int command, std::string_view key);
   Status PickServer(std::string_view key, uint32_t* server);
+  Status MetaCommand(std::string_view key, const std::string& request, MetaItem* item);
   void Execute(std::vector<Work>* works);
   // Apply the complete replies in the input to w's ops; true when the input
   // is not a reply stream at all.
@@ -170,6 +217,7 @@ class Client {
     uint32_t failures = 0;
     bool ejected = false;
     std::chrono::steady_clock::time_point retry_at;
+    MetaSupport meta = MetaSupport::kUnknown;
   };
 
   ClientConfig config_;

@@ -45,6 +45,30 @@ ReplyParse ParseValue(std::string_view in, std::string_view args, size_t line_en
   return ReplyParse::kOk;
 }
 
+// The meta protocol's reply codes (memcached 1.6).
+constexpr std::string_view kMetaCodes[] = {"HD", "VA", "EN", "NS", "EX", "NF", "MN"};
+
+// "VA <size> <flags>*" then the data block; the other codes are one line.
+ReplyParse ParseMeta(std::string_view in, std::string_view word, std::string_view rest,
+                     size_t line_end, Reply* reply, size_t* consumed) {
+  reply->kind = ReplyKind::kMeta;
+  reply->meta_code = word;
+  if (word != "VA") {
+    reply->meta_flags = rest;
+    return ReplyParse::kOk;
+  }
+  uint32_t bytes = 0;
+  if (!ParseDecimal(NextToken(&rest), &bytes)) return ReplyParse::kInvalid;
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  reply->meta_flags = rest;
+  const size_t data_start = line_end + 1;
+  if (in.size() < data_start + bytes + 2) return ReplyParse::kNeedMore;
+  if (in.substr(data_start + bytes, 2) != "\r\n") return ReplyParse::kInvalid;
+  reply->data = in.substr(data_start, bytes);
+  *consumed = data_start + bytes + 2;
+  return ReplyParse::kOk;
+}
+
 struct Simple {
   std::string_view word;
   ReplyKind kind;
@@ -77,6 +101,9 @@ ReplyParse ParseReply(std::string_view in, Reply* reply, size_t* consumed) {
   const std::string_view word = NextToken(&rest);
   if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   if (word == "VALUE") return ParseValue(in, rest, nl, reply, consumed);
+  for (const std::string_view code : kMetaCodes) {
+    if (word == code) return ParseMeta(in, word, rest, nl, reply, consumed);
+  }
   for (const Simple& s : kSimple) {
     if (word == s.word) {
       reply->kind = s.kind;

@@ -24,6 +24,7 @@ enum class ReplyKind : uint8_t {
   kError,        // ERROR [text]
   kClientError,  // CLIENT_ERROR <text>
   kServerError,  // SERVER_ERROR <text>
+  kMeta,         // meta protocol: HD NS EX NF EN MN [flags], or VA <size> [flags]\r\n<data>\r\n
 };
 
 struct Reply {
@@ -35,6 +36,10 @@ struct Reply {
   bool has_cas = false;   // kValue: the gets/gats form
   uint64_t cas = 0;       // kValue
   uint64_t number = 0;    // kNumber
+  // kMeta: the two-letter code ("HD", "VA", ...) and the return flags as
+  // sent ("c12 f0 t30 W"); data holds the value of a VA.
+  std::string_view meta_code;
+  std::string_view meta_flags;
 };
 
 enum class ReplyParse : uint8_t {

@@ -22,6 +22,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// These tests pin the add-based lock (kAuto would pick the meta protocol
+// against slabcached; meta_cache_aside_test.cc covers that).
+CacheAsideConfig AddLock() {
+  CacheAsideConfig config;
+  config.protection = StampedeProtection::kAddLock;
+  return config;
+}
+
 // A backing store that counts its calls.
 struct CountingLoader {
   std::atomic<int> calls{0};
@@ -105,7 +113,7 @@ TEST_F(CacheAsideTest, AHitDoesNotCallTheLoader) {
   Client cache(Config());
   ASSERT_EQ(cache.Set("user:1", "cached"), Status::kOk);
   CountingLoader db;
-  CacheAside patterns;
+  CacheAside patterns(AddLock());
   std::string value;
   LoadInfo info;
   EXPECT_EQ(patterns.GetOrLoad(cache, "user:1", db.AsLoader(), 60, &value, &info), Status::kOk);
@@ -117,7 +125,7 @@ TEST_F(CacheAsideTest, AHitDoesNotCallTheLoader) {
 TEST_F(CacheAsideTest, AMissLoadsOnceAndStoresWithTheTtl) {
   Client cache(Config());
   CountingLoader db;
-  CacheAside patterns;
+  CacheAside patterns(AddLock());
   std::string value;
   LoadInfo info;
   EXPECT_EQ(patterns.GetOrLoad(cache, "user:2", db.AsLoader(), 60, &value, &info), Status::kOk);
@@ -139,7 +147,7 @@ TEST_F(CacheAsideTest, NegativeCachingLoadsAMissingRowOncePerNegativeTtl) {
   Client cache(Config());
   CountingLoader db;
   db.result = LoadResult::kNotFound;
-  CacheAsideConfig config;
+  CacheAsideConfig config = AddLock();
   config.negative_ttl = 1;
   CacheAside patterns(config);
   std::string value;
@@ -172,7 +180,7 @@ TEST_F(CacheAsideTest, NegativeCachingOffLoadsEveryTime) {
   Client cache(Config());
   CountingLoader db;
   db.result = LoadResult::kNotFound;
-  CacheAsideConfig config;
+  CacheAsideConfig config = AddLock();
   config.negative_ttl = 0;
   CacheAside patterns(config);
   std::string value;
@@ -187,7 +195,7 @@ TEST_F(CacheAsideTest, NegativeCachingOffLoadsEveryTime) {
 TEST_F(CacheAsideTest, FiftyCallersOnAMissingHotKeyCallTheLoaderOnce) {
   CountingLoader db;
   db.delay = milliseconds(200);
-  CacheAside patterns;
+  CacheAside patterns(AddLock());
   Outcome outcome;
   Stampede(50, patterns, "hot:missing", db.AsLoader(), &outcome);
   EXPECT_EQ(db.calls, 1);
@@ -201,7 +209,7 @@ TEST_F(CacheAsideTest, FiftyCallersOnAnExpiredHotKeyCallTheLoaderOnce) {
   ASSERT_TRUE(WaitUntilGone(cache, "hot:expiring"));
   CountingLoader db;
   db.delay = milliseconds(200);
-  CacheAside patterns;
+  CacheAside patterns(AddLock());
   Outcome outcome;
   Stampede(50, patterns, "hot:expiring", db.AsLoader(), &outcome);
   EXPECT_EQ(db.calls, 1);
@@ -213,7 +221,7 @@ TEST_F(CacheAsideTest, FiftyCallersOnAMissingRowCallTheLoaderOnce) {
   CountingLoader db;
   db.result = LoadResult::kNotFound;
   db.delay = milliseconds(100);
-  CacheAside patterns;
+  CacheAside patterns(AddLock());
   Outcome outcome;
   Stampede(50, patterns, "hot:absent", db.AsLoader(), &outcome);
   EXPECT_EQ(db.calls, 1);
@@ -223,7 +231,7 @@ TEST_F(CacheAsideTest, FiftyCallersOnAMissingRowCallTheLoaderOnce) {
 TEST_F(CacheAsideTest, WithoutProtectionEveryCallerLoads) {
   CountingLoader db;
   db.delay = milliseconds(200);
-  CacheAsideConfig config;
+  CacheAsideConfig config = AddLock();
   config.protection = StampedeProtection::kNone;
   CacheAside patterns(config);
   Outcome outcome;
@@ -236,7 +244,7 @@ TEST_F(CacheAsideTest, ALoaderErrorIsNotCachedAndReleasesTheLock) {
   Client cache(Config());
   CountingLoader db;
   db.result = LoadResult::kError;
-  CacheAside patterns;
+  CacheAside patterns(AddLock());
   std::string value;
   EXPECT_EQ(patterns.GetOrLoad(cache, "flaky", db.AsLoader(), 60, &value), Status::kBackendError);
   Item item;
@@ -251,7 +259,7 @@ TEST_F(CacheAsideTest, AHeldLockEndsInBusyOrInOneOwnLoad) {
   Client cache(Config());
   ASSERT_EQ(cache.Add("held:lock", "1", 0, 60), Status::kOk);  // a winner that never finishes
   CountingLoader db;
-  CacheAsideConfig config;
+  CacheAsideConfig config = AddLock();
   config.lock_wait = milliseconds(150);
   config.on_lock_timeout = LockTimeoutAction::kBusy;
   std::string value;
@@ -279,7 +287,7 @@ TEST_F(CacheAsideTest, TheLockOfADeadWinnerExpiresAndAWaiterTakesOver) {
   Client cache(Config());
   ASSERT_EQ(cache.Add("orphan:lock", "1", 0, 1), Status::kOk);  // its owner crashed
   CountingLoader db;
-  CacheAsideConfig config;
+  CacheAsideConfig config = AddLock();
   config.lock_wait = milliseconds(5000);
   std::string value;
   LoadInfo info;
@@ -297,7 +305,8 @@ TEST_F(CacheAsideTest, FailsOpenWhenTheCacheIsDown) {
   CountingLoader db;
   std::string value;
   LoadInfo info;
-  EXPECT_EQ(CacheAside().GetOrLoad(cache, "k", db.AsLoader(), 60, &value, &info), Status::kOk);
+  EXPECT_EQ(CacheAside(AddLock()).GetOrLoad(cache, "k", db.AsLoader(), 60, &value, &info),
+            Status::kOk);
   EXPECT_EQ(value, "from-db");
   EXPECT_EQ(info.cache_status, Status::kConnectionFailure);
   EXPECT_EQ(db.calls, 1);
@@ -312,7 +321,7 @@ TEST_F(CacheAsideTest, FailsOpenWhenTheCacheIsDown) {
 TEST_F(CacheAsideTest, BadArgumentsCallNothing) {
   Client cache(Config());
   CountingLoader db;
-  CacheAside patterns;
+  CacheAside patterns(AddLock());
   std::string value;
   EXPECT_EQ(patterns.GetOrLoad(cache, std::string(246, 'k'), db.AsLoader(), 60, &value),
             Status::kInvalidArgument);
@@ -345,7 +354,7 @@ struct Row {
 
 TEST_F(CacheAsideTest, WriteThroughDeleteMakesTheNextReadLoadTheNewRow) {
   Client cache(Config());
-  CacheAside patterns;
+  CacheAside patterns(AddLock());
   Row row;
   std::string value;
   ASSERT_EQ(patterns.GetOrLoad(cache, "row", row.AsLoader(), 60, &value), Status::kOk);
@@ -362,7 +371,7 @@ TEST_F(CacheAsideTest, WriteThroughDeleteMakesTheNextReadLoadTheNewRow) {
 
 TEST_F(CacheAsideTest, WriteThroughSetStoresTheWrittenValue) {
   Client cache(Config());
-  CacheAside patterns;
+  CacheAside patterns(AddLock());
   Row row;
   std::string value;
   ASSERT_EQ(patterns.GetOrLoad(cache, "row", row.AsLoader(), 60, &value), Status::kOk);
@@ -375,7 +384,7 @@ TEST_F(CacheAsideTest, WriteThroughSetStoresTheWrittenValue) {
 
 TEST_F(CacheAsideTest, WriteThroughReplacesANegativeEntry) {
   Client cache(Config());
-  CacheAside patterns;
+  CacheAside patterns(AddLock());
   CountingLoader missing;
   missing.result = LoadResult::kNotFound;
   std::string value;
@@ -389,7 +398,7 @@ TEST_F(CacheAsideTest, WriteThroughReplacesANegativeEntry) {
 
 TEST_F(CacheAsideTest, AFailedDatabaseWriteLeavesTheCacheAlone) {
   Client cache(Config());
-  CacheAside patterns;
+  CacheAside patterns(AddLock());
   Row row;
   std::string value;
   ASSERT_EQ(patterns.GetOrLoad(cache, "row", row.AsLoader(), 60, &value), Status::kOk);
@@ -404,7 +413,7 @@ TEST_F(CacheAsideTest, AFailedDatabaseWriteLeavesTheCacheAlone) {
 
 TEST_F(CacheAsideTest, AWriteThroughSetThatFailsDropsTheOldValue) {
   Client cache(Config());
-  CacheAside patterns;
+  CacheAside patterns(AddLock());
   ASSERT_EQ(cache.Set("row", "old"), Status::kOk);
   const std::string huge(2 << 20, 'x');  // over the daemon's 1 MiB item limit
   Row row;
@@ -418,8 +427,9 @@ TEST_F(CacheAsideTest, AWriteThroughSetThatFailsDropsTheOldValue) {
 TEST_F(CacheAsideTest, WriteThroughRejectsBadArgumentsBeforeTheDatabase) {
   Client cache(Config());
   Row row;
-  EXPECT_EQ(CacheAside().WriteThrough(cache, "", row.Write("x")), Status::kInvalidArgument);
-  EXPECT_EQ(CacheAside().WriteThrough(cache, "k", DbWriter()), Status::kInvalidArgument);
+  EXPECT_EQ(CacheAside(AddLock()).WriteThrough(cache, "", row.Write("x")),
+            Status::kInvalidArgument);
+  EXPECT_EQ(CacheAside(AddLock()).WriteThrough(cache, "k", DbWriter()), Status::kInvalidArgument);
   EXPECT_EQ(row.value, "v1");
 }
 

@@ -105,6 +105,8 @@ std::string Executable(const char* path) {
 
 std::string SlabcachedBinary() { return Executable(std::getenv("SLABCACHED_BIN")); }
 
+std::string MemcachedBinary() { return Executable(std::getenv("MEMCACHED_BIN")); }
+
 std::string NutcrackerBinary() {
   if (const char* env = std::getenv("NUTCRACKER_BIN")) return Executable(env);
   for (const char* p : {"/usr/sbin/nutcracker", "/usr/bin/nutcracker"}) {

@@ -41,6 +41,9 @@ bool WaitForPort(int port, std::chrono::milliseconds timeout);
 
 // $SLABCACHED_BIN, or "" when unset or not executable.
 std::string SlabcachedBinary();
+// $MEMCACHED_BIN (Debian's memcached in `make check`), or "" when unset or
+// not executable. StartSlabcached() starts it too (the same options).
+std::string MemcachedBinary();
 // $NUTCRACKER_BIN, else /usr/sbin/nutcracker or /usr/bin/nutcracker; "" if none.
 std::string NutcrackerBinary();
 

@@ -75,6 +75,29 @@ TEST(ReplyParserTest, SimpleLinesNumbersAndErrors) {
 }
 
 // Every prefix of a valid reply stream is kNeedMore, never a wrong reply.
+TEST(ReplyParserTest, MetaCodesFlagsAndValues) {
+  const std::string in =
+      "VA 3 c12 f0 t30 W\r\na\r\n\r\nHD c7\r\nEN\r\nNS\r\nEX\r\nNF\r\nMN\r\nVA 0 Z X\r\n\r\n";
+  const std::vector<Reply> r = ParseAll(in);
+  ASSERT_EQ(r.size(), 8u);
+  EXPECT_EQ(r[0].kind, ReplyKind::kMeta);
+  EXPECT_EQ(r[0].meta_code, "VA");
+  EXPECT_EQ(r[0].meta_flags, "c12 f0 t30 W");
+  EXPECT_EQ(r[0].data, "a\r\n");
+  EXPECT_EQ(r[1].meta_code, "HD");
+  EXPECT_EQ(r[1].meta_flags, "c7");
+  EXPECT_EQ(r[2].meta_code, "EN");
+  EXPECT_EQ(r[2].meta_flags, "");
+  EXPECT_EQ(r[6].meta_code, "MN");
+  EXPECT_EQ(r[7].data, "");
+  EXPECT_EQ(r[7].meta_flags, "Z X");
+  Reply one;
+  size_t used = 0;
+  EXPECT_EQ(ParseReply("VA 5 c1\r\nab", &one, &used), ReplyParse::kNeedMore);
+  EXPECT_EQ(ParseReply("VA x\r\n", &one, &used), ReplyParse::kInvalid);
+  EXPECT_EQ(ParseReply("VA 1\r\nabc\r\n", &one, &used), ReplyParse::kInvalid);
+}
+
 TEST(ReplyParserTest, EveryPrefixNeedsMore) {
   const std::string full = "VALUE key 1 10 7\r\n0123456789\r\n";
   for (size_t n = 0; n < full.size(); ++n) {

@@ -1,0 +1,212 @@
+#include "client/slabclient_c.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+
+#include "client/client.h"
+#include "client/continuum.h"
+#include "client/server_spec.h"
+
+struct slabclient {
+  explicit slabclient(slabcached::client::ClientConfig config) : client(std::move(config)) {}
+  slabcached::client::Client client;
+};
+
+namespace {
+
+using slabcached::client::Status;
+
+slabclient_status ToC(Status s) {
+  switch (s) {
+    case Status::kOk:
+      return SLABCLIENT_OK;
+    case Status::kNotFound:
+      return SLABCLIENT_NOT_FOUND;
+    case Status::kNotStored:
+      return SLABCLIENT_NOT_STORED;
+    case Status::kExists:
+      return SLABCLIENT_EXISTS;
+    case Status::kInvalidArgument:
+      return SLABCLIENT_INVALID_ARGUMENT;
+    case Status::kClientError:
+      return SLABCLIENT_CLIENT_ERROR;
+    case Status::kServerError:
+      return SLABCLIENT_SERVER_ERROR;
+    case Status::kTimeout:
+      return SLABCLIENT_TIMEOUT;
+    case Status::kConnectionFailure:
+      return SLABCLIENT_CONNECTION_FAILURE;
+    case Status::kNoServer:
+      return SLABCLIENT_NO_SERVER;
+    case Status::kServerEjected:
+      return SLABCLIENT_SERVER_EJECTED;
+    case Status::kProtocolError:
+    case Status::kSomeErrors:  // not produced by the calls offered here
+    case Status::kBackendError:
+    case Status::kBusy:
+      break;
+  }
+  return SLABCLIENT_PROTOCOL_ERROR;
+}
+
+std::string_view Key(const char* key, size_t len) {
+  return key == nullptr ? std::string_view() : std::string_view(key, len);
+}
+
+// Runs `fn` (which returns a Status) with no exception escaping to C.
+template <typename Fn>
+slabclient_status Guarded(slabclient* c, Fn&& fn) {
+  if (c == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  try {
+    return ToC(fn(c->client));
+  } catch (const std::bad_alloc&) {
+    return SLABCLIENT_NO_MEMORY;
+  } catch (...) {
+    return SLABCLIENT_PROTOCOL_ERROR;
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+slabclient_status slabclient_create(const char* servers, const char* distribution,
+                                    unsigned timeout_ms, slabclient** out) {
+  if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (servers == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  try {
+    namespace sc = slabcached::client;
+    sc::ClientConfig config;
+    std::string error;
+    auto list = sc::ParseServerList(servers, &error);
+    if (!list || list->empty()) return SLABCLIENT_INVALID_ARGUMENT;
+    config.servers = std::move(*list);
+    if (distribution != nullptr && *distribution != '\0') {
+      auto d = sc::ParseDistribution(distribution);
+      if (!d) return SLABCLIENT_INVALID_ARGUMENT;
+      config.placement.distribution = *d;
+    }
+    if (timeout_ms != 0) config.timeout = std::chrono::milliseconds(timeout_ms);
+    *out = new slabclient(std::move(config));
+    return SLABCLIENT_OK;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
+}
+
+void slabclient_destroy(slabclient* client) { delete client; }
+
+slabclient_status slabclient_get(slabclient* client, const char* key, size_t key_len, char* buf,
+                                 size_t buf_size, size_t* value_len, uint32_t* flags) {
+  if (value_len == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  slabcached::client::Item item;
+  const slabclient_status s =
+      Guarded(client, [&](auto& c) { return c.Get(Key(key, key_len), &item); });
+  if (s != SLABCLIENT_OK) return s;
+  *value_len = item.value.size();
+  if (flags != nullptr) *flags = item.flags;
+  if (item.value.size() > buf_size || (buf == nullptr && !item.value.empty())) {
+    return SLABCLIENT_BUFFER_TOO_SMALL;
+  }
+  if (!item.value.empty()) std::memcpy(buf, item.value.data(), item.value.size());
+  return SLABCLIENT_OK;
+}
+
+slabclient_status slabclient_get_alloc(slabclient* client, const char* key, size_t key_len,
+                                       char** value, size_t* value_len, uint32_t* flags) {
+  if (value == nullptr || value_len == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  *value = nullptr;
+  slabcached::client::Item item;
+  const slabclient_status s =
+      Guarded(client, [&](auto& c) { return c.Get(Key(key, key_len), &item); });
+  if (s != SLABCLIENT_OK) return s;
+  char* out = static_cast<char*>(std::malloc(item.value.size() + 1));
+  if (out == nullptr) return SLABCLIENT_NO_MEMORY;
+  if (!item.value.empty()) std::memcpy(out, item.value.data(), item.value.size());
+  out[item.value.size()] = '\0';
+  *value = out;
+  *value_len = item.value.size();
+  if (flags != nullptr) *flags = item.flags;
+  return SLABCLIENT_OK;
+}
+
+void slabclient_free(void* value) { std::free(value); }
+
+slabclient_status slabclient_set(slabclient* client, const char* key, size_t key_len,
+                                 const char* value, size_t value_len, uint32_t flags,
+                                 int64_t exptime) {
+  if (value == nullptr && value_len != 0) return SLABCLIENT_INVALID_ARGUMENT;
+  const std::string_view v =
+      value == nullptr ? std::string_view() : std::string_view(value, value_len);
+  return Guarded(client, [&](auto& c) { return c.Set(Key(key, key_len), v, flags, exptime); });
+}
+
+slabclient_status slabclient_delete(slabclient* client, const char* key, size_t key_len) {
+  return Guarded(client, [&](auto& c) { return c.Delete(Key(key, key_len)); });
+}
+
+slabclient_status slabclient_incr(slabclient* client, const char* key, size_t key_len,
+                                  uint64_t delta, uint64_t* new_value) {
+  return Guarded(client, [&](auto& c) { return c.Incr(Key(key, key_len), delta, new_value); });
+}
+
+slabclient_status slabclient_decr(slabclient* client, const char* key, size_t key_len,
+                                  uint64_t delta, uint64_t* new_value) {
+  return Guarded(client, [&](auto& c) { return c.Decr(Key(key, key_len), delta, new_value); });
+}
+
+slabclient_status slabclient_locate(slabclient* client, const char* key, size_t key_len,
+                                    uint32_t* index) {
+  if (client == nullptr || index == nullptr || key == nullptr || key_len == 0) {
+    return SLABCLIENT_INVALID_ARGUMENT;
+  }
+  try {
+    const uint32_t server = client->client.ServerFor(Key(key, key_len));
+    if (server == slabcached::client::Continuum::kNoServer) return SLABCLIENT_NO_SERVER;
+    *index = server;
+    return SLABCLIENT_OK;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
+}
+
+const char* slabclient_status_name(slabclient_status status) {
+  switch (status) {
+    case SLABCLIENT_OK:
+      return "OK";
+    case SLABCLIENT_NOT_FOUND:
+      return "NOT_FOUND";
+    case SLABCLIENT_NOT_STORED:
+      return "NOT_STORED";
+    case SLABCLIENT_EXISTS:
+      return "EXISTS";
+    case SLABCLIENT_INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case SLABCLIENT_CLIENT_ERROR:
+      return "CLIENT_ERROR";
+    case SLABCLIENT_SERVER_ERROR:
+      return "SERVER_ERROR";
+    case SLABCLIENT_PROTOCOL_ERROR:
+      return "PROTOCOL_ERROR";
+    case SLABCLIENT_TIMEOUT:
+      return "TIMEOUT";
+    case SLABCLIENT_CONNECTION_FAILURE:
+      return "CONNECTION_FAILURE";
+    case SLABCLIENT_NO_SERVER:
+      return "NO_SERVER";
+    case SLABCLIENT_SERVER_EJECTED:
+      return "SERVER_EJECTED";
+    case SLABCLIENT_BUFFER_TOO_SMALL:
+      return "BUFFER_TOO_SMALL";
+    case SLABCLIENT_NO_MEMORY:
+      return "NO_MEMORY";
+  }
+  return "UNKNOWN";
+}
+
+}  // extern "C"

@@ -1,0 +1,95 @@
+/* libslabclient's C API: a thin layer over slabcached::client::Client
+ * (client.h) for C programs. The library is C++: link with the C++ driver,
+ * or add the C++ runtime:
+ *   cc app.c $(pkg-config --cflags --libs libslabclient) -lstdc++ -lm
+ *
+ *   slabclient *c = NULL;
+ *   if (slabclient_create("10.0.0.1:11211:2,10.0.0.2:11211", NULL, 0, &c) != SLABCLIENT_OK) ...
+ *   slabclient_set(c, "user:42", 7, "alice", 5, 0, 300);
+ *   char *v; size_t n; uint32_t flags;
+ *   if (slabclient_get_alloc(c, "user:42", 7, &v, &n, &flags) == SLABCLIENT_OK) {
+ *     use(v, n);  // v is NUL-terminated as well
+ *     slabclient_free(v);
+ *   }
+ *   slabclient_destroy(c);
+ *
+ * Keys are (pointer, length); the rules are memcached's (1-250 bytes, no
+ * spaces or control bytes), else SLABCLIENT_INVALID_ARGUMENT. Every call
+ * returns a status; none aborts or throws. Placement, timeouts and
+ * auto-eject are the Client's (client.h); the protocol is the classic text
+ * protocol.
+ *
+ * Thread safety: like the C++ Client, a slabclient handle is used by one
+ * thread at a time (give each thread its own handle, or guard one with a
+ * mutex). Distinct handles share nothing. slabclient_status_name is
+ * thread-safe.
+ */
+#ifndef SLABCLIENT_C_H
+#define SLABCLIENT_C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum slabclient_status {
+  SLABCLIENT_OK = 0,
+  SLABCLIENT_NOT_FOUND = 1,
+  SLABCLIENT_NOT_STORED = 2,
+  SLABCLIENT_EXISTS = 3,
+  SLABCLIENT_INVALID_ARGUMENT = 4, /* bad key, server list or distribution */
+  SLABCLIENT_CLIENT_ERROR = 5,     /* the server answered CLIENT_ERROR */
+  SLABCLIENT_SERVER_ERROR = 6,     /* the server answered SERVER_ERROR */
+  SLABCLIENT_PROTOCOL_ERROR = 7,
+  SLABCLIENT_TIMEOUT = 8,
+  SLABCLIENT_CONNECTION_FAILURE = 9,
+  SLABCLIENT_NO_SERVER = 10,         /* every server is ejected */
+  SLABCLIENT_SERVER_EJECTED = 11,    /* modula placement picked an ejected server */
+  SLABCLIENT_BUFFER_TOO_SMALL = 100, /* slabclient_get: *value_len is the size needed */
+  SLABCLIENT_NO_MEMORY = 101
+} slabclient_status;
+
+typedef struct slabclient slabclient;
+
+/* Creates a client for `servers` ("host[:port[:weight]],...", as
+ * ParseServerList) placed by `distribution` ("ketama-weighted" when NULL or
+ * empty; also "ketama-compat-libmemcached", "ketama-compat-spy", "modula").
+ * timeout_ms bounds each operation (0: 1000). Connects lazily. */
+slabclient_status slabclient_create(const char *servers, const char *distribution,
+                                    unsigned timeout_ms, slabclient **out);
+void slabclient_destroy(slabclient *client); /* NULL is fine */
+
+/* Copies the value into buf (buf_size bytes). SLABCLIENT_BUFFER_TOO_SMALL
+ * copies nothing and sets *value_len to the value's size. flags may be NULL. */
+slabclient_status slabclient_get(slabclient *client, const char *key, size_t key_len, char *buf,
+                                 size_t buf_size, size_t *value_len, uint32_t *flags);
+/* *value is malloc'd (value_len bytes plus a NUL); free it with slabclient_free. */
+slabclient_status slabclient_get_alloc(slabclient *client, const char *key, size_t key_len,
+                                       char **value, size_t *value_len, uint32_t *flags);
+void slabclient_free(void *value);
+
+slabclient_status slabclient_set(slabclient *client, const char *key, size_t key_len,
+                                 const char *value, size_t value_len, uint32_t flags,
+                                 int64_t exptime);
+slabclient_status slabclient_delete(slabclient *client, const char *key, size_t key_len);
+/* new_value may be NULL. */
+slabclient_status slabclient_incr(slabclient *client, const char *key, size_t key_len,
+                                  uint64_t delta, uint64_t *new_value);
+slabclient_status slabclient_decr(slabclient *client, const char *key, size_t key_len,
+                                  uint64_t delta, uint64_t *new_value);
+
+/* The 0-based index (in the server list) of the server owning the key now;
+ * no I/O. SLABCLIENT_NO_SERVER when every server is ejected. */
+slabclient_status slabclient_locate(slabclient *client, const char *key, size_t key_len,
+                                    uint32_t *index);
+
+/* "OK", "NOT_FOUND", ...; "UNKNOWN" for other values. */
+const char *slabclient_status_name(slabclient_status status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLABCLIENT_C_H */

@@ -1,0 +1,212 @@
+/* libslabclient's C API (client/slabclient_c.h), compiled as C: calls
+ * against one real slabcached ($SLABCACHED_BIN, started here on a free
+ * loopback port and stopped by its PID), and slabclient_locate against
+ * libmemcached's own placement (memcached_generate_hash). Exit 77 (skipped)
+ * without SLABCACHED_BIN. */
+#include "client/slabclient_c.h"
+
+#include <arpa/inet.h>
+#include <libmemcached/memcached.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures = 0;
+
+#define CHECK(cond)                                                      \
+  do {                                                                   \
+    if (!(cond)) {                                                       \
+      fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                        \
+    }                                                                    \
+  } while (0)
+
+#define CHECK_STATUS(call, want)                                                      \
+  do {                                                                                \
+    slabclient_status got_ = (call);                                                  \
+    if (got_ != (want)) {                                                             \
+      fprintf(stderr, "%s:%d: FAILED: %s = %s, want %s\n", __FILE__, __LINE__, #call, \
+              slabclient_status_name(got_), slabclient_status_name(want));            \
+      ++failures;                                                                     \
+    }                                                                                 \
+  } while (0)
+
+static int free_port(void) {
+  struct sockaddr_in addr;
+  socklen_t len = sizeof(addr);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int port = -1;
+  memset(&addr, 0, sizeof(addr));
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+      getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  if (fd >= 0) close(fd);
+  return port;
+}
+
+static int accepts(int port) {
+  struct sockaddr_in addr;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int ok;
+  memset(&addr, 0, sizeof(addr));
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ok = fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+  if (fd >= 0) close(fd);
+  return ok;
+}
+
+static pid_t start_daemon(const char *binary, int port) {
+  char port_text[16];
+  pid_t pid;
+  int i;
+  snprintf(port_text, sizeof(port_text), "%d", port);
+  pid = fork();
+  if (pid == 0) {
+    if (geteuid() == 0) {
+      execl(binary, binary, "-p", port_text, "-l", "127.0.0.1", "-U", "0", "-t", "2", "-m", "64",
+            "-u", "nobody", (char *)NULL);
+    } else {
+      execl(binary, binary, "-p", port_text, "-l", "127.0.0.1", "-U", "0", "-t", "2", "-m", "64",
+            (char *)NULL);
+    }
+    _exit(127);
+  }
+  for (i = 0; pid > 0 && i < 250; ++i) { /* up to 5 s */
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    if (accepts(port)) return pid;
+    nanosleep(&ts, NULL);
+  }
+  if (pid > 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+  }
+  return -1;
+}
+
+static void test_arguments(void) {
+  slabclient *c = (slabclient *)1;
+  CHECK_STATUS(slabclient_create("not a list:x", NULL, 0, &c), SLABCLIENT_INVALID_ARGUMENT);
+  CHECK(c == NULL);
+  CHECK_STATUS(slabclient_create("", NULL, 0, &c), SLABCLIENT_INVALID_ARGUMENT);
+  CHECK_STATUS(slabclient_create("a:1", "round-robin", 0, &c), SLABCLIENT_INVALID_ARGUMENT);
+  CHECK_STATUS(slabclient_create(NULL, NULL, 0, &c), SLABCLIENT_INVALID_ARGUMENT);
+  CHECK(strcmp(slabclient_status_name(SLABCLIENT_BUFFER_TOO_SMALL), "BUFFER_TOO_SMALL") == 0);
+  CHECK(strcmp(slabclient_status_name((slabclient_status)55), "UNKNOWN") == 0);
+  slabclient_destroy(NULL);
+}
+
+/* Our placement against libmemcached's for the same list and distribution. */
+static void test_locate(int weighted) {
+  const char *list = "10.0.0.1:11211:2,10.0.0.2:11211,10.0.0.3:11212:3,10.0.0.4:11211";
+  slabclient *c = NULL;
+  memcached_st *memc = memcached_create(NULL);
+  int i, mismatches = 0;
+  CHECK_STATUS(slabclient_create(list, weighted ? "ketama-weighted" : "modula", 0, &c),
+               SLABCLIENT_OK);
+  if (weighted) memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, 1);
+  memcached_server_add_with_weight(memc, "10.0.0.1", 11211, 2);
+  memcached_server_add_with_weight(memc, "10.0.0.2", 11211, 1);
+  memcached_server_add_with_weight(memc, "10.0.0.3", 11212, weighted ? 3 : 1);
+  memcached_server_add_with_weight(memc, "10.0.0.4", 11211, 1);
+  for (i = 0; c != NULL && i < 1000; ++i) {
+    char key[32];
+    uint32_t ours = 99;
+    const int len = snprintf(key, sizeof(key), "key:%d", i);
+    CHECK_STATUS(slabclient_locate(c, key, (size_t)len, &ours), SLABCLIENT_OK);
+    if (ours != memcached_generate_hash(memc, key, (size_t)len)) ++mismatches;
+  }
+  CHECK(mismatches == 0);
+  memcached_free(memc);
+  slabclient_destroy(c);
+}
+
+static void test_daemon(int port) {
+  char list[64], buf[16], *value = NULL;
+  size_t len = 0;
+  uint32_t flags = 0, index = 9;
+  uint64_t number = 0;
+  slabclient *c = NULL;
+  snprintf(list, sizeof(list), "127.0.0.1:%d", port);
+  CHECK_STATUS(slabclient_create(list, NULL, 2000, &c), SLABCLIENT_OK);
+  if (c == NULL) return;
+  CHECK_STATUS(slabclient_locate(c, "k", 1, &index), SLABCLIENT_OK);
+  CHECK(index == 0);
+  CHECK_STATUS(slabclient_get(c, "k", 1, buf, sizeof(buf), &len, &flags), SLABCLIENT_NOT_FOUND);
+  CHECK_STATUS(slabclient_set(c, "k", 1, "hello", 5, 42, 0), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_get(c, "k", 1, buf, sizeof(buf), &len, &flags), SLABCLIENT_OK);
+  CHECK(len == 5 && memcmp(buf, "hello", 5) == 0 && flags == 42);
+  CHECK_STATUS(slabclient_get(c, "k", 1, buf, 4, &len, NULL), SLABCLIENT_BUFFER_TOO_SMALL);
+  CHECK(len == 5);
+  CHECK_STATUS(slabclient_get_alloc(c, "k", 1, &value, &len, &flags), SLABCLIENT_OK);
+  CHECK(value != NULL && len == 5 && strcmp(value, "hello") == 0);
+  slabclient_free(value);
+  /* Values are bytes: NUL and CR LF inside. */
+  CHECK_STATUS(slabclient_set(c, "bin", 3, "a\0b\r\n", 5, 0, 0), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_get(c, "bin", 3, buf, sizeof(buf), &len, NULL), SLABCLIENT_OK);
+  CHECK(len == 5 && memcmp(buf, "a\0b\r\n", 5) == 0);
+  CHECK_STATUS(slabclient_set(c, "empty", 5, NULL, 0, 0, 0), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_get(c, "empty", 5, NULL, 0, &len, NULL), SLABCLIENT_OK);
+  CHECK(len == 0);
+  /* Counters. */
+  CHECK_STATUS(slabclient_incr(c, "n", 1, 1, &number), SLABCLIENT_NOT_FOUND);
+  CHECK_STATUS(slabclient_set(c, "n", 1, "10", 2, 0, 0), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_incr(c, "n", 1, 5, &number), SLABCLIENT_OK);
+  CHECK(number == 15);
+  CHECK_STATUS(slabclient_decr(c, "n", 1, 20, &number), SLABCLIENT_OK);
+  CHECK(number == 0);
+  CHECK_STATUS(slabclient_incr(c, "k", 1, 1, NULL), SLABCLIENT_CLIENT_ERROR);
+  /* Delete, and bad keys. */
+  CHECK_STATUS(slabclient_delete(c, "k", 1), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_delete(c, "k", 1), SLABCLIENT_NOT_FOUND);
+  CHECK_STATUS(slabclient_set(c, "a b", 3, "x", 1, 0, 0), SLABCLIENT_INVALID_ARGUMENT);
+  CHECK_STATUS(slabclient_get(c, NULL, 0, buf, sizeof(buf), &len, NULL),
+               SLABCLIENT_INVALID_ARGUMENT);
+  CHECK_STATUS(slabclient_locate(c, "", 0, &index), SLABCLIENT_INVALID_ARGUMENT);
+  slabclient_destroy(c);
+}
+
+static void test_unreachable(void) {
+  char list[64], buf[4];
+  size_t len;
+  slabclient *c = NULL;
+  snprintf(list, sizeof(list), "127.0.0.1:%d", free_port());
+  CHECK_STATUS(slabclient_create(list, NULL, 300, &c), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_get(c, "k", 1, buf, sizeof(buf), &len, NULL),
+               SLABCLIENT_CONNECTION_FAILURE);
+  slabclient_destroy(c);
+}
+
+int main(void) {
+  const char *binary = getenv("SLABCACHED_BIN");
+  int port;
+  pid_t pid;
+  test_arguments();
+  test_locate(1);
+  test_locate(0);
+  test_unreachable();
+  if (binary == NULL || *binary == '\0' || access(binary, X_OK) != 0) {
+    fprintf(stderr, "SLABCACHED_BIN unset: daemon tests skipped\n");
+    return failures == 0 ? 77 : 1;
+  }
+  port = free_port();
+  pid = start_daemon(binary, port);
+  CHECK(pid > 0);
+  if (pid > 0) {
+    test_daemon(port);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+  }
+  if (failures == 0) printf("slabclient_c_test: all checks passed\n");
+  return failures == 0 ? 0 : 1;
+}

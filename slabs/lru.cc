@@ -72,6 +72,7 @@ void SegmentedLru::Replace(LruClass& lc, Item* from, Item* to) {
 void Store::Impl::UnlinkLocked(LruClass& lc, Item* it, uint64_t hv) {
   it->flags.fetch_and(static_cast<uint8_t>(~kItemLinked), std::memory_order_relaxed);
   table_.Remove(it, hv);
+  meta_state_.Forget(hv, it->key(), it);  // a later item in this chunk starts clean
   lru_.Unlink(lc, it);
   slabs_.Release(it);  // the link's reference; frees the chunk if nobody holds it
 }

@@ -20,29 +20,35 @@ namespace slabcached::slabs {
 MetaStateTable::MetaStateTable() : shards_(std::make_unique<Shard[]>(kShards)) {}
 MetaStateTable::~MetaStateTable() = default;
 
-bool MetaStateTable::Matches(const Entry& e, const Item* it) {
-  return e.item == it && e.cas == it->cas();
-}
-
 uint8_t MetaStateTable::Get(uint64_t hv, std::string_view key, const Item* it) {
   Shard& shard = ShardFor(hv);
   if (shard.entries.empty()) return 0;
-  const auto found = shard.entries.find(std::string(key));
+  const auto found = shard.entries.find(key);
   if (found == shard.entries.end()) return 0;
-  if (!Matches(found->second, it)) {
-    shard.entries.erase(found);  // left by an item that is gone
-    return 0;
-  }
-  return found->second.bits;
+  // Unlinking drops an item's entry, so the entry is the linked item's; the
+  // pointer check only guards against a caller passing another item.
+  return found->second.item == it ? found->second.bits : 0;
 }
 
 void MetaStateTable::Set(uint64_t hv, std::string_view key, const Item* it, uint8_t bits) {
   Shard& shard = ShardFor(hv);
   if (bits == 0) {
-    if (!shard.entries.empty()) shard.entries.erase(std::string(key));
+    if (shard.entries.empty()) return;
+    if (const auto found = shard.entries.find(key); found != shard.entries.end()) {
+      shard.entries.erase(found);
+    }
     return;
   }
-  shard.entries.insert_or_assign(std::string(key), Entry{it, it->cas(), bits});
+  if (const auto found = shard.entries.find(key); found != shard.entries.end()) {
+    found->second = Entry{it, bits};
+    return;
+  }
+  shard.entries.emplace(std::string(key), Entry{it, bits});
+}
+
+void MetaStateTable::Erase(Shard& shard, std::string_view key, const Item* it) {
+  const auto found = shard.entries.find(key);
+  if (found != shard.entries.end() && found->second.item == it) shard.entries.erase(found);
 }
 
 size_t MetaStateTable::size_for_tests() const {
@@ -98,15 +104,9 @@ class MetaOps {
   static size_t StateEntries(Impl& s) { return s.meta_state_.size_for_tests(); }
 
  private:
-  // Records `bits` for linked `it` and sweeps the shard when due. Requires
-  // the item lock of hv.
+  // Records `bits` for linked `it`. Requires the item lock of hv.
   static void SetState(Impl& s, uint64_t hv, std::string_view key, const Item* it, uint8_t bits) {
     s.meta_state_.Set(hv, key, it, bits);
-    if (bits == 0) return;
-    s.meta_state_.SweepIfDue(hv, [&s](std::string_view k, const Item* item, uint64_t cas) {
-      const Item* current = s.table_.Find(k, HashKey(k));
-      return current == item && current->cas() == cas;
-    });
   }
   // A new CAS for linked `it` (E's value, else the next one). In place when
   // nobody else holds a reference (readers read the CAS without the lock),
@@ -144,14 +144,14 @@ MetaGetResult MetaOps::Get(Impl& s, std::string_view key, const MetaGetOptions& 
     bits = s.meta_state_.Get(hv, key, it);
   }
   r.exptime_before = it->exptime.load(std::memory_order_relaxed);
+  r.token_sent = (bits & MetaStateTable::kTokenSent) != 0;
+  r.stale = (bits & MetaStateTable::kStale) != 0;
   if (o.touch) it->exptime.store(o.exptime, std::memory_order_relaxed);
   bool won = false;
   if (r.created) {
     it->exptime.store(o.vivify_exptime, std::memory_order_relaxed);
     won = true;
   }
-  r.token_sent = (bits & MetaStateTable::kTokenSent) != 0;
-  r.stale = (bits & MetaStateTable::kStale) != 0;
   if (o.recache && !r.token_sent && !r.created) {
     const RelTime exp = it->exptime.load(std::memory_order_relaxed);
     if (exp != 0 && exp < o.recache_time) won = true;
@@ -305,12 +305,10 @@ MetaDeleteStatus MetaOps::Delete(Impl& s, std::string_view key, const MetaDelete
     s.UnlinkItem(it, hv);
     s.LinkItem(empty, hv);
     if (o.new_cas != 0) empty->set_cas(o.new_cas);
-    s.meta_state_.Set(hv, key, empty, 0);
     s.slabs_.Release(empty);
     return MetaDeleteStatus::kDeleted;
   }
-  s.meta_state_.Set(hv, key, it, 0);
-  s.UnlinkItem(it, hv);
+  s.UnlinkItem(it, hv);  // drops the item's meta state
   return MetaDeleteStatus::kDeleted;
 }
 
@@ -341,13 +339,12 @@ MetaDeltaResult MetaOps::Delta(Impl& s, std::string_view key, const MetaDeltaOpt
     const auto len = static_cast<uint32_t>(end - digits);
     r.value = value;
     if (len <= it->nbytes && it->refcount.load(std::memory_order_acquire) == 1) {
-      // Nobody else holds a reference: rewrite in place (keeps the stampede bits).
-      const uint8_t bits = s.meta_state_.Get(hv, key, it);
+      // Nobody else holds a reference: rewrite in place (keeps the meta
+      // bits; a new item below loses them, as in memcached's do_add_delta).
       it->set_cas(o.new_cas != 0 ? o.new_cas : s.NextCas());
       std::memcpy(it->value_ptr(), digits, len);
       std::memset(it->value_ptr() + len, ' ', it->nbytes - len);
       s.Update(it);
-      if (bits != 0) SetState(s, hv, key, it, bits);
       target = it;
     } else {
       AllocStatus alloc;

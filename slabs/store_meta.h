@@ -3,16 +3,21 @@
 // lock, so reading an item's state, applying T/N/E, deciding who wins a
 // recache (W) and recording the win happen atomically.
 //
-// Per-item stampede state (memcached's ITEM_TOKEN_SENT and ITEM_STALE bits)
+// Per-item meta state (memcached's ITEM_TOKEN_SENT and ITEM_STALE bits)
 // lives in a side table (MetaStateTable) rather than in Item::flags, whose
 // eight bits are all taken: an entry is keyed by the key and remembers the
-// item (pointer and CAS) it belongs to, so a replaced, deleted or evicted
-// item's entry is simply not found again. The table is sharded like the item
-// locks, and a shard is only touched under the item lock of its keys.
+// item (chunk pointer) it belongs to. Every unlink (delete,
+// replace, eviction, expiry, flush) drops the item's entry, so an entry always
+// belongs to the item linked now: a later item in the same chunk, with or
+// without CAS (-C), never inherits it, and operations that change an item in
+// place (incr/decr, touch, gat, a new CAS) keep it, as in memcached. The table
+// is sharded like the item locks, and a shard is only touched under the item
+// lock of its keys.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -112,46 +117,44 @@ struct MetaDebugResult {
   size_t total_size = 0;
 };
 
-// Stampede bits of items, sharded by item-lock stripe: shard i may only be
-// used while holding the item lock of stripe (i & ItemLocks::mask()).
+// Meta bits of items, sharded by item-lock stripe: shard i may only be used
+// while holding the item lock of stripe (i & ItemLocks::mask()).
 class MetaStateTable {
  public:
-  static constexpr uint8_t kTokenSent = 1 << 0;
-  static constexpr uint8_t kStale = 1 << 1;
-  static constexpr size_t kShards = 4096;  // 1 << ItemLocks::kMaxPower
+  static constexpr uint8_t kTokenSent = 1 << 0;  // W was handed out (Z for later readers)
+  static constexpr uint8_t kStale = 1 << 1;      // X
+  static constexpr size_t kShards = 4096;        // 1 << ItemLocks::kMaxPower
 
   MetaStateTable();
   ~MetaStateTable();
 
   // The bits of linked item `it` (0 when it has none).
   uint8_t Get(uint64_t hv, std::string_view key, const Item* it);
-  // Sets the bits of linked item `it` (0 erases its entry).
+  // Sets the bits of linked item `it` (0 erases the key's entry).
   void Set(uint64_t hv, std::string_view key, const Item* it, uint8_t bits);
-  // Once a shard has grown enough since its last sweep, drops the entries
-  // for which live(key, item, cas) is false (items deleted or replaced by
-  // classic commands, or evicted). Amortised O(1) per Set().
-  template <typename Live>
-  void SweepIfDue(uint64_t hv, Live&& live) {
+  // Drops the entry of `it`, which is being unlinked (Store's UnlinkLocked).
+  void Forget(uint64_t hv, std::string_view key, const Item* it) {
     Shard& shard = ShardFor(hv);
-    if (shard.entries.size() < shard.sweep_at) return;
-    std::erase_if(shard.entries,
-                  [&](const auto& kv) { return !live(kv.first, kv.second.item, kv.second.cas); });
-    shard.sweep_at = 2 * shard.entries.size() + 16;
+    if (!shard.entries.empty()) Erase(shard, key, it);
   }
   size_t size_for_tests() const;
 
  private:
   struct Entry {
     const Item* item = nullptr;
-    uint64_t cas = 0;
     uint8_t bits = 0;
   };
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const noexcept {
+      return std::hash<std::string_view>{}(key);
+    }
+  };
   struct Shard {
-    std::unordered_map<std::string, Entry> entries;
-    size_t sweep_at = 16;  // sweep when the shard reaches this size
+    std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries;
   };
   Shard& ShardFor(uint64_t hv) { return shards_[hv & (kShards - 1)]; }
-  static bool Matches(const Entry& e, const Item* it);
+  static void Erase(Shard& shard, std::string_view key, const Item* it);
 
   std::unique_ptr<Shard[]> shards_;
 };

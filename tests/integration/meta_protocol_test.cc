@@ -304,6 +304,64 @@ TEST_P(MetaProtocolTest, TwentyConnectionsRecomputeOncePerCycle) {
   }
 }
 
+// memcached keeps an item's stale and win bits through classic commands that change it in
+// place (incr/decr in place, touch, gat, gats); an incr that needs a new item, or a set,
+// starts clean. Bytes as 1.6.18 sends them.
+TEST_P(MetaProtocolTest, ClassicCommandsInPlaceKeepTheStampedeState) {
+  EXPECT_TRUE(client().Roundtrip("ms i1 1\r\n1\r\n", "HD\r\n"));
+  EXPECT_TRUE(client().Roundtrip("md i1 I\r\n", "HD\r\n"));
+  EXPECT_TRUE(client().Roundtrip("incr i1 1\r\n", "2\r\n"));
+  EXPECT_EQ(Reply("mg i1 v\r\n"), "VA 1 X W\r\n2\r\n");
+  EXPECT_TRUE(client().Roundtrip("decr i1 1\r\n", "1\r\n"));
+  EXPECT_EQ(Reply("mg i1 v\r\n"), "VA 1 Z X\r\n1\r\n");
+  EXPECT_TRUE(client().Roundtrip("ms i2 1\r\n1\r\n", "HD\r\n"));
+  EXPECT_TRUE(client().Roundtrip("md i2 I\r\n", "HD\r\n"));
+  EXPECT_TRUE(client().Roundtrip("incr i2 100\r\n", "101\r\n"));
+  EXPECT_EQ(Reply("mg i2 v\r\n"), "VA 3\r\n101\r\n");
+  EXPECT_TRUE(client().Roundtrip("ms t1 1\r\n1\r\n", "HD\r\n"));
+  EXPECT_TRUE(client().Roundtrip("md t1 I\r\n", "HD\r\n"));
+  EXPECT_TRUE(client().Roundtrip("touch t1 100\r\n", "TOUCHED\r\n"));
+  EXPECT_EQ(Reply("mg t1\r\n"), "HD X W\r\n");
+  EXPECT_TRUE(client().Roundtrip("gat 200 t1\r\n", "VALUE t1 0 1\r\n1\r\nEND\r\n"));
+  EXPECT_EQ(Reply("mg t1\r\n"), "HD Z X\r\n");
+  EXPECT_TRUE(client().Roundtrip("ms t2 1\r\n1\r\n", "HD\r\n"));
+  EXPECT_TRUE(client().Roundtrip("md t2 I\r\n", "HD\r\n"));
+  ASSERT_TRUE(client().Send("gats 200 t2\r\n"));
+  EXPECT_TRUE(client().ReadLine().starts_with("VALUE t2 0 1 "));
+  EXPECT_EQ(client().ReadLine(), "1\r\n");
+  EXPECT_EQ(client().ReadLine(), "END\r\n");
+  EXPECT_EQ(Reply("mg t2\r\n"), "HD X W\r\n");
+  // A recache win survives incr, a set clears it.
+  EXPECT_TRUE(client().Roundtrip("ms r1 1 T10\r\n1\r\n", "HD\r\n"));
+  EXPECT_EQ(Reply("mg r1 R30\r\n"), "HD W\r\n");
+  EXPECT_TRUE(client().Roundtrip("incr r1 1\r\n", "2\r\n"));
+  EXPECT_EQ(Reply("mg r1\r\n"), "HD Z\r\n");
+  EXPECT_TRUE(client().Roundtrip(StorageCommand("set", "r1", "3"), "STORED\r\n"));
+  EXPECT_EQ(Reply("mg r1\r\n"), "HD\r\n");
+}
+
+// With -C every CAS is 0: a new item for the same key (likely in the same chunk) must not
+// pick up the stale/win state of the deleted one.
+TEST_P(MetaProtocolTest, WithoutCasANewItemStartsClean) {
+  SKIP_IF_ATTACHED();
+  std::vector<std::string> flags = DefaultFlags();
+  flags.push_back("-C");
+  auto d = StartDaemon(flags);
+  ASSERT_NE(d, nullptr);
+  auto c = Connect(d.get());
+  ASSERT_NE(c, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(c->Roundtrip("ms k 1\r\n1\r\n", "HD\r\n"));
+    EXPECT_TRUE(c->Roundtrip("md k I\r\n", "HD\r\n"));
+    EXPECT_EQ(Reply(*c, "mg k c k\r\n"), "HD c0 kk X W\r\n");
+    EXPECT_TRUE(
+        c->Roundtrip(i == 1 ? "md k\r\n" : "delete k\r\n", i == 1 ? "HD\r\n" : "DELETED\r\n"));
+    EXPECT_TRUE(c->Roundtrip("ms k 1\r\n1\r\n", "HD\r\n"));
+    EXPECT_EQ(Reply(*c, "mg k c k\r\n"), "HD c0 kk\r\n");
+    EXPECT_TRUE(c->Roundtrip("delete k\r\n", "DELETED\r\n"));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(MetaProtocol, MetaProtocolTest,
                          ::testing::Values(Server::kSlabcached, Server::kMemcached),
                          ServerParamName);

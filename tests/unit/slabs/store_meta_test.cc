@@ -174,17 +174,69 @@ TEST_F(StoreMetaTest, RemoveValueKeepsTheItemEmpty) {
   EXPECT_EQ(store_->MetaDelete("nokey", x), MetaDeleteStatus::kNotFound);
 }
 
-TEST_F(StoreMetaTest, StateOfDeletedItemsIsSweptAway) {
+TEST_F(StoreMetaTest, StateLeavesWithTheItem) {
   MetaGetOptions viv;
   viv.vivify = true;
-  for (int i = 0; i < 100000; ++i) {
+  for (int i = 0; i < 1000; ++i) {
     const std::string key = "k" + std::to_string(i);
     ASSERT_TRUE(Get(key, viv).won);
-    store_->Delete(key);  // a classic delete leaves the entry behind...
+    store_->Delete(key);  // a classic delete drops the entry
   }
-  // ...until its shard is swept.
-  EXPECT_LT(store_->meta_state_entries_for_tests(), 60000u);
-  EXPECT_TRUE(Get("k1", viv).won);  // a new item: the old entry does not match
+  EXPECT_EQ(store_->meta_state_entries_for_tests(), 0u);
+  EXPECT_TRUE(Get("k1", viv).won);  // a new item starts clean
+}
+
+TEST_F(StoreMetaTest, InPlaceChangesKeepTheStampedeState) {
+  Put("k", "1");
+  MetaDeleteOptions inv;
+  inv.invalidate = true;
+  ASSERT_EQ(store_->MetaDelete("k", inv), MetaDeleteStatus::kInvalidated);
+  EXPECT_TRUE(Get("k").won);
+  // touch, gat and incr/decr in place (a new CAS) keep stale + won.
+  EXPECT_TRUE(store_->Touch("k", clock_.Now() + 100));
+  EXPECT_TRUE(store_->GetAndTouch("k", clock_.Now() + 200));
+  EXPECT_EQ(store_->Delta("k", true, 1).status, DeltaStatus::kOk);
+  EXPECT_EQ(store_->Delta("k", false, 1).status, DeltaStatus::kOk);
+  MetaGetResult g = Get("k");
+  EXPECT_TRUE(g.stale);
+  EXPECT_TRUE(g.token_sent);
+  EXPECT_FALSE(g.won);
+}
+
+// Without CAS (-C) an entry cannot tell a later item in the same chunk from
+// the one it was made for: unlinking must drop it.
+TEST_F(StoreMetaTest, ReusedChunkWithoutCasStartsClean) {
+  StoreConfig config;
+  config.background_threads = false;
+  config.cas_enabled = false;
+  store_ = std::make_unique<Store>(config, &clock_);
+  MetaDeleteOptions inv;
+  inv.invalidate = true;
+  for (const bool classic_delete : {true, false}) {
+    Put("k", "v");
+    ASSERT_EQ(store_->MetaDelete("k", inv), MetaDeleteStatus::kInvalidated);
+    const Item* chunk = nullptr;
+    {
+      MetaGetResult g = Get("k");
+      EXPECT_TRUE(g.stale && g.won);
+      EXPECT_EQ(g.item.cas(), 0u);
+      chunk = g.item.get();
+    }
+    if (classic_delete) {
+      EXPECT_EQ(store_->Delete("k"), DeleteStatus::kDeleted);
+    } else {
+      clock_.Advance(1);
+      store_->Touch("k", clock_.Now());  // expires now: the next lookup unlinks it
+      EXPECT_FALSE(Get("k").item);
+    }
+    EXPECT_EQ(store_->meta_state_entries_for_tests(), 0u);
+    Put("k", "v");
+    MetaGetResult g = Get("k");
+    ASSERT_TRUE(g.item);
+    EXPECT_EQ(g.item.get(), chunk) << "the allocator did not reuse the chunk";
+    EXPECT_FALSE(g.stale || g.won || g.token_sent);
+    store_->Delete("k");
+  }
 }
 
 // Threads race vivify / invalidate on one key: exactly one winner per cycle.

@@ -38,6 +38,7 @@ struct Client::Work {
   std::vector<Op> ops;
   size_t next = 0;  // first op still waiting for its reply
   bool done = false;
+  size_t conn = 0;  // index into connections_, set by Execute
 };
 
 namespace {
@@ -276,8 +277,12 @@ std::string_view StatusName(Status status) {
 }
 
 Client::Client(ClientConfig config) : config_(std::move(config)) {
-  for (const ServerSpec& s : config_.servers)
-    connections_.push_back(std::make_unique<Connection>(s));
+  if (config_.connections_per_server == 0) config_.connections_per_server = 1;
+  for (const ServerSpec& s : config_.servers) {
+    for (uint32_t i = 0; i < config_.connections_per_server; ++i) {
+      connections_.push_back(std::make_unique<Connection>(s));
+    }
+  }
   state_.resize(config_.servers.size());
   if (config_.failure_limit == 0) config_.failure_limit = 1;
   if (config_.max_keys_per_get == 0) config_.max_keys_per_get = 1;
@@ -335,14 +340,25 @@ void Client::FailWork(Work* work, Status status) {
   for (size_t i = work->next; i < work->ops.size(); ++i) work->ops[i].status = status;
   work->next = work->ops.size();
   work->done = true;
-  connections_[work->server]->Close();
+  connections_[work->conn]->Close();
+  // One failure per server and operation, however many of its connections
+  // the operation used.
+  ServerState& state = state_[work->server];
+  if (state.failed_round == round_) return;
+  state.failed_round = round_;
   RecordFailure(work->server);
 }
 
 void Client::Execute(std::vector<Work>* works) {
+  ++round_;
   const auto deadline = Clock::now() + config_.timeout;
   for (Work& w : *works) {
-    Connection& c = *connections_[w.server];
+    // Round-robin over the server's connections: the works of one operation
+    // to one server (a large multi-get) go out on distinct connections.
+    ServerState& state = state_[w.server];
+    w.conn = w.server * config_.connections_per_server + state.next_connection;
+    state.next_connection = (state.next_connection + 1) % config_.connections_per_server;
+    Connection& c = *connections_[w.conn];
     if (!c.open() && !c.StartConnect()) {
       FailWork(&w, Status::kConnectionFailure);
       continue;
@@ -356,7 +372,7 @@ void Client::Execute(std::vector<Work>* works) {
     active.clear();
     for (Work& w : *works) {
       if (w.done) continue;
-      const Connection& c = *connections_[w.server];
+      const Connection& c = *connections_[w.conn];
       const short events = static_cast<short>(POLLIN | (c.WantsWrite() ? POLLOUT : 0));
       fds.push_back({c.fd(), events, 0});
       active.push_back(&w);
@@ -375,7 +391,7 @@ void Client::Execute(std::vector<Work>* works) {
     }
     for (size_t i = 0; i < active.size() && n > 0; ++i) {
       Work& w = *active[i];
-      Connection& c = *connections_[w.server];
+      Connection& c = *connections_[w.conn];
       const short re = fds[i].revents;
       if (re == 0) continue;
       if (c.connecting()) {
@@ -406,7 +422,7 @@ void Client::Execute(std::vector<Work>* works) {
 }
 
 bool Client::ApplyTextReplies(Work* w, bool* broken) {
-  Connection& c = *connections_[w->server];
+  Connection& c = *connections_[w->conn];
   Reply reply;
   size_t used = 0;
   ReplyParse p = ReplyParse::kNeedMore;
@@ -420,7 +436,7 @@ bool Client::ApplyTextReplies(Work* w, bool* broken) {
 }
 
 bool Client::ApplyBinaryReplies(Work* w, bool* broken) {
-  Connection& c = *connections_[w->server];
+  Connection& c = *connections_[w->conn];
   proto::binary::Response r;
   while (w->next < w->ops.size()) {
     const size_t used = proto::binary::ParseResponse(c.input(), &r);
@@ -713,7 +729,14 @@ Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::stri
       w.ops.push_back({.expect = Op::Expect::kValues, .items = found});
       continue;
     }
-    for (size_t i = 0; i < server_keys.size(); i += config_.max_keys_per_get) {
+    // Text: one get per max_keys_per_get keys, spread over up to
+    // connections_per_server works (connections) of this server.
+    const size_t first = works.size() - 1;
+    size_t chunk = 0;
+    for (size_t i = 0; i < server_keys.size(); i += config_.max_keys_per_get, ++chunk) {
+      const size_t slot = chunk % config_.connections_per_server;
+      if (first + slot >= works.size()) works.emplace_back().server = server;
+      Work& target = works[first + slot];
       std::string line;
       const size_t end = std::min(server_keys.size(), i + config_.max_keys_per_get);
       for (size_t j = i; j < end; ++j) {
@@ -723,8 +746,8 @@ Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::stri
       proto::Request req;
       req.command = with_cas ? Command::kGets : Command::kGet;
       req.keys = line;
-      proto::AppendRequestLine(&w.request, req);
-      w.ops.push_back({.expect = Op::Expect::kValues, .items = found});
+      proto::AppendRequestLine(&target.request, req);
+      target.ops.push_back({.expect = Op::Expect::kValues, .items = found});
     }
   }
   Execute(&works);
@@ -737,7 +760,7 @@ Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::stri
 
 Status Client::Stats(uint32_t server, std::string_view args,
                      std::vector<std::pair<std::string, std::string>>* stats) {
-  if (server >= connections_.size()) return Status::kInvalidArgument;
+  if (server >= state_.size()) return Status::kInvalidArgument;
   proto::Request req;
   req.command = Command::kStats;
   req.args = args;

@@ -1,6 +1,7 @@
 // libslabclient's client: a list of memcached-protocol servers (slabcached,
 // memcached, or twemproxy in front of them), keys placed by a Continuum, the
-// classic text protocol over one non-blocking TCP connection per server.
+// classic text protocol over non-blocking TCP connections (one per server by
+// default; config.connections_per_server, used round-robin).
 //
 //   slabcached::client::ClientConfig config;
 //   config.servers = *ParseServerList("10.0.0.1:11211:2,10.0.0.2:11211", &error);
@@ -134,6 +135,11 @@ struct ClientConfig {
   std::chrono::milliseconds retry_interval{2000};
   // Keys per "get" command of a multi-get (several commands are pipelined).
   size_t max_keys_per_get = 100;
+  // Connections per server (0 counts as 1), opened lazily and used in turn
+  // (round-robin per operation). A multi-get with more than
+  // max_keys_per_get keys for one server spreads its get commands over them,
+  // so the server works on them in parallel.
+  uint32_t connections_per_server = 1;
   // Optional in-process cache for hot keys, may be shared by many Clients
   // (near_cache.h): Get reads through it, writes invalidate it.
   std::shared_ptr<NearCache> near_cache;
@@ -218,7 +224,10 @@ class Client {
     bool ejected = false;
     std::chrono::steady_clock::time_point retry_at;
     MetaSupport meta = MetaSupport::kUnknown;
+    uint32_t next_connection = 0;  // round-robin over the server's connections
+    uint64_t failed_round = 0;     // the last Execute round that counted a failure
   };
+  uint64_t round_ = 0;  // Execute calls so far
 
   ClientConfig config_;
   std::vector<std::unique_ptr<Connection>> connections_;

@@ -13,7 +13,10 @@
 //   ma with a value (HD/VA): c t O k; VA adds "\r\n<number>"
 //   ma otherwise (NF/NS/EX): O k
 // `k` writes " k<key>", or " k<base64 key> b" for a binary key (the key is
-// re-encoded from its bytes, so "QR==" comes back as "QQ==").
+// re-encoded from its bytes, so "QR==" comes back as "QQ=="). As in 1.6.18,
+// an mg hit's key is binary when the item was stored by `ms ... b` (whatever
+// the mg sent: "mg foo k" answers "HD kZm9v b", "mg YmFy b k" on an item set
+// as "bar" answers "HD kbar"); mg misses, ms, md and ma follow the request's b.
 #pragma once
 
 #include <cstdint>
@@ -51,7 +54,7 @@ struct MetaItemView {
   bool created = false;      // N created the item on this miss (mg, ma)
   uint32_t last_access = 0;  // l: seconds since the last access, before this one
   bool fetched = false;      // h: fetched before this access
-  bool key_binary = false;   // mg hit: the item was stored with b (k answers in base64)
+  bool key_binary = false;   // mg hit: the item was stored by ms with b (k in base64)
   bool token_sent = false;   // Z: a client already won, before this request
   bool stale = false;        // X: marked stale (md I, ms I)
   bool won = false;          // W: this request wins the recache
@@ -77,7 +80,7 @@ struct MetaDebugView {
   bool fetched = false;
   uint32_t slab_class = 0;
   uint64_t total_size = 0;  // item header + key + suffix + value
-  bool key_binary = false;  // stored with b: the key is printed in base64 (no " b")
+  bool key_binary = false;  // stored by ms with b: the key is printed in base64 (no " b")
 };
 void AppendMetaDebug(std::string* out, std::string_view key, const MetaDebugView& item);
 

@@ -146,6 +146,7 @@ MetaGetResult MetaOps::Get(Impl& s, std::string_view key, const MetaGetOptions& 
   r.exptime_before = it->exptime.load(std::memory_order_relaxed);
   r.token_sent = (bits & MetaStateTable::kTokenSent) != 0;
   r.stale = (bits & MetaStateTable::kStale) != 0;
+  r.key_binary = (bits & MetaStateTable::kKeyBinary) != 0;
   if (o.touch) it->exptime.store(o.exptime, std::memory_order_relaxed);
   bool won = false;
   if (r.created) {
@@ -248,6 +249,9 @@ MetaStoreResult MetaOps::Link(Impl& s, ItemHandle handle, StoreMode mode,
         break;
     }
   }
+  // b: the item remembers its binary key, unless it is an append/prepend
+  // result (memcached allocates that one afresh, without ITEM_KEY_BINARY).
+  if (o.key_binary && to_link == it) bits |= MetaStateTable::kKeyBinary;
   if (store) {
     s.LinkItem(to_link, hv);
     if (o.new_cas != 0) to_link->set_cas(o.new_cas);
@@ -290,10 +294,12 @@ MetaDeleteStatus MetaOps::Delete(Impl& s, std::string_view key, const MetaDelete
   if (o.invalidate) {
     // I: keep the item, mark it stale, clear the win so one client can win
     // again, new CAS; T only applies here.
+    // The key stays binary if it was.
     if (o.touch) it->exptime.store(o.exptime, std::memory_order_relaxed);
+    const uint8_t keep = s.meta_state_.Get(hv, key, it) & MetaStateTable::kKeyBinary;
     Item* target = Recas(s, it, hv, o.new_cas);
     if (target == nullptr) return MetaDeleteStatus::kNotStored;
-    SetState(s, hv, key, target, MetaStateTable::kStale);
+    SetState(s, hv, key, target, MetaStateTable::kStale | keep);
     return MetaDeleteStatus::kInvalidated;
   }
   if (o.remove_value) {
@@ -406,6 +412,7 @@ MetaDebugResult MetaOps::Debug(Impl& s, std::string_view key) {
   r.fetched = (it->flags.load(std::memory_order_relaxed) & kItemFetched) != 0;
   r.slab_class = s.slabs_.ClassOf(it);
   r.total_size = it->total_size();
+  r.key_binary = (s.meta_state_.Get(hv, key, it) & MetaStateTable::kKeyBinary) != 0;
   return r;
 }
 

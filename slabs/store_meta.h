@@ -3,10 +3,10 @@
 // lock, so reading an item's state, applying T/N/E, deciding who wins a
 // recache (W) and recording the win happen atomically.
 //
-// Per-item meta state (memcached's ITEM_TOKEN_SENT and ITEM_STALE bits)
-// lives in a side table (MetaStateTable) rather than in Item::flags, whose
-// eight bits are all taken: an entry is keyed by the key and remembers the
-// item (chunk pointer) it belongs to. Every unlink (delete,
+// Per-item meta state (memcached's ITEM_TOKEN_SENT, ITEM_STALE and
+// ITEM_KEY_BINARY bits) lives in a side table (MetaStateTable) rather than in
+// Item::flags, whose eight bits are all taken: an entry is keyed by the key
+// and remembers the item (chunk pointer) it belongs to. Every unlink (delete,
 // replace, eviction, expiry, flush) drops the item's entry, so an entry always
 // belongs to the item linked now: a later item in the same chunk, with or
 // without CAS (-C), never inherits it, and operations that change an item in
@@ -52,6 +52,7 @@ struct MetaGetResult {
   bool token_sent = false;     // Z: somebody had already won
   bool stale = false;          // X
   bool won = false;            // W
+  bool key_binary = false;     // the item was stored by ms with b (k answers in base64)
 };
 
 // ms: meta-specific parts of a store (the mode comes separately).
@@ -62,6 +63,8 @@ struct MetaStoreOptions {
   uint64_t new_cas = 0;     // E
   bool vivify = false;      // N with append/prepend: store on a miss
   RelTime vivify_exptime = 0;
+  bool key_binary = false;  // b: the stored item remembers its key is binary
+                            // (not an append/prepend result, as in memcached)
 };
 
 struct MetaStoreResult {
@@ -115,6 +118,7 @@ struct MetaDebugResult {
   bool fetched = false;
   uint8_t slab_class = 0;
   size_t total_size = 0;
+  bool key_binary = false;  // stored by ms with b: me prints the key in base64
 };
 
 // Meta bits of items, sharded by item-lock stripe: shard i may only be used
@@ -123,6 +127,7 @@ class MetaStateTable {
  public:
   static constexpr uint8_t kTokenSent = 1 << 0;  // W was handed out (Z for later readers)
   static constexpr uint8_t kStale = 1 << 1;      // X
+  static constexpr uint8_t kKeyBinary = 1 << 2;  // stored by ms with b
   static constexpr size_t kShards = 4096;        // 1 << ItemLocks::kMaxPower
 
   MetaStateTable();

@@ -101,7 +101,7 @@ void Executor::MetaGet(const Request& request, Responder& out) {
   view.created = r.created;
   view.last_access = clock.Now() - r.item.last_access();
   view.fetched = r.item.fetched();
-  view.key_binary = m.base64_key();
+  view.key_binary = r.key_binary;  // the item's, not the request's (memcached's META_KEY)
   view.token_sent = r.token_sent;
   view.stale = r.stale;
   view.won = r.won;
@@ -168,6 +168,7 @@ void Executor::CompleteMetaStore(PendingStore pending, bool data_ok, Responder& 
   if (m.Has('E')) options.new_cas = m.new_cas;
   options.vivify = m.Has('N');
   if (options.vivify) options.vivify_exptime = context_.clock.ToRelTime(m.vivify_ttl);
+  options.key_binary = m.base64_key();
   slabs::StoreMode mode = MetaStoreMode(m.mode);
   const bool cas_mode =
       options.has_cas && (mode == slabs::StoreMode::kSet || mode == slabs::StoreMode::kReplace);
@@ -300,7 +301,7 @@ void Executor::MetaDebug(const Request& request, Responder& out) {
   view.fetched = r.fetched;
   view.slab_class = r.slab_class;
   view.total_size = r.total_size;
-  view.key_binary = request.meta.base64_key();
+  view.key_binary = r.key_binary;  // stored by ms with b, whatever this request says
   std::string line;
   proto::AppendMetaDebug(&line, key, view);
   out.TextLine(line);

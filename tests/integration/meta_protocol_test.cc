@@ -304,6 +304,47 @@ TEST_P(MetaProtocolTest, TwentyConnectionsRecomputeOncePerCycle) {
   }
 }
 
+// memcached marks an item stored by "ms <base64> b" (ITEM_KEY_BINARY): mg's k and me print
+// its key in base64 whatever the request says, while ms, md, ma and mg misses follow the
+// request's b. Only a new item from ms b has the mark: append results, items created by mg N
+// or ma N, and items replaced by classic commands do not; changes in place (ma, incr, md I,
+// touch) keep it. Bytes as Debian's 1.6.18 sends them.
+TEST_P(MetaProtocolTest, BinaryKeysAreRememberedByTheItem) {
+  EXPECT_TRUE(client().Roundtrip("ms Zm9v 2 b\r\nhi\r\n", "HD\r\n"));
+  EXPECT_EQ(Reply("mg foo k v\r\n"), "VA 2 kZm9v b\r\nhi\r\n");
+  EXPECT_EQ(Reply("mg Zm9v b k s\r\n"), "HD kZm9v b s2\r\n");
+  EXPECT_TRUE(Reply("me foo\r\n").starts_with("ME Zm9v exp=-1 la="));
+  EXPECT_TRUE(Reply("me Zm9v b\r\n").starts_with("ME Zm9v exp=-1 la="));
+  // A plain item answers plainly, even to a base64 request.
+  EXPECT_TRUE(client().Roundtrip("ms bar 2\r\nhi\r\n", "HD\r\n"));
+  EXPECT_EQ(Reply("mg YmFy b k\r\n"), "HD kbar\r\n");
+  EXPECT_TRUE(Reply("me YmFy b\r\n").starts_with("ME bar exp=-1 la="));
+  // Misses, ms, md and ma follow the request.
+  EXPECT_EQ(Reply("mg YmF6 b k O1\r\n"), "EN kYmF6 b O1\r\n");
+  EXPECT_TRUE(client().Roundtrip("ms Zm9v 1 b k\r\n1\r\n", "HD kZm9v b\r\n"));
+  EXPECT_TRUE(client().Roundtrip("ma foo k\r\n", "HD kfoo\r\n"));
+  EXPECT_EQ(Reply("mg foo k v\r\n"), "VA 1 kZm9v b\r\n2\r\n");  // ma in place keeps it
+  EXPECT_TRUE(client().Roundtrip("incr foo 1\r\n", "3\r\n"));
+  EXPECT_TRUE(client().Roundtrip("touch foo 100\r\n", "TOUCHED\r\n"));
+  EXPECT_TRUE(client().Roundtrip("md foo k I\r\n", "HD kfoo\r\n"));
+  EXPECT_EQ(Reply("mg foo k v\r\n"), "VA 1 kZm9v b X W\r\n3\r\n");
+  // An incr that needs a longer value makes a new item: plain again.
+  EXPECT_TRUE(client().Roundtrip("incr foo 100\r\n", "103\r\n"));
+  EXPECT_EQ(Reply("mg foo k\r\n"), "HD kfoo\r\n");
+  // Append builds a new item, even with b.
+  EXPECT_TRUE(client().Roundtrip("ms Zm9v 1 b\r\n1\r\n", "HD\r\n"));
+  EXPECT_TRUE(client().Roundtrip("ms Zm9v 1 b MA\r\n2\r\n", "HD\r\n"));
+  EXPECT_EQ(Reply("mg foo k v\r\n"), "VA 2 kfoo\r\n12\r\n");
+  // A classic set replaces the item.
+  EXPECT_TRUE(client().Roundtrip("ms Zm9v 1 b\r\n1\r\n", "HD\r\n"));
+  EXPECT_TRUE(client().Roundtrip(StorageCommand("set", "foo", "x"), "STORED\r\n"));
+  EXPECT_EQ(Reply("mg foo k\r\n"), "HD kfoo\r\n");
+  // Items that mg N and ma N create are plain, and ma answers with the request's b.
+  EXPECT_EQ(Reply("mg cXV4 b k N30 O9\r\n"), "HD kqux O9 W\r\n");
+  EXPECT_TRUE(client().Roundtrip("ma bnVt b N30 J5 k\r\n", "HD kbnVt b\r\n"));
+  EXPECT_EQ(Reply("mg num k v\r\n"), "VA 1 knum\r\n5\r\n");
+}
+
 // memcached keeps an item's stale and win bits through classic commands that change it in
 // place (incr/decr in place, touch, gat, gats); an incr that needs a new item, or a set,
 // starts clean. Bytes as 1.6.18 sends them.
@@ -341,7 +382,7 @@ TEST_P(MetaProtocolTest, ClassicCommandsInPlaceKeepTheStampedeState) {
 }
 
 // With -C every CAS is 0: a new item for the same key (likely in the same chunk) must not
-// pick up the stale/win state of the deleted one.
+// pick up the stale/win/binary state of the deleted one.
 TEST_P(MetaProtocolTest, WithoutCasANewItemStartsClean) {
   SKIP_IF_ATTACHED();
   std::vector<std::string> flags = DefaultFlags();
@@ -351,9 +392,9 @@ TEST_P(MetaProtocolTest, WithoutCasANewItemStartsClean) {
   auto c = Connect(d.get());
   ASSERT_NE(c, nullptr);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(c->Roundtrip("ms k 1\r\n1\r\n", "HD\r\n"));
+    EXPECT_TRUE(c->Roundtrip("ms aw== 1 b\r\n1\r\n", "HD\r\n"));
     EXPECT_TRUE(c->Roundtrip("md k I\r\n", "HD\r\n"));
-    EXPECT_EQ(Reply(*c, "mg k c k\r\n"), "HD c0 kk X W\r\n");
+    EXPECT_EQ(Reply(*c, "mg k c k\r\n"), "HD c0 kaw== b X W\r\n");
     EXPECT_TRUE(
         c->Roundtrip(i == 1 ? "md k\r\n" : "delete k\r\n", i == 1 ? "HD\r\n" : "DELETED\r\n"));
     EXPECT_TRUE(c->Roundtrip("ms k 1\r\n1\r\n", "HD\r\n"));

@@ -186,6 +186,35 @@ TEST_F(StoreMetaTest, StateLeavesWithTheItem) {
   EXPECT_TRUE(Get("k1", viv).won);  // a new item starts clean
 }
 
+TEST_F(StoreMetaTest, KeyBinaryIsKeptUntilTheItemIsReplaced) {
+  MetaStoreOptions b;
+  b.key_binary = true;
+  Put("k", "1", 0, StoreMode::kSet, b);
+  EXPECT_TRUE(Get("k").key_binary);
+  EXPECT_TRUE(store_->MetaDebug("k").key_binary);
+  // md I, in place or (with a handle held) by copy, keeps it.
+  MetaDeleteOptions inv;
+  inv.invalidate = true;
+  ASSERT_EQ(store_->MetaDelete("k", inv), MetaDeleteStatus::kInvalidated);
+  MetaGetResult held = Get("k");
+  EXPECT_TRUE(held.key_binary && held.stale && held.won);
+  ASSERT_EQ(store_->MetaDelete("k", inv), MetaDeleteStatus::kInvalidated);
+  held = {};
+  EXPECT_TRUE(Get("k").key_binary);
+  // Classic incr in place keeps every bit; one that needs a new item drops them.
+  EXPECT_EQ(store_->Delta("k", true, 1).status, DeltaStatus::kOk);
+  MetaGetResult g = Get("k");
+  EXPECT_TRUE(g.key_binary && g.stale && g.token_sent);
+  EXPECT_EQ(store_->Delta("k", true, 100).status, DeltaStatus::kOk);
+  g = Get("k");
+  EXPECT_FALSE(g.key_binary || g.stale || g.token_sent);
+  // Append builds a new item: not binary.
+  Put("k", "1", 0, StoreMode::kSet, b);
+  Put("k", "2", 0, StoreMode::kAppend, b);
+  EXPECT_FALSE(Get("k").key_binary);
+  EXPECT_EQ(store_->meta_state_entries_for_tests(), 0u);
+}
+
 TEST_F(StoreMetaTest, InPlaceChangesKeepTheStampedeState) {
   Put("k", "1");
   MetaDeleteOptions inv;
@@ -212,13 +241,15 @@ TEST_F(StoreMetaTest, ReusedChunkWithoutCasStartsClean) {
   store_ = std::make_unique<Store>(config, &clock_);
   MetaDeleteOptions inv;
   inv.invalidate = true;
+  MetaStoreOptions b;
+  b.key_binary = true;
   for (const bool classic_delete : {true, false}) {
-    Put("k", "v");
+    Put("k", "v", 0, StoreMode::kSet, b);
     ASSERT_EQ(store_->MetaDelete("k", inv), MetaDeleteStatus::kInvalidated);
     const Item* chunk = nullptr;
     {
       MetaGetResult g = Get("k");
-      EXPECT_TRUE(g.stale && g.won);
+      EXPECT_TRUE(g.stale && g.won && g.key_binary);
       EXPECT_EQ(g.item.cas(), 0u);
       chunk = g.item.get();
     }
@@ -234,7 +265,7 @@ TEST_F(StoreMetaTest, ReusedChunkWithoutCasStartsClean) {
     MetaGetResult g = Get("k");
     ASSERT_TRUE(g.item);
     EXPECT_EQ(g.item.get(), chunk) << "the allocator did not reuse the chunk";
-    EXPECT_FALSE(g.stale || g.won || g.token_sent);
+    EXPECT_FALSE(g.stale || g.won || g.token_sent || g.key_binary);
     store_->Delete("k");
   }
 }

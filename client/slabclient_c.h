@@ -1,7 +1,7 @@
 /* libslabclient's C API: a thin layer over slabcached::client::Client
- * (client.h) for C programs. The library is C++: link with the C++ driver,
- * or add the C++ runtime:
- *   cc app.c $(pkg-config --cflags --libs libslabclient) -lstdc++ -lm
+ * (client.h) for C programs. The library is C++; its pkg-config file adds
+ * the C++ runtime, so a C program links with:
+ *   cc app.c $(pkg-config --cflags --libs libslabclient)
  *
  *   slabclient *c = NULL;
  *   if (slabclient_create("10.0.0.1:11211:2,10.0.0.2:11211", NULL, 0, &c) != SLABCLIENT_OK) ...

@@ -147,15 +147,27 @@ MetaGetResult MetaOps::Get(Impl& s, std::string_view key, const MetaGetOptions& 
   r.token_sent = (bits & MetaStateTable::kTokenSent) != 0;
   r.stale = (bits & MetaStateTable::kStale) != 0;
   r.key_binary = (bits & MetaStateTable::kKeyBinary) != 0;
-  if (o.touch) it->exptime.store(o.exptime, std::memory_order_relaxed);
   bool won = false;
-  if (r.created) {
-    it->exptime.store(o.vivify_exptime, std::memory_order_relaxed);
-    won = true;
-  }
-  if (o.recache && !r.token_sent && !r.created) {
-    const RelTime exp = it->exptime.load(std::memory_order_relaxed);
-    if (exp != 0 && exp < o.recache_time) won = true;
+  for (const char step : o.order) {  // as sent (memcached's process_mget_command)
+    switch (step) {
+      case 'T':
+        if (o.touch) it->exptime.store(o.exptime, std::memory_order_relaxed);
+        break;
+      case 'N':
+        if (r.created) {
+          it->exptime.store(o.vivify_exptime, std::memory_order_relaxed);
+          won = true;
+        }
+        break;
+      case 'R':
+        if (o.recache && !r.token_sent && !r.created) {
+          const RelTime exp = it->exptime.load(std::memory_order_relaxed);
+          if (exp != 0 && exp < o.recache_time) won = true;
+        }
+        break;
+      default:
+        break;
+    }
   }
   if (r.stale && !r.token_sent) won = true;  // the first reader of a stale item recomputes
   if (won) SetState(s, hv, key, it, bits | MetaStateTable::kTokenSent);
@@ -391,8 +403,12 @@ MetaDeltaResult MetaOps::Delta(Impl& s, std::string_view key, const MetaDeltaOpt
     r.created = true;
     r.exptime_before = 0;
   }
-  if (o.touch) target->exptime.store(o.exptime, std::memory_order_relaxed);
-  if (r.created) target->exptime.store(o.vivify_exptime, std::memory_order_relaxed);
+  for (const char step : o.order) {  // as sent (memcached's process_marithmetic_command)
+    if (step == 'T' && o.touch) target->exptime.store(o.exptime, std::memory_order_relaxed);
+    if (step == 'N' && r.created) {
+      target->exptime.store(o.vivify_exptime, std::memory_order_relaxed);
+    }
+  }
   r.exptime = target->exptime.load(std::memory_order_relaxed);
   r.cas = target->cas();
   r.status = DeltaStatus::kOk;

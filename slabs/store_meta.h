@@ -15,6 +15,7 @@
 // lock of its keys.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -42,6 +43,11 @@ struct MetaGetOptions {
   bool recache = false;  // R: win when exptime != 0 and exptime < recache_time
   RelTime recache_time = 0;
   uint64_t new_cas = 0;  // E: the CAS of an item N creates (0: the next CAS)
+  // The order the request sent T, N and R in ('\0' pads): memcached 1.6.18
+  // applies them walking its tokens, so "N30 T60" leaves a created item with
+  // TTL 60 and "T60 N30" with 30, and R compares with the TTL as of its
+  // position ("T100 R30" does not win where "R30 T100" does).
+  std::array<char, 3> order = {'T', 'N', 'R'};
 };
 
 struct MetaGetResult {
@@ -98,6 +104,8 @@ struct MetaDeltaOptions {
   bool touch = false;  // T on success
   RelTime exptime = 0;
   uint64_t new_cas = 0;  // E
+  // The order the request sent T and N in ('\0' pads), applied in it.
+  std::array<char, 2> order = {'T', 'N'};
 };
 
 struct MetaDeltaResult {

@@ -9,10 +9,13 @@
 //   md: delete_hits when deleted, delete_misses on NF and EX, none for I.
 //   ma: incr/decr hits and misses; nothing for N's creation or EX.
 //   me: cmd_meta (the only meta command memcached counts there); mn: none.
+#include <array>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
 
+#include "proto/meta.h"
 #include "proto/meta_encoder.h"
 #include "proto/meta_parser.h"
 #include "slabs/store_meta.h"
@@ -54,6 +57,18 @@ slabs::StoreMode MetaStoreMode(char mode) {
   }
 }
 
+// The letters of `wanted` among the request's flags, in the order sent
+// ('\0' pads): the order memcached applies T, N and R in.
+template <size_t N>
+std::array<char, N> FlagOrder(const proto::MetaFlags& m, std::string_view wanted) {
+  std::array<char, N> order{};
+  size_t n = 0;
+  proto::ForEachMetaToken(m.tokens, [&](std::string_view tok) {
+    if (n < N && wanted.find(tok[0]) != std::string_view::npos) order[n++] = tok[0];
+  });
+  return order;
+}
+
 }  // namespace
 
 int64_t Executor::MetaTtl(slabs::RelTime exptime) const {
@@ -75,6 +90,7 @@ void Executor::MetaGet(const Request& request, Responder& out) {
   options.recache = m.Has('R');
   if (options.recache) options.recache_time = clock.ToRelTime(m.recache_ttl);
   if (m.Has('E')) options.new_cas = m.new_cas;
+  options.order = FlagOrder<3>(m, "TNR");
   slabs::MetaGetResult r = context_.store.MetaGet(key, options);
   if (r.outcome == slabs::GetOutcome::kExpired) stats_->get_expired.Add();
   if (r.outcome == slabs::GetOutcome::kFlushed) stats_->get_flushed.Add();
@@ -255,6 +271,7 @@ void Executor::MetaArithmetic(const Request& request, Responder& out) {
   options.touch = m.Has('T');
   if (options.touch) options.exptime = context_.clock.ToRelTime(m.ttl);
   if (m.Has('E')) options.new_cas = m.new_cas;
+  options.order = FlagOrder<2>(m, "TN");
   const slabs::MetaDeltaResult r = context_.store.MetaDelta(key, options);
   switch (r.status) {
     case slabs::DeltaStatus::kOk:

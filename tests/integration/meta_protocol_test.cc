@@ -345,6 +345,38 @@ TEST_P(MetaProtocolTest, BinaryKeysAreRememberedByTheItem) {
   EXPECT_EQ(Reply("mg num k v\r\n"), "VA 1 knum\r\n5\r\n");
 }
 
+// "t" reports the TTL at its position among the flags; "t" within one request is exact, a
+// later request may be a second later.
+bool TtlIs(const std::string& reply, const std::string& prefix, int ttl, const std::string& tail) {
+  return reply == prefix + std::to_string(ttl) + tail ||
+         reply == prefix + std::to_string(ttl - 1) + tail;
+}
+
+// memcached applies T, N and R walking the request's flags: the last of T and N sets a created
+// item's TTL, and R compares with the TTL as of its position. Bytes as 1.6.18 sends them.
+TEST_P(MetaProtocolTest, TtlFlagsApplyInTheOrderSent) {
+  EXPECT_EQ(Reply("mg m1 N30 T60 t\r\n"), "HD t60 W\r\n");
+  EXPECT_TRUE(TtlIs(Reply("mg m1 t\r\n"), "HD t", 60, " Z\r\n"));
+  EXPECT_EQ(Reply("mg m2 T60 N30 t\r\n"), "HD t30 W\r\n");
+  EXPECT_TRUE(TtlIs(Reply("mg m2 t\r\n"), "HD t", 30, " Z\r\n"));
+  EXPECT_EQ(Reply("mg m3 t N30 T60\r\n"), "HD t-1 W\r\n");
+  EXPECT_TRUE(TtlIs(Reply("mg m3 t\r\n"), "HD t", 60, " Z\r\n"));
+  // N does nothing to a hit.
+  EXPECT_TRUE(client().Roundtrip("ms h1 1\r\n1\r\n", "HD\r\n"));
+  EXPECT_EQ(Reply("mg h1 T60 N30 t\r\n"), "HD t60\r\n");
+  // R after T sees the new TTL; before T, the old one.
+  EXPECT_TRUE(client().Roundtrip("ms r1 1 T10\r\n1\r\n", "HD\r\n"));
+  EXPECT_EQ(Reply("mg r1 T100 R30 t\r\n"), "HD t100\r\n");
+  EXPECT_TRUE(client().Roundtrip("ms r2 1 T10\r\n1\r\n", "HD\r\n"));
+  EXPECT_EQ(Reply("mg r2 R30 T100 t\r\n"), "HD t100 W\r\n");
+  EXPECT_TRUE(TtlIs(Reply("mg r2 t\r\n"), "HD t", 100, " Z\r\n"));
+  // ma: the same for T and N.
+  EXPECT_EQ(Reply("ma a1 N30 T60 t\r\n"), "HD t60\r\n");
+  EXPECT_TRUE(TtlIs(Reply("ma a1 t\r\n"), "HD t", 60, "\r\n"));
+  EXPECT_EQ(Reply("ma a2 T60 N30 t\r\n"), "HD t30\r\n");
+  EXPECT_TRUE(TtlIs(Reply("ma a2 t\r\n"), "HD t", 30, "\r\n"));
+}
+
 // memcached keeps an item's stale and win bits through classic commands that change it in
 // place (incr/decr in place, touch, gat, gats); an incr that needs a new item, or a set,
 // starts clean. Bytes as 1.6.18 sends them.

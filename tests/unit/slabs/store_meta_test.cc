@@ -174,6 +174,36 @@ TEST_F(StoreMetaTest, RemoveValueKeepsTheItemEmpty) {
   EXPECT_EQ(store_->MetaDelete("nokey", x), MetaDeleteStatus::kNotFound);
 }
 
+// T, N and R apply in the order the request sent them.
+TEST_F(StoreMetaTest, TtlFlagsApplyInOrder) {
+  MetaGetOptions o;
+  o.vivify = o.touch = true;
+  o.vivify_exptime = clock_.Now() + 30;
+  o.exptime = clock_.Now() + 60;
+  o.order = {'N', 'T', '\0'};
+  EXPECT_EQ(Get("a", o).item.exptime(), clock_.Now() + 60);
+  o.order = {'T', 'N', '\0'};
+  EXPECT_EQ(Get("b", o).item.exptime(), clock_.Now() + 30);
+  Put("r", "v", clock_.Now() + 10);
+  MetaGetOptions r;
+  r.touch = r.recache = true;
+  r.exptime = clock_.Now() + 100;
+  r.recache_time = clock_.Now() + 30;
+  r.order = {'T', 'R', '\0'};
+  EXPECT_FALSE(Get("r", r).won);  // R sees the new TTL
+  Put("r", "v", clock_.Now() + 10);
+  r.order = {'R', 'T', '\0'};
+  EXPECT_TRUE(Get("r", r).won);
+  MetaDeltaOptions d;
+  d.vivify = d.touch = true;
+  d.vivify_exptime = clock_.Now() + 30;
+  d.exptime = clock_.Now() + 60;
+  d.order = {'N', 'T'};
+  EXPECT_EQ(store_->MetaDelta("n1", d).exptime, clock_.Now() + 60);
+  d.order = {'T', 'N'};
+  EXPECT_EQ(store_->MetaDelta("n2", d).exptime, clock_.Now() + 30);
+}
+
 TEST_F(StoreMetaTest, StateLeavesWithTheItem) {
   MetaGetOptions viv;
   viv.vivify = true;

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <latch>
 #include <memory>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -433,6 +434,29 @@ TEST_P(MetaProtocolTest, WithoutCasANewItemStartsClean) {
     EXPECT_EQ(Reply(*c, "mg k c k\r\n"), "HD c0 kk\r\n");
     EXPECT_TRUE(c->Roundtrip("delete k\r\n", "DELETED\r\n"));
   }
+}
+
+// me's line has memcached's fields in memcached's order; cls and size are our slab layout's.
+TEST_P(MetaProtocolTest, DebugLineFieldsAndOrder) {
+  EXPECT_TRUE(client().Roundtrip("ms Zm9v 2 b T100\r\nhi\r\n", "HD\r\n"));
+  EXPECT_TRUE(client().Roundtrip("ms dbg 2\r\nhi\r\n", "HD\r\n"));
+  EXPECT_EQ(Reply("mg dbg\r\n"), "HD\r\n");
+  const std::regex line(
+      "ME (\\S+) exp=(-?[0-9]+) la=([0-9]+) cas=([0-9]+) fetch=(yes|no) cls=([0-9]+) "
+      "size=([0-9]+)\r\n");
+  std::smatch m;
+  const std::string binary = Reply("me foo\r\n");
+  ASSERT_TRUE(std::regex_match(binary, m, line)) << binary;
+  EXPECT_EQ(m[1], "Zm9v");
+  // 1.6.18 prints now - exptime (so a TTL of 100 shows as about -100).
+  EXPECT_TRUE(m[2] == "-100" || m[2] == "-99") << binary;
+  EXPECT_EQ(m[5], "no");
+  const std::string plain = Reply("me dbg\r\n");
+  ASSERT_TRUE(std::regex_match(plain, m, line)) << plain;
+  EXPECT_EQ(m[1], "dbg");
+  EXPECT_EQ(m[2], "-1");
+  EXPECT_EQ(m[5], "yes");
+  EXPECT_NE(m[6], "0");
 }
 
 INSTANTIATE_TEST_SUITE_P(MetaProtocol, MetaProtocolTest,

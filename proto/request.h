@@ -46,10 +46,10 @@ enum class Command : uint8_t {
   kLru,            // args holds everything after "lru "
   kWatch,          // args
   // Binary protocol only.
-  kNoop,            // flushes quiet replies; answers with an empty success packet
-  kSaslListMechs,   //
-  kSaslAuth,        // key = mechanism, args = the client's data
-  kSaslStep,        // key = mechanism, args = the client's data
+  kNoop,           // flushes quiet replies; answers with an empty success packet
+  kSaslListMechs,  //
+  kSaslAuth,       // key = mechanism, args = the client's data
+  kSaslStep,       // key = mechanism, args = the client's data
   // Meta protocol (proto/meta_parser.h): key (base64 text when meta.base64_key()),
   // `meta` holds the flags; kMetaSet also value_bytes.
   kMetaGet,         // mg <key> <flags>*
@@ -62,8 +62,8 @@ enum class Command : uint8_t {
 
 struct Request {
   Command command = Command::kNone;
-  bool noreply = false;  // the last token was "noreply"
-  std::string_view key;  // single-key commands (already checked: 1..250 bytes)
+  bool noreply = false;   // the last token was "noreply"
+  std::string_view key;   // single-key commands (already checked: 1..250 bytes)
   std::string_view keys;  // retrieval commands: the key list, see ForEachKey()
   std::string_view args;  // kStats / kShutdown / kSlabs / ...: rest of the line
   uint32_t client_flags = 0;
@@ -79,12 +79,12 @@ struct Request {
   // non-zero CAS turns set/add/replace into kCas and makes delete, incr/decr
   // and append/prepend compare-and-swap.
   bool binary = false;
-  uint8_t opcode = 0;          // the binary opcode, echoed in the reply
-  uint32_t opaque = 0;         // echoed in the reply
-  bool quiet = false;          // a "Q" opcode: success replies (and get misses) are not sent
-  bool return_key = false;     // GetK/GetKQ/GATK/GATKQ: the reply carries the key
+  uint8_t opcode = 0;           // the binary opcode, echoed in the reply
+  uint32_t opaque = 0;          // echoed in the reply
+  bool quiet = false;           // a "Q" opcode: success replies (and get misses) are not sent
+  bool return_key = false;      // GetK/GetKQ/GATK/GATKQ: the reply carries the key
   bool create_on_miss = false;  // incr/decr: seed `initial` on a miss (exptime applies)
-  uint64_t initial = 0;        // incr/decr
+  uint64_t initial = 0;         // incr/decr
 
   // Meta protocol (kMeta*): the flags; default-constructed otherwise.
   MetaFlags meta;

@@ -254,8 +254,8 @@ bool Connection::ProcessBinaryCommand() {
     state_ = State::kClosing;
     return false;
   }
-  VLOG(2) << "<" << fd_.get() << " binary opcode 0x" << std::hex
-          << static_cast<int>(request.opcode) << std::dec << " key " << request.key;
+  VLOG(2) << "<" << fd_.get() << " binary opcode 0x" << std::hex << static_cast<int>(request.opcode)
+          << std::dec << " key " << request.key;
   start_ += result.consumed;
   BinaryResponder responder(request, &output_);
   // -S: only SASL and version before authentication; the rest gets

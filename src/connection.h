@@ -40,9 +40,7 @@ class Connection {
   void FlushPending();
   // True when nothing happened on the socket since `cutoff` and no reply is
   // waiting to be sent (-o idle_timeout).
-  bool IdleSince(slabs::RelTime cutoff) const {
-    return last_active_ < cutoff && output_.empty();
-  }
+  bool IdleSince(slabs::RelTime cutoff) const { return last_active_ < cutoff && output_.empty(); }
 
  private:
   enum class State {

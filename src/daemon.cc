@@ -52,7 +52,8 @@ void DropPrivileges(const ServerConfig& config) {
   if (getuid() != 0 && geteuid() != 0) return;
   if (config.user.empty()) throw std::runtime_error("can't run as root without the -u switch");
   const passwd* pw = getpwnam(config.user.c_str());
-  if (pw == nullptr) throw std::runtime_error("can't find the user " + config.user + " to switch to");
+  if (pw == nullptr)
+    throw std::runtime_error("can't find the user " + config.user + " to switch to");
   if (pw->pw_uid == 0) return;  // -u root: stay
   if (setgroups(0, nullptr) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
     throw std::runtime_error("failed to assume identity of user " + config.user);
@@ -75,8 +76,8 @@ void Daemonize() {
 PidFile::PidFile(std::string path) : path_(std::move(path)) {
   FILE* file = std::fopen(path_.c_str(), "w");
   if (file == nullptr) {
-    LOG(ERROR) << "Could not open the pid file " << path_ << " for writing: "
-               << std::strerror(errno);
+    LOG(ERROR) << "Could not open the pid file " << path_
+               << " for writing: " << std::strerror(errno);
     path_.clear();
     return;
   }

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "build_config.h"
 #include "proto/binary_protocol.h"
@@ -128,8 +128,7 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
   return Next::kContinue;
 }
 
-void Executor::ReplyParseError(const Request& request, proto::ParseError error,
-                               OutputQueue* out) {
+void Executor::ReplyParseError(const Request& request, proto::ParseError error, OutputQueue* out) {
   TextResponder reply(request, out);
   if (request.command == Command::kFlushAll) {
     // memcached counts the flush and checks -F before it reads the delay.
@@ -216,8 +215,8 @@ void Executor::CompleteStore(PendingStore pending, bool data_ok, Responder& out)
   stats_->cmd_set.Add();
   const Command command = pending.request.command;
   uint64_t cas = 0;
-  const slabs::StoreStatus status = context_.store.Link(
-      std::move(pending.item), ModeFor(command), pending.request.cas_unique, &cas);
+  const slabs::StoreStatus status = context_.store.Link(std::move(pending.item), ModeFor(command),
+                                                        pending.request.cas_unique, &cas);
   const bool is_cas = command == Command::kCas;
   using Reason = Responder::NotStoredReason;
   switch (status) {
@@ -329,8 +328,8 @@ void Executor::FlushAll(const Request& request, Responder& out) {
 }
 
 void Executor::Stats(const Request& request, Responder& out) {
-  const StatsSources sources{context_.config, context_.server_stats, context_.store,
-                             context_.clock, context_.control.verbosity()};
+  const StatsSources sources{context_.config, context_.server_stats, context_.store, context_.clock,
+                             context_.control.verbosity()};
   // Text: "stats <group> ..."; binary: the key is the group, and memcached
   // matches "reset" and "settings" by prefix only.
   std::string_view group = request.binary ? request.args : FirstWord(request.args).first;

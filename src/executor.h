@@ -54,8 +54,7 @@ class Executor {
   Next Execute(const proto::Request& request, Responder& out, Session& session);
 
   // A text parse error for a complete line: the reply memcached gives.
-  void ReplyParseError(const proto::Request& request, proto::ParseError error,
-                       OutputQueue* out);
+  void ReplyParseError(const proto::Request& request, proto::ParseError error, OutputQueue* out);
 
   // Storage commands run in two steps around the data block.
   struct PendingStore {

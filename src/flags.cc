@@ -1,9 +1,7 @@
 #include "src/flags.h"
 
-#include "build_config.h"
-
-#include <gflags/gflags.h>
 #include <getopt.h>
+#include <gflags/gflags.h>
 #include <glog/logging.h>
 
 #include <charconv>
@@ -13,6 +11,8 @@
 #include <sstream>
 #include <string_view>
 #include <vector>
+
+#include "build_config.h"
 
 // Every flag of the daemon, under memcached's long option names (with '_'
 // for '-'). Defaults are memcached's.
@@ -136,8 +136,8 @@ double ParseDouble(std::string_view text, std::string_view what) {
   char* end = nullptr;
   double value = std::strtod(copy.c_str(), &end);
   if (copy.empty() || *end != '\0') {
-    throw CommandLineError(std::string("invalid value for ") + std::string(what) + ": \"" +
-                           copy + "\"");
+    throw CommandLineError(std::string("invalid value for ") + std::string(what) + ": \"" + copy +
+                           "\"");
   }
   return value;
 }
@@ -227,9 +227,8 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
       {"no_slab_reassign", [&] { store.slab_reassign = false; }},
       {"slab_automove",
        [&] {
-         store.slab_automove = eq == std::string::npos
-                                   ? 1
-                                   : ParseNumber<uint32_t>(value, "-o slab_automove");
+         store.slab_automove =
+             eq == std::string::npos ? 1 : ParseNumber<uint32_t>(value, "-o slab_automove");
          if (store.slab_automove > 2) throw CommandLineError("slab_automove must be 0, 1 or 2");
        }},
       {"slab_automove_ratio",
@@ -262,11 +261,10 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
   }
   static const char* const kAcceptedNoOps[] = {
       "tail_repair_time", "hash_algorithm", "lru_crawler_sleep", "lru_crawler_tocrawl",
-      "read_buf_mem_limit", "temporary_ttl",
-      "temp_lru", "watcher_logbuf_size", "worker_logbuf_size", "modern", "no_modern",
-      "slab_automove_freeratio",
-      "no_chunked_items", "drop_privileges", "no_drop_privileges", "sock_cookie_id",
-      "lru_segmented", "no_lru_segmented", "slab_sizes", "inline_ascii_resp",
+      "read_buf_mem_limit", "temporary_ttl", "temp_lru", "watcher_logbuf_size",
+      "worker_logbuf_size", "modern", "no_modern", "slab_automove_freeratio", "no_chunked_items",
+      "drop_privileges", "no_drop_privileges", "sock_cookie_id", "lru_segmented",
+      "no_lru_segmented", "slab_sizes", "inline_ascii_resp",
       // Not served yet: the largest chunk is -I's size, and there is no size histogram.
       "slab_chunk_max", "track_sizes"};
   for (const char* known : kAcceptedNoOps) {
@@ -412,9 +410,9 @@ std::string ShortOptString() {
 CommandLine ParseCommandLine(int argc, char** argv) {
   std::vector<option> long_options;
   for (const auto& spec : kOptions) {
-    long_options.push_back(
-        {spec.long_name, spec.arg == Arg::kRequired ? required_argument : no_argument, nullptr,
-         spec.letter});
+    long_options.push_back({spec.long_name,
+                            spec.arg == Arg::kRequired ? required_argument : no_argument, nullptr,
+                            spec.letter});
   }
   long_options.push_back({nullptr, 0, nullptr, 0});
   const std::string optstring = ShortOptString();
@@ -432,8 +430,7 @@ CommandLine ParseCommandLine(int argc, char** argv) {
       throw CommandLineError("unrecognized option '" + arg + "' (see -h)");
     }
     if (c == ':') {
-      throw CommandLineError(std::string("option '") + argv[optind - 1] +
-                             "' requires an argument");
+      throw CommandLineError(std::string("option '") + argv[optind - 1] + "' requires an argument");
     }
     const OptionSpec* spec = FindOption(c);
     switch (c) {
@@ -480,7 +477,7 @@ std::string UsageText() {
         default_value = info.default_value;
       }
     } else {
-      help = spec.letter == 'h' ? "print this help and exit"
+      help = spec.letter == 'h'   ? "print this help and exit"
              : spec.letter == 'i' ? "print license and exit"
                                   : "print version and exit";
     }

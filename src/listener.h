@@ -27,8 +27,8 @@ class Listener {
   void Close() { listeners_.clear(); }
 
  private:
-  static void OnAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address,
-                       int length, void* arg);
+  static void OnAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address, int length,
+                       void* arg);
   void Accept(evutil_socket_t fd, bool tcp);
   void OpenTcp(const std::string& host);
   void OpenUnix();

@@ -35,8 +35,7 @@ std::string_view OutputQueue::Bytes(const Segment& segment) const {
     const slabs::ItemHandle& item = items_[segment.item];
     return segment.crlf ? item.value_with_crlf() : item.value();
   }
-  return std::string_view(text_).substr(segment.text_begin,
-                                        segment.text_end - segment.text_begin);
+  return std::string_view(text_).substr(segment.text_begin, segment.text_end - segment.text_begin);
 }
 
 size_t OutputQueue::pending_bytes() const {

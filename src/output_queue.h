@@ -50,8 +50,8 @@ class OutputQueue {
   size_t text_start_ = 0;  // start of the text not yet in a segment
   std::vector<Segment> segments_;
   std::vector<slabs::ItemHandle> items_;
-  size_t value_bytes_ = 0;    // total size of the queued values
-  size_t next_segment_ = 0;   // first segment not fully written
+  size_t value_bytes_ = 0;     // total size of the queued values
+  size_t next_segment_ = 0;    // first segment not fully written
   size_t segment_offset_ = 0;  // bytes of segments_[next_segment_] already written
 };
 

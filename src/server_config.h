@@ -14,16 +14,16 @@ namespace slabcached {
 enum class BindingProtocol : uint8_t { kAuto, kAscii, kBinary };
 
 struct NetConfig {
-  int tcp_port = 11211;                  // -p
-  int udp_port = 0;                      // -U (UDP is not served yet)
+  int tcp_port = 11211;                   // -p
+  int udp_port = 0;                       // -U (UDP is not served yet)
   std::vector<std::string> listen_hosts;  // -l, comma separated; empty = every interface
-  std::string unix_socket;               // -s: when set, no TCP listener
-  int unix_mask = 0700;                  // -a
-  int backlog = 1024;                    // -b
-  uint32_t max_conns = 1024;             // -c
-  bool maxconns_fast = true;             // -o maxconns_fast: reject at once with an ERROR line
-  uint32_t reqs_per_event = 20;          // -R
-  uint32_t idle_timeout = 0;             // -o idle_timeout (seconds, 0 = never)
+  std::string unix_socket;                // -s: when set, no TCP listener
+  int unix_mask = 0700;                   // -a
+  int backlog = 1024;                     // -b
+  uint32_t max_conns = 1024;              // -c
+  bool maxconns_fast = true;              // -o maxconns_fast: reject at once with an ERROR line
+  uint32_t reqs_per_event = 20;           // -R
+  uint32_t idle_timeout = 0;              // -o idle_timeout (seconds, 0 = never)
   BindingProtocol protocol = BindingProtocol::kAuto;  // -B
   bool sasl = false;  // -S: binary requests need SASL authentication first
 };
@@ -38,14 +38,14 @@ struct ServerConfig {
   bool dump_enabled = true;       // !-X
   bool watch_enabled = true;      // !-W
   char prefix_delimiter = ':';    // -D
-  std::string sasl_pwdb;  // -o sasl_pwdb=<file>, else $MEMCACHED_SASL_PWDB
-  SaslUsers sasl_users;   // -S: the users of sasl_pwdb, loaded at start-up
+  std::string sasl_pwdb;          // -o sasl_pwdb=<file>, else $MEMCACHED_SASL_PWDB
+  SaslUsers sasl_users;           // -S: the users of sasl_pwdb, loaded at start-up
   // Process set-up (daemon.cc).
-  bool daemonize = false;         // -d
-  bool lock_memory = false;       // -k
-  bool maximize_core = false;     // -r
-  std::string user;               // -u
-  std::string pid_file;           // -P
+  bool daemonize = false;      // -d
+  bool lock_memory = false;    // -k
+  bool maximize_core = false;  // -r
+  std::string user;            // -u
+  std::string pid_file;        // -P
 };
 
 }  // namespace slabcached

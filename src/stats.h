@@ -18,12 +18,13 @@
 namespace slabcached {
 
 // Counters each worker keeps for its own requests (memcached's thread stats).
-#define SLABCACHED_THREAD_STATS(X)                                                           \
-  X(cmd_get) X(cmd_set) X(cmd_flush) X(cmd_touch) X(cmd_meta) X(get_hits) X(get_misses)     \
-      X(get_expired) X(get_flushed) X(delete_misses) X(delete_hits) X(incr_misses)          \
-          X(incr_hits) X(decr_misses) X(decr_hits) X(cas_misses) X(cas_hits) X(cas_badval)  \
-              X(touch_hits) X(touch_misses) X(store_too_large) X(store_no_memory)           \
-                  X(auth_cmds) X(auth_errors) X(idle_kicks) X(bytes_read) X(bytes_written) X(conn_yields)
+#define SLABCACHED_THREAD_STATS(X)                                                              \
+  X(cmd_get)                                                                                    \
+  X(cmd_set) X(cmd_flush) X(cmd_touch) X(cmd_meta) X(get_hits) X(get_misses) X(get_expired)     \
+      X(get_flushed) X(delete_misses) X(delete_hits) X(incr_misses) X(incr_hits) X(decr_misses) \
+          X(decr_hits) X(cas_misses) X(cas_hits) X(cas_badval) X(touch_hits) X(touch_misses)    \
+              X(store_too_large) X(store_no_memory) X(auth_cmds) X(auth_errors) X(idle_kicks)   \
+                  X(bytes_read) X(bytes_written) X(conn_yields)
 
 // A counter written by one thread and read by any: plain loads and stores,
 // no locked instructions on the hot path.

@@ -30,8 +30,7 @@ bool Worker::Start() {
   if (!notify_event_ || event_add(notify_event_.get(), nullptr) != 0) return false;
   if (net_.idle_timeout > 0) {
     const timeval one_second{1, 0};
-    idle_sweep_event_.reset(
-        event_new(base_.get(), -1, EV_PERSIST, &Worker::OnIdleSweep, this));
+    idle_sweep_event_.reset(event_new(base_.get(), -1, EV_PERSIST, &Worker::OnIdleSweep, this));
     if (!idle_sweep_event_ || event_add(idle_sweep_event_.get(), &one_second) != 0) return false;
   }
   thread_ = std::jthread([this] {

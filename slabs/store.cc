@@ -94,6 +94,22 @@ Store::Impl::Impl(const StoreConfig& config, const Clock* clock)
 
 Store::Impl::~Impl() { maintainer_.reset(); }
 
+Item* Store::Impl::Concatenate(std::string_view key, const Item* old, const Item* added,
+                               StoreMode mode, StoreStatus* failure) {
+  AllocStatus alloc;
+  Item* combined = NewItem(key, old->client_flags(), old->exptime.load(std::memory_order_relaxed),
+                           old->nbytes + added->nbytes, &alloc);
+  if (combined == nullptr) {
+    *failure = alloc == AllocStatus::kTooLarge ? StoreStatus::kTooLarge : StoreStatus::kNoMemory;
+    return nullptr;
+  }
+  const Item* first = mode == StoreMode::kAppend ? old : added;
+  const Item* second = mode == StoreMode::kAppend ? added : old;
+  std::memcpy(combined->value_ptr(), first->value_ptr(), first->nbytes);
+  std::memcpy(combined->value_ptr() + first->nbytes, second->value_ptr(), second->nbytes);
+  return combined;
+}
+
 Item* Store::Impl::NewItem(std::string_view key, uint32_t client_flags, RelTime exptime,
                            uint32_t value_len, AllocStatus* status) {
   const size_t ntotal =
@@ -212,18 +228,8 @@ StoreStatus Store::Impl::Link(ItemHandle handle, StoreMode mode, uint64_t cas_co
           status = StoreStatus::kExists;
           break;
         }
-        AllocStatus alloc;
-        combined = NewItem(key, old->client_flags(), old->exptime.load(std::memory_order_relaxed),
-                           old->nbytes + it->nbytes, &alloc);
-        if (combined == nullptr) {
-          status =
-              alloc == AllocStatus::kTooLarge ? StoreStatus::kTooLarge : StoreStatus::kNoMemory;
-          break;
-        }
-        const Item* first = mode == StoreMode::kAppend ? old : it;
-        const Item* second = mode == StoreMode::kAppend ? it : old;
-        std::memcpy(combined->value_ptr(), first->value_ptr(), first->nbytes);
-        std::memcpy(combined->value_ptr() + first->nbytes, second->value_ptr(), second->nbytes);
+        combined = Concatenate(key, old, it, mode, &status);
+        if (combined == nullptr) break;
         to_link = combined;
         store = true;
         break;

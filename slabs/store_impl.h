@@ -73,6 +73,11 @@ class Store::Impl final : public MaintenanceTarget {
   // Allocates a fresh unlinked item (may evict). Safe while holding one item lock.
   Item* NewItem(std::string_view key, uint32_t client_flags, RelTime exptime, uint32_t value_len,
                 AllocStatus* status);
+  // Append/prepend: a fresh unlinked item holding `old`'s value with `added`'s
+  // after (kAppend) or before (kPrepend) it, with `old`'s flags and exptime.
+  // nullptr with *failure set (kTooLarge / kNoMemory) when it cannot be had.
+  Item* Concatenate(std::string_view key, const Item* old, const Item* added, StoreMode mode,
+                    StoreStatus* failure);
 
   // --- LRU policy (lru.cc) ---
   // Requires the item lock and the LRU lock.

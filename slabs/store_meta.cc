@@ -219,18 +219,8 @@ MetaStoreResult MetaOps::Link(Impl& s, ItemHandle handle, StoreMode mode,
           r.status = StoreStatus::kExists;
           break;
         }
-        AllocStatus alloc;
-        combined = s.NewItem(key, old->client_flags(), old->exptime.load(std::memory_order_relaxed),
-                             old->nbytes + it->nbytes, &alloc);
-        if (combined == nullptr) {
-          r.status =
-              alloc == AllocStatus::kTooLarge ? StoreStatus::kTooLarge : StoreStatus::kNoMemory;
-          break;
-        }
-        const Item* first = mode == StoreMode::kAppend ? old : it;
-        const Item* second = mode == StoreMode::kAppend ? it : old;
-        std::memcpy(combined->value_ptr(), first->value_ptr(), first->nbytes);
-        std::memcpy(combined->value_ptr() + first->nbytes, second->value_ptr(), second->nbytes);
+        combined = s.Concatenate(key, old, it, mode, &r.status);
+        if (combined == nullptr) break;
         to_link = combined;
         store = true;
         break;

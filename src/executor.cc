@@ -53,6 +53,16 @@ bool ParseSigned(std::string_view text, int* value) {
 
 }  // namespace
 
+void Executor::FailAllocation(slabs::AllocStatus status, Responder& out) {
+  if (status == slabs::AllocStatus::kTooLarge) {
+    stats_->store_too_large.Add();
+    out.Fail(Failure::kTooLarge);
+  } else {
+    stats_->store_no_memory.Add();
+    out.Fail(Failure::kOutOfMemoryStoring);
+  }
+}
+
 Executor::Executor(const ExecutorContext& context, ThreadStats* stats)
     : context_(context), stats_(stats) {}
 
@@ -186,13 +196,7 @@ Executor::PendingStore Executor::BeginStore(const Request& request, Responder& o
     pending.item = std::move(alloc.item);
     return pending;
   }
-  if (alloc.status == slabs::AllocStatus::kTooLarge) {
-    stats_->store_too_large.Add();
-    out.Fail(Failure::kTooLarge);
-  } else {
-    stats_->store_no_memory.Add();
-    out.Fail(Failure::kOutOfMemoryStoring);
-  }
+  FailAllocation(alloc.status, out);
   // A failed set must not leave the previous value behind (memcached does
   // the same; for binary also a set carrying a CAS).
   const bool binary_set =

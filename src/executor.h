@@ -76,6 +76,8 @@ class Executor {
   const slabs::Clock& clock() const { return context_.clock; }
 
  private:
+  // A data block that has no item to go to: counts it and answers the error.
+  void FailAllocation(slabs::AllocStatus status, Responder& out);
   void Retrieve(const proto::Request& request, Responder& out);
   void Delete(const proto::Request& request, Responder& out);
   void Touch(const proto::Request& request, Responder& out);

@@ -157,13 +157,7 @@ Executor::PendingStore Executor::BeginMetaStore(const Request& request, Responde
   }
   // memcached answers the error (even with q), swallows the data block and
   // drops the old value whatever the mode.
-  if (alloc.status == slabs::AllocStatus::kTooLarge) {
-    stats_->store_too_large.Add();
-    out.Fail(Failure::kTooLarge);
-  } else {
-    stats_->store_no_memory.Add();
-    out.Fail(Failure::kOutOfMemoryStoring);
-  }
+  FailAllocation(alloc.status, out);
   context_.store.Delete(item_key);
   return pending;
 }

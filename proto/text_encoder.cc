@@ -28,6 +28,7 @@ class TailWriter {
   ~TailWriter() { out_->resize(static_cast<size_t>(p_ - out_->data())); }
 
   void Put(std::string_view s) {
+    if (s.empty()) return;  // an empty view may carry a null pointer
     std::memcpy(p_, s.data(), s.size());
     p_ += s.size();
   }

@@ -136,7 +136,8 @@ Executor::PendingStore Executor::BeginMetaStore(const Request& request, Responde
   pending.meta_line = std::make_unique<char[]>(key.size() + tokens.size() + 1);
   char* copy = pending.meta_line.get();
   std::memcpy(copy, key.data(), key.size());
-  std::memcpy(copy + key.size(), tokens.data(), tokens.size());
+  // An ms without flags has an empty (null) token view: memcpy must not see it.
+  if (!tokens.empty()) std::memcpy(copy + key.size(), tokens.data(), tokens.size());
   Request& kept = pending.request;
   kept.keys = kept.args = {};
   kept.key = std::string_view(copy, key.size());

@@ -1,7 +1,8 @@
 # Top-level driver: installs missing Debian packages, configures out of tree
 # in build/ (generated files stay out of the source tree) and forwards.
 #   make run      build, then run the daemon in the foreground on 127.0.0.1:11211
-#   make check    build, then run every test (unit, integration, TSAN stress, parser fuzzing)
+#   make check    build, then run every test (unit, integration), the store's stress test
+#                 under TSAN, every test again under ASAN+UBSan, and the parser fuzzers
 #   make install  prefix=/usr/local DESTDIR= (prefix=/usr installs the defaults file in /etc)
 BUILD ?= build
 TSAN_BUILD ?= build-tsan
@@ -34,8 +35,9 @@ run: all
 check: all
 	$(MAKE) -C $(BUILD) -j$(JOBS) check || { ./scripts/test-summary $(BUILD); exit 1; }
 	$(MAKE) check-tsan
+	$(MAKE) check-asan
 	./scripts/fuzz $(FUZZ_SECONDS)
-	./scripts/test-summary $(BUILD) $(TSAN_BUILD)
+	./scripts/test-summary $(BUILD) $(TSAN_BUILD) $(ASAN_BUILD)
 
 # The store's concurrency tests under ThreadSanitizer.
 check-tsan: configure

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "client/client.h"
+#include "tests/integration/client/client_checks.h"
 #include "tests/integration/client/servers.h"
 
 namespace slabcached::client {
@@ -30,22 +31,7 @@ CacheAsideConfig AddLock() {
   return config;
 }
 
-// A backing store that counts its calls.
-struct CountingLoader {
-  std::atomic<int> calls{0};
-  LoadResult result = LoadResult::kFound;
-  std::string value = "from-db";
-  milliseconds delay{0};
-
-  Loader AsLoader() {
-    return [this](std::string_view, std::string* v) {
-      ++calls;
-      if (delay.count() > 0) std::this_thread::sleep_for(delay);
-      *v = value;
-      return result;
-    };
-  }
-};
+using testing::CountingLoader;
 
 class CacheAsideTest : public ::testing::Test {
  protected:

@@ -20,6 +20,7 @@
 
 #include "client/cache_aside.h"
 #include "client/client.h"
+#include "tests/integration/client/client_checks.h"
 #include "tests/integration/client/servers.h"
 
 namespace slabcached::client {
@@ -28,21 +29,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-struct CountingLoader {
-  std::atomic<int> calls{0};
-  LoadResult result = LoadResult::kFound;
-  std::string value = "from-db";
-  milliseconds delay{0};
-
-  Loader AsLoader() {
-    return [this](std::string_view, std::string* v) {
-      ++calls;
-      if (delay.count() > 0) std::this_thread::sleep_for(delay);
-      *v = value;
-      return result;
-    };
-  }
-};
+using testing::CountingLoader;
 
 // What a stampede of callers saw.
 struct Outcome {

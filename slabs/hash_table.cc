@@ -84,6 +84,14 @@ void HashTable::Remove(Item* it, uint64_t hv) {
   }
 }
 
+bool HashTable::Contains(const Item* it, uint64_t hv) const {
+  const ItemRef target = slabs_->ToRef(it);
+  for (ItemRef r = *BucketFor(hv); r != 0; r = slabs_->ToItem(r)->h_next) {
+    if (r == target) return true;
+  }
+  return false;
+}
+
 bool HashTable::ExpandDue() const {
   const View* v = view();
   if (!expand_enabled_ || v->expanding) return false;

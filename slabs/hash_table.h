@@ -66,6 +66,9 @@ class HashTable {
   void Insert(Item* it, uint64_t hv);
   // Removes exactly `it` (which must be in the table).
   void Remove(Item* it, uint64_t hv);
+  // Whether `it` is linked in hv's bucket (compares addresses only, so `it`
+  // may be stale memory). Requires the item lock of hv.
+  bool Contains(const Item* it, uint64_t hv) const;
 
   // One synchronous expansion step: starts an expansion when one is due and
   // migrates up to `max_buckets` buckets. Requires that the caller holds no

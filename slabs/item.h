@@ -9,6 +9,19 @@
 //   |             |              | kItemClientFlags)      |         |      |
 //   +-------------+--------------+----------------+-------+---------+------+
 //
+// A chunked item (total size above the largest chunk, SlabAllocator) is a
+// head chunk of the largest class plus continuation chunks:
+//
+//   head:          | Item header | cas | flags | key | first continuation  | value bytes
+//                  |             |     |       |     | (ItemRef, 4 B)      | to chunk end
+//   continuation:  | Item header: flags kItemContinuation, nkey 0,        | payload
+//                  | nbytes = payload bytes, h_next = head, prev/next =    | (nbytes)
+//                  | chain neighbours, time/exptime = hash of head's key   |
+//
+// The value and its "\r\n" run on from the head into the continuations. A
+// continuation is on no LRU and in no hash bucket; it belongs to its head,
+// whose last reference frees the whole chain.
+//
 // memcached's header is 48 bytes (three 8-byte pointers, the client flags
 // always) plus a NUL after the key. Ours links items by 32-bit chunk
 // references (ItemRef: offset from the slab region base in allocation units,
@@ -48,6 +61,8 @@ inline constexpr uint8_t kItemSlabbed = 1 << 4;  // chunk is on a slab free list
 inline constexpr int kItemLruShift = 5;          // bits 5..6: LruId
 inline constexpr uint8_t kItemLruMask = 3 << kItemLruShift;
 inline constexpr uint8_t kItemClientFlags = 1 << 7;  // 4 bytes of client flags follow the CAS
+// LRU bits 3 (no such list): a continuation chunk of a chunked item, not an item.
+inline constexpr uint8_t kItemContinuation = kItemLruMask;
 
 // Locks: "item lock" is the hash stripe of the item's key (ItemLocks), "LRU
 // lock" the mutex of its class's LRU, "slab lock" the allocator mutex.
@@ -128,6 +143,23 @@ struct Item {
   }
   bool linked() const { return (flags.load(std::memory_order_relaxed) & kItemLinked) != 0; }
 };
+
+inline bool IsContinuationFlags(uint8_t flags) {
+  return (flags & (kItemLruMask | kItemSlabbed)) == kItemContinuation;
+}
+inline bool IsContinuation(const Item* it) {
+  return IsContinuationFlags(it->flags.load(std::memory_order_relaxed));
+}
+// A continuation chunk keeps the 64-bit hash of its head's key in the two
+// time fields, so the page mover can lock the head without reading it.
+inline void SetContinuationHash(Item* chunk, uint64_t hv) {
+  chunk->time.store(static_cast<RelTime>(hv), std::memory_order_relaxed);
+  chunk->exptime.store(static_cast<RelTime>(hv >> 32), std::memory_order_relaxed);
+}
+inline uint64_t ContinuationHash(const Item* chunk) {
+  return uint64_t{chunk->time.load(std::memory_order_relaxed)} |
+         uint64_t{chunk->exptime.load(std::memory_order_relaxed)} << 32;
+}
 
 static_assert(sizeof(Item) == 28, "the item header is part of the per-item memory budget");
 static_assert(alignof(Item) == 4, "chunks are 4-byte aligned");

@@ -8,7 +8,9 @@
 // slab allocator. Every handle must be dropped before its Store is destroyed.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -62,12 +64,45 @@ class ItemHandle {
   bool fetched() const { return fetched_; }
   // Value length excluding the trailing "\r\n".
   uint32_t value_length() const { return item_->nbytes; }
-  std::string_view value() const { return {item_->value_ptr(), item_->nbytes}; }
-  // The value followed by "\r\n": what the connection writes to the socket.
-  std::string_view value_with_crlf() const { return {item_->value_ptr(), item_->nbytes + 2u}; }
-  // Only for unlinked items from Store::Allocate(): value_length() + 2 bytes
-  // for the value and the final "\r\n", both written by the caller.
-  char* writable_data() { return item_->value_ptr(); }
+  // Calls f(std::string_view) for each contiguous piece of the value (and,
+  // with_crlf, its "\r\n"), in order: one piece, or several for an item
+  // larger than the largest slab chunk. The views live as long as the handle.
+  template <typename F>
+  void ForEachPiece(bool with_crlf, F&& f) const {
+    size_t left = item_->nbytes + (with_crlf ? 2u : 0u);
+    slabs_->ForEachPiece(item_, [&](const char* bytes, size_t n) {
+      const size_t take = std::min(n, left);
+      if (take > 0) f(std::string_view(bytes, take));
+      left -= take;
+      return left > 0;
+    });
+  }
+  // A copy of the value (tests and diagnostics; replies use ForEachPiece).
+  std::string CopyValue() const {
+    std::string out;
+    out.reserve(item_->nbytes);
+    ForEachPiece(false, [&](std::string_view piece) { out.append(piece); });
+    return out;
+  }
+  // Whether the value bytes end in "\r\n" (a text data block's terminator).
+  bool EndsWithCrlf() const {
+    char last[2] = {0, 0};
+    ForEachPiece(true, [&](std::string_view piece) {
+      for (const char c : piece.substr(piece.size() - std::min<size_t>(piece.size(), 2))) {
+        last[0] = last[1];
+        last[1] = c;
+      }
+    });
+    return last[0] == '\r' && last[1] == '\n';
+  }
+  // Only for unlinked items from Store::Allocate(): writes value bytes (the
+  // value_length() bytes and the final "\r\n") from `offset` on.
+  void WriteValue(size_t offset, std::string_view bytes) {
+    slabs_->WriteValue(item_, offset, bytes);
+  }
+  // The same items: where value byte `offset` goes, and how many bytes after
+  // it are contiguous (to receive straight into item memory).
+  std::pair<char*, size_t> WritableAt(size_t offset) { return slabs_->PieceAt(item_, offset); }
   uint8_t slab_class() const { return slabs_->ClassOf(item_); }
   size_t total_size() const { return item_->total_size(); }
 

@@ -117,11 +117,11 @@ void Store::Impl::Update(Item* it) {
 
 // ------------------------------------------------------------- eviction ---
 
-Item* Store::Impl::AllocPull(uint8_t cls, size_t ntotal) {
+Item* Store::Impl::AllocPull(uint8_t cls, size_t ntotal, const SlabAllocator::ChunkLink* link) {
   Item* it = nullptr;
   int tries = 0;
   for (; tries < 10; ++tries) {
-    it = slabs_.Alloc(cls, ntotal);
+    it = slabs_.Alloc(cls, ntotal, /*may_grow=*/true, link);
     if (it != nullptr) break;
     // No chunk and no page: reclaim/evict from COLD, else push HOT (then
     // WARM) tails down to COLD for the next round.
@@ -130,11 +130,10 @@ Item* Store::Impl::AllocPull(uint8_t cls, size_t ntotal) {
       PullTail(cls, LruId::kWarm, 0, false, 0);
     }
   }
-  if (tries > 0 || it == nullptr) {
+  if (tries > 0) {
     LruClass& lc = lru_.cls(cls);
     std::lock_guard lock(lc.mu);
     lc.direct_reclaims += tries;
-    if (it == nullptr) ++lc.outofmemory;
   }
   return it;
 }

@@ -13,6 +13,12 @@
 //      nothing is lost when the source has spare chunks), else evicted;
 //      expired/flushed items are reclaimed. A busy stripe is retried next
 //      round. Items held by handles return their chunk when released.
+//      Chunked items (item.h): a head on the page is copied like any item,
+//      its chain re-pointed at the copy; a continuation chunk is copied into
+//      a free chunk of its class and spliced into its chain in place, under
+//      the head's item lock (found by the key hash the chunk carries). Both
+//      wait while a reader holds the item (it walks the chain); with no free
+//      chunk the whole item is evicted.
 //   3. Once every chunk is free the page is carved for the destination (or
 //      goes to the page pool when the destination is 0). A
 //      move that cannot drain within kMoveTimeout seconds is abandoned.
@@ -67,6 +73,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 #include "slabs/hash.h"
 #include "slabs/store_impl.h"
@@ -102,18 +109,13 @@ Store::ReassignStatus Store::Impl::Reassign(int src, int dst) {
   if (src == -1) {
     uint64_t best_pages = 0;
     for (int cls = 1; cls <= num; ++cls) {
-      if (cls == dst || slabs_.info(cls).page_bytes != SlabAllocator::kPageSize) continue;
+      if (cls == dst) continue;
       const uint64_t pages = slabs_.GetClassStats(cls).total_pages;
       if (pages >= 2 && pages > best_pages) best_pages = pages, src = cls;
     }
     if (src == -1) return ReassignStatus::kBadClass;  // memcached: no candidate is a bad class
   }
   if (src < 1 || src > num) return ReassignStatus::kBadClass;
-  // Oversized pages (-I above 1 MiB) are not movable.
-  if (slabs_.info(src).page_bytes != SlabAllocator::kPageSize ||
-      (dst != 0 && slabs_.info(dst).page_bytes != SlabAllocator::kPageSize)) {
-    return ReassignStatus::kBadClass;
-  }
   if (slabs_.GetClassStats(src).total_pages < 2) return ReassignStatus::kNoSpare;
   reassign_pending_ = true;
   reassign_src_ = static_cast<uint8_t>(src);
@@ -161,33 +163,80 @@ bool Store::Impl::PageMoveStep() {
 void Store::Impl::ClearMovingPage() {
   const SlabAllocator::MovingPage page = slabs_.moving_page();
   if (page.cls == 0) return;
-  LruClass& lc = lru_.cls(page.cls);
-  const RelTime now = Now();
-  std::lock_guard lru_lock(lc.mu);
-  for (uint32_t i = 0; i < page.chunks; ++i) {
-    Item* it = page.Chunk(i);
-    if ((it->flags.load(std::memory_order_relaxed) & kItemSlabbed) != 0) continue;
-    // Allocated but not linked (yet), or unlinked and still held: its owner
-    // links it (we see it next round) or releases it (the page gets it back).
-    if (!lru_.Contains(lc, it)) continue;
-    const uint64_t hv = HashKey(it->key());
-    std::mutex& stripe = locks_.For(hv);
-    if (!TryLockItem(stripe)) {
-      reassign_busy_items_.fetch_add(1, std::memory_order_relaxed);
-      continue;
+  std::vector<Item*> continuations;  // on no LRU: done below, without the LRU lock
+  {
+    LruClass& lc = lru_.cls(page.cls);
+    const RelTime now = Now();
+    std::lock_guard lru_lock(lc.mu);
+    for (uint32_t i = 0; i < page.chunks; ++i) {
+      Item* it = page.Chunk(i);
+      const uint8_t flags = it->flags.load(std::memory_order_relaxed);
+      if ((flags & kItemSlabbed) != 0) continue;
+      if (IsContinuationFlags(flags)) {
+        continuations.push_back(it);
+        continue;
+      }
+      // Allocated but not linked (yet), or unlinked and still held: its owner
+      // links it (we see it next round) or releases it (the page gets it back).
+      if (!lru_.Contains(lc, it)) continue;
+      const uint64_t hv = HashKey(it->key());
+      std::mutex& stripe = locks_.For(hv);
+      if (!TryLockItem(stripe)) {
+        reassign_busy_items_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      std::unique_lock item_lock(stripe, std::adopt_lock);
+      if (IsExpired(it, now) || IsFlushed(it, now)) {
+        ++lc.reclaimed;
+        if ((it->flags.load(std::memory_order_relaxed) & kItemFetched) == 0) {
+          ++lc.expired_unfetched;
+        }
+        UnlinkLocked(lc, it, hv);
+        continue;
+      }
+      // Readers of a chunked item walk its chain from this head: it can move
+      // only while nobody holds it. The acquire pairs with their release.
+      if (slabs_.IsChunked(it) && it->refcount.load(std::memory_order_acquire) > 1) {
+        reassign_busy_items_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      if (Item* copy = slabs_.Alloc(page.cls, slabs_.ChunkBytes(it), /*may_grow=*/false)) {
+        RescueLocked(lc, it, copy, hv);
+        reassign_rescues_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        reassign_evictions_nomem_.fetch_add(1, std::memory_order_relaxed);
+        UnlinkLocked(lc, it, hv);
+      }
     }
-    std::unique_lock item_lock(stripe, std::adopt_lock);
-    if (IsExpired(it, now) || IsFlushed(it, now)) {
-      ++lc.reclaimed;
-      if ((it->flags.load(std::memory_order_relaxed) & kItemFetched) == 0) ++lc.expired_unfetched;
-      UnlinkLocked(lc, it, hv);
-    } else if (Item* copy = slabs_.Alloc(page.cls, it->total_size(), /*may_grow=*/false)) {
-      RescueLocked(lc, it, copy, hv);
-      reassign_rescues_.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      reassign_evictions_nomem_.fetch_add(1, std::memory_order_relaxed);
-      UnlinkLocked(lc, it, hv);
-    }
+  }
+  for (Item* chunk : continuations) MoveContinuation(chunk, page.cls);
+}
+
+void Store::Impl::MoveContinuation(Item* chunk, uint8_t cls) {
+  // Only this thread rewrites a continuation's head link (rescues); its
+  // hash was set when it was allocated, before the move began.
+  const uint64_t hv = ContinuationHash(chunk);
+  Item* head = slabs_.ToItem(chunk->h_next);
+  std::mutex& stripe = locks_.For(hv);
+  if (!TryLockItem(stripe)) {
+    reassign_busy_items_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  std::unique_lock item_lock(stripe, std::adopt_lock);
+  // Freed meanwhile (chunks of the moving page are not handed out again), or
+  // its head is unlinked and its last reference will free it.
+  if (!IsContinuation(chunk) || !table_.Contains(head, hv)) return;
+  if (head->refcount.load(std::memory_order_acquire) > 1) {  // a reader walks the chain
+    reassign_busy_items_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (Item* copy = slabs_.Alloc(cls, sizeof(Item) + chunk->nbytes, /*may_grow=*/false)) {
+    slabs_.ReplaceChunk(chunk, copy);
+    slabs_.Release(chunk);
+    reassign_rescues_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    reassign_evictions_nomem_.fetch_add(1, std::memory_order_relaxed);
+    UnlinkItem(head, hv);
   }
 }
 
@@ -197,7 +246,8 @@ void Store::Impl::RescueLocked(LruClass& lc, Item* from, Item* to, uint64_t hv) 
   to->time.store(from->time.load(std::memory_order_relaxed), std::memory_order_relaxed);
   to->exptime.store(from->exptime.load(std::memory_order_relaxed), std::memory_order_relaxed);
   to->flags.store(from->flags.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  std::memcpy(to->data(), from->data(), from->total_size() - sizeof(Item));
+  std::memcpy(to->data(), from->data(), slabs_.ChunkBytes(from) - sizeof(Item));
+  if (slabs_.IsChunked(from)) slabs_.MoveChain(from, to);
   // `to` keeps the allocation's reference as the link's; `from` loses its.
   table_.Remove(from, hv);
   table_.Insert(to, hv);
@@ -251,7 +301,6 @@ void Store::Impl::AutomoveCheck() {
     w.evicting = (w.evicting << 1) | (evicting ? 1 : 0);
     const bool excess = ss.total_pages >= 2 && ss.free_chunks * 2 >= uint64_t{info.perslab} * 5;
     w.excess_free = (w.excess_free << 1) | (excess ? 1 : 0);
-    if (info.page_bytes != SlabAllocator::kPageSize) continue;  // not movable
 
     const bool pressure =
         mode == 2 ? (w.evicting & 1) != 0 : (w.evicting & window_mask) == window_mask;

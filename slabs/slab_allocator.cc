@@ -20,11 +20,12 @@ size_t RoundUp(size_t n, size_t align) { return (n + align - 1) / align * align;
 
 SlabAllocator::SlabAllocator(const Config& config) {
   const size_t item_size_max = std::max<size_t>(config.item_size_max, 1024);
-  const size_t largest_page = RoundUp(std::max(item_size_max, kPageSize), kPageSize);
+  const size_t chunk_max = std::min(config.chunk_max != 0 ? config.chunk_max : kPageSize / 2,
+                                    std::min(item_size_max, kPageSize));
   // Room for the limit twice over (cache_memlimit may grow it) plus the first
   // page of every class, which memcached allows beyond a tiny limit.
   const size_t limit_pages = RoundUp(config.max_bytes, kPageSize) / kPageSize;
-  const size_t wanted = 2 * limit_pages * kPageSize + (kMaxClasses + 2) * largest_page;
+  const size_t wanted = (2 * limit_pages + kMaxClasses + 2) * kPageSize;
   capacity_bytes_ = std::max(kMinReserve, wanted);
   while ((capacity_bytes_ >> shift_) > std::numeric_limits<ItemRef>::max()) ++shift_;
   capacity_pages_ = capacity_bytes_ / kPageSize;
@@ -37,7 +38,7 @@ SlabAllocator::SlabAllocator(const Config& config) {
   mem_limit_ = config.max_bytes;
 
   // memcached's slabs_init(): sizes grow by the factor until the next would
-  // pass item_size_max / factor; the last class is exactly item_size_max.
+  // pass chunk_max / factor; the last class is exactly chunk_max.
   // Chunks are aligned to the item header's alignment (4 bytes), or to the
   // ItemRef unit when the region is too large for 4-byte units (-m above ~8 GB).
   const size_t align = std::max<size_t>(alignof(Item), size_t{1} << shift_);
@@ -45,17 +46,15 @@ SlabAllocator::SlabAllocator(const Config& config) {
   double size = static_cast<double>(sizeof(Item) + config.chunk_size_min);
   int id = 0;
   while (++id < kMaxClasses) {
-    if (size >= static_cast<double>(item_size_max) / factor) break;
+    if (size >= static_cast<double>(chunk_max) / factor) break;
     const size_t chunk = RoundUp(static_cast<size_t>(size), align);
-    if (chunk >= item_size_max) break;
-    const size_t page = chunk <= kPageSize ? kPageSize : RoundUp(chunk, kPageSize);
-    classes_[id].info = {static_cast<uint32_t>(chunk), static_cast<uint32_t>(page / chunk), page};
+    if (chunk >= chunk_max) break;
+    classes_[id].info = {static_cast<uint32_t>(chunk), static_cast<uint32_t>(kPageSize / chunk)};
     size = static_cast<double>(chunk) * factor;
   }
-  const size_t last = RoundUp(item_size_max, align);
-  const size_t last_page = last <= kPageSize ? kPageSize : RoundUp(last, kPageSize);
-  classes_[id].info = {static_cast<uint32_t>(last), static_cast<uint32_t>(last_page / last),
-                       last_page};
+  // Rounded down, so that the last chunk stays within a page.
+  const size_t last = chunk_max / align * align;
+  classes_[id].info = {static_cast<uint32_t>(last), static_cast<uint32_t>(kPageSize / last)};
   num_classes_ = id;
 }
 
@@ -77,7 +76,7 @@ uint8_t SlabAllocator::ClassFor(size_t ntotal) const {
   return static_cast<uint8_t>(lo);
 }
 
-Item* SlabAllocator::Alloc(uint8_t id, size_t ntotal, bool may_grow) {
+Item* SlabAllocator::Alloc(uint8_t id, size_t ntotal, bool may_grow, const ChunkLink* link) {
   std::lock_guard lock(mu_);
   SlabClass& cls = classes_[id];
   if (cls.free_head == 0 && (!may_grow || !NewPageLocked(id))) return nullptr;
@@ -88,20 +87,77 @@ Item* SlabAllocator::Alloc(uint8_t id, size_t ntotal, bool may_grow) {
   std::destroy_at(it);
   std::construct_at(it);
   it->refcount.store(1, std::memory_order_relaxed);
+  if (link != nullptr) {
+    it->nbytes = static_cast<uint32_t>(ntotal - sizeof(Item));
+    it->h_next = ToRef(link->head);
+    it->prev = ToRef(link->pred);
+    SetContinuationHash(it, link->hv);
+    it->flags.store(kItemContinuation, std::memory_order_relaxed);
+    const ItemRef ref = ToRef(it);
+    if (link->pred == link->head) {
+      std::memcpy(link->head->value_ptr(), &ref, sizeof(ref));
+    } else {
+      link->pred->next = ref;
+    }
+  }
   return it;
 }
 
 void SlabAllocator::Free(Item* it) {
-  const size_t ntotal = it->total_size();
   std::lock_guard lock(mu_);
+  if (IsContinuation(it)) {  // a replaced chunk (ReplaceChunk), alone
+    FreeChunkLocked(it, sizeof(Item) + it->nbytes);
+    return;
+  }
+  if (IsChunked(it)) {
+    for (Item* c = NextChunk(it); c != nullptr;) {
+      Item* next = ToItem(c->next);
+      FreeChunkLocked(c, sizeof(Item) + c->nbytes);
+      c = next;
+    }
+  }
+  FreeChunkLocked(it, ChunkBytes(it));
+}
+
+void SlabAllocator::FreeChunkLocked(Item* it, size_t requested) {
   SlabClass& cls = classes_[ClassOf(it)];
-  cls.requested -= ntotal;
+  cls.requested -= requested;
   if (InMovingPage(it)) {
     it->flags.store(kItemSlabbed, std::memory_order_relaxed);
     ++moving_free_;
     return;
   }
   PushFreeLocked(cls, it);
+}
+
+void SlabAllocator::MoveChain(Item* from, Item* to) {
+  std::lock_guard lock(mu_);
+  const ItemRef to_ref = ToRef(to);
+  Item* first = NextChunk(from);
+  for (Item* c = first; c != nullptr; c = ToItem(c->next)) c->h_next = to_ref;
+  if (first != nullptr) first->prev = to_ref;
+  const ItemRef none = 0;
+  std::memcpy(from->value_ptr(), &none, sizeof(none));
+}
+
+void SlabAllocator::ReplaceChunk(Item* from, Item* to) {
+  std::lock_guard lock(mu_);
+  to->nbytes = from->nbytes;
+  to->h_next = from->h_next;
+  to->prev = from->prev;
+  to->next = from->next;
+  SetContinuationHash(to, ContinuationHash(from));
+  std::memcpy(to->data(), from->data(), from->nbytes);
+  to->flags.store(kItemContinuation, std::memory_order_relaxed);
+  const ItemRef to_ref = ToRef(to);
+  Item* pred = ToItem(from->prev);
+  if (IsContinuation(pred)) {
+    pred->next = to_ref;
+  } else {
+    std::memcpy(pred->value_ptr(), &to_ref, sizeof(to_ref));
+  }
+  if (Item* next = ToItem(from->next); next != nullptr) next->prev = to_ref;
+  from->next = 0;  // `from` is alone now: its release frees just itself
 }
 
 void SlabAllocator::PushFreeLocked(SlabClass& cls, Item* it) {
@@ -115,25 +171,22 @@ void SlabAllocator::PushFreeLocked(SlabClass& cls, Item* it) {
 
 bool SlabAllocator::NewPageLocked(uint8_t id) {
   SlabClass& cls = classes_[id];
-  const size_t len = cls.info.page_bytes;
-  if (mem_malloced_ + len > mem_limit_ && !cls.pages.empty()) return false;
-  if (len == kPageSize && !pool_.empty()) {
+  if (mem_malloced_ + kPageSize > mem_limit_ && !cls.pages.empty()) return false;
+  if (!pool_.empty()) {
     const size_t page = pool_.back();
     pool_.pop_back();
-    mem_malloced_ += len;
+    mem_malloced_ += kPageSize;
     page_class_[page].store(id, std::memory_order_relaxed);
     cls.pages.push_back(static_cast<uint32_t>(page));
     CarveLocked(id, page);
     return true;
   }
-  const size_t npages = len / kPageSize;
-  if (next_page_ + npages > capacity_pages_) return false;
+  if (next_page_ + 1 > capacity_pages_) return false;
   char* start = base_ + next_page_ * kPageSize;
-  if (mprotect(start, len, PROT_READ | PROT_WRITE) != 0) return false;
-  const size_t page = next_page_;
-  next_page_ += npages;
-  mem_malloced_ += len;
-  for (size_t i = 0; i < npages; ++i) page_class_[page + i].store(id, std::memory_order_relaxed);
+  if (mprotect(start, kPageSize, PROT_READ | PROT_WRITE) != 0) return false;
+  const size_t page = next_page_++;
+  mem_malloced_ += kPageSize;
+  page_class_[page].store(id, std::memory_order_relaxed);
   cls.pages.push_back(static_cast<uint32_t>(page));
   CarveLocked(id, page);
   return true;
@@ -185,7 +238,7 @@ bool SlabAllocator::BeginPageMove(uint8_t src) {
   std::lock_guard lock(mu_);
   if (moving_page_.load(std::memory_order_relaxed) >= 0) return false;
   SlabClass& cls = classes_[src];
-  if (cls.pages.size() < 2 || cls.info.page_bytes != kPageSize) return false;
+  if (cls.pages.size() < 2) return false;
   // The page with the most free chunks has the fewest items to evict.
   std::unordered_map<size_t, uint64_t> free_per_page;
   for (ItemRef r = cls.free_head; r != 0; r = ToItem(r)->next) ++free_per_page[PageOf(ToItem(r))];
@@ -213,10 +266,7 @@ bool SlabAllocator::BeginPageMove(uint8_t src) {
 
 bool SlabAllocator::TakePoolPage(uint8_t dst) {
   std::lock_guard lock(mu_);
-  if (pool_.empty() || classes_[dst].info.page_bytes != kPageSize ||
-      mem_malloced_ + kPageSize > mem_limit_) {
-    return false;
-  }
+  if (pool_.empty() || mem_malloced_ + kPageSize > mem_limit_) return false;
   return NewPageLocked(dst);
 }
 

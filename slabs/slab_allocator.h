@@ -7,18 +7,20 @@
 //               pages actually used cost memory. Items address each other by
 //               32-bit ItemRefs relative to the region base.
 //   page        kPageSize (1 MiB) of the region given to one slab class; it
-//               counts against max_bytes. A class whose chunk is larger than a
-//               page (only with -I above 1 MiB) takes pages of
-//               round_up(chunk, 1 MiB) instead: memcached splits such items
-//               into chained chunks; we store them whole (see README of the
-//               report: a follow-up).
+//               counts against max_bytes. Every page has this size, so any
+//               page can move to any class.
 //   pool        pages moved out of a class to "class 0" (memcached's global
 //               page pool: "slabs reassign N 0", automove of spare pages):
 //               their memory goes back to the OS (madvise) and they stop
 //               counting against max_bytes until a class takes them again.
 //   class       chunk size grows from header + chunk_size_min by
-//               growth_factor (aligned), the last class is item_size_max;
+//               growth_factor (aligned), the last class is chunk_max (-o
+//               slab_chunk_max: half a page, or -I when that is smaller);
 //               each class keeps a free list of chunks and its page list.
+//   chunked     an item larger than chunk_max (-I above 512 KB) is a head
+//   item        chunk of the last class plus continuation chunks (item.h
+//               shows the layout): full ones of the last class and a tail
+//               from the class that fits the rest, as memcached chains them.
 //
 // All state is behind one mutex (the "slab lock", last in the lock order).
 #pragma once
@@ -27,8 +29,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "slabs/item.h"
@@ -43,14 +48,16 @@ class SlabAllocator {
   struct Config {
     size_t max_bytes = 64 * 1024 * 1024;
     size_t item_size_max = 1024 * 1024;
+    // The largest chunk (-o slab_chunk_max); 0: half a page, at most
+    // item_size_max. Larger items are chunked.
+    size_t chunk_max = 0;
     uint32_t chunk_size_min = 48;
     double growth_factor = 1.25;
   };
 
   struct ClassInfo {
     uint32_t chunk_size = 0;
-    uint32_t perslab = 0;   // chunks per page
-    size_t page_bytes = 0;  // kPageSize, or more for chunks larger than a page
+    uint32_t perslab = 0;  // chunks per page
   };
 
   struct ClassStats {
@@ -70,8 +77,18 @@ class SlabAllocator {
   // Largest class id; classes are 1..num_classes().
   int num_classes() const { return num_classes_; }
   const ClassInfo& info(int id) const { return classes_[id].info; }
-  // The smallest class whose chunk holds `ntotal` bytes; 0 when none does.
+  // The smallest class whose chunk holds `ntotal` bytes; 0 when none does
+  // (above chunk_max(): a chunked item).
   uint8_t ClassFor(size_t ntotal) const;
+  // The last class's chunk size: items whose total size exceeds it are chunked.
+  uint32_t chunk_max() const { return classes_[num_classes_].info.chunk_size; }
+  bool IsChunked(const Item* it) const {
+    return !IsContinuation(it) && it->total_size() > chunk_max();
+  }
+  // Bytes of its own chunk an item uses (all of a chunked item's head chunk).
+  size_t ChunkBytes(const Item* it) const {
+    return std::min<size_t>(it->total_size(), chunk_max());
+  }
 
   // A fresh item header (refcount 1, all else zero) in a chunk of class `id`
   // accounting `ntotal` requested bytes. Takes a new page when the free list
@@ -80,9 +97,19 @@ class SlabAllocator {
   //   into their class's free chunks, never into a new page).
   // @return nullptr when the class has no free chunk and no page can be had:
   //   the caller evicts and retries.
-  Item* Alloc(uint8_t id, size_t ntotal, bool may_grow = true);
+  // @param link for a continuation chunk of a chunked item: the chunk is
+  //   set up (item.h) and appended to link->pred's chain under the slab lock,
+  //   so lock-free walkers of pages never see it half made. `ntotal` is then
+  //   the chunk's header plus payload.
+  struct ChunkLink {
+    Item* head = nullptr;
+    Item* pred = nullptr;  // the head or the chain's current last chunk
+    uint64_t hv = 0;       // hash of the head's key (for the page mover)
+  };
+  Item* Alloc(uint8_t id, size_t ntotal, bool may_grow = true, const ChunkLink* link = nullptr);
 
-  // Drops one reference; the last one returns the chunk to its class.
+  // Drops one reference; the last one returns the chunk (and a chunked
+  // item's continuation chunks) to its class.
   void Release(Item* it) {
     if (it->refcount.fetch_sub(1, std::memory_order_acq_rel) == 1) Free(it);
   }
@@ -99,6 +126,79 @@ class SlabAllocator {
                : static_cast<ItemRef>((reinterpret_cast<const char*>(it) - base_) >> shift_);
   }
 
+  // --- value bytes (the value followed by "\r\n"), piece by piece ---
+  // The first piece: all of it for an ordinary item, the part in the head
+  // chunk for a chunked one.
+  std::pair<char*, size_t> FirstPiece(Item* it) const {
+    if (!IsChunked(it)) return {it->value_ptr(), size_t{it->nbytes} + 2};
+    char* start = it->value_ptr() + sizeof(ItemRef);
+    return {start, static_cast<size_t>(reinterpret_cast<char*>(it) + chunk_max() - start)};
+  }
+  // The continuation chunk after `chunk` (a chunked head or a continuation
+  // chunk); nullptr at the end.
+  Item* NextChunk(const Item* chunk) const {
+    if (IsContinuation(chunk)) return ToItem(chunk->next);
+    ItemRef first;
+    std::memcpy(&first, chunk->value_ptr(), sizeof(first));
+    return ToItem(first);
+  }
+  // Calls f(char* bytes, size_t n) for each piece of `it`'s value bytes, in
+  // order, while f returns true; the pieces add up to nbytes + 2.
+  template <typename F>
+  void ForEachPiece(Item* it, F&& f) const {
+    auto [bytes, n] = FirstPiece(it);
+    if (!f(bytes, n) || !IsChunked(it)) return;
+    for (Item* c = NextChunk(it); c != nullptr; c = ToItem(c->next)) {
+      if (!f(c->data(), size_t{c->nbytes})) return;
+    }
+  }
+  // The run of value bytes from `offset` to the end of the piece holding it
+  // ({nullptr, 0} past the end).
+  std::pair<char*, size_t> PieceAt(Item* it, size_t offset) const {
+    std::pair<char*, size_t> found{nullptr, 0};
+    ForEachPiece(it, [&](char* piece, size_t n) {
+      if (offset < n) {
+        found = {piece + offset, n - offset};
+        return false;
+      }
+      offset -= n;
+      return true;
+    });
+    return found;
+  }
+  // Copies `bytes` into the value bytes of `it` from `offset` on.
+  void WriteValue(Item* it, size_t offset, std::string_view bytes) const {
+    ForEachPiece(it, [&](char* piece, size_t n) {
+      if (offset < n) {
+        const size_t take = std::min(n - offset, bytes.size());
+        std::memcpy(piece + offset, bytes.data(), take);
+        bytes.remove_prefix(take);
+        offset = 0;
+      } else {
+        offset -= n;
+      }
+      return !bytes.empty();
+    });
+  }
+  // Copies `src`'s value (without its "\r\n") into `dst`'s from `offset` on.
+  void CopyValue(Item* src, Item* dst, size_t offset) const {
+    size_t left = src->nbytes;
+    ForEachPiece(src, [&](char* piece, size_t n) {
+      const size_t take = std::min(n, left);
+      WriteValue(dst, offset, {piece, take});
+      offset += take;
+      left -= take;
+      return left > 0;
+    });
+  }
+  // Page mover: moves the chain of linked head `from` to its copy `to`
+  // (continuations point back at `to`; `from` no longer owns a chain).
+  // Requires the head's item lock and no other reference on `from`.
+  void MoveChain(Item* from, Item* to);
+  // Page mover: puts the fresh chunk `to` in continuation chunk `from`'s
+  // place in its chain, copying header and payload. Same requirements.
+  void ReplaceChunk(Item* from, Item* to);
+
   // cache_memlimit: affects future page grabs only. false when the limit
   // exceeds the reserved address space.
   bool SetMemoryLimit(size_t max_bytes);
@@ -106,8 +206,8 @@ class SlabAllocator {
   size_t mem_malloced() const;
   ClassStats GetClassStats(int id) const;
 
-  // Calls f(Item*) holding the slab lock for each chunk that is not on a free
-  // list, of page `page_no` (an index into class `id`'s page list), from chunk
+  // Calls f(Item*) holding the slab lock for each item (not a free chunk, not
+  // a continuation chunk), of page `page_no` (an index into class `id`'s page list), from chunk
   // `first`, at most `count` chunks; `f` must not allocate or release. The
   // page being moved is skipped (its chunks are the mover's). @return chunks
   // stepped over; 0 when `page_no` or `first` is past the end.
@@ -124,7 +224,8 @@ class SlabAllocator {
     char* start = base_ + page * kPageSize;
     for (uint32_t i = first; i < end; ++i) {
       Item* it = reinterpret_cast<Item*>(start + size_t{i} * cls.info.chunk_size);
-      if ((it->flags.load(std::memory_order_relaxed) & kItemSlabbed) == 0) f(it);
+      const uint8_t flags = it->flags.load(std::memory_order_relaxed);
+      if ((flags & kItemSlabbed) == 0 && !IsContinuationFlags(flags)) f(it);
     }
     return end - first;
   }
@@ -153,11 +254,10 @@ class SlabAllocator {
   MovingPage moving_page() const;
   // true once every chunk of the moving page is free again.
   bool PageMoveDrained() const;
-  // Gives the drained page to `dst` (whose pages must be kPageSize), or to
-  // the page pool when `dst` is 0.
+  // Gives the drained page to `dst`, or to the page pool when `dst` is 0.
   void FinishPageMove(uint8_t dst);
-  // Gives a pool page to class `dst` (kPageSize pages). false: the pool is
-  // empty or the limit leaves no room.
+  // Gives a pool page to class `dst`. false: the pool is empty or the limit
+  // leaves no room.
   bool TakePoolPage(uint8_t dst);
   size_t pool_pages() const;
   // Gives the page's free chunks back to its class.
@@ -177,6 +277,8 @@ class SlabAllocator {
     return static_cast<size_t>(reinterpret_cast<const char*>(it) - base_) / kPageSize;
   }
   void Free(Item* it);
+  // Returns one chunk accounted as `requested` bytes; requires mu_.
+  void FreeChunkLocked(Item* it, size_t requested);
   bool NewPageLocked(uint8_t id);             // requires mu_
   void CarveLocked(uint8_t id, size_t page);  // requires mu_
   void PushFreeLocked(SlabClass& cls, Item* it);

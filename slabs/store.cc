@@ -37,6 +37,7 @@ namespace {
 SlabAllocator::Config SlabConfigFrom(const StoreConfig& c) {
   return {.max_bytes = c.max_bytes,
           .item_size_max = c.item_size_max,
+          .chunk_max = c.slab_chunk_max,
           .chunk_size_min = c.chunk_size_min,
           .growth_factor = c.growth_factor};
 }
@@ -45,10 +46,34 @@ uint32_t LockPower(const StoreConfig& c) {
   return std::min<uint32_t>(ItemLocks::kMaxPower, std::max<uint32_t>(c.hashpower_init, 1));
 }
 
-// memcached's safe_strtoull() over value bytes that are followed by "\r\n":
-// optional leading whitespace and sign, decimal digits, then whitespace (the
-// CRLF counts). Overflow, no digits or a negative result fail.
-bool ParseDecimal(std::string_view value, uint64_t* out) {
+}  // namespace
+
+// ------------------------------------------------------------------ Impl ---
+
+Store::Impl::Impl(const StoreConfig& config, const Clock* clock)
+    : config_(config),
+      clock_(clock),
+      slabs_(SlabConfigFrom(config)),
+      locks_(LockPower(config)),
+      table_({.hashpower_init = std::max(config.hashpower_init, LockPower(config)),
+              .expand = config.hash_expand,
+              .background = config.background_threads},
+             &locks_, &slabs_),
+      lru_(&slabs_),
+      automove_(config.slab_automove) {
+  automove_last_ = clock_->Now();
+  if (config_.background_threads) maintainer_ = std::make_unique<LruMaintainer>(this);
+}
+
+Store::Impl::~Impl() { maintainer_.reset(); }
+
+bool Store::Impl::ParseItemDecimal(const Item* it, uint64_t* out) const {
+  // memcached's safe_strtoull() over the value bytes and their "\r\n":
+  // optional leading whitespace and sign, decimal digits, then whitespace
+  // (the CRLF counts). Overflow, no digits or a negative result fail.
+  // Chunked items are too large to be numbers (memcached's do_add_delta).
+  if (it->nbytes == 0 || slabs_.IsChunked(it)) return false;
+  const std::string_view value(it->value_ptr(), it->nbytes + 2);
   size_t i = 0;
   auto is_space = [](char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
@@ -73,29 +98,8 @@ bool ParseDecimal(std::string_view value, uint64_t* out) {
   return true;
 }
 
-}  // namespace
-
-// ------------------------------------------------------------------ Impl ---
-
-Store::Impl::Impl(const StoreConfig& config, const Clock* clock)
-    : config_(config),
-      clock_(clock),
-      slabs_(SlabConfigFrom(config)),
-      locks_(LockPower(config)),
-      table_({.hashpower_init = std::max(config.hashpower_init, LockPower(config)),
-              .expand = config.hash_expand,
-              .background = config.background_threads},
-             &locks_, &slabs_),
-      lru_(&slabs_),
-      automove_(config.slab_automove) {
-  automove_last_ = clock_->Now();
-  if (config_.background_threads) maintainer_ = std::make_unique<LruMaintainer>(this);
-}
-
-Store::Impl::~Impl() { maintainer_.reset(); }
-
-Item* Store::Impl::Concatenate(std::string_view key, const Item* old, const Item* added,
-                               StoreMode mode, StoreStatus* failure) {
+Item* Store::Impl::Concatenate(std::string_view key, Item* old, Item* added, StoreMode mode,
+                               StoreStatus* failure) {
   AllocStatus alloc;
   Item* combined = NewItem(key, old->client_flags(), old->exptime.load(std::memory_order_relaxed),
                            old->nbytes + added->nbytes, &alloc);
@@ -103,10 +107,10 @@ Item* Store::Impl::Concatenate(std::string_view key, const Item* old, const Item
     *failure = alloc == AllocStatus::kTooLarge ? StoreStatus::kTooLarge : StoreStatus::kNoMemory;
     return nullptr;
   }
-  const Item* first = mode == StoreMode::kAppend ? old : added;
-  const Item* second = mode == StoreMode::kAppend ? added : old;
-  std::memcpy(combined->value_ptr(), first->value_ptr(), first->nbytes);
-  std::memcpy(combined->value_ptr() + first->nbytes, second->value_ptr(), second->nbytes);
+  Item* first = mode == StoreMode::kAppend ? old : added;
+  Item* second = mode == StoreMode::kAppend ? added : old;
+  slabs_.CopyValue(first, combined, 0);
+  slabs_.CopyValue(second, combined, first->nbytes);
   return combined;
 }
 
@@ -114,14 +118,17 @@ Item* Store::Impl::NewItem(std::string_view key, uint32_t client_flags, RelTime 
                            uint32_t value_len, AllocStatus* status) {
   const size_t ntotal =
       Item::TotalSize(config_.cas_enabled, client_flags != 0, key.size(), value_len);
-  const uint8_t cls =
-      key.size() > kKeyMaxLength || ntotal > config_.item_size_max ? 0 : slabs_.ClassFor(ntotal);
+  const bool chunked = ntotal > slabs_.chunk_max();
+  const uint8_t cls = key.size() > kKeyMaxLength || ntotal > config_.item_size_max ? 0
+                      : chunked ? static_cast<uint8_t>(slabs_.num_classes())
+                                : slabs_.ClassFor(ntotal);
   if (cls == 0) {
     *status = AllocStatus::kTooLarge;
     return nullptr;
   }
-  Item* it = AllocPull(cls, ntotal);
+  Item* it = AllocPull(cls, chunked ? slabs_.chunk_max() : ntotal);
   if (it == nullptr) {
+    CountOutOfMemory(cls);
     *status = AllocStatus::kNoMemory;
     return nullptr;
   }
@@ -134,9 +141,49 @@ Item* Store::Impl::NewItem(std::string_view key, uint32_t client_flags, RelTime 
   it->set_cas(0);
   it->set_client_flags(client_flags);
   std::memcpy(it->key_ptr(), key.data(), key.size());
-  std::memcpy(it->value_ptr() + value_len, "\r\n", 2);
+  if (chunked) {
+    const ItemRef no_chain = 0;  // Release() must see a valid (empty) chain
+    std::memcpy(it->value_ptr(), &no_chain, sizeof(no_chain));
+    if (!AllocContinuations(it, HashKey(key))) {
+      slabs_.Release(it);
+      CountOutOfMemory(cls);
+      *status = AllocStatus::kNoMemory;
+      return nullptr;
+    }
+  }
+  slabs_.WriteValue(it, value_len, "\r\n");
   *status = AllocStatus::kOk;
   return it;
+}
+
+bool Store::Impl::AllocContinuations(Item* head, uint64_t hv) {
+  // memcached's do_item_alloc_chunk(): full chunks of the largest class, then
+  // a tail from the class that fits what is left.
+  const auto largest = static_cast<uint8_t>(slabs_.num_classes());
+  const size_t full = slabs_.chunk_max() - sizeof(Item);
+  size_t left = size_t{head->nbytes} + 2 - slabs_.FirstPiece(head).second;
+  Item* pred = head;
+  while (left > 0) {
+    const size_t payload = std::min(left, full);
+    const SlabAllocator::ChunkLink link{.head = head, .pred = pred, .hv = hv};
+    const uint8_t cls = slabs_.ClassFor(sizeof(Item) + payload);
+    Item* chunk = AllocPull(cls, sizeof(Item) + payload, &link);
+    // A tail its own class cannot hold (that class may have no items to
+    // evict: other items' tails) goes into a chunk of the largest class, whose
+    // LRU holds the chunked items (memcached does the same).
+    if (chunk == nullptr && cls != largest)
+      chunk = AllocPull(largest, sizeof(Item) + payload, &link);
+    if (chunk == nullptr) return false;
+    pred = chunk;
+    left -= payload;
+  }
+  return true;
+}
+
+void Store::Impl::CountOutOfMemory(uint8_t cls) {
+  LruClass& lc = lru_.cls(cls);
+  std::lock_guard lock(lc.mu);
+  ++lc.outofmemory;
 }
 
 AllocResult Store::Impl::Allocate(std::string_view key, uint32_t client_flags, RelTime exptime,
@@ -329,10 +376,7 @@ DeltaResult Store::Impl::Delta(std::string_view key, bool incr, uint64_t delta,
           return {.status = DeltaStatus::kExists};
         }
         uint64_t value = 0;
-        if (it->nbytes == 0 ||
-            !ParseDecimal(std::string_view(it->value_ptr(), it->nbytes + 2), &value)) {
-          return {.status = DeltaStatus::kNonNumeric};
-        }
+        if (!ParseItemDecimal(it, &value)) return {.status = DeltaStatus::kNonNumeric};
         if (incr) {
           value += delta;  // wraps modulo 2^64
         } else {
@@ -370,7 +414,7 @@ DeltaResult Store::Impl::Delta(std::string_view key, bool incr, uint64_t delta,
     const auto len = static_cast<uint32_t>(end - digits);
     AllocResult alloc = Allocate(key, 0, options.create_exptime, len);
     if (alloc.status != AllocStatus::kOk) return {.status = DeltaStatus::kNoMemory};
-    std::memcpy(alloc.item.writable_data(), digits, len);
+    alloc.item.WriteValue(0, {digits, len});
     uint64_t cas = 0;
     if (Link(std::move(alloc.item), StoreMode::kAdd, 0, &cas) == StoreStatus::kStored) {
       return {.status = DeltaStatus::kOk, .value = options.initial, .cas = cas};

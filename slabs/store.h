@@ -31,14 +31,17 @@ namespace slabcached::slabs {
 struct StoreConfig {
   size_t max_bytes = 64 * 1024 * 1024;  // -m: hard limit on slab page memory
   size_t item_size_max = 1024 * 1024;   // -I: header + key + value + 2 must fit
-  uint32_t chunk_size_min = 48;         // -n: minimum key + value + flags space
-  double growth_factor = 1.25;          // -f
-  bool cas_enabled = true;              // false with -C (saves 8 bytes per item)
-  bool evict_to_free = true;            // false with -M: fail writes instead of evicting
-  uint32_t hashpower_init = 16;         // -o hashpower=N
-  bool hash_expand = true;              // false with -o no_hashexpand
-  bool lru_maintainer = true;           // background HOT/WARM/COLD juggling + reaping
-  bool lru_crawler = true;  // the maintainer also reaps expired items away from the tails
+  // -o slab_chunk_max: the largest slab chunk; larger items are chained from
+  // several chunks. 0: half a page (512 KB), or -I when that is smaller.
+  size_t slab_chunk_max = 0;
+  uint32_t chunk_size_min = 48;  // -n: minimum key + value + flags space
+  double growth_factor = 1.25;   // -f
+  bool cas_enabled = true;       // false with -C (saves 8 bytes per item)
+  bool evict_to_free = true;     // false with -M: fail writes instead of evicting
+  uint32_t hashpower_init = 16;  // -o hashpower=N
+  bool hash_expand = true;       // false with -o no_hashexpand
+  bool lru_maintainer = true;    // background HOT/WARM/COLD juggling + reaping
+  bool lru_crawler = true;       // the maintainer also reaps expired items away from the tails
   uint32_t hot_lru_pct = 20;
   uint32_t warm_lru_pct = 40;
   double hot_max_factor = 0.2;

@@ -76,13 +76,19 @@ class Store::Impl final : public MaintenanceTarget {
   // Append/prepend: a fresh unlinked item holding `old`'s value with `added`'s
   // after (kAppend) or before (kPrepend) it, with `old`'s flags and exptime.
   // nullptr with *failure set (kTooLarge / kNoMemory) when it cannot be had.
-  Item* Concatenate(std::string_view key, const Item* old, const Item* added, StoreMode mode,
+  Item* Concatenate(std::string_view key, Item* old, Item* added, StoreMode mode,
                     StoreStatus* failure);
+  // Allocates `head`'s continuation chunks (may evict); false when memory
+  // cannot be had (the caller releases `head`, which frees those it got).
+  bool AllocContinuations(Item* head, uint64_t hv);
+  void CountOutOfMemory(uint8_t cls);
+  // incr/decr's reading of a value as an unsigned 64-bit number.
+  bool ParseItemDecimal(const Item* it, uint64_t* out) const;
 
   // --- LRU policy (lru.cc) ---
   // Requires the item lock and the LRU lock.
   void UnlinkLocked(LruClass& lc, Item* it, uint64_t hv);
-  Item* AllocPull(uint8_t cls, size_t ntotal);
+  Item* AllocPull(uint8_t cls, size_t ntotal, const SlabAllocator::ChunkLink* link = nullptr);
   // memcached's lru_pull_tail(): returns items removed or moved.
   int PullTail(uint8_t cls, LruId lru, uint64_t total_bytes, bool evict, RelTime max_age);
   // Unlinks items of `cls` stored at or after `oldest`; holds no item lock.
@@ -96,8 +102,12 @@ class Store::Impl final : public MaintenanceTarget {
   bool PageMoveStep();
   // One walk over the moving page: rescues or evicts its linked items.
   void ClearMovingPage();
+  // Moves a continuation chunk of the moving page into a free chunk of its
+  // class (evicts its item when there is none). Holds no lock on entry.
+  void MoveContinuation(Item* chunk, uint8_t cls);
   // Copies linked `from` into the free chunk `to` and links the copy in its
-  // place. Requires the item lock of `hv` and the class's LRU lock.
+  // place (a chunked item's chain moves with it: `from` must be unshared).
+  // Requires the item lock of `hv` and the class's LRU lock.
   void RescueLocked(LruClass& lc, Item* from, Item* to, uint64_t hv);
   void AutomoveCheck();
 

@@ -59,37 +59,6 @@ size_t MetaStateTable::size_for_tests() const {
 
 // -------------------------------------------------------------- MetaOps ---
 
-namespace {
-
-// memcached's safe_strtoull() over value bytes followed by "\r\n" (the same
-// rule as Store::Delta in store.cc).
-bool ParseDecimal(std::string_view value, uint64_t* out) {
-  size_t i = 0;
-  auto is_space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-  };
-  while (i < value.size() && is_space(value[i])) ++i;
-  bool negative = false;
-  if (i < value.size() && (value[i] == '+' || value[i] == '-')) negative = value[i++] == '-';
-  const size_t digits_start = i;
-  uint64_t v = 0;
-  for (; i < value.size() && value[i] >= '0' && value[i] <= '9'; ++i) {
-    const auto d = static_cast<uint64_t>(value[i] - '0');
-    if (v > (UINT64_MAX - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  if (i == digits_start) return false;
-  if (i < value.size() && !is_space(value[i])) return false;
-  if (negative) {
-    v = ~v + 1;
-    if (static_cast<int64_t>(v) < 0) return false;
-  }
-  *out = v;
-  return true;
-}
-
-}  // namespace
-
 // Friend of Store::Impl: the meta operations over its item-level primitives.
 class MetaOps {
  public:
@@ -275,7 +244,7 @@ Item* MetaOps::Recas(Impl& s, Item* it, uint64_t hv, uint64_t new_cas) {
   Item* copy = s.NewItem(it->key(), it->client_flags(), it->exptime.load(std::memory_order_relaxed),
                          it->nbytes, &alloc);
   if (copy == nullptr) return nullptr;
-  std::memcpy(copy->value_ptr(), it->value_ptr(), it->nbytes);
+  s.slabs_.CopyValue(it, copy, 0);
   const RelTime time = it->time.load(std::memory_order_relaxed);
   const uint8_t keep = it->flags.load(std::memory_order_relaxed) & (kItemFetched | kItemActive);
   s.UnlinkItem(it, hv);
@@ -333,8 +302,7 @@ MetaDeltaResult MetaOps::Delta(Impl& s, std::string_view key, const MetaDeltaOpt
       return r;
     }
     uint64_t value = 0;
-    if (it->nbytes == 0 ||
-        !ParseDecimal(std::string_view(it->value_ptr(), it->nbytes + 2), &value)) {
+    if (!s.ParseItemDecimal(it, &value)) {
       r.status = DeltaStatus::kNonNumeric;
       return r;
     }

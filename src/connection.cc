@@ -131,11 +131,12 @@ bool Connection::ReadOnce(bool* drained) {
     ssize_t n;
     size_t wanted;
     if (state_ == State::kValue && buffered() == 0) {
-      // Value bytes go straight into item memory.
-      wanted = value_remaining_;
-      n = recv(fd_.get(), value_cursor_, wanted, 0);
+      // Value bytes go straight into item memory, a piece at a time.
+      const auto [dest, room] = pending_.item.WritableAt(value_offset_);
+      wanted = std::min(value_remaining_, room);
+      n = recv(fd_.get(), dest, wanted, 0);
       if (n > 0) {
-        value_cursor_ += n;
+        value_offset_ += static_cast<size_t>(n);
         value_remaining_ -= static_cast<size_t>(n);
       }
     } else {
@@ -169,8 +170,8 @@ bool Connection::Process(uint32_t* budget) {
   while (state_ != State::kClosing && !writing_) {
     if (state_ == State::kValue) {
       const size_t take = std::min(buffered(), value_remaining_);
-      std::memcpy(value_cursor_, buffer_.get() + start_, take);
-      value_cursor_ += take;
+      pending_.item.WriteValue(value_offset_, {buffer_.get() + start_, take});
+      value_offset_ += take;
       value_remaining_ -= take;
       start_ += take;
       if (value_remaining_ > 0) return false;
@@ -294,7 +295,7 @@ void Connection::StartValue(const proto::Request& request, Executor::PendingStor
   const size_t block = static_cast<size_t>(request.value_bytes) + (binary_ ? 0 : 2);
   pending_ = std::move(pending);
   if (pending_.item) {
-    value_cursor_ = pending_.item.writable_data();
+    value_offset_ = 0;
     value_remaining_ = block;
     state_ = State::kValue;
   } else {
@@ -307,10 +308,9 @@ void Connection::FinishValue() {
   bool data_ok = true;
   if (binary_) {
     // The store keeps values followed by "\r\n"; binary clients do not send it.
-    std::memcpy(pending_.item.writable_data() + pending_.item.value_length(), "\r\n", 2);
+    pending_.item.WriteValue(pending_.item.value_length(), "\r\n");
   } else {
-    const std::string_view block = pending_.item.value_with_crlf();
-    data_ok = block.size() >= 2 && block.substr(block.size() - 2) == "\r\n";
+    data_ok = pending_.item.EndsWithCrlf();
   }
   const proto::Request request = pending_.request;
   if (binary_) {

@@ -94,8 +94,8 @@ class Connection {
   bool binary_ = false;  // memcached's binary protocol (-B, or a first byte of 0x80)
   Session session_;
   Executor::PendingStore pending_;
-  char* value_cursor_ = nullptr;  // where the next data-block byte goes
-  size_t value_remaining_ = 0;    // data-block bytes (incl. "\r\n") still to read
+  size_t value_offset_ = 0;     // where in the item's value the next data-block byte goes
+  size_t value_remaining_ = 0;  // data-block bytes (incl. "\r\n") still to read
   size_t swallow_remaining_ = 0;
   bool writing_ = false;  // the write event is armed (reads paused)
 

@@ -17,7 +17,7 @@ constexpr size_t kMaxRetainedText = 64 * 1024;
 
 void OutputQueue::CloseTextRun() {
   if (text_.size() > text_start_) {
-    segments_.push_back({text_start_, text_.size(), SIZE_MAX});
+    segments_.push_back({{}, text_start_, text_.size(), SIZE_MAX});
     text_start_ = text_.size();
   }
 }
@@ -25,16 +25,17 @@ void OutputQueue::CloseTextRun() {
 void OutputQueue::AppendValue(slabs::ItemHandle item, bool with_crlf) {
   if (!with_crlf && item.value_length() == 0) return;  // no empty segments: Flush needs bytes
   CloseTextRun();
-  segments_.push_back({0, 0, items_.size(), with_crlf});
-  value_bytes_ += with_crlf ? item.value_with_crlf().size() : item.value().size();
+  item.ForEachPiece(with_crlf, [&](std::string_view piece) {
+    segments_.push_back({piece, 0, 0, SIZE_MAX});
+    value_bytes_ += piece.size();
+  });
+  // The last piece releases the item once it is on the wire.
+  segments_.back().item = items_.size();
   items_.push_back(std::move(item));
 }
 
 std::string_view OutputQueue::Bytes(const Segment& segment) const {
-  if (segment.item != SIZE_MAX) {
-    const slabs::ItemHandle& item = items_[segment.item];
-    return segment.crlf ? item.value_with_crlf() : item.value();
-  }
+  if (segment.value.data() != nullptr) return segment.value;
   return std::string_view(text_).substr(segment.text_begin, segment.text_end - segment.text_begin);
 }
 

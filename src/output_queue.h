@@ -35,11 +35,13 @@ class OutputQueue {
   FlushStatus Flush(int fd, size_t* written);
 
  private:
+  // Bytes to send: a run of text_, or a piece of an item's value (one per
+  // value; several for a value chained across slab chunks).
   struct Segment {
-    size_t text_begin = 0;  // for text segments: [text_begin, text_end) of text_
+    std::string_view value;  // for value pieces: item memory held by items_[item]
+    size_t text_begin = 0;   // for text segments: [text_begin, text_end) of text_
     size_t text_end = 0;
-    size_t item = SIZE_MAX;  // for value segments: index into items_
-    bool crlf = true;        // for value segments: the value's "\r\n" is sent too
+    size_t item = SIZE_MAX;  // for the last piece of a value: index into items_
   };
 
   void CloseTextRun();

@@ -20,8 +20,8 @@ class LruTest : public ::testing::Test {
   void Put(const std::string& key, const std::string& value, RelTime exptime = 0) {
     AllocResult r = store_->Allocate(key, 0, exptime, static_cast<uint32_t>(value.size()));
     ASSERT_EQ(r.status, AllocStatus::kOk);
-    value.copy(r.item.writable_data(), value.size());
-    std::memcpy(r.item.writable_data() + value.size(), "\r\n", 2);
+    r.item.WriteValue(0, value);
+    r.item.WriteValue(value.size(), "\r\n");
     ASSERT_EQ(store_->Link(std::move(r.item), StoreMode::kSet), StoreStatus::kStored);
   }
   SlabClassStats Class() {

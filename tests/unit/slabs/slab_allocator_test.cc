@@ -26,19 +26,33 @@ TEST(SlabAllocatorTest, ClassTableGrowsByFactor) {
     EXPECT_LT(cur, static_cast<uint32_t>(prev * 1.25) + alignof(Item)) << id;
     EXPECT_EQ(slabs.info(id).perslab, SlabAllocator::kPageSize / cur) << id;
   }
-  EXPECT_EQ(slabs.info(slabs.num_classes()).chunk_size, 1u << 20);
-  EXPECT_EQ(slabs.info(slabs.num_classes()).perslab, 1u);
+  // memcached's default slab_chunk_max: half a page, two chunks per page.
+  EXPECT_EQ(slabs.info(slabs.num_classes()).chunk_size, 512u << 10);
+  EXPECT_EQ(slabs.info(slabs.num_classes()).perslab, 2u);
+  EXPECT_EQ(slabs.chunk_max(), 512u << 10);
 }
 
-TEST(SlabAllocatorTest, LargeItemSizeMaxUsesOversizedPages) {
+TEST(SlabAllocatorTest, LargeItemSizeMaxKeepsTheLargestChunkWithinAPage) {
+  for (const size_t item_size_max : {size_t{4} << 20, size_t{1} << 30}) {
+    auto config = SmallConfig();
+    config.item_size_max = item_size_max;
+    SlabAllocator slabs(config);
+    EXPECT_EQ(slabs.chunk_max(), 512u << 10) << item_size_max;
+    for (int id = 1; id <= slabs.num_classes(); ++id) EXPECT_GE(slabs.info(id).perslab, 2u);
+  }
+}
+
+TEST(SlabAllocatorTest, ChunkMaxFollowsSlabChunkMaxAndSmallItemSizeMax) {
   auto config = SmallConfig();
-  config.item_size_max = 4 << 20;
-  SlabAllocator slabs(config);
-  const auto& last = slabs.info(slabs.num_classes());
-  EXPECT_EQ(last.chunk_size, 4u << 20);
-  EXPECT_EQ(last.page_bytes, size_t{4} << 20);
-  EXPECT_EQ(last.perslab, 1u);
-  for (int id = 1; id <= slabs.num_classes(); ++id) EXPECT_GE(slabs.info(id).perslab, 1u);
+  config.chunk_max = 16 << 10;  // -o slab_chunk_max=16
+  SlabAllocator small_chunks(config);
+  EXPECT_EQ(small_chunks.chunk_max(), 16u << 10);
+  EXPECT_EQ(small_chunks.info(small_chunks.num_classes()).perslab, 64u);
+
+  config.chunk_max = 0;
+  config.item_size_max = 100 << 10;  // -I 100k: no item is ever chunked
+  SlabAllocator small_items(config);
+  EXPECT_EQ(small_items.chunk_max(), 100u << 10);
 }
 
 TEST(SlabAllocatorTest, ClassForPicksSmallestFit) {
@@ -46,8 +60,8 @@ TEST(SlabAllocatorTest, ClassForPicksSmallestFit) {
   EXPECT_EQ(slabs.ClassFor(1), 1);
   EXPECT_EQ(slabs.ClassFor(slabs.info(1).chunk_size), 1);
   EXPECT_EQ(slabs.ClassFor(slabs.info(1).chunk_size + 1), 2);
-  EXPECT_EQ(slabs.ClassFor(1 << 20), slabs.num_classes());
-  EXPECT_EQ(slabs.ClassFor((1 << 20) + 1), 0);
+  EXPECT_EQ(slabs.ClassFor(512 << 10), slabs.num_classes());
+  EXPECT_EQ(slabs.ClassFor((512 << 10) + 1), 0);  // chunked
 }
 
 TEST(SlabAllocatorTest, FreedChunkIsReused) {

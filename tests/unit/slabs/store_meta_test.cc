@@ -31,8 +31,8 @@ class StoreMetaTest : public ::testing::Test {
                       StoreMode mode = StoreMode::kSet, const MetaStoreOptions& options = {}) {
     AllocResult r = store_->Allocate(key, 0, exptime, static_cast<uint32_t>(value.size()));
     EXPECT_EQ(r.status, AllocStatus::kOk);
-    value.copy(r.item.writable_data(), value.size());
-    std::memcpy(r.item.writable_data() + value.size(), "\r\n", 2);
+    r.item.WriteValue(0, value);
+    r.item.WriteValue(value.size(), "\r\n");
     return store_->MetaLink(std::move(r.item), mode, options);
   }
   MetaGetResult Get(const std::string& key, MetaGetOptions options = {}) {
@@ -90,7 +90,7 @@ TEST_F(StoreMetaTest, InvalidateMarksStaleWithNewCasAndOneWinner) {
   EXPECT_EQ(store_->MetaDelete("k", inv), MetaDeleteStatus::kInvalidated);
   MetaGetResult a = Get("k");
   ASSERT_TRUE(a.item);
-  EXPECT_EQ(a.item.value(), "old");
+  EXPECT_EQ(a.item.CopyValue(), "old");
   EXPECT_GT(a.item.cas(), cas);
   EXPECT_EQ(a.item.exptime(), clock_.Now() + 30);
   EXPECT_TRUE(a.stale);
@@ -103,8 +103,8 @@ TEST_F(StoreMetaTest, InvalidateMarksStaleWithNewCasAndOneWinner) {
   EXPECT_EQ(store_->MetaDelete("k", inv), MetaDeleteStatus::kInvalidated);
   MetaGetResult c = Get("k");
   EXPECT_TRUE(c.won);
-  EXPECT_EQ(c.item.value(), "old");
-  EXPECT_EQ(a.item.value(), "old");  // the old handle still reads its bytes
+  EXPECT_EQ(c.item.CopyValue(), "old");
+  EXPECT_EQ(a.item.CopyValue(), "old");  // the old handle still reads its bytes
 }
 
 TEST_F(StoreMetaTest, SetWithOlderCasAndInvalidateStoresStale) {
@@ -119,7 +119,7 @@ TEST_F(StoreMetaTest, SetWithOlderCasAndInvalidateStoresStale) {
   EXPECT_EQ(stored.status, StoreStatus::kStored);
   EXPECT_NE(stored.cas, 0u);
   MetaGetResult g = Get("k");
-  EXPECT_EQ(g.item.value(), "c");
+  EXPECT_EQ(g.item.CopyValue(), "c");
   EXPECT_TRUE(g.stale);
   EXPECT_TRUE(g.won);
   o.cas_compare = stored.cas + 100;  // newer than the item: refused
@@ -134,7 +134,7 @@ TEST_F(StoreMetaTest, AppendVivifiesOnlyWithN) {
   EXPECT_EQ(Put("k", "x", 0, StoreMode::kAppend, o).status, StoreStatus::kStored);
   EXPECT_EQ(Put("k", "y", 0, StoreMode::kAppend, o).status, StoreStatus::kStored);
   MetaGetResult g = Get("k");
-  EXPECT_EQ(g.item.value(), "xy");
+  EXPECT_EQ(g.item.CopyValue(), "xy");
   EXPECT_EQ(g.item.exptime(), clock_.Now() + 9);
 }
 

@@ -9,50 +9,10 @@
 #include <vector>
 
 #include "slabs/store_meta.h"
+#include "tests/unit/slabs/store_fixture.h"
 
 namespace slabcached::slabs {
 namespace {
-
-constexpr time_t kUnixNow = 1'700'000'000;
-
-class StoreTest : public ::testing::Test {
- protected:
-  static StoreConfig TestConfig() {
-    StoreConfig config;
-    config.background_threads = false;
-    return config;
-  }
-  void SetUp() override { Make(TestConfig()); }
-  void Make(const StoreConfig& config) {
-    store_.reset();
-    store_ = std::make_unique<Store>(config, &clock_);
-  }
-
-  StoreStatus Put(const std::string& key, const std::string& value,
-                  StoreMode mode = StoreMode::kSet, uint32_t flags = 0, RelTime exptime = 0,
-                  uint64_t cas = 0, uint64_t* cas_out = nullptr) {
-    AllocResult r = store_->Allocate(key, flags, exptime, static_cast<uint32_t>(value.size()));
-    if (r.status != AllocStatus::kOk) {
-      return r.status == AllocStatus::kTooLarge ? StoreStatus::kTooLarge : StoreStatus::kNoMemory;
-    }
-    EXPECT_EQ(r.item.value_length(), value.size());
-    value.copy(r.item.writable_data(), value.size());
-    std::memcpy(r.item.writable_data() + value.size(), "\r\n", 2);
-    return store_->Link(std::move(r.item), mode, cas, cas_out);
-  }
-  std::optional<std::string> Value(const std::string& key, GetOutcome* outcome = nullptr) {
-    ItemHandle h = store_->Get(key, outcome);
-    if (!h) return std::nullopt;
-    return std::string(h.value());
-  }
-  uint64_t CasOf(const std::string& key) {
-    ItemHandle h = store_->Get(key);
-    return h ? h.cas() : 0;
-  }
-
-  Clock clock_{kUnixNow};
-  std::unique_ptr<Store> store_;
-};
 
 // ------------------------------------------------------------ set / get ---
 
@@ -61,8 +21,8 @@ TEST_F(StoreTest, SetThenGetReturnsValueFlagsAndCrlf) {
   ItemHandle h = store_->Get("foo");
   ASSERT_TRUE(h);
   EXPECT_EQ(h.key(), "foo");
-  EXPECT_EQ(h.value(), "bar");
-  EXPECT_EQ(h.value_with_crlf(), "bar\r\n");
+  EXPECT_EQ(h.CopyValue(), "bar");
+  EXPECT_TRUE(h.EndsWithCrlf());
   EXPECT_EQ(h.client_flags(), 123u);
   EXPECT_EQ(h.value_length(), 3u);
   EXPECT_GT(h.cas(), 0u);
@@ -252,7 +212,7 @@ TEST_F(StoreTest, AppendKeepsOldFlagsAndExptime) {
   ASSERT_EQ(Put("k", "b", StoreMode::kAppend, 99, 0), StoreStatus::kStored);
   ItemHandle h = store_->Get("k");
   ASSERT_TRUE(h);
-  EXPECT_EQ(h.value(), "ab");
+  EXPECT_EQ(h.CopyValue(), "ab");
   EXPECT_EQ(h.client_flags(), 7u);
   EXPECT_EQ(h.exptime(), exp);
 }
@@ -339,7 +299,7 @@ TEST_F(StoreTest, ClientFlagsTakeRoomOnlyWhenSet) {
   EXPECT_EQ(plain.total_size(), sizeof(Item) + 8 + 5 + 1 + 2);
   EXPECT_EQ(flagged.total_size(), sizeof(Item) + 8 + 4 + 7 + 1 + 2);
   EXPECT_EQ(flagged.key(), "flagged");
-  EXPECT_EQ(flagged.value(), "v");
+  EXPECT_EQ(flagged.CopyValue(), "v");
   // Append keeps the flags (and their room).
   ASSERT_EQ(Put("flagged", "w", StoreMode::kAppend), StoreStatus::kStored);
   EXPECT_EQ(store_->Get("flagged").client_flags(), 0xdeadbeefu);
@@ -436,8 +396,8 @@ TEST_F(StoreTest, DeltaWithHeldHandleMakesANewItem) {
   ASSERT_EQ(Put("n", "100"), StoreStatus::kStored);
   ItemHandle held = store_->Get("n");
   EXPECT_EQ(store_->Delta("n", false, 1).value, 99u);
-  EXPECT_EQ(held.value(), "100");  // the reader's bytes did not change
-  EXPECT_EQ(Value("n"), "99");     // not padded: a fresh item
+  EXPECT_EQ(held.CopyValue(), "100");  // the reader's bytes did not change
+  EXPECT_EQ(Value("n"), "99");         // not padded: a fresh item
 }
 
 // ------------------------------------------------------------- handles ---
@@ -446,7 +406,7 @@ TEST_F(StoreTest, HandleSurvivesDelete) {
   ASSERT_EQ(Put("k", "value-1"), StoreStatus::kStored);
   ItemHandle h = store_->Get("k");
   ASSERT_EQ(store_->Delete("k"), DeleteStatus::kDeleted);
-  EXPECT_EQ(h.value(), "value-1");
+  EXPECT_EQ(h.CopyValue(), "value-1");
   EXPECT_EQ(store_->GetStats().curr_items, 0u);
   EXPECT_EQ(store_->GetSlabClassStats()[0].used_chunks, 1u);  // still held
   h.Reset();
@@ -458,13 +418,14 @@ TEST_F(StoreTest, HandleSurvivesReplace) {
   ItemHandle h = store_->Get("k");
   ASSERT_EQ(Put("k", "value-2"), StoreStatus::kStored);
   ASSERT_EQ(Put("k", "-x", StoreMode::kAppend), StoreStatus::kStored);
-  EXPECT_EQ(h.value_with_crlf(), "value-1\r\n");
+  EXPECT_EQ(h.CopyValue(), "value-1");  // the held bytes, "\r\n" included, are unchanged
+  EXPECT_TRUE(h.EndsWithCrlf());
   EXPECT_EQ(Value("k"), "value-2-x");
 }
 
 TEST_F(StoreTest, LinkingTwiceIsRefused) {
   AllocResult r = store_->Allocate("k", 0, 0, 1);
-  std::memcpy(r.item.writable_data(), "x\r\n", 3);
+  r.item.WriteValue(0, "x\r\n");
   ASSERT_EQ(store_->Link(std::move(r.item), StoreMode::kSet), StoreStatus::kStored);
   EXPECT_EQ(store_->Link(store_->Get("k"), StoreMode::kSet), StoreStatus::kNotStored);
 }
@@ -507,7 +468,7 @@ TEST_F(StoreTest, HeldItemIsEvictedFromIndexButKeepsItsBytes) {
   ItemHandle held = store_->Get("first");
   for (int i = 0; i < 50; ++i) ASSERT_EQ(Put("k" + std::to_string(i), value), StoreStatus::kStored);
   EXPECT_EQ(Value("first"), std::nullopt);  // evicted from the index...
-  EXPECT_EQ(held.value(), value);           // ...but the bytes stay while held
+  EXPECT_EQ(held.CopyValue(), value);       // ...but the bytes stay while held
 }
 
 TEST_F(StoreTest, NoEvictModeReturnsNoMemory) {

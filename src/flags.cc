@@ -4,6 +4,7 @@
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "build_config.h"
+#include "slabs/slab_allocator.h"
 
 // Every flag of the daemon, under memcached's long option names (with '_'
 // for '-'). Defaults are memcached's.
@@ -254,6 +256,20 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
          need_value();
          config->sasl_pwdb = std::string(value);
        }},
+      {"slab_chunk_max",
+       [&] {
+         if (eq == std::string::npos) throw CommandLineError("Missing slab_chunk_max argument");
+         int64_t n = 0;
+         auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+         if (ec != std::errc() || end != value.data() + value.size() || value.empty()) {
+           throw CommandLineError("could not parse argument to slab_chunk_max");
+         }
+         if (n <= 0) throw CommandLineError("slab_chunk_max must be >= 0");
+         // Current memcached takes kilobytes (at most 1024); 1.6.18, Debian's,
+         // took bytes. Both spellings of a sane size mean the same here.
+         store.slab_chunk_max = static_cast<size_t>(n) * (n <= 1024 ? 1024 : 1);
+       }},
+      {"no_chunked_items", [&] { store.slab_chunk_max = slabs::SlabAllocator::kPageSize; }},
   };
   if (auto it = handlers.find(name); it != handlers.end()) {
     it->second();
@@ -262,11 +278,11 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
   static const char* const kAcceptedNoOps[] = {
       "tail_repair_time", "hash_algorithm", "lru_crawler_sleep", "lru_crawler_tocrawl",
       "read_buf_mem_limit", "temporary_ttl", "temp_lru", "watcher_logbuf_size",
-      "worker_logbuf_size", "modern", "no_modern", "slab_automove_freeratio", "no_chunked_items",
-      "drop_privileges", "no_drop_privileges", "sock_cookie_id", "lru_segmented",
-      "no_lru_segmented", "slab_sizes", "inline_ascii_resp",
-      // Not served yet: the largest chunk is -I's size, and there is no size histogram.
-      "slab_chunk_max", "track_sizes"};
+      "worker_logbuf_size", "modern", "no_modern", "slab_automove_freeratio", "drop_privileges",
+      "no_drop_privileges", "sock_cookie_id", "lru_segmented", "no_lru_segmented", "slab_sizes",
+      "inline_ascii_resp",
+      // Not served yet: there is no item size histogram.
+      "track_sizes"};
   for (const char* known : kAcceptedNoOps) {
     if (name == known) {
       LOG(WARNING) << "-o " << name << " is accepted and has no effect in slabcached";
@@ -274,6 +290,25 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
     }
   }
   throw CommandLineError("Illegal suboption \"" + option + "\"");
+}
+
+// memcached's checks of -o slab_chunk_max against -I and the page size.
+void ResolveChunkMax(slabs::StoreConfig* store) {
+  constexpr size_t kPage = slabs::SlabAllocator::kPageSize;
+  if (store->slab_chunk_max == 0) {
+    store->slab_chunk_max = std::min(kPage / 2, store->item_size_max);
+    return;
+  }
+  const std::string chunk = std::to_string(store->slab_chunk_max);
+  if (store->slab_chunk_max > store->item_size_max) {
+    throw CommandLineError("slab_chunk_max (bytes: " + chunk +
+                           ") cannot be larger than -I (item_size_max " +
+                           std::to_string(store->item_size_max) + ")");
+  }
+  if (kPage % store->slab_chunk_max != 0) {
+    throw CommandLineError("slab_chunk_max (bytes: " + chunk + ") must divide evenly into " +
+                           std::to_string(kPage) + " (slab_page_size)");
+  }
 }
 
 BindingProtocol ParseProtocol(const std::string& name) {
@@ -392,6 +427,7 @@ ServerConfig ConfigFromFlags() {
   if (store.item_size_max > store.max_bytes / 2) {
     throw CommandLineError("Cannot set item size limit higher than 1/2 of memory max.");
   }
+  ResolveChunkMax(&store);
   if (FLAGS_enable_sasl) ConfigureSasl(&config);
   return config;
 }

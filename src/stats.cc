@@ -194,8 +194,7 @@ void AppendSettingsStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "slab_automove", static_cast<uint64_t>(s.store.automove()));
   AppendStat(out, "slab_automove_ratio", TwoDecimals(st.slab_automove_ratio));
   AppendStat(out, "slab_automove_window", static_cast<uint64_t>(st.slab_automove_window));
-  // The largest chunk: slabcached keeps whole items up to -I in one chunk.
-  AppendStat(out, "slab_chunk_max", static_cast<uint64_t>(st.item_size_max));
+  AppendStat(out, "slab_chunk_max", static_cast<uint64_t>(st.slab_chunk_max));
   AppendStat(out, "lru_crawler", OnOff(st.lru_crawler));
   AppendStat(out, "flush_enabled", OnOff(c.flush_enabled));
   AppendStat(out, "dump_enabled", OnOff(c.dump_enabled));

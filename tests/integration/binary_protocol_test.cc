@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/common/pattern.h"
 #include "tests/integration/daemon_fixture.h"
 
 namespace slabcached::testing {
@@ -375,7 +376,7 @@ TEST_P(BinaryProtocolTest, StatGroups) {
 
 TEST_P(BinaryProtocolTest, BigValuesAtTheItemLimit) {
   // -I 1m: the item (header + key + value + 2) must fit in 1 MiB.
-  const std::string fits(1024 * 1024 - 512, 'x');
+  const std::string fits = PatternValue(1024 * 1024 - 512);  // chained from 512 KB chunks
   EXPECT_EQ(One(Packet(kSet, "big", fits, StoreExtras(0, 0))), Ok(kSet, 0, true));
   ASSERT_TRUE(client().Send(Packet(kGet, "big")));
   const Resp hit = Read(client());

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/common/pattern.h"
 #include "tests/integration/daemon_fixture.h"
 
 namespace slabcached::testing {
@@ -428,6 +429,108 @@ TEST_P(StoreLimitsTest, SlabsReassignToTheGlobalPagePool) {
   // it holds two or more.
   EXPECT_TRUE(c->Roundtrip("slabs reassign 0 " + std::to_string(cls) + "\r\n",
                            "NOSPARE source class has no spare pages\r\n"));
+}
+
+// ------------------------------------------------------ chunked items ---
+
+// The classes with pages: id -> (chunk_size, used_chunks).
+std::map<int, std::pair<uint64_t, uint64_t>> UsedClasses(Client& c) {
+  std::map<int, std::pair<uint64_t, uint64_t>> out;
+  const auto slabs = c.Stats("slabs");
+  for (int id : ClassesWithPages(slabs)) {
+    const std::string prefix = std::to_string(id) + ":";
+    out[id] = {Stat(slabs, prefix + "chunk_size"), Stat(slabs, prefix + "used_chunks")};
+  }
+  return out;
+}
+
+// Items above half a page are chained from 512 KB chunks and a smaller tail,
+// as memcached 1.6 does: a 700 KB value costs about 700 KB of chunks, not a
+// 1 MiB one.
+TEST_P(StoreLimitsTest, LargeItemsAreChainedFromHalfPageChunks) {
+  Client& c = client();
+  EXPECT_EQ(c.Stats("settings")["slab_chunk_max"], "524288");
+  constexpr int kItems = 8;
+  constexpr size_t kSize = 700'000;
+  std::string batch;
+  for (int i = 0; i < kItems; ++i)
+    batch += SetNoreply("big:" + std::to_string(i), PatternValue(kSize, i));
+  ASSERT_TRUE(c.Send(batch));
+  ASSERT_TRUE(Sync(c));
+  for (int i = 0; i < kItems; ++i) {
+    const std::optional<std::string> got = Get(c, "big:" + std::to_string(i));
+    ASSERT_TRUE(got.has_value()) << i;
+    EXPECT_TRUE(*got == PatternValue(kSize, i)) << "value " << i << " differs";
+  }
+  uint64_t largest = 0, chunk_bytes = 0;
+  for (const auto& [id, info] : UsedClasses(c)) {
+    largest = std::max(largest, info.first);
+    chunk_bytes += info.first * info.second;
+  }
+  EXPECT_EQ(largest, 524288u);
+  EXPECT_LT(chunk_bytes, kItems * kSize * 13 / 10);
+  // Appending to a chained value, and meta reads of it.
+  ASSERT_TRUE(c.Roundtrip(StorageCommand("append", "big:0", "+tail"), "STORED\r\n"));
+  const std::optional<std::string> appended = Get(c, "big:0");
+  ASSERT_TRUE(appended.has_value());
+  EXPECT_TRUE(*appended == PatternValue(kSize, 0) + "+tail");
+  ASSERT_TRUE(c.Send("mg big:1 s v\r\n"));
+  EXPECT_EQ(c.ReadLine(), "VA " + std::to_string(kSize) + " s" + std::to_string(kSize) + "\r\n");
+  EXPECT_TRUE(c.ReadExactly(kSize + 2) == PatternValue(kSize, 1) + "\r\n");
+}
+
+// -o slab_chunk_max sets the largest chunk (bytes here: memcached 1.6.18 reads
+// bytes, current memcached kilobytes; slabcached takes both).
+TEST_P(StoreLimitsTest, SlabChunkMaxOptionSetsTheLargestChunk) {
+  SKIP_IF_ATTACHED();
+  auto d =
+      StartDaemon({"-U", "0", "-t", "2", "-m", "64", "-I", "2m", "-o", "slab_chunk_max=65536"});
+  ASSERT_NE(d, nullptr);
+  auto c = Connect(d.get());
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->Stats("settings")["slab_chunk_max"], "65536");
+  const std::string value = PatternValue(1536 * 1024, 7);
+  ASSERT_TRUE(c->Roundtrip(StorageCommand("set", "big", value), "STORED\r\n"));
+  const std::optional<std::string> got = Get(*c, "big");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(*got == value) << "1.5 MiB value differs";
+  for (const auto& [id, info] : UsedClasses(*c)) EXPECT_LE(info.first, 65536u) << id;
+}
+
+// Chained items live in ordinary pages, so pages holding them can move;
+// the pieces on the moved page are copied into free chunks of their class.
+TEST_P(StoreLimitsTest, SlabsReassignMovesPagesOfChainedItems) {
+  SKIP_IF_ATTACHED();
+  auto d = StartDaemon({"-U", "0", "-t", "2", "-m", "64", "-o", "slab_automove=0"});
+  ASSERT_NE(d, nullptr);
+  auto c = Connect(d.get());
+  ASSERT_NE(c, nullptr);
+  constexpr int kItems = 12;
+  constexpr size_t kSize = 700'000;
+  std::string batch;
+  for (int i = 0; i < kItems; ++i)
+    batch += SetNoreply("big:" + std::to_string(i), PatternValue(kSize, i));
+  ASSERT_TRUE(c->Send(batch));
+  ASSERT_TRUE(Sync(*c));
+  for (int i = 0; i < kItems; i += 2) {
+    ASSERT_TRUE(c->Roundtrip("delete big:" + std::to_string(i) + "\r\n", "DELETED\r\n"));
+  }
+  int chunk_class = 0;
+  for (const auto& [id, info] : UsedClasses(*c)) {
+    if (info.first == 524288) chunk_class = id;
+  }
+  ASSERT_NE(chunk_class, 0);
+  EXPECT_TRUE(c->Roundtrip("slabs reassign " + std::to_string(chunk_class) + " 0\r\n", "OK\r\n"));
+  const auto deadline = SteadyClock::now() + seconds(10);
+  while (Stat(c->Stats(), "slabs_moved") < 1 && SteadyClock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(Stat(c->Stats(), "slabs_moved"), 1u);
+  for (int i = 1; i < kItems; i += 2) {
+    const std::optional<std::string> got = Get(*c, "big:" + std::to_string(i));
+    ASSERT_TRUE(got.has_value()) << i;
+    EXPECT_TRUE(*got == PatternValue(kSize, i)) << "value " << i << " differs";
+  }
 }
 
 // ----------------------------------------------------- stats figures ---

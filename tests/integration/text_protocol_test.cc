@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/common/pattern.h"
 #include "tests/integration/daemon_fixture.h"
 
 namespace slabcached::testing {
@@ -260,7 +261,7 @@ TEST_P(TextProtocolTest, RequestSplitIntoSingleBytesIsReassembled) {
 
 // t/getset.t: values up to 1 MiB minus the item overhead are stored with the default -I 1m.
 TEST_P(TextProtocolTest, LargestValueUnderItemSizeMax) {
-  const std::string value(1024 * 1024 - 512, 'v');
+  const std::string value = PatternValue(1024 * 1024 - 512);  // chained from 512 KB chunks
   EXPECT_TRUE(client().Roundtrip(StorageCommand("set", "big", value), "STORED\r\n"));
   auto hit = GetOne(client(), "get", "big");
   ASSERT_TRUE(hit);
@@ -878,8 +879,7 @@ TEST_P(TextProtocolTest, ItemSizeMaxTwoMegabytesAllowsLargerValues) {  // t/item
   ASSERT_NE(d, nullptr);
   auto c = Connect(d.get());
   ASSERT_NE(c, nullptr);
-  std::string value(1536 * 1024, 'i');
-  for (size_t i = 0; i < value.size(); i += 4096) value[i] = static_cast<char>('a' + i % 26);
+  const std::string value = PatternValue(1536 * 1024);
   EXPECT_TRUE(c->Roundtrip(StorageCommand("set", "big", value), "STORED\r\n"));
   auto hit = GetOne(*c, "get", "big");
   ASSERT_TRUE(hit);
@@ -904,6 +904,30 @@ TEST_P(TextProtocolTest, InvalidFlagValueExitsNonZero) {
   ExitResult r = RunToExit(binary(), args);
   ASSERT_TRUE(r.exited) << r.Describe();
   EXPECT_TRUE(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) != 0) << r.Describe();
+}
+
+// memcached's start-up checks of -o slab_chunk_max (1.6.18 words some
+// differently). Both refuse to start; memcached 1.6.18 prints the first two
+// messages and then dies of SIGSEGV / SIGFPE, slabcached exits with 64.
+TEST_P(TextProtocolTest, BadSlabChunkMaxExitsNonZero) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"slab_chunk_max", "Missing slab_chunk_max argument"},
+      {"slab_chunk_max=abc", "could not parse argument to slab_chunk_max"},
+      {"slab_chunk_max=768000", "slab_chunk_max"},
+      {"slab_chunk_max=2097152", "slab_chunk_max"},  // more than -I
+  };
+  for (const auto& [option, message] : cases) {
+    SCOPED_TRACE(option);
+    auto args = StartupArgs();
+    args.insert(args.end(), {"-o", option});
+    ExitResult r = RunToExit(binary(), args);
+    ASSERT_TRUE(r.exited) << r.Describe();
+    EXPECT_FALSE(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 0) << r.Describe();
+    if (!IsReference()) {
+      EXPECT_TRUE(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 64) << r.Describe();
+    }
+    EXPECT_NE(r.output.find(message), std::string::npos) << r.Describe();
+  }
 }
 
 TEST_P(TextProtocolTest, VeryVerboseStartsAndServes) {

@@ -744,6 +744,38 @@ TEST_F(StoreTest, AutomoveReturnsSparePagesToThePool) {
   }
 }
 
+TEST_F(StoreTest, WithoutEvictionsSparePagesReachAClassThatRanOutOfMemory) {
+  StoreConfig config = TestConfig();
+  config.max_bytes = 8 << 20;
+  config.evict_to_free = false;  // -M
+  Make(config);
+  const std::string small(1000, 's');
+  int stored = 0;
+  while (Put("s" + std::to_string(stored), small) == StoreStatus::kStored) ++stored;
+  for (int i = 0; i < stored; ++i) {
+    if (i % 10 != 0) store_->Delete("s" + std::to_string(i));
+  }
+  // Memory is full of free small chunks: 10 KB values soon have nowhere to
+  // go (a class's first page is allowed beyond the limit, as in memcached).
+  const std::string big(10000, 'b');
+  int big_stored = 0;
+  while (Put("b" + std::to_string(big_stored), big) == StoreStatus::kStored) ++big_stored;
+  EXPECT_LT(big_stored, 200);
+  // Automove sends the spare pages to the pool, where the large class takes
+  // them; nothing is evicted on the way.
+  for (int second = 0; second < 8; ++second) {
+    clock_.Advance(1);
+    store_->RunMaintenance();
+  }
+  for (int i = big_stored; i < 400; ++i) {
+    ASSERT_EQ(Put("b" + std::to_string(i), big), StoreStatus::kStored) << i;
+  }
+  const StoreStats stats = store_->GetStats();
+  EXPECT_EQ(stats.evictions, 0u);
+  EXPECT_EQ(stats.slab_reassign_evictions_nomem, 0u);
+  for (int i = 0; i < stored; i += 10) ASSERT_EQ(Value("s" + std::to_string(i)), small) << i;
+}
+
 TEST_F(StoreTest, RescuedItemsKeepTheirMetaStampedeState) {
   StoreConfig config = TestConfig();
   config.max_bytes = 4 << 20;

@@ -131,10 +131,11 @@ TEST_P(StoreLimitsTest, MemoryLimitHoldsUnderHeavyWrites) {
   SKIP_IF_ATTACHED();  // DefaultFlags() carry -m 64; an attached server may not
   Client& c = client();
   const pid_t pid = daemon().pid();
-  // Sizes log-uniform from 16 B to 200 KB (mean ~20 KB): every slab class
-  // from the smallest to the largest gets traffic. Fixed seed.
+  // Sizes log-uniform from 16 B to 1000 KB (mean ~90 KB): every slab class
+  // from the smallest to the largest gets traffic, and values above 512 KB
+  // (about half the bytes) are chained from several chunks. Fixed seed.
   std::mt19937_64 rng(20240601);
-  std::uniform_real_distribution<double> log_size(std::log(16.0), std::log(200.0 * 1024));
+  std::uniform_real_distribution<double> log_size(std::log(16.0), std::log(1000.0 * 1024));
   constexpr uint64_t kTotalBytes = uint64_t{320} << 20;
   constexpr size_t kBatchBytes = 256 * 1024;
   constexpr uint64_t kSyncBytes = uint64_t{8} << 20;

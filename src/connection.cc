@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "proto/ascii_auth.h"
 #include "proto/binary_parser.h"
 #include "proto/text_parser.h"
 #include "src/responder.h"
@@ -202,7 +203,37 @@ bool Connection::ProcessCommand() {
               (net_.protocol == BindingProtocol::kAuto &&
                static_cast<uint8_t>(buffer_[start_]) == kBinaryMagic);
   }
-  return binary_ ? ProcessBinaryCommand() : ProcessTextCommand();
+  if (binary_) return ProcessBinaryCommand();
+  if (net_.ascii_auth != nullptr && !session_.authenticated) return ProcessAsciiAuth();
+  return ProcessTextCommand();
+}
+
+bool Connection::ProcessAsciiAuth() {
+  const proto::AsciiAuthRequest auth =
+      proto::ParseAsciiAuth(std::string_view(buffer_.get() + start_, buffered()));
+  switch (auth.status) {
+    case proto::AsciiAuthRequest::Status::kNeedMore:
+      return false;
+    case proto::AsciiAuthRequest::Status::kClose:
+      state_ = State::kClosing;
+      return false;
+    case proto::AsciiAuthRequest::Status::kError:
+      output_.Append(auth.error);
+      break;
+    case proto::AsciiAuthRequest::Status::kCredentials:
+      executor_->stats()->auth_cmds.Add();
+      if (net_.ascii_auth->Check(auth.user, auth.password)) {
+        session_.authenticated = true;
+        output_.Append("STORED");
+      } else {
+        executor_->stats()->auth_errors.Add();
+        output_.Append("CLIENT_ERROR authentication failure");
+      }
+      break;
+  }
+  output_.Append("\r\n");
+  start_ += auth.consumed;
+  return true;
 }
 
 bool Connection::ProcessTextCommand() {

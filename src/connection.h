@@ -64,6 +64,8 @@ class Connection {
   bool ProcessCommand();
   bool ProcessTextCommand();
   bool ProcessBinaryCommand();
+  // -Y: the only request before authenticating (proto/ascii_auth.h).
+  bool ProcessAsciiAuth();
   // Reads the data block of a storage request into a fresh item, or
   // swallows it when BeginStore() found no room.
   void StartValue(const proto::Request& request, Executor::PendingStore pending);

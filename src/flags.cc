@@ -48,7 +48,7 @@ DEFINE_bool(enable_sasl, false,
 DEFINE_bool(disable_flush_all, false, "disable flush_all command");
 DEFINE_bool(disable_dumping, false, "disable stats cachedump and lru_crawler metadump");
 DEFINE_bool(disable_watch, false, "disable watch commands (live logging)");
-DEFINE_string(auth_file, "", "enable ASCII protocol authentication (not supported yet)");
+DEFINE_string(auth_file, "", "enable ASCII protocol authentication: \"user:password\" lines");
 DEFINE_string(memory_file, "", "mmap a file for item memory (not supported yet)");
 DEFINE_bool(enable_ssl, false, "enable TLS/SSL (not supported yet)");
 DEFINE_string(extended, "", "comma separated list of extended options");
@@ -347,6 +347,22 @@ void ConfigureSasl(ServerConfig* config) {
   }
 }
 
+// -Y: text only (memcached's rule: -Y alone implies -B ascii).
+void ConfigureAsciiAuth(ServerConfig* config) {
+  gflags::CommandLineFlagInfo protocol;
+  const bool protocol_given =
+      gflags::GetCommandLineFlagInfo("protocol", &protocol) && !protocol.is_default;
+  if (config->net.sasl || (protocol_given && config->net.protocol != BindingProtocol::kAscii)) {
+    throw CommandLineError(
+        "ERROR: You cannot allow the BINARY protocol while using ascii authentication tokens.");
+  }
+  config->net.protocol = BindingProtocol::kAscii;
+  auto file = std::make_shared<PasswordFile>(FLAGS_auth_file);
+  std::string error;
+  if (!file->Load(&error)) throw CommandLineError(error);
+  config->net.ascii_auth = std::move(file);
+}
+
 void RejectUnsupported() {
   struct Unsupported {
     bool set;
@@ -354,7 +370,6 @@ void RejectUnsupported() {
   };
   const Unsupported unsupported[] = {
       {FLAGS_udp_port != 0, "-U (UDP) is not supported yet; use -U 0"},
-      {!FLAGS_auth_file.empty(), "-Y (ASCII authentication) is not supported yet"},
       {!FLAGS_memory_file.empty(), "-e (restartable memory file) is not supported yet"},
       {FLAGS_enable_ssl, "-Z (TLS) is not supported yet"},
       {!FLAGS_napi_ids.empty(), "-N (napi ids) is not supported yet"},
@@ -429,6 +444,7 @@ ServerConfig ConfigFromFlags() {
   }
   ResolveChunkMax(&store);
   if (FLAGS_enable_sasl) ConfigureSasl(&config);
+  if (!FLAGS_auth_file.empty()) ConfigureAsciiAuth(&config);
   return config;
 }
 

@@ -40,6 +40,19 @@ bool LoadSaslPasswords(const std::string& path, SaslUsers* users, std::string* e
   return true;
 }
 
+bool PasswordFile::Load(std::string* error) {
+  SaslUsers users;
+  if (!LoadSaslPasswords(path_, &users, error)) return false;
+  users_.store(std::make_shared<const SaslUsers>(std::move(users)));
+  return true;
+}
+
+bool PasswordFile::Check(std::string_view user, std::string_view password) const {
+  const std::shared_ptr<const SaslUsers> users = users_.load();
+  const auto it = users->find(user);
+  return it != users->end() && SameSecret(password, it->second);
+}
+
 bool CheckPlain(const SaslUsers& users, std::string_view data) {
   const size_t first = data.find('\0');
   if (first == std::string_view::npos) return false;

@@ -6,10 +6,13 @@
 // Passwords may contain ':' (only the first one separates).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace slabcached {
 
@@ -24,5 +27,20 @@ bool LoadSaslPasswords(const std::string& path, SaslUsers* users, std::string* e
 // Checks PLAIN client data: "[authzid] NUL user NUL password". The
 // authorization id must be empty or equal to the user.
 bool CheckPlain(const SaslUsers& users, std::string_view data);
+
+// The users of memcached's -Y auth file (ASCII authentication), which SIGHUP
+// reloads while workers check passwords against it.
+class PasswordFile {
+ public:
+  explicit PasswordFile(std::string path) : path_(std::move(path)) {}
+  const std::string& path() const { return path_; }
+  // (Re)reads the file; on failure the users loaded before stay.
+  bool Load(std::string* error);
+  bool Check(std::string_view user, std::string_view password) const;
+
+ private:
+  const std::string path_;
+  std::atomic<std::shared_ptr<const SaslUsers>> users_{std::make_shared<const SaslUsers>()};
+};
 
 }  // namespace slabcached

@@ -51,6 +51,21 @@ void Server::OnSignal(evutil_socket_t signal, short, void* arg) {
   event_base_loopbreak(server->base_.get());
 }
 
+void Server::OnHangup(evutil_socket_t, short, void* arg) {
+  auto* server = static_cast<Server*>(arg);
+  const std::shared_ptr<PasswordFile>& auth = server->config_.net.ascii_auth;
+  if (auth == nullptr) {
+    LOG(INFO) << "SIGHUP received: nothing to reload";
+    return;
+  }
+  std::string error;
+  if (auth->Load(&error)) {
+    LOG(INFO) << "SIGHUP received: reloaded the auth file " << auth->path();
+  } else {
+    LOG(WARNING) << "SIGHUP received: " << error << "; keeping the users loaded before";
+  }
+}
+
 void Server::RequestShutdown(bool graceful) {
   // The main loop's signal handler does the work, as memcached's "shutdown".
   kill(getpid(), graceful ? SIGUSR1 : SIGINT);
@@ -74,6 +89,9 @@ int Server::Run() {
     event_add(handler.get(), nullptr);
     events_.push_back(std::move(handler));
   }
+  ev::Event hangup(evsignal_new(base_.get(), SIGHUP, &Server::OnHangup, this));
+  event_add(hangup.get(), nullptr);
+  events_.push_back(std::move(hangup));
   signal(SIGPIPE, SIG_IGN);
 
   event_base_dispatch(base_.get());

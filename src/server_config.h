@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct NetConfig {
   uint32_t idle_timeout = 0;              // -o idle_timeout (seconds, 0 = never)
   BindingProtocol protocol = BindingProtocol::kAuto;  // -B
   bool sasl = false;  // -S: binary requests need SASL authentication first
+  // -Y: text connections authenticate with "set <key> <f> <e> <n>\r\n<user> <pass>"
+  // against this file first.
+  std::shared_ptr<PasswordFile> ascii_auth;
 };
 
 struct ServerConfig {

@@ -186,7 +186,8 @@ void AppendSettingsStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "tcp_backlog", static_cast<uint64_t>(c.net.backlog));
   AppendStat(out, "binding_protocol", protocol);
   AppendStat(out, "auth_enabled_sasl", OnOff(c.net.sasl));
-  AppendStat(out, "auth_enabled_ascii", "no");
+  AppendStat(out, "auth_enabled_ascii",
+             c.net.ascii_auth != nullptr ? c.net.ascii_auth->path() : std::string("no"));
   AppendStat(out, "item_size_max", static_cast<uint64_t>(st.item_size_max));
   AppendStat(out, "maxconns_fast", OnOff(c.net.maxconns_fast));
   AppendStat(out, "hashpower_init", static_cast<uint64_t>(st.hashpower_init));

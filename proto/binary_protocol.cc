@@ -64,15 +64,17 @@ namespace {
 void AppendHeader(std::string* out, uint8_t magic, uint8_t opcode, uint16_t keylen, uint8_t extlen,
                   uint8_t datatype, uint16_t vbucket_or_status, uint32_t bodylen, uint32_t opaque,
                   uint64_t cas) {
-  out->push_back(static_cast<char>(magic));
-  out->push_back(static_cast<char>(opcode));
-  AppendBe16(out, keylen);
-  out->push_back(static_cast<char>(extlen));
-  out->push_back(static_cast<char>(datatype));
-  AppendBe16(out, vbucket_or_status);
-  AppendBe32(out, bodylen);
-  AppendBe32(out, opaque);
-  AppendBe64(out, cas);
+  char header[kHeaderSize];
+  header[0] = static_cast<char>(magic);
+  header[1] = static_cast<char>(opcode);
+  StoreBe16(header + 2, keylen);
+  header[4] = static_cast<char>(extlen);
+  header[5] = static_cast<char>(datatype);
+  StoreBe16(header + 6, vbucket_or_status);
+  StoreBe32(header + 8, bodylen);
+  StoreBe32(header + 12, opaque);
+  StoreBe64(header + 16, cas);
+  out->append(header, sizeof(header));
 }
 
 }  // namespace

@@ -119,17 +119,34 @@ inline uint32_t LoadBe32(const char* p) {
   return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | u[3];
 }
 inline uint64_t LoadBe64(const char* p) { return (uint64_t{LoadBe32(p)} << 32) | LoadBe32(p + 4); }
+inline void StoreBe16(char* p, uint16_t v) {
+  p[0] = static_cast<char>(v >> 8);
+  p[1] = static_cast<char>(v);
+}
+inline void StoreBe32(char* p, uint32_t v) {
+  StoreBe16(p, static_cast<uint16_t>(v >> 16));
+  StoreBe16(p + 2, static_cast<uint16_t>(v));
+}
+inline void StoreBe64(char* p, uint64_t v) {
+  StoreBe32(p, static_cast<uint32_t>(v >> 32));
+  StoreBe32(p + 4, static_cast<uint32_t>(v));
+}
+// One append per field: byte-wise push_back was a third of the CPU of a
+// pipelined binary get.
 inline void AppendBe16(std::string* out, uint16_t v) {
-  out->push_back(static_cast<char>(v >> 8));
-  out->push_back(static_cast<char>(v));
+  char b[2];
+  StoreBe16(b, v);
+  out->append(b, sizeof(b));
 }
 inline void AppendBe32(std::string* out, uint32_t v) {
-  AppendBe16(out, static_cast<uint16_t>(v >> 16));
-  AppendBe16(out, static_cast<uint16_t>(v));
+  char b[4];
+  StoreBe32(b, v);
+  out->append(b, sizeof(b));
 }
 inline void AppendBe64(std::string* out, uint64_t v) {
-  AppendBe32(out, static_cast<uint32_t>(v >> 32));
-  AppendBe32(out, static_cast<uint32_t>(v));
+  char b[8];
+  StoreBe64(b, v);
+  out->append(b, sizeof(b));
 }
 
 // Decodes the first kHeaderSize bytes of `in` (the caller checks the size).

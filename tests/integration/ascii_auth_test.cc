@@ -41,23 +41,24 @@ class AsciiAuthTest : public ServerTest {
     std::ofstream(auth_file_) << users;
     ::chmod(auth_file_.c_str(), 0644);
   }
-  std::unique_ptr<Daemon> StartWithAuth() {
+  // Starts a server with -Y (own_) and connects to it; nullptr on failure.
+  std::unique_ptr<Client> StartWithAuth() {
     std::vector<std::string> flags = DefaultFlags();
     flags.insert(flags.end(), {"-Y", auth_file_});
-    return StartDaemon(flags);
+    own_ = StartDaemon(flags);
+    return own_ != nullptr ? Connect(own_.get()) : nullptr;
   }
   static std::string Auth(const std::string& token) {
     return "set auth 0 0 " + std::to_string(token.size()) + "\r\n" + token + "\r\n";
   }
 
   std::string auth_file_;
+  std::unique_ptr<Daemon> own_;
 };
 
 TEST_P(AsciiAuthTest, CommandsNeedAuthenticationFirst) {
   SKIP_IF_ATTACHED();
-  auto d = StartWithAuth();
-  ASSERT_NE(d, nullptr);
-  auto c = Connect(d.get());
+  auto c = StartWithAuth();
   ASSERT_NE(c, nullptr);
   for (const char* request : {"get foo\r\n", "version\r\n", "stats\r\n", "mg foo v\r\n",
                               "sets k 0 0 3\r\n", "set k 0 0\r\n", "abc\r\n"}) {
@@ -76,7 +77,7 @@ TEST_P(AsciiAuthTest, CommandsNeedAuthenticationFirst) {
   EXPECT_TRUE(c->Roundtrip("get auth\r\n", "END\r\n"));
   EXPECT_TRUE(c->Roundtrip(StorageCommand("set", "k", "v"), "STORED\r\n"));
   EXPECT_TRUE(c->Roundtrip("get k\r\n", ValueReply("k", "v") + "END\r\n"));
-  auto c2 = Connect(d.get());
+  auto c2 = Connect(own_.get());
   ASSERT_NE(c2, nullptr);
   EXPECT_TRUE(c2->Roundtrip(Auth("bob hunter2"), "STORED\r\n"));
   EXPECT_TRUE(c2->Roundtrip("get k\r\n", ValueReply("k", "v") + "END\r\n"));
@@ -89,9 +90,7 @@ TEST_P(AsciiAuthTest, CommandsNeedAuthenticationFirst) {
 
 TEST_P(AsciiAuthTest, AuthenticationSpansSeveralReads) {
   SKIP_IF_ATTACHED();
-  auto d = StartWithAuth();
-  ASSERT_NE(d, nullptr);
-  auto c = Connect(d.get());
+  auto c = StartWithAuth();
   ASSERT_NE(c, nullptr);
   ASSERT_TRUE(c->Send("set k 0 0 12\r\n"));
   EXPECT_TRUE(c->ExpectSilence(milliseconds(100)));
@@ -102,22 +101,21 @@ TEST_P(AsciiAuthTest, AuthenticationSpansSeveralReads) {
 
 TEST_P(AsciiAuthTest, SighupRereadsTheAuthFile) {
   SKIP_IF_ATTACHED();
-  auto d = StartWithAuth();
-  ASSERT_NE(d, nullptr);
+  ASSERT_NE(StartWithAuth(), nullptr);
   WriteUsers("alice:changed\n");
-  ASSERT_EQ(::kill(d->pid(), SIGHUP), 0);
+  ASSERT_EQ(::kill(own_->pid(), SIGHUP), 0);
   // The reload happens on the server's own schedule (memcached: its clock
   // tick); wait for it, bounded.
   bool reloaded = false;
   for (int i = 0; i < 40 && !reloaded; ++i) {
-    auto c = Connect(d.get());
+    auto c = Connect(own_.get());
     ASSERT_NE(c, nullptr);
     ASSERT_TRUE(c->Send(Auth("alice changed")));
     reloaded = c->ReadLine() == "STORED\r\n";
     if (!reloaded) std::this_thread::sleep_for(milliseconds(100));
   }
   EXPECT_TRUE(reloaded);
-  auto c = Connect(d.get());
+  auto c = Connect(own_.get());
   ASSERT_NE(c, nullptr);
   EXPECT_TRUE(c->Roundtrip(Auth("alice s3cret"), "CLIENT_ERROR authentication failure\r\n"));
   EXPECT_TRUE(c->Roundtrip(Auth("alice changed"), "STORED\r\n"));

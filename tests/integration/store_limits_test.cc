@@ -36,7 +36,19 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr uint64_t kFixedOverheadBytes = uint64_t{16} << 20;
 constexpr uint64_t kMemoryLimitMb = 64;
 
-class StoreLimitsTest : public ServerTest {};
+class StoreLimitsTest : public ServerTest {
+ protected:
+  // Starts a server of the test's own (pages move only when asked, unless
+  // `flags` say otherwise) and connects to it; nullptr on failure.
+  std::unique_ptr<Client> StartOwnServer(const std::vector<std::string>& flags = {
+                                             "-U", "0", "-t", "2", "-m", "64", "-o",
+                                             "slab_automove=0"}) {
+    own_ = StartDaemon(flags);
+    return own_ != nullptr ? Connect(own_.get()) : nullptr;
+  }
+
+  std::unique_ptr<Daemon> own_;
+};
 
 uint64_t ToU64(std::string_view s) {
   uint64_t v = 0;
@@ -267,9 +279,7 @@ TEST_P(StoreLimitsTest, AutomoveRecoversFromCalcification) {
 
 TEST_P(StoreLimitsTest, DashMFailsWritesAndKeepsEveryStoredItem) {
   SKIP_IF_ATTACHED();
-  auto d = StartDaemon({"-U", "0", "-t", "2", "-m", "8", "-M", "-o", "slab_automove=0"});
-  ASSERT_NE(d, nullptr);
-  auto c = Connect(d.get());
+  auto c = StartOwnServer({"-U", "0", "-t", "2", "-m", "8", "-M", "-o", "slab_automove=0"});
   ASSERT_NE(c, nullptr);
   const std::string value(10000, 'm');
   int stored = 0;
@@ -333,9 +343,7 @@ TEST_P(StoreLimitsTest, SlabsAutomoveShowsInStatsSettings) {
 
 TEST_P(StoreLimitsTest, SlabsReassignRefusals) {
   SKIP_IF_ATTACHED();
-  auto d = StartDaemon({"-U", "0", "-t", "2", "-m", "64", "-o", "slab_automove=0"});
-  ASSERT_NE(d, nullptr);
-  auto c = Connect(d.get());
+  auto c = StartOwnServer();
   ASSERT_NE(c, nullptr);
   ASSERT_TRUE(c->Roundtrip(StorageCommand("set", "k", "v"), "STORED\r\n"));
   const int cls = ClassesWithPages(c->Stats("slabs")).at(0);
@@ -356,9 +364,7 @@ TEST_P(StoreLimitsTest, SlabsReassignRefusals) {
 
 TEST_P(StoreLimitsTest, SlabsReassignMovesAPage) {
   SKIP_IF_ATTACHED();
-  auto d = StartDaemon({"-U", "0", "-t", "2", "-m", "64", "-o", "slab_automove=0"});
-  ASSERT_NE(d, nullptr);
-  auto c = Connect(d.get());
+  auto c = StartOwnServer();
   ASSERT_NE(c, nullptr);
   const std::string value(1000, 'r');
   constexpr int kItems = 4000;  // ~4 MB: four pages or more
@@ -402,9 +408,7 @@ TEST_P(StoreLimitsTest, SlabsReassignMovesAPage) {
 
 TEST_P(StoreLimitsTest, SlabsReassignToTheGlobalPagePool) {
   SKIP_IF_ATTACHED();
-  auto d = StartDaemon({"-U", "0", "-t", "2", "-m", "64", "-o", "slab_automove=0"});
-  ASSERT_NE(d, nullptr);
-  auto c = Connect(d.get());
+  auto c = StartOwnServer();
   ASSERT_NE(c, nullptr);
   const std::string value(1000, 'p');
   constexpr int kItems = 3000;
@@ -484,10 +488,8 @@ TEST_P(StoreLimitsTest, LargeItemsAreChainedFromHalfPageChunks) {
 // bytes, current memcached kilobytes; slabcached takes both).
 TEST_P(StoreLimitsTest, SlabChunkMaxOptionSetsTheLargestChunk) {
   SKIP_IF_ATTACHED();
-  auto d =
-      StartDaemon({"-U", "0", "-t", "2", "-m", "64", "-I", "2m", "-o", "slab_chunk_max=65536"});
-  ASSERT_NE(d, nullptr);
-  auto c = Connect(d.get());
+  auto c =
+      StartOwnServer({"-U", "0", "-t", "2", "-m", "64", "-I", "2m", "-o", "slab_chunk_max=65536"});
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->Stats("settings")["slab_chunk_max"], "65536");
   const std::string value = PatternValue(1536 * 1024, 7);
@@ -502,9 +504,7 @@ TEST_P(StoreLimitsTest, SlabChunkMaxOptionSetsTheLargestChunk) {
 // the pieces on the moved page are copied into free chunks of their class.
 TEST_P(StoreLimitsTest, SlabsReassignMovesPagesOfChainedItems) {
   SKIP_IF_ATTACHED();
-  auto d = StartDaemon({"-U", "0", "-t", "2", "-m", "64", "-o", "slab_automove=0"});
-  ASSERT_NE(d, nullptr);
-  auto c = Connect(d.get());
+  auto c = StartOwnServer();
   ASSERT_NE(c, nullptr);
   constexpr int kItems = 12;
   constexpr size_t kSize = 700'000;
@@ -538,9 +538,7 @@ TEST_P(StoreLimitsTest, SlabsReassignMovesPagesOfChainedItems) {
 
 TEST_P(StoreLimitsTest, StatsSlabsAndItemsFollowSetsAndDeletes) {
   SKIP_IF_ATTACHED();
-  auto d = StartDaemon({"-U", "0", "-t", "2", "-m", "64", "-o", "slab_automove=0"});
-  ASSERT_NE(d, nullptr);
-  auto c = Connect(d.get());
+  auto c = StartOwnServer();
   ASSERT_NE(c, nullptr);
   const std::string value(500, 'f');
   auto FKey = [](int i) {  // equal lengths: every item requests the same bytes
@@ -588,9 +586,7 @@ TEST_P(StoreLimitsTest, StatsSlabsAndItemsFollowSetsAndDeletes) {
 
 TEST_P(StoreLimitsTest, StatsItemsCountEvictionsPerClass) {
   SKIP_IF_ATTACHED();
-  auto d = StartDaemon({"-U", "0", "-t", "2", "-m", "8", "-o", "slab_automove=0"});
-  ASSERT_NE(d, nullptr);
-  auto c = Connect(d.get());
+  auto c = StartOwnServer({"-U", "0", "-t", "2", "-m", "8", "-o", "slab_automove=0"});
   ASSERT_NE(c, nullptr);
   const std::string value(2000, 'e');
   std::string batch;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -166,6 +167,8 @@ class Store::Impl final : public MaintenanceTarget {
   std::vector<Item*> crawl_expired_;
   std::atomic<uint64_t> crawler_reclaimed_{0};
   std::atomic<uint64_t> crawler_items_checked_{0};
+  // When Housekeeping() next lets the crawler step (maintainer thread only).
+  std::chrono::steady_clock::time_point next_crawl_{};
 
   // Stampede bits (W/X/Z) of items; a shard is guarded by its item lock stripe.
   MetaStateTable meta_state_;

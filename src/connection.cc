@@ -8,9 +8,7 @@
 #include <cstring>
 
 #include "proto/ascii_auth.h"
-#include "proto/binary_parser.h"
-#include "proto/text_parser.h"
-#include "src/responder.h"
+#include "src/request_dispatch.h"
 
 namespace slabcached {
 namespace {
@@ -21,21 +19,6 @@ constexpr size_t kMaxBuffer = 64 * 1024 * 1024;
 // Replies queued beyond this are sent before more requests are parsed.
 constexpr size_t kMaxQueuedOutput = 1024 * 1024;
 constexpr uint8_t kBinaryMagic = 0x80;
-
-bool IsStorage(proto::Command command) {
-  switch (command) {
-    case proto::Command::kSet:
-    case proto::Command::kAdd:
-    case proto::Command::kReplace:
-    case proto::Command::kAppend:
-    case proto::Command::kPrepend:
-    case proto::Command::kCas:
-    case proto::Command::kMetaSet:
-      return true;
-    default:
-      return false;
-  }
-}
 
 }  // namespace
 
@@ -203,9 +186,35 @@ bool Connection::ProcessCommand() {
               (net_.protocol == BindingProtocol::kAuto &&
                static_cast<uint8_t>(buffer_[start_]) == kBinaryMagic);
   }
-  if (binary_) return ProcessBinaryCommand();
-  if (net_.ascii_auth != nullptr && !session_.authenticated) return ProcessAsciiAuth();
-  return ProcessTextCommand();
+  if (!binary_ && net_.ascii_auth != nullptr && !session_.authenticated) return ProcessAsciiAuth();
+  const std::string_view input(buffer_.get() + start_, buffered());
+  DispatchResult result =
+      binary_ ? DispatchBinary(*executor_, input, session_, net_.sasl, &output_, fd_.get())
+              : DispatchText(*executor_, input, session_, &output_, fd_.get());
+  start_ += result.consumed;
+  using Next = DispatchResult::Next;
+  switch (result.next) {
+    case Next::kNeedMore:
+      return false;
+    case Next::kContinue:
+      return true;
+    case Next::kValue:
+      // Value bytes go straight into item memory (see ReadOnce).
+      pending_ = std::move(result.pending);
+      value_offset_ = 0;
+      value_remaining_ = result.block;
+      state_ = State::kValue;
+      return true;
+    case Next::kSwallow:
+      swallow_remaining_ = result.block;
+      state_ = State::kSwallow;
+      return true;
+    case Next::kClose:
+    case Next::kAbort:
+      state_ = State::kClosing;
+      return false;
+  }
+  return false;
 }
 
 bool Connection::ProcessAsciiAuth() {
@@ -236,121 +245,8 @@ bool Connection::ProcessAsciiAuth() {
   return true;
 }
 
-bool Connection::ProcessTextCommand() {
-  proto::Request request;
-  const std::string_view input(buffer_.get() + start_, buffered());
-  const proto::ParseResult result = proto::ParseTextRequest(input, &request);
-  if (VLOG_IS_ON(2) && result.status != proto::ParseStatus::kNeedMore) {
-    std::string_view line = input.substr(0, std::min(result.consumed, input.find('\n')));
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    VLOG(2) << "<" << fd_.get() << " " << line;
-  }
-  switch (result.status) {
-    case proto::ParseStatus::kNeedMore:
-      return false;
-    case proto::ParseStatus::kClose:
-      state_ = State::kClosing;
-      return false;
-    case proto::ParseStatus::kError:
-      start_ += result.consumed;
-      executor_->ReplyParseError(request, result.error, &output_);
-      if (request.meta.swallow_data) {
-        // ms rejected after <datalen>: memcached drops the data block too.
-        swallow_remaining_ = static_cast<size_t>(request.value_bytes) + 2;
-        state_ = State::kSwallow;
-      }
-      return true;
-    case proto::ParseStatus::kOk:
-      break;
-  }
-  start_ += result.consumed;
-  TextResponder responder(request, &output_);
-  if (IsStorage(request.command)) {
-    StartValue(request, executor_->BeginStore(request, responder));
-    return true;
-  }
-  if (executor_->Execute(request, responder, session_) == Executor::Next::kClose) {
-    state_ = State::kClosing;
-  }
-  return true;
-}
-
-bool Connection::ProcessBinaryCommand() {
-  proto::Request request;
-  const std::string_view input(buffer_.get() + start_, buffered());
-  const proto::BinaryParseResult result = proto::ParseBinaryRequest(input, &request);
-  if (result.status == proto::ParseStatus::kNeedMore) return false;
-  if (result.status == proto::ParseStatus::kClose) {
-    VLOG(1) << "Invalid magic: " << std::hex
-            << static_cast<int>(static_cast<uint8_t>(buffer_[start_]));
-    state_ = State::kClosing;
-    return false;
-  }
-  VLOG(2) << "<" << fd_.get() << " binary opcode 0x" << std::hex << static_cast<int>(request.opcode)
-          << std::dec << " key " << request.key;
-  start_ += result.consumed;
-  BinaryResponder responder(request, &output_);
-  // -S: only SASL and version before authentication; the rest gets
-  // "Auth failure." and the connection closes (memcached's order of checks).
-  const bool error = result.status == proto::ParseStatus::kError;
-  if (net_.sasl && !session_.authenticated && !proto::AllowedBeforeAuth(request.opcode) &&
-      !(error && result.before_auth)) {
-    responder.Fail(Failure::kAuthError);
-    state_ = State::kClosing;
-    return false;
-  }
-  if (error) {
-    responder.Error(result.error);
-    if (result.close) {
-      state_ = State::kClosing;
-      return false;
-    }
-    if (result.swallow > 0) {
-      swallow_remaining_ = result.swallow;
-      state_ = State::kSwallow;
-    }
-    return true;
-  }
-  if (IsStorage(request.command)) {
-    StartValue(request, executor_->BeginStore(request, responder));
-    return true;
-  }
-  if (executor_->Execute(request, responder, session_) == Executor::Next::kClose) {
-    state_ = State::kClosing;
-  }
-  return true;
-}
-
-void Connection::StartValue(const proto::Request& request, Executor::PendingStore pending) {
-  // Text data blocks end in "\r\n"; binary values carry none.
-  const size_t block = static_cast<size_t>(request.value_bytes) + (binary_ ? 0 : 2);
-  pending_ = std::move(pending);
-  if (pending_.item) {
-    value_offset_ = 0;
-    value_remaining_ = block;
-    state_ = State::kValue;
-  } else {
-    swallow_remaining_ = block;
-    state_ = State::kSwallow;
-  }
-}
-
 void Connection::FinishValue() {
-  bool data_ok = true;
-  if (binary_) {
-    // The store keeps values followed by "\r\n"; binary clients do not send it.
-    pending_.item.WriteValue(pending_.item.value_length(), "\r\n");
-  } else {
-    data_ok = pending_.item.EndsWithCrlf();
-  }
-  const proto::Request request = pending_.request;
-  if (binary_) {
-    BinaryResponder responder(request, &output_);
-    executor_->CompleteStore(std::move(pending_), data_ok, responder);
-  } else {
-    TextResponder responder(request, &output_);
-    executor_->CompleteStore(std::move(pending_), data_ok, responder);
-  }
+  FinishStore(*executor_, std::move(pending_), binary_, &output_);
   pending_ = Executor::PendingStore();
   state_ = State::kCommand;
 }

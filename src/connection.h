@@ -61,14 +61,12 @@ class Connection {
   // true when it stopped with complete requests still buffered (a yield).
   bool Process(uint32_t* budget);
   void ProcessAndFlush();
+  // Parses and runs one request (src/request_dispatch.h); false when it
+  // needs more input or the connection is closing.
   bool ProcessCommand();
-  bool ProcessTextCommand();
-  bool ProcessBinaryCommand();
   // -Y: the only request before authenticating (proto/ascii_auth.h).
   bool ProcessAsciiAuth();
-  // Reads the data block of a storage request into a fresh item, or
-  // swallows it when BeginStore() found no room.
-  void StartValue(const proto::Request& request, Executor::PendingStore pending);
+  // Links the item whose data block has been read in, and answers.
   void FinishValue();
   bool MakeRoom();
   // Sends queued replies; arms the write event if the socket is full.

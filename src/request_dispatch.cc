@@ -1,0 +1,148 @@
+#include "src/request_dispatch.h"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "proto/binary_parser.h"
+#include "proto/text_parser.h"
+#include "src/responder.h"
+
+namespace slabcached {
+namespace {
+
+using Next = DispatchResult::Next;
+
+bool IsStorage(proto::Command command) {
+  switch (command) {
+    case proto::Command::kSet:
+    case proto::Command::kAdd:
+    case proto::Command::kReplace:
+    case proto::Command::kAppend:
+    case proto::Command::kPrepend:
+    case proto::Command::kCas:
+    case proto::Command::kMetaSet:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Allocates the item a storage request's data block goes to (or, when that
+// failed and the error is answered, has the block swallowed).
+void BeginStore(Executor& executor, const proto::Request& request, Responder& responder,
+                size_t block, DispatchResult* result) {
+  result->pending = executor.BeginStore(request, responder);
+  result->next = result->pending.item ? Next::kValue : Next::kSwallow;
+  result->block = block;
+}
+
+}  // namespace
+
+DispatchResult DispatchText(Executor& executor, std::string_view input, Session& session,
+                            OutputQueue* out, int log_id) {
+  DispatchResult result;
+  proto::Request request;
+  const proto::ParseResult parsed = proto::ParseTextRequest(input, &request);
+  if (VLOG_IS_ON(2) && parsed.status != proto::ParseStatus::kNeedMore) {
+    std::string_view line = input.substr(0, std::min(parsed.consumed, input.find('\n')));
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    VLOG(2) << "<" << log_id << " " << line;
+  }
+  result.silent = request.noreply || request.meta.quiet();
+  switch (parsed.status) {
+    case proto::ParseStatus::kNeedMore:
+      return result;
+    case proto::ParseStatus::kClose:
+      result.next = Next::kAbort;
+      return result;
+    case proto::ParseStatus::kError:
+      result.consumed = parsed.consumed;
+      result.next = Next::kContinue;
+      executor.ReplyParseError(request, parsed.error, out);
+      if (request.meta.swallow_data) {
+        // ms rejected after <datalen>: memcached drops the data block too.
+        result.next = Next::kSwallow;
+        result.block = static_cast<size_t>(request.value_bytes) + 2;
+      }
+      return result;
+    case proto::ParseStatus::kOk:
+      break;
+  }
+  result.consumed = parsed.consumed;
+  result.next = Next::kContinue;
+  TextResponder responder(request, out);
+  if (IsStorage(request.command)) {
+    // Text data blocks end in "\r\n".
+    BeginStore(executor, request, responder, static_cast<size_t>(request.value_bytes) + 2, &result);
+  } else if (executor.Execute(request, responder, session) == Executor::Next::kClose) {
+    result.next = Next::kClose;
+  }
+  return result;
+}
+
+DispatchResult DispatchBinary(Executor& executor, std::string_view input, Session& session,
+                              bool sasl, OutputQueue* out, int log_id) {
+  DispatchResult result;
+  proto::Request request;
+  const proto::BinaryParseResult parsed = proto::ParseBinaryRequest(input, &request);
+  if (parsed.status == proto::ParseStatus::kNeedMore) return result;
+  if (parsed.status == proto::ParseStatus::kClose) {
+    VLOG(1) << "Invalid magic: " << std::hex << static_cast<int>(static_cast<uint8_t>(input[0]));
+    result.next = Next::kAbort;
+    return result;
+  }
+  VLOG(2) << "<" << log_id << " binary opcode 0x" << std::hex << static_cast<int>(request.opcode)
+          << std::dec << " key " << request.key;
+  result.consumed = parsed.consumed;
+  result.next = Next::kContinue;
+  BinaryResponder responder(request, out);
+  // -S: only SASL and version before authentication; the rest gets
+  // "Auth failure." and the connection closes (memcached's order of checks).
+  const bool error = parsed.status == proto::ParseStatus::kError;
+  if (sasl && !session.authenticated && !proto::AllowedBeforeAuth(request.opcode) &&
+      !(error && parsed.before_auth)) {
+    responder.Fail(Failure::kAuthError);
+    result.next = Next::kClose;
+    return result;
+  }
+  if (error) {
+    responder.Error(parsed.error);
+    if (parsed.close) {
+      result.next = Next::kClose;
+    } else if (parsed.swallow > 0) {
+      result.next = Next::kSwallow;
+      result.block = parsed.swallow;
+    }
+    return result;
+  }
+  if (IsStorage(request.command)) {
+    // Binary values carry no "\r\n".
+    BeginStore(executor, request, responder, request.value_bytes, &result);
+  } else if (executor.Execute(request, responder, session) == Executor::Next::kClose) {
+    result.next = Next::kClose;
+  }
+  return result;
+}
+
+void FinishStore(Executor& executor, Executor::PendingStore pending, bool binary,
+                 OutputQueue* out) {
+  bool data_ok = true;
+  if (binary) {
+    // The store keeps values followed by "\r\n"; binary clients do not send it.
+    pending.item.WriteValue(pending.item.value_length(), "\r\n");
+  } else {
+    data_ok = pending.item.EndsWithCrlf();
+  }
+  const proto::Request request = pending.request;
+  if (binary) {
+    BinaryResponder responder(request, out);
+    executor.CompleteStore(std::move(pending), data_ok, responder);
+  } else {
+    TextResponder responder(request, out);
+    executor.CompleteStore(std::move(pending), data_ok, responder);
+  }
+}
+
+}  // namespace slabcached

@@ -1,0 +1,44 @@
+// The command handling every transport shares: parse one request from the
+// front of the input, run it through the executor, and encode the reply into
+// an OutputQueue. What happens to the bytes after it is the transport's
+// business: a storage command's data block is read from the socket into the
+// item by a Connection, and found in the same datagram by a UdpPort.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "src/executor.h"
+#include "src/output_queue.h"
+
+namespace slabcached {
+
+struct DispatchResult {
+  enum class Next : uint8_t {
+    kNeedMore,  // no complete request yet; nothing consumed
+    kContinue,  // done; parse the next request after `consumed` bytes
+    kValue,     // `block` data-block bytes follow: put them in `pending.item`, then FinishStore()
+    kSwallow,   // `block` bytes follow that are to be discarded
+    kClose,     // close once the queued replies are sent (quit, binary framing errors)
+    kAbort,     // close without a reply (an HTTP request line, an overlong line)
+  };
+  Next next = Next::kNeedMore;
+  size_t consumed = 0;  // bytes of the request itself (its data block excluded)
+  size_t block = 0;     // kValue, kSwallow
+  Executor::PendingStore pending;
+  // The request asked for no reply (text "noreply", meta "q").
+  bool silent = false;
+};
+
+// `log_id` names the client in -vv logs (memcached prints the socket).
+DispatchResult DispatchText(Executor& executor, std::string_view input, Session& session,
+                            OutputQueue* out, int log_id);
+// `sasl`: -S, requests need authentication first.
+DispatchResult DispatchBinary(Executor& executor, std::string_view input, Session& session,
+                              bool sasl, OutputQueue* out, int log_id);
+
+// Links the item of a kValue result once its data block is in, and answers.
+void FinishStore(Executor& executor, Executor::PendingStore pending, bool binary, OutputQueue* out);
+
+}  // namespace slabcached

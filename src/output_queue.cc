@@ -54,6 +54,14 @@ void OutputQueue::Clear() {
   value_bytes_ = 0;
   next_segment_ = 0;
   segment_offset_ = 0;
+  boundaries_.clear();
+}
+
+void OutputQueue::DrainTo(std::string* bytes, std::vector<size_t>* boundaries) {
+  CloseTextRun();
+  for (const Segment& segment : segments_) bytes->append(Bytes(segment));
+  boundaries->insert(boundaries->end(), boundaries_.begin(), boundaries_.end());
+  Clear();
 }
 
 OutputQueue::FlushStatus OutputQueue::Flush(int fd, size_t* written) {

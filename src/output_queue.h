@@ -34,6 +34,19 @@ class OutputQueue {
   // Writes as much as the socket takes. `*written` receives the byte count.
   FlushStatus Flush(int fd, size_t* written);
 
+  // Datagram transports (UDP) frame each of memcached's response objects on
+  // its own: a queue made with set_framed(true) records where one starts
+  // inside a command's reply (each key of a multi-key get after the first).
+  // Elsewhere MarkBoundary() does nothing.
+  void set_framed(bool framed) { framed_ = framed; }
+  void MarkBoundary() {
+    if (framed_) boundaries_.push_back(queued_bytes());
+  }
+  // Appends every queued byte to *bytes, in order, and the recorded
+  // boundaries (offsets into what was appended) to *boundaries; then
+  // empties the queue, releasing its items. Only for a queue never flushed.
+  void DrainTo(std::string* bytes, std::vector<size_t>* boundaries);
+
  private:
   // Bytes to send: a run of text_, or a piece of an item's value (one per
   // value; several for a value chained across slab chunks).
@@ -55,6 +68,8 @@ class OutputQueue {
   size_t value_bytes_ = 0;     // total size of the queued values
   size_t next_segment_ = 0;    // first segment not fully written
   size_t segment_offset_ = 0;  // bytes of segments_[next_segment_] already written
+  bool framed_ = false;
+  std::vector<size_t> boundaries_;  // framed only: see MarkBoundary()
 };
 
 }  // namespace slabcached

@@ -14,6 +14,7 @@ void TextResponder::Send(std::string_view bytes) {
 }
 
 void TextResponder::Value(std::string_view key, slabs::ItemHandle item, bool with_cas) {
+  NextKey();
   proto::AppendValueHeader(out_->text(), key, item.client_flags(), item.value_length(), with_cas,
                            item.cas());
   out_->AppendValue(std::move(item));

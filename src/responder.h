@@ -82,7 +82,7 @@ class TextResponder final : public Responder {
       : out_(out), silent_(request.noreply) {}
 
   void Value(std::string_view key, slabs::ItemHandle item, bool with_cas) override;
-  void Miss(std::string_view) override {}
+  void Miss(std::string_view) override { NextKey(); }
   void EndValues() override;
   void Stored(uint64_t cas) override;
   void NotStored(NotStoredReason why) override;
@@ -104,9 +104,15 @@ class TextResponder final : public Responder {
 
  private:
   void Send(std::string_view bytes);
+  // memcached answers each key of a get with its own response object, which
+  // UDP frames separately (OutputQueue::MarkBoundary).
+  void NextKey() {
+    if (keys_++ > 0) out_->MarkBoundary();
+  }
 
   OutputQueue* out_;
   bool silent_;
+  uint32_t keys_ = 0;  // keys of a get answered so far
 };
 
 class BinaryResponder final : public Responder {

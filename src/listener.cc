@@ -20,68 +20,113 @@ namespace slabcached {
 Listener::Listener(event_base* base, const NetConfig& net, ServerStats* stats, Dispatch dispatch)
     : base_(base), net_(net), stats_(stats), dispatch_(std::move(dispatch)) {}
 
-void Listener::Open() {
-  if (!net_.unix_socket.empty()) {
-    OpenUnix();  // like memcached, -s disables the network listeners
-    return;
-  }
-  if (net_.tcp_port == 0) return;
-  if (net_.listen_hosts.empty()) {
-    OpenTcp("");
-  } else {
-    for (const std::string& host : net_.listen_hosts) OpenTcp(host);
-  }
-}
+namespace {
 
-void Listener::OpenTcp(const std::string& spec) {
-  // "-l host", "-l host:port", "-l [v6]:port".
-  std::string host = spec;
-  std::string port = std::to_string(net_.tcp_port);
+// memcached raises a UDP socket's send buffer as far as the system lets it
+// (maximize_sndbuf): a large reply leaves as a burst of datagrams.
+constexpr int kMaxUdpSendBuffer = 256 * 1024 * 1024;
+
+struct ListenAddress {
+  std::string host;  // empty: every interface
+  std::string port;
+};
+
+// "-l host", "-l host:port", "-l [v6]:port": the port, when given, applies
+// to TCP and UDP alike (memcached's server_sockets()).
+ListenAddress ParseListenSpec(const std::string& spec, int default_port) {
+  ListenAddress address{spec, std::to_string(default_port)};
+  std::string& host = address.host;
   if (!host.empty() && host.front() == '[') {
     const size_t close = host.find(']');
     if (close == std::string::npos) throw std::runtime_error("bad -l address: " + spec);
-    if (close + 1 < host.size() && host[close + 1] == ':') port = host.substr(close + 2);
+    if (close + 1 < host.size() && host[close + 1] == ':') address.port = host.substr(close + 2);
     host = host.substr(1, close - 1);
   } else if (std::count(host.begin(), host.end(), ':') == 1) {
-    port = host.substr(host.find(':') + 1);
+    address.port = host.substr(host.find(':') + 1);
     host = host.substr(0, host.find(':'));
   }
+  return address;
+}
+
+// Binds a non-blocking socket of `socktype` to every address `spec`
+// resolves to. Throws std::runtime_error when none could be bound.
+std::vector<ev::Fd> BindAll(const std::string& spec, int default_port, int socktype) {
+  const ListenAddress address = ParseListenSpec(spec, default_port);
+  const bool tcp = socktype == SOCK_STREAM;
   addrinfo hints{};
   hints.ai_flags = AI_PASSIVE;
   hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_socktype = socktype;
   addrinfo* results = nullptr;
-  const int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &results);
+  const int rc = getaddrinfo(address.host.empty() ? nullptr : address.host.c_str(),
+                             address.port.c_str(), &hints, &results);
   if (rc != 0) {
     throw std::runtime_error("getaddrinfo(" + spec + "): " + gai_strerror(rc));
   }
-  size_t bound = 0;
+  std::vector<ev::Fd> bound;
   std::string last_error;
   for (addrinfo* ai = results; ai != nullptr; ai = ai->ai_next) {
     ev::Fd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd.valid()) continue;
     const int on = 1;
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    if (tcp) {
+      setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    } else {
+      setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &kMaxUdpSendBuffer, sizeof(kMaxUdpSendBuffer));
+    }
     if (ai->ai_family == AF_INET6) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
     if (bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0) {
       last_error = std::strerror(errno);
       continue;
     }
-    evconnlistener* listener = evconnlistener_new(base_, &Listener::OnAccept, this,
-                                                  LEV_OPT_CLOSE_ON_FREE, net_.backlog, fd.get());
-    if (listener == nullptr) {
-      last_error = "listen failed";
-      continue;
-    }
-    fd.Release();  // the listener owns it now
-    listeners_.emplace_back(listener);
-    ++bound;
+    bound.push_back(std::move(fd));
   }
   freeaddrinfo(results);
-  if (bound == 0) {
-    throw std::runtime_error("failed to listen on TCP port " + port +
-                             (host.empty() ? "" : " of " + host) + ": " + last_error);
+  if (bound.empty()) {
+    throw std::runtime_error(
+        std::string("failed to listen on ") + (tcp ? "TCP" : "UDP") + " port " + address.port +
+        (address.host.empty() ? "" : " of " + address.host) + ": " + last_error);
+  }
+  return bound;
+}
+
+}  // namespace
+
+void Listener::Open() {
+  if (!net_.unix_socket.empty()) {
+    OpenUnix();  // like memcached, -s disables the network listeners, UDP included
+    return;
+  }
+  // The addresses to bind: each -l entry, or every interface.
+  std::vector<std::string> specs = net_.listen_hosts;
+  if (specs.empty()) specs.emplace_back();
+  if (net_.tcp_port != 0) {
+    for (const std::string& spec : specs) OpenTcp(spec);
+  }
+  if (net_.udp_port != 0) {
+    for (const std::string& spec : specs) {
+      for (ev::Fd& fd : BindAll(spec, net_.udp_port, SOCK_DGRAM)) {
+        VLOG(1) << "listening for UDP on " << (spec.empty() ? "*" : spec);
+        udp_sockets_.push_back(std::move(fd));
+      }
+    }
+  }
+}
+
+void Listener::OpenTcp(const std::string& spec) {
+  size_t listening = 0;
+  for (ev::Fd& fd : BindAll(spec, net_.tcp_port, SOCK_STREAM)) {
+    evconnlistener* listener = evconnlistener_new(base_, &Listener::OnAccept, this,
+                                                  LEV_OPT_CLOSE_ON_FREE, net_.backlog, fd.get());
+    if (listener == nullptr) continue;
+    fd.Release();  // the listener owns it now
+    listeners_.emplace_back(listener);
+    ++listening;
+  }
+  if (listening == 0) {
+    throw std::runtime_error("failed to listen on TCP " + (spec.empty() ? "port" : spec) +
+                             ": listen failed");
   }
 }
 

@@ -1,5 +1,6 @@
 // Accepts connections on the main event loop (TCP on each -l address, or a
 // UNIX socket with -s), enforces -c, and hands sockets to workers round-robin.
+// With -U it also binds the UDP sockets, which the workers serve themselves.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,8 @@ class Listener {
   void Open();
   // Stops accepting (closes the listening sockets).
   void Close() { listeners_.clear(); }
+  // The UDP sockets Open() bound (-U), for the workers to serve.
+  std::vector<ev::Fd> TakeUdpSockets() { return std::move(udp_sockets_); }
 
  private:
   static void OnAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address, int length,
@@ -38,6 +41,7 @@ class Listener {
   ServerStats* stats_;
   Dispatch dispatch_;
   std::vector<ev::Listener> listeners_;
+  std::vector<ev::Fd> udp_sockets_;
 };
 
 }  // namespace slabcached

@@ -369,7 +369,6 @@ void RejectUnsupported() {
     const char* what;
   };
   const Unsupported unsupported[] = {
-      {FLAGS_udp_port != 0, "-U (UDP) is not supported yet; use -U 0"},
       {!FLAGS_memory_file.empty(), "-e (restartable memory file) is not supported yet"},
       {FLAGS_enable_ssl, "-Z (TLS) is not supported yet"},
       {!FLAGS_napi_ids.empty(), "-N (napi ids) is not supported yet"},
@@ -379,12 +378,18 @@ void RejectUnsupported() {
   }
 }
 
-ServerConfig ConfigFromFlags() {
+// `port_given`: -p was on the command line.
+ServerConfig ConfigFromFlags(bool port_given) {
   RejectUnsupported();
   ServerConfig config;
   NetConfig& net = config.net;
-  net.tcp_port = FLAGS_port;
   net.udp_port = FLAGS_udp_port;
+  if (net.udp_port < 0 || net.udp_port > 65535) throw CommandLineError("-U must be 0..65535");
+  if (FLAGS_enable_sasl && net.udp_port != 0) {
+    throw CommandLineError("Cannot enable UDP while using binary SASL authentication.");
+  }
+  // memcached: -U without -p serves TCP on the UDP port too.
+  net.tcp_port = !port_given && net.udp_port != 0 ? net.udp_port : FLAGS_port;
   if (net.tcp_port < 0 || net.tcp_port > 65535) throw CommandLineError("-p must be 0..65535");
   net.listen_hosts = SplitList(FLAGS_listen);
   net.unix_socket = FLAGS_unix_socket;
@@ -400,6 +405,8 @@ ServerConfig ConfigFromFlags() {
 
   if (FLAGS_threads <= 0) throw CommandLineError("Number of threads must be greater than 0");
   config.num_threads = static_cast<uint32_t>(FLAGS_threads);
+  // memcached's num_threads_per_udp: one worker per UDP socket when -l lists several addresses.
+  net.udp_threads = FLAGS_listen.find(',') != std::string::npos ? 1 : config.num_threads;
   if (config.num_threads > 64) {
     LOG(WARNING) << "Setting a high number of worker threads is not recommended.";
   }
@@ -472,6 +479,7 @@ CommandLine ParseCommandLine(int argc, char** argv) {
   CommandLine result;
   std::string extended;
   int verbosity = 0;
+  bool port_given = false;
   optind = 1;
   opterr = 0;
   int c;
@@ -498,6 +506,10 @@ CommandLine ParseCommandLine(int argc, char** argv) {
       case 'v':
         SetFlag(*spec, std::to_string(++verbosity).c_str());
         break;
+      case 'p':
+        port_given = true;
+        SetFlag(*spec, optarg);
+        break;
       case 'o':  // -o accumulates, as in memcached
         extended += (extended.empty() ? "" : ",") + std::string(optarg);
         SetFlag(*spec, extended.c_str());
@@ -509,7 +521,7 @@ CommandLine ParseCommandLine(int argc, char** argv) {
   if (optind < argc) {
     throw CommandLineError(std::string("unexpected argument '") + argv[optind] + "'");
   }
-  result.config = ConfigFromFlags();
+  result.config = ConfigFromFlags(port_given);
   return result;
 }
 

@@ -1,11 +1,15 @@
 #include "src/server.h"
 
+#include <fcntl.h>
 #include <glog/logging.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <stdexcept>
+#include <string>
 
 #include "src/flags.h"
 
@@ -32,7 +36,26 @@ Server::~Server() {
   workers_.clear();  // each stops and joins its thread before the store goes away
 }
 
-void Server::Open() { listener_->Open(); }
+void Server::Open() {
+  listener_->Open();
+  // memcached's num_threads_per_udp: every worker reads each UDP socket
+  // (through its own descriptor), or one worker per socket when -l lists
+  // several addresses; sockets are handed out round-robin like connections.
+  for (ev::Fd& socket : listener_->TakeUdpSockets()) {
+    for (uint32_t i = 0; i < config_.net.udp_threads; ++i) {
+      ev::Fd fd = i + 1 == config_.net.udp_threads
+                      ? std::move(socket)
+                      : ev::Fd(fcntl(socket.get(), F_DUPFD_CLOEXEC, 0));
+      if (!fd.valid()) {
+        throw std::runtime_error(std::string("dup of a UDP socket: ") + std::strerror(errno));
+      }
+      if (!workers_[next_worker_]->ServeUdp(std::move(fd))) {
+        throw std::runtime_error("could not register a UDP socket");
+      }
+      next_worker_ = (next_worker_ + 1) % workers_.size();
+    }
+  }
+}
 
 void Server::Dispatch(ev::Fd fd) {
   workers_[next_worker_]->Enqueue(std::move(fd));

@@ -16,7 +16,8 @@ enum class BindingProtocol : uint8_t { kAuto, kAscii, kBinary };
 
 struct NetConfig {
   int tcp_port = 11211;                   // -p
-  int udp_port = 0;                       // -U (UDP is not served yet)
+  int udp_port = 0;                       // -U (0 = off)
+  uint32_t udp_threads = 4;               // workers reading each UDP socket (num_threads_per_udp)
   std::vector<std::string> listen_hosts;  // -l, comma separated; empty = every interface
   std::string unix_socket;                // -s: when set, no TCP listener
   int unix_mask = 0700;                   // -a

@@ -179,6 +179,7 @@ void AppendSettingsStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "growth_factor", TwoDecimals(st.growth_factor));
   AppendStat(out, "chunk_size", static_cast<uint64_t>(st.chunk_size_min));
   AppendStat(out, "num_threads", static_cast<uint64_t>(c.num_threads));
+  AppendStat(out, "num_threads_per_udp", static_cast<uint64_t>(c.net.udp_threads));
   AppendStat(out, "stat_key_prefix", std::string(1, c.prefix_delimiter));
   AppendStat(out, "detail_enabled", "no");
   AppendStat(out, "reqs_per_event", static_cast<uint64_t>(c.net.reqs_per_event));

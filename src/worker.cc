@@ -21,6 +21,7 @@ Worker::~Worker() {
   Stop();
   if (thread_.joinable()) thread_.join();
   connections_.clear();
+  udp_ports_.clear();
 }
 
 bool Worker::Start() {
@@ -38,6 +39,15 @@ bool Worker::Start() {
     event_base_loop(base_.get(), 0);
     VLOG(2) << "worker " << id_ << " stopped";
   });
+  return true;
+}
+
+bool Worker::ServeUdp(ev::Fd fd) {
+  if (!base_) return false;
+  auto port =
+      std::make_unique<UdpPort>(base_.get(), std::move(fd), &executor_, net_, &server_stats_);
+  if (!port->Start()) return false;
+  udp_ports_.push_back(std::move(port));
   return true;
 }
 
@@ -84,6 +94,7 @@ void Worker::DrainInbox() {
   if (stopping) {
     for (auto& [raw, connection] : connections_) connection->FlushPending();
     connections_.clear();
+    udp_ports_.clear();
     event_base_loopbreak(base_.get());
     return;
   }

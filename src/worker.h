@@ -13,6 +13,7 @@
 #include "src/connection.h"
 #include "src/ev.h"
 #include "src/executor.h"
+#include "src/udp_port.h"
 
 namespace slabcached {
 
@@ -27,6 +28,9 @@ class Worker : public ConnectionOwner {
   bool Start();
   // Thread-safe: hands an accepted, non-blocking socket to this worker.
   void Enqueue(ev::Fd fd);
+  // Before Start(): this worker also answers the datagrams arriving on a UDP
+  // socket (its own descriptor of it). False if the event loop refused it.
+  bool ServeUdp(ev::Fd fd);
   // Thread-safe: sends queued replies, closes every connection, ends the loop.
   void Stop();
 
@@ -52,6 +56,7 @@ class Worker : public ConnectionOwner {
   bool stopping_ = false;      // guarded by inbox_mutex_
 
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;  // loop thread only
+  std::vector<std::unique_ptr<UdpPort>> udp_ports_;                           // loop thread only
   std::jthread thread_;
 };
 

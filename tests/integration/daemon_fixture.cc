@@ -31,23 +31,54 @@ constexpr int kStartAttempts = 3;
 
 std::string ErrnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-// Binds port 0 on loopback, reads the port the kernel chose, and closes the socket. Another
-// process may grab it before the server binds; Daemon::Start retries in that case.
-int PickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+// Binds `port` (0: any) on loopback with a socket of `type`; returns the port bound, or -1.
+int BindLoopback(int type, int port) {
+  int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   socklen_t len = sizeof(addr);
-  int port = -1;
+  int bound = -1;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
+    bound = ntohs(addr.sin_port);
   }
   ::close(fd);
-  return port;
+  return bound;
+}
+
+// True if a framed UDP "version" request to 127.0.0.1:port gets a reply within `timeout`.
+bool AnswersUdp(int port, milliseconds timeout) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  static constexpr char kRequest[] = "\0\1\0\0\0\1\0\0version\r\n";
+  bool answered = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::send(fd, kRequest, sizeof(kRequest) - 1, 0) > 0) {
+    pollfd pfd{fd, POLLIN, 0};
+    char buf[2048];
+    answered = ::poll(&pfd, 1, static_cast<int>(timeout.count())) == 1 &&
+               ::recv(fd, buf, sizeof(buf), 0) > 0;
+  }
+  ::close(fd);
+  return answered;
+}
+
+// `flags` with every "{port}" replaced by `port`.
+std::vector<std::string> WithPort(const std::vector<std::string>& flags, int port) {
+  std::vector<std::string> out = flags;
+  for (std::string& flag : out) {
+    for (size_t at; (at = flag.find("{port}")) != std::string::npos;) {
+      flag.replace(at, 6, std::to_string(port));
+    }
+  }
+  return out;
 }
 
 // A connected blocking socket with send/receive timeouts, or -1 (errno set).
@@ -239,6 +270,15 @@ struct ReaperRegistration {
 
 }  // namespace
 
+int PickFreePort() {
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const int port = BindLoopback(SOCK_STREAM, 0);
+    if (port < 0) return -1;
+    if (BindLoopback(SOCK_DGRAM, port) == port) return port;
+  }
+  return -1;
+}
+
 std::string ServerName(Server server) {
   return server == Server::kSlabcached ? "slabcached" : "memcached";
 }
@@ -309,16 +349,19 @@ Daemon::Daemon(std::string host, int port, pid_t pid, int output_fd)
     : host_(std::move(host)), port_(port), pid_(pid), output_fd_(output_fd) {}
 
 std::unique_ptr<Daemon> Daemon::Start(const std::string& binary,
-                                      const std::vector<std::string>& flags, std::string* error) {
+                                      const std::vector<std::string>& flags, std::string* error,
+                                      const PortSetup& ports) {
   for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
     int port = PickFreePort();
     if (port < 0) {
       *error = ErrnoText("picking a free port");
       return nullptr;
     }
-    std::vector<std::string> args = {"-p", std::to_string(port), "-l", "127.0.0.1"};
+    std::vector<std::string> args = WithPort(ports.flags, port);
+    args.insert(args.end(), {"-l", "127.0.0.1"});
     if (::geteuid() == 0) args.insert(args.end(), {"-u", "nobody"});
-    args.insert(args.end(), flags.begin(), flags.end());
+    const std::vector<std::string> rest = WithPort(flags, port);
+    args.insert(args.end(), rest.begin(), rest.end());
 
     int out_fd = MakeOutputFile();
     if (out_fd < 0) {
@@ -343,6 +386,10 @@ std::unique_ptr<Daemon> Daemon::Start(const std::string& binary,
         *error = "server exited before accepting connections (attempt " + std::to_string(attempt) +
                  ", port " + std::to_string(port) + "): " + r.Describe();
         break;
+      }
+      if (ports.probe == PortSetup::Probe::kUdp) {
+        if (AnswersUdp(port, milliseconds(10))) return daemon;
+        continue;
       }
       int fd = ConnectTcp("127.0.0.1", port);
       if (fd >= 0) {
@@ -663,10 +710,11 @@ void ServerTest::TearDown() {
   daemon_.reset();
 }
 
-std::unique_ptr<Daemon> ServerTest::StartDaemon(const std::vector<std::string>& flags) {
+std::unique_ptr<Daemon> ServerTest::StartDaemon(const std::vector<std::string>& flags,
+                                                const PortSetup& ports) {
   if (attached()) return nullptr;
   std::string error;
-  auto d = Daemon::Start(binary_, flags, &error);
+  auto d = Daemon::Start(binary_, flags, &error, ports);
   if (d == nullptr) ADD_FAILURE() << binary_ << ": " << error;
   return d;
 }

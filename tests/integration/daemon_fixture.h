@@ -61,6 +61,21 @@ struct ExitResult {
 ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& args,
                      milliseconds timeout = kStartTimeout);
 
+// A loopback port that was free for TCP and UDP a moment ago (the socket is closed again, so
+// another process may take it first), or -1.
+int PickFreePort();
+
+// How Daemon::Start tells a server its port, and how it knows the server is up.
+struct PortSetup {
+  // Flags placed before the caller's; "{port}" (here or in the caller's flags) becomes the port
+  // Start picked, which is free for both TCP and UDP on loopback.
+  std::vector<std::string> flags = {"-p", "{port}"};
+  // kTcp: the server accepts a TCP connection on the port. kUdp: it answers a framed UDP
+  // "version" request on the port (servers started with -p 0 -U {port}).
+  enum class Probe { kTcp, kUdp };
+  Probe probe = Probe::kTcp;
+};
+
 // One server process, owned by the test (RAII). The destructor sends SIGTERM to its PID, waits
 // (bounded), then SIGKILLs it. Nothing else is ever signalled. The child also gets
 // PR_SET_PDEATHSIG, so a crashed test binary does not leave servers behind.
@@ -69,8 +84,10 @@ class Daemon {
   // Starts `binary -p <free port> -l 127.0.0.1 [-u nobody] flags...` and waits (bounded by
   // kStartTimeout) until it accepts a connection. Retries on another port if the process exits
   // early (a port race); on failure returns nullptr with `error` holding its output.
+  // `ports` replaces "-p <free port>" and the readiness check (see PortSetup).
   static std::unique_ptr<Daemon> Start(const std::string& binary,
-                                       const std::vector<std::string>& flags, std::string* error);
+                                       const std::vector<std::string>& flags, std::string* error,
+                                       const PortSetup& ports = {});
   // A server somebody else runs (SLABCACHED_TEST_ADDR). It is never signalled.
   static std::unique_ptr<Daemon> Attach(std::string host, int port);
 
@@ -174,7 +191,8 @@ class ServerTest : public ::testing::TestWithParam<Server> {
   // Starts another server of this parameter with `flags` in place of DefaultFlags().
   // Fails the test (nullptr) if it does not come up. When attached to SLABCACHED_TEST_ADDR it
   // returns nullptr and the caller must GTEST_SKIP (see SKIP_IF_ATTACHED).
-  std::unique_ptr<Daemon> StartDaemon(const std::vector<std::string>& flags);
+  std::unique_ptr<Daemon> StartDaemon(const std::vector<std::string>& flags,
+                                      const PortSetup& ports = {});
   // A new connection to `d` (default: daemon()); fails the test and returns nullptr on error.
   std::unique_ptr<Client> Connect(const Daemon* d = nullptr);
   bool attached() const { return daemon_ && daemon_->attached(); }

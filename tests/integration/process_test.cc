@@ -1,7 +1,10 @@
 // How the server behaves as a process, as a service manager sees it:
 // daemonizing with a pid file, UNIX sockets with their access mask, and a
 // clean exit on SIGTERM with the replies already queued still delivered.
-// memcached's t/daemonize.t, t/unixsocket.t and t/shutdown.t topics.
+// memcached's t/daemonize.t, t/unixsocket.t and t/shutdown.t topics, and -s with -U.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -96,6 +99,20 @@ std::string Exchange(int fd, std::string_view request, size_t want_bytes) {
   return reply;
 }
 
+// Runs `binary args...` (which hold -d -P pid_path) and waits for the detached daemon's pid.
+::testing::AssertionResult Daemonize(const std::string& binary,
+                                     const std::vector<std::string>& args,
+                                     const std::string& pid_path, pid_t* pid) {
+  // The parent returns once the daemon has detached.
+  const ExitResult parent = RunToExit(binary, args);
+  if (!parent.exited || !WIFEXITED(parent.wait_status) || WEXITSTATUS(parent.wait_status) != 0) {
+    return ::testing::AssertionFailure() << parent.Describe();
+  }
+  *pid = ReadPidFile(pid_path, milliseconds(5000));
+  if (*pid <= 0) return ::testing::AssertionFailure() << "no pid file at " << pid_path;
+  return ::testing::AssertionSuccess();
+}
+
 class ProcessTest : public ServerTest {};
 
 TEST_P(ProcessTest, DaemonizeWritesPidFileAndServes) {
@@ -106,14 +123,8 @@ TEST_P(ProcessTest, DaemonizeWritesPidFileAndServes) {
   const std::string pid_path = dir.path() + "/mc.pid";
   std::vector<std::string> args = {"-d", "-P", pid_path, "-s", socket_path, "-U", "0", "-t", "2"};
   for (const auto& flag : UserFlags()) args.push_back(flag);
-
-  // The parent returns once the daemon has detached.
-  const ExitResult parent = RunToExit(binary(), args);
-  ASSERT_TRUE(parent.exited && WIFEXITED(parent.wait_status) &&
-              WEXITSTATUS(parent.wait_status) == 0)
-      << parent.Describe();
-  const pid_t pid = ReadPidFile(pid_path, milliseconds(5000));
-  ASSERT_GT(pid, 0) << "no pid file at " << pid_path;
+  pid_t pid = -1;
+  ASSERT_TRUE(Daemonize(binary(), args, pid_path, &pid));
   ASSERT_NE(pid, ::getpid());
 
   const int fd = ConnectUnix(socket_path, milliseconds(5000));
@@ -146,6 +157,54 @@ TEST_P(ProcessTest, UnixSocketHonoursAccessMask) {
   if (fd >= 0) ::close(fd);
   ::kill(pid, SIGTERM);
   EXPECT_TRUE(WaitGone(pid, milliseconds(5000)));
+}
+
+TEST_P(ProcessTest, UnixSocketDisablesUdp) {
+  // memcached: -s turns every network socket off, -U's included; "stats settings" still
+  // shows the UDP port (and, with no -p, the same TCP port).
+  SKIP_IF_ATTACHED();
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string socket_path = dir.path() + "/mc.sock";
+  const std::string pid_path = dir.path() + "/mc.pid";
+  const int port = PickFreePort();
+  ASSERT_GT(port, 0);
+  const std::string port_text = std::to_string(port);
+  std::vector<std::string> args = {"-d", "-P",      pid_path, "-s", socket_path,
+                                   "-U", port_text, "-t",     "2"};
+  for (const auto& flag : UserFlags()) args.push_back(flag);
+  pid_t pid = -1;
+  ASSERT_TRUE(Daemonize(binary(), args, pid_path, &pid));
+
+  const int fd = ConnectUnix(socket_path, milliseconds(5000));
+  EXPECT_GE(fd, 0) << "no UNIX socket at " << socket_path;
+  if (fd >= 0) {
+    std::string reply = Exchange(fd, "stats settings\r\n", 1);
+    char buffer[8192];
+    while (!reply.ends_with("END\r\n")) {
+      const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+      if (n <= 0) break;
+      reply.append(buffer, static_cast<size_t>(n));
+    }
+    EXPECT_NE(reply.find("STAT udpport " + port_text + "\r\n"), std::string::npos) << reply;
+    EXPECT_NE(reply.find("STAT tcpport " + port_text + "\r\n"), std::string::npos) << reply;
+    ::close(fd);
+  }
+  // Nothing answers on the UDP port.
+  const int udp = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  const std::string request("\0\1\0\0\0\1\0\0version\r\n", 17);
+  EXPECT_EQ(::sendto(udp, request.data(), request.size(), 0, reinterpret_cast<sockaddr*>(&address),
+                     sizeof(address)),
+            static_cast<ssize_t>(request.size()));
+  pollfd pfd{udp, POLLIN, 0};
+  EXPECT_EQ(::poll(&pfd, 1, 300), 0) << "something answered UDP on port " << port;
+  ::close(udp);
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  EXPECT_TRUE(WaitGone(pid, milliseconds(5000))) << "the daemon ignored SIGTERM";
 }
 
 TEST_P(ProcessTest, SigtermExitsZeroAfterDeliveringQueuedReplies) {

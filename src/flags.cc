@@ -356,6 +356,13 @@ void ConfigureAsciiAuth(ServerConfig* config) {
     throw CommandLineError(
         "ERROR: You cannot allow the BINARY protocol while using ascii authentication tokens.");
   }
+  // memcached serves UDP requests without asking for credentials; refusing
+  // the pair is the only way -Y means what it says.
+  if (config->net.udp_port != 0) {
+    throw CommandLineError(
+        "-Y cannot be combined with -U: UDP requests carry no credentials (memcached serves them "
+        "unauthenticated); use -U 0");
+  }
   config->net.protocol = BindingProtocol::kAscii;
   auto file = std::make_shared<PasswordFile>(FLAGS_auth_file);
   std::string error;

@@ -132,6 +132,16 @@ TEST_P(AsciiAuthTest, RefusesBinaryProtocolAndMissingFile) {
     EXPECT_TRUE(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) != 0) << r.Describe();
     EXPECT_NE(r.output.find("ascii authentication"), std::string::npos) << r.Describe();
   }
+  if (!IsReference()) {
+    // memcached would serve UDP requests without credentials; slabcached
+    // refuses the combination.
+    std::vector<std::string> udp = {"-p", "0", "-U", "22999", "-l", "127.0.0.1", "-Y", auth_file_};
+    if (::geteuid() == 0) udp.insert(udp.end(), {"-u", "nobody"});
+    const ExitResult r = RunToExit(binary(), udp);
+    ASSERT_TRUE(r.exited) << r.Describe();
+    EXPECT_TRUE(WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 64) << r.Describe();
+    EXPECT_NE(r.output.find("-Y cannot be combined with -U"), std::string::npos) << r.Describe();
+  }
   std::vector<std::string> args = {"-p", "0",         "-U", "0",
                                    "-l", "127.0.0.1", "-Y", "/nonexistent/authfile"};
   if (::geteuid() == 0) args.insert(args.end(), {"-u", "nobody"});

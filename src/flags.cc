@@ -485,6 +485,7 @@ CommandLine ParseCommandLine(int argc, char** argv) {
 
   CommandLine result;
   std::string extended;
+  std::string listen;
   int verbosity = 0;
   bool port_given = false;
   optind = 1;
@@ -520,6 +521,12 @@ CommandLine ParseCommandLine(int argc, char** argv) {
       case 'o':  // -o accumulates, as in memcached
         extended += (extended.empty() ? "" : ",") + std::string(optarg);
         SetFlag(*spec, extended.c_str());
+        break;
+      case 'l':  // every -l adds listeners, as in memcached (which skips one already in the list)
+        if (listen.find(optarg) == std::string::npos) {
+          listen += (listen.empty() ? "" : ",") + std::string(optarg);
+        }
+        SetFlag(*spec, listen.c_str());
         break;
       default:
         SetFlag(*spec, spec->arg == Arg::kRequired ? optarg : "true");

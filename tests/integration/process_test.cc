@@ -246,6 +246,23 @@ TEST_P(ProcessTest, IdleTimeoutClosesIdleConnectionsOnly) {
   EXPECT_GE(std::stoul(busy->Stats()["idle_kicks"]), 1u);
 }
 
+// Every -l adds to the listener list (one already listed is skipped), as
+// memcached does; "stats settings" shows the list.
+TEST_P(ProcessTest, EveryListenFlagAddsListeners) {
+  SKIP_IF_ATTACHED();
+  const int second = PickFreePort();
+  ASSERT_GT(second, 0);
+  const std::string extra = "127.0.0.1:" + std::to_string(second);
+  std::vector<std::string> flags = DefaultFlags();
+  flags.insert(flags.end(), {"-l", extra, "-l", "127.0.0.1"});
+  auto d = StartDaemon(flags);
+  ASSERT_NE(d, nullptr);
+  std::string error;
+  auto c = Client::Connect("127.0.0.1", second, &error);
+  ASSERT_NE(c, nullptr) << error;
+  EXPECT_EQ(c->Stats("settings")["inter"], "127.0.0.1," + extra);
+}
+
 INSTANTIATE_TEST_SUITE_P(Process, ProcessTest,
                          ::testing::Values(Server::kSlabcached, Server::kMemcached),
                          ServerParamName);

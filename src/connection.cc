@@ -1,10 +1,8 @@
 #include "src/connection.h"
 
 #include <glog/logging.h>
-#include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include "proto/ascii_auth.h"
@@ -22,9 +20,11 @@ constexpr uint8_t kBinaryMagic = 0x80;
 
 }  // namespace
 
-Connection::Connection(event_base* base, ev::Fd fd, Executor* executor, ConnectionOwner* owner,
-                       const NetConfig& net, ServerStats* server_stats)
+Connection::Connection(event_base* base, ev::Fd fd, std::unique_ptr<Transport> transport,
+                       Executor* executor, ConnectionOwner* owner, const NetConfig& net,
+                       ServerStats* server_stats)
     : fd_(std::move(fd)),
+      transport_(std::move(transport)),
       last_active_(executor->clock().Now()),
       read_event_(event_new(base, fd_.get(), EV_READ | EV_PERSIST, &Connection::OnReadable, this)),
       write_event_(
@@ -47,24 +47,39 @@ Connection::~Connection() {
 
 bool Connection::Start() {
   VLOG(2) << "<" << fd_.get() << " new client connection";
-  return read_event_ && write_event_ && event_add(read_event_.get(), nullptr) == 0;
+  return read_event_ && write_event_ && Arm(EV_READ);
+}
+
+bool Connection::Arm(short events) {
+  bool ok = true;
+  auto apply = [&](short flag, event* ev) {
+    if ((events & flag) == (armed_ & flag)) return;
+    ok = ((events & flag) != 0 ? event_add(ev, nullptr) : event_del(ev)) == 0 && ok;
+  };
+  apply(EV_READ, read_event_.get());
+  apply(EV_WRITE, write_event_.get());
+  armed_ = events;
+  return ok;
 }
 
 void Connection::OnReadable(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<Connection*>(arg);
   self->last_active_ = self->executor_->clock().Now();
-  self->HandleRead();
+  // Queued replies may wait for input (TLS): then readable means "retry the write".
+  self->writing_ ? self->HandleWrite() : self->HandleRead();
   if (self->done()) self->owner_->Release(self);  // deletes self
 }
 
 void Connection::OnWritable(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<Connection*>(arg);
   self->last_active_ = self->executor_->clock().Now();
-  self->HandleWrite();
+  // A read may wait for the socket to take output first (TLS).
+  self->writing_ ? self->HandleWrite() : self->HandleRead();
   if (self->done()) self->owner_->Release(self);  // deletes self
 }
 
 void Connection::HandleRead() {
+  read_wants_write_ = false;
   bool drained = false;
   if (!ReadOnce(&drained)) {
     state_ = State::kClosing;
@@ -78,9 +93,13 @@ void Connection::ProcessAndFlush() {
   uint32_t budget = net_.reqs_per_event;
   const bool yielded = Process(&budget);
   Flush();
-  if (yielded && state_ != State::kClosing && !writing_) {
+  if (state_ == State::kClosing || writing_) return;
+  if (yielded) {
     // Let other connections of this worker run, then continue (memcached's -R).
     if (budget == 0) executor_->stats()->conn_yields.Add();
+    event_active(read_event_.get(), EV_READ, 1);
+  } else if (transport_->HasBufferedInput() && !read_wants_write_) {
+    // Input no readable event will announce (the rest of a TLS record).
     event_active(read_event_.get(), EV_READ, 1);
   }
 }
@@ -111,43 +130,46 @@ bool Connection::MakeRoom() {
 }
 
 bool Connection::ReadOnce(bool* drained) {
-  for (;;) {
-    ssize_t n;
-    size_t wanted;
-    if (state_ == State::kValue && buffered() == 0) {
-      // Value bytes go straight into item memory, a piece at a time.
-      const auto [dest, room] = pending_.item.WritableAt(value_offset_);
-      wanted = std::min(value_remaining_, room);
-      n = recv(fd_.get(), dest, wanted, 0);
-      if (n > 0) {
-        value_offset_ += static_cast<size_t>(n);
-        value_remaining_ -= static_cast<size_t>(n);
-      }
-    } else {
-      if (buffered() == 0) start_ = end_ = 0;
-      if (!MakeRoom()) {
-        LOG(WARNING) << "closing a connection whose request line outgrew " << kMaxBuffer
-                     << " bytes";
-        return false;
-      }
-      wanted = capacity_ - end_;
-      n = recv(fd_.get(), buffer_.get() + end_, wanted, 0);
-      if (n > 0) end_ += static_cast<size_t>(n);
+  // Value bytes go straight into item memory, a piece at a time.
+  const bool into_item = state_ == State::kValue && buffered() == 0;
+  char* dest;
+  size_t wanted;
+  if (into_item) {
+    const auto [piece, room] = pending_.item.WritableAt(value_offset_);
+    dest = piece;
+    wanted = std::min(value_remaining_, room);
+  } else {
+    if (buffered() == 0) start_ = end_ = 0;
+    if (!MakeRoom()) {
+      LOG(WARNING) << "closing a connection whose request line outgrew " << kMaxBuffer << " bytes";
+      return false;
     }
-    if (n > 0) {
-      executor_->stats()->bytes_read.Add(static_cast<uint64_t>(n));
-      *drained = static_cast<size_t>(n) < wanted;
-      return true;
-    }
-    if (n == 0) return false;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    dest = buffer_.get() + end_;
+    wanted = capacity_ - end_;
+  }
+  const IoResult result = transport_->Read(dest, wanted);
+  switch (result.status) {
+    case IoStatus::kOk:
+      break;
+    case IoStatus::kWantWrite:
+      read_wants_write_ = true;
+      [[fallthrough]];
+    case IoStatus::kWantRead:
       *drained = true;
       return true;
-    }
-    VLOG(1) << "read error: " << std::strerror(errno);
-    return false;
+    case IoStatus::kClosed:
+    case IoStatus::kError:
+      return false;
   }
+  if (into_item) {
+    value_offset_ += result.bytes;
+    value_remaining_ -= result.bytes;
+  } else {
+    end_ += result.bytes;
+  }
+  executor_->stats()->bytes_read.Add(result.bytes);
+  *drained = result.bytes < wanted;
+  return true;
 }
 
 bool Connection::Process(uint32_t* budget) {
@@ -252,32 +274,26 @@ void Connection::FinishValue() {
 }
 
 void Connection::Flush() {
-  if (output_.empty()) {
-    if (writing_) {
-      event_del(write_event_.get());
-      event_add(read_event_.get(), nullptr);
-      writing_ = false;
-    }
-    return;
+  OutputQueue::FlushStatus status = OutputQueue::FlushStatus::kDone;
+  if (!output_.empty()) {
+    size_t written = 0;
+    status = output_.Flush(*transport_, &written);
+    executor_->stats()->bytes_written.Add(written);
   }
-  size_t written = 0;
-  const OutputQueue::FlushStatus status = output_.Flush(fd_.get(), &written);
-  executor_->stats()->bytes_written.Add(written);
   switch (status) {
     case OutputQueue::FlushStatus::kDone:
-      if (writing_) {
-        event_del(write_event_.get());
-        event_add(read_event_.get(), nullptr);
-        writing_ = false;
-      }
+      // Reading resumes (unless a TLS read is waiting to write first).
+      writing_ = false;
+      Arm(read_wants_write_ ? EV_WRITE : EV_READ);
       break;
-    case OutputQueue::FlushStatus::kWouldBlock:
-      if (!writing_) {
-        // Stop reading until the client takes its replies (backpressure).
-        event_del(read_event_.get());
-        event_add(write_event_.get(), nullptr);
-        writing_ = true;
-      }
+    case OutputQueue::FlushStatus::kWantWrite:
+      // Stop reading until the client takes its replies (backpressure).
+      writing_ = true;
+      Arm(EV_WRITE);
+      break;
+    case OutputQueue::FlushStatus::kWantRead:
+      writing_ = true;
+      Arm(EV_READ);
       break;
     case OutputQueue::FlushStatus::kError:
       output_ = OutputQueue();
@@ -288,7 +304,7 @@ void Connection::Flush() {
 
 void Connection::FlushPending() {
   size_t written = 0;
-  output_.Flush(fd_.get(), &written);
+  output_.Flush(*transport_, &written);
 }
 
 }  // namespace slabcached

@@ -1,7 +1,7 @@
 // One client socket: a small state machine that reads into a buffer, parses
 // pipelined requests, hands them to the worker's Executor, reads value
 // blocks straight into item memory, and writes every reply of a read batch
-// with one sendmsg().
+// with one sendmsg() (or, over TLS, as few records as fit: src/transport.h).
 #pragma once
 
 #include <event2/event.h>
@@ -13,6 +13,7 @@
 #include "src/executor.h"
 #include "src/output_queue.h"
 #include "src/server_config.h"
+#include "src/transport.h"
 
 namespace slabcached {
 
@@ -28,8 +29,9 @@ class ConnectionOwner {
 
 class Connection {
  public:
-  Connection(event_base* base, ev::Fd fd, Executor* executor, ConnectionOwner* owner,
-             const NetConfig& net, ServerStats* server_stats);
+  // `transport` moves the bytes of `fd` (plain, or TLS over it).
+  Connection(event_base* base, ev::Fd fd, std::unique_ptr<Transport> transport, Executor* executor,
+             ConnectionOwner* owner, const NetConfig& net, ServerStats* server_stats);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -71,11 +73,14 @@ class Connection {
   bool MakeRoom();
   // Sends queued replies; arms the write event if the socket is full.
   void Flush();
+  // Registers exactly the socket events in `events` (EV_READ, EV_WRITE).
+  bool Arm(short events);
   bool done() const { return state_ == State::kClosing && output_.empty(); }
 
   size_t buffered() const { return end_ - start_; }
 
   ev::Fd fd_;
+  std::unique_ptr<Transport> transport_;  // uses fd_; destroyed before it closes
   slabs::RelTime last_active_;
   ev::Event read_event_;
   ev::Event write_event_;
@@ -97,7 +102,10 @@ class Connection {
   size_t value_offset_ = 0;     // where in the item's value the next data-block byte goes
   size_t value_remaining_ = 0;  // data-block bytes (incl. "\r\n") still to read
   size_t swallow_remaining_ = 0;
-  bool writing_ = false;  // the write event is armed (reads paused)
+  bool writing_ = false;  // replies wait for the socket (reads paused)
+  // TLS: the last read needs the socket writable first (reads wait for EV_WRITE).
+  bool read_wants_write_ = false;
+  short armed_ = 0;  // the events registered with libevent
 
   OutputQueue output_;
 };

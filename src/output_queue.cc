@@ -1,10 +1,8 @@
 #include "src/output_queue.h"
 
 #include <limits.h>
-#include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
 
 namespace slabcached {
 namespace {
@@ -64,7 +62,7 @@ void OutputQueue::DrainTo(std::string* bytes, std::vector<size_t>* boundaries) {
   Clear();
 }
 
-OutputQueue::FlushStatus OutputQueue::Flush(int fd, size_t* written) {
+OutputQueue::FlushStatus OutputQueue::Flush(Transport& transport, size_t* written) {
   *written = 0;
   CloseTextRun();
   while (next_segment_ < segments_.size()) {
@@ -75,17 +73,21 @@ OutputQueue::FlushStatus OutputQueue::Flush(int fd, size_t* written) {
       if (i == next_segment_) bytes.remove_prefix(segment_offset_);
       iov[count++] = {const_cast<char*>(bytes.data()), bytes.size()};
     }
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = count;
-    const ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
-    if (sent < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return FlushStatus::kWouldBlock;
-      return FlushStatus::kError;
+    const IoResult result = transport.Write(iov, count);
+    switch (result.status) {
+      case IoStatus::kOk:
+        break;
+      case IoStatus::kWantWrite:
+        return FlushStatus::kWantWrite;
+      case IoStatus::kWantRead:
+        return FlushStatus::kWantRead;
+      case IoStatus::kClosed:
+      case IoStatus::kError:
+        return FlushStatus::kError;
     }
-    *written += static_cast<size_t>(sent);
-    size_t left = static_cast<size_t>(sent);
+    const size_t sent = result.bytes;
+    *written += sent;
+    size_t left = sent;
     while (left > 0) {
       const size_t remaining = Bytes(segments_[next_segment_]).size() - segment_offset_;
       if (left < remaining) {

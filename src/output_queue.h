@@ -1,6 +1,7 @@
 // A connection's pending replies: encoded text plus item values sent
 // straight from item memory (the ItemHandle keeps each value alive until it
-// is written), flushed with as few writev() calls as possible.
+// is written), flushed with as few writes as possible through the
+// connection's Transport (one sendmsg() for plain sockets).
 #pragma once
 
 #include <sys/uio.h>
@@ -11,12 +12,14 @@
 #include <vector>
 
 #include "slabs/item_handle.h"
+#include "src/transport.h"
 
 namespace slabcached {
 
 class OutputQueue {
  public:
-  enum class FlushStatus { kDone, kWouldBlock, kError };
+  // kWantWrite / kWantRead: the rest waits for that socket event.
+  enum class FlushStatus { kDone, kWantWrite, kWantRead, kError };
 
   // Encoders append reply text here.
   std::string* text() { return &text_; }
@@ -31,8 +34,8 @@ class OutputQueue {
   // Bytes queued since the last complete flush (cheap; for back-pressure).
   size_t queued_bytes() const { return text_.size() + value_bytes_; }
 
-  // Writes as much as the socket takes. `*written` receives the byte count.
-  FlushStatus Flush(int fd, size_t* written);
+  // Writes as much as the transport takes. `*written` receives the byte count.
+  FlushStatus Flush(Transport& transport, size_t* written);
 
   // Datagram transports (UDP) frame each of memcached's response objects on
   // its own: a queue made with set_framed(true) records where one starts

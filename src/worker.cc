@@ -99,8 +99,9 @@ void Worker::DrainInbox() {
     return;
   }
   for (ev::Fd& fd : accepted) {
-    auto connection = std::make_unique<Connection>(base_.get(), std::move(fd), &executor_, this,
-                                                   net_, &server_stats_);
+    auto transport = std::make_unique<SocketTransport>(fd.get());
+    auto connection = std::make_unique<Connection>(base_.get(), std::move(fd), std::move(transport),
+                                                   &executor_, this, net_, &server_stats_);
     if (!connection->Start()) {
       LOG(ERROR) << "worker " << id_ << " could not register a connection";
       continue;

@@ -9,12 +9,14 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string_view>
 #include <vector>
 
 #include "build_config.h"
 #include "slabs/slab_allocator.h"
+#include "src/tls.h"
 
 // Every flag of the daemon, under memcached's long option names (with '_'
 // for '-'). Defaults are memcached's.
@@ -23,7 +25,9 @@ DEFINE_int32(udp_port, 0, "UDP port to listen on (0 = off)");
 DEFINE_string(unix_socket, "", "UNIX socket to listen on (disables network support)");
 DEFINE_string(unix_mask, "700", "access mask for UNIX socket, in octal");
 DEFINE_bool(enable_shutdown, false, "enable ascii \"shutdown\" command");
-DEFINE_string(listen, "", "interface(s) to listen on, comma separated (default: INADDR_ANY)");
+DEFINE_string(listen, "",
+              "interface(s) to listen on, comma separated (default: INADDR_ANY); with -Z, "
+              "notls:<addr> is a plaintext listener");
 DEFINE_bool(daemon, false, "run as a daemon");
 DEFINE_bool(enable_coredumps, false, "maximize core file limit");
 DEFINE_string(user, "", "assume identity of <username> (only when run as root)");
@@ -50,7 +54,7 @@ DEFINE_bool(disable_dumping, false, "disable stats cachedump and lru_crawler met
 DEFINE_bool(disable_watch, false, "disable watch commands (live logging)");
 DEFINE_string(auth_file, "", "enable ASCII protocol authentication: \"user:password\" lines");
 DEFINE_string(memory_file, "", "mmap a file for item memory (not supported yet)");
-DEFINE_bool(enable_ssl, false, "enable TLS/SSL (not supported yet)");
+DEFINE_bool(enable_ssl, false, "enable TLS/SSL (certificates: -o ssl_chain_cert, ssl_key)");
 DEFINE_string(extended, "", "comma separated list of extended options");
 DEFINE_string(napi_ids, "", "number of napi ids (not supported yet)");
 
@@ -169,8 +173,70 @@ std::vector<std::string> SplitList(std::string_view text) {
   return parts;
 }
 
+// -o ssl_*: TLS settings (used with -Z, accepted without it, as memcached
+// does), with memcached's messages. False if `name` is no TLS option.
+bool ApplyTlsOption(const std::string& name, std::optional<std::string_view> value,
+                    TlsConfig* tls) {
+  auto need_value = [&]() {
+    if (!value) throw CommandLineError("Missing " + name + " argument");
+    return std::string(*value);
+  };
+  auto need_number = [&]() {
+    const std::string text = need_value();
+    int64_t number = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+      throw CommandLineError("could not parse argument to " + name);
+    }
+    return number;
+  };
+  if (name == "ssl_chain_cert") {
+    tls->chain_cert = need_value();
+  } else if (name == "ssl_key") {
+    tls->key = need_value();
+  } else if (name == "ssl_keyformat") {
+    tls->key_format = static_cast<int>(need_number());
+  } else if (name == "ssl_verify_mode") {
+    const int64_t mode = need_number();
+    if (mode < 0 || mode > 3) {
+      throw CommandLineError("Invalid ssl_verify_mode. Use help to see valid options.");
+    }
+    tls->verify_mode = static_cast<int>(mode);
+  } else if (name == "ssl_ciphers") {
+    tls->ciphers = need_value();
+  } else if (name == "ssl_ca_cert") {
+    tls->ca_cert = need_value();
+  } else if (name == "ssl_wbuf_size") {
+    const int64_t kilobytes = need_number();
+    if (kilobytes <= 0 || kilobytes > 1024 * 1024) {
+      throw CommandLineError("ssl_wbuf_size must be 1 to 1048576 (kilobytes)");
+    }
+    tls->wbuf_size = static_cast<uint32_t>(kilobytes * 1024);
+  } else if (name == "ssl_session_cache") {
+    tls->session_cache = true;
+  } else if (name == "ssl_kernel_tls") {
+    tls->kernel_tls = true;
+  } else if (name == "ssl_min_version") {
+    // memcached's numbers, or (slabcached) the names "stats settings" prints.
+    for (int version = 0; version <= 3; ++version) {
+      if (value && *value == TlsVersionName(version)) {
+        tls->min_version = version;
+        return true;
+      }
+    }
+    const int64_t version = need_number();
+    if (version < 0 || version > 3) {
+      throw CommandLineError("Invalid ssl_min_version. Use help to see valid options.");
+    }
+    tls->min_version = static_cast<int>(version);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 // -o name[=value],...: the extended options memcached knows. Options that
-// tune subsystems slabcached does not have (extstore, TLS, the crawler's
+// tune subsystems slabcached does not have (extstore, the crawler's
 // pacing) are accepted so existing unit files keep working.
 void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
   const size_t eq = option.find('=');
@@ -180,6 +246,10 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
   auto need_value = [&]() {
     if (eq == std::string::npos) throw CommandLineError("-o " + name + " needs a value");
   };
+  if (ApplyTlsOption(name, eq == std::string::npos ? std::nullopt : std::optional(value),
+                     &config->net.tls)) {
+    return;
+  }
   slabs::StoreConfig& store = config->store;
   using Handler = std::function<void()>;
   const std::map<std::string, Handler> handlers = {
@@ -370,6 +440,21 @@ void ConfigureAsciiAuth(ServerConfig* config) {
   config->net.ascii_auth = std::move(file);
 }
 
+// -Z: memcached's checks, then the certificates are loaded, now, while the
+// process may still read files only root can.
+void ConfigureTls(ServerConfig* config) {
+  NetConfig& net = config->net;
+  net.tls.enabled = true;
+  if (net.tcp_port == 0) {
+    throw CommandLineError("ERROR: You cannot enable SSL without a TCP port.");
+  }
+  try {
+    net.tls_context = std::make_shared<TlsContext>(net.tls);
+  } catch (const std::runtime_error& e) {
+    throw CommandLineError(e.what());
+  }
+}
+
 void RejectUnsupported() {
   struct Unsupported {
     bool set;
@@ -377,7 +462,6 @@ void RejectUnsupported() {
   };
   const Unsupported unsupported[] = {
       {!FLAGS_memory_file.empty(), "-e (restartable memory file) is not supported yet"},
-      {FLAGS_enable_ssl, "-Z (TLS) is not supported yet"},
       {!FLAGS_napi_ids.empty(), "-N (napi ids) is not supported yet"},
   };
   for (const auto& u : unsupported) {
@@ -459,6 +543,15 @@ ServerConfig ConfigFromFlags(bool port_given) {
   ResolveChunkMax(&store);
   if (FLAGS_enable_sasl) ConfigureSasl(&config);
   if (!FLAGS_auth_file.empty()) ConfigureAsciiAuth(&config);
+  if (FLAGS_enable_ssl) {
+    ConfigureTls(&config);
+  } else {
+    for (const std::string& host : net.listen_hosts) {
+      if (host.starts_with("notls")) {
+        throw CommandLineError("'notls' option is valid only when SSL is enabled");
+      }
+    }
+  }
   return config;
 }
 
@@ -569,7 +662,11 @@ std::string UsageText() {
   out << "-o options: maxconns_fast, hashpower=N, no_hashexpand, [no_]lru_maintainer,\n"
          "  hot_lru_pct, warm_lru_pct, hot_max_factor, warm_max_factor, [no_]slab_reassign,\n"
          "  slab_automove=0|1|2, idle_timeout, [no_]lru_crawler,\n"
-         "  sasl_pwdb=<file> (-S users, \"user:password\" lines; default $MEMCACHED_SASL_PWDB)\n";
+         "  sasl_pwdb=<file> (-S users, \"user:password\" lines; default $MEMCACHED_SASL_PWDB),\n"
+         "  -Z: ssl_chain_cert=<file>, ssl_key=<file>, ssl_keyformat=1|2 (PEM|DER),\n"
+         "  ssl_verify_mode=0|1|2|3 (none, request, require, once), ssl_ca_cert=<file>,\n"
+         "  ssl_ciphers=<list>, ssl_wbuf_size=<KB> (16), ssl_session_cache, ssl_kernel_tls,\n"
+         "  ssl_min_version=0|1|2|3 (tlsv1.0 .. tlsv1.3; default 2, tlsv1.2)\n";
   return out.str();
 }
 

@@ -106,7 +106,8 @@ void Listener::Open() {
   }
   if (net_.udp_port != 0) {
     for (const std::string& spec : specs) {
-      for (ev::Fd& fd : BindAll(spec, net_.udp_port, SOCK_DGRAM)) {
+      const std::string address = spec.starts_with("notls:") ? spec.substr(6) : spec;
+      for (ev::Fd& fd : BindAll(address, net_.udp_port, SOCK_DGRAM)) {
         VLOG(1) << "listening for UDP on " << (spec.empty() ? "*" : spec);
         udp_sockets_.push_back(std::move(fd));
       }
@@ -115,10 +116,18 @@ void Listener::Open() {
 }
 
 void Listener::OpenTcp(const std::string& spec) {
+  // With -Z, "notls:<address>" is a plaintext listener.
+  std::string address = spec;
+  bool tls = net_.tls_context != nullptr;
+  if (address.starts_with("notls:")) {
+    address.erase(0, 6);
+    tls = false;
+  }
   size_t listening = 0;
-  for (ev::Fd& fd : BindAll(spec, net_.tcp_port, SOCK_STREAM)) {
-    evconnlistener* listener = evconnlistener_new(base_, &Listener::OnAccept, this,
-                                                  LEV_OPT_CLOSE_ON_FREE, net_.backlog, fd.get());
+  for (ev::Fd& fd : BindAll(address, net_.tcp_port, SOCK_STREAM)) {
+    evconnlistener* listener =
+        evconnlistener_new(base_, tls ? &Listener::OnAcceptTls : &Listener::OnAccept, this,
+                           LEV_OPT_CLOSE_ON_FREE, net_.backlog, fd.get());
     if (listener == nullptr) continue;
     fd.Release();  // the listener owns it now
     listeners_.emplace_back(listener);
@@ -158,10 +167,14 @@ void Listener::OpenUnix() {
 }
 
 void Listener::OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int, void* arg) {
-  static_cast<Listener*>(arg)->Accept(fd, address->sa_family != AF_UNIX);
+  static_cast<Listener*>(arg)->Accept(fd, address->sa_family != AF_UNIX, false);
 }
 
-void Listener::Accept(evutil_socket_t raw_fd, bool tcp) {
+void Listener::OnAcceptTls(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* arg) {
+  static_cast<Listener*>(arg)->Accept(fd, true, true);
+}
+
+void Listener::Accept(evutil_socket_t raw_fd, bool tcp, bool tls) {
   ev::Fd fd(raw_fd);
   stats_->total_connections.fetch_add(1, std::memory_order_relaxed);
   if (stats_->curr_connections.load(std::memory_order_relaxed) >= net_.max_conns) {
@@ -180,7 +193,7 @@ void Listener::Accept(evutil_socket_t raw_fd, bool tcp) {
     const int on = 1;
     setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
   }
-  dispatch_(std::move(fd));
+  dispatch_(std::move(fd), tls);
 }
 
 }  // namespace slabcached

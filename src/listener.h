@@ -1,6 +1,7 @@
 // Accepts connections on the main event loop (TCP on each -l address, or a
 // UNIX socket with -s), enforces -c, and hands sockets to workers round-robin.
 // With -U it also binds the UDP sockets, which the workers serve themselves.
+// With -Z, TCP listeners speak TLS, but those given as "-l notls:<addr>".
 #pragma once
 
 #include <cstdint>
@@ -16,8 +17,9 @@ namespace slabcached {
 
 class Listener {
  public:
-  // Receives each accepted socket that is within the connection limit.
-  using Dispatch = std::function<void(ev::Fd fd)>;
+  // Receives each accepted socket that is within the connection limit, and
+  // whether it came in on a TLS listener.
+  using Dispatch = std::function<void(ev::Fd fd, bool tls)>;
 
   Listener(event_base* base, const NetConfig& net, ServerStats* stats, Dispatch dispatch);
 
@@ -32,7 +34,9 @@ class Listener {
  private:
   static void OnAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address, int length,
                        void* arg);
-  void Accept(evutil_socket_t fd, bool tcp);
+  static void OnAcceptTls(evconnlistener* listener, evutil_socket_t fd, sockaddr* address,
+                          int length, void* arg);
+  void Accept(evutil_socket_t fd, bool tcp, bool tls);
   void OpenTcp(const std::string& host);
   void OpenUnix();
 

@@ -27,8 +27,9 @@ Server::Server(const ServerConfig& config)
   for (uint32_t i = 0; i < config_.num_threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, context, stats_.worker(i), config_.net));
   }
-  listener_ = std::make_unique<Listener>(base_.get(), config_.net, &stats_,
-                                         [this](ev::Fd fd) { Dispatch(std::move(fd)); });
+  listener_ =
+      std::make_unique<Listener>(base_.get(), config_.net, &stats_,
+                                 [this](ev::Fd fd, bool tls) { Dispatch(std::move(fd), tls); });
 }
 
 Server::~Server() {
@@ -57,8 +58,8 @@ void Server::Open() {
   }
 }
 
-void Server::Dispatch(ev::Fd fd) {
-  workers_[next_worker_]->Enqueue(std::move(fd));
+void Server::Dispatch(ev::Fd fd, bool tls) {
+  workers_[next_worker_]->Enqueue(std::move(fd), tls);
   next_worker_ = (next_worker_ + 1) % workers_.size();
 }
 

@@ -40,7 +40,7 @@ class Server : public ServerControl {
   static void OnSignal(evutil_socket_t signal, short, void* arg);
   // SIGHUP: re-reads the -Y auth file, as memcached does (it does not stop).
   static void OnHangup(evutil_socket_t signal, short, void* arg);
-  void Dispatch(ev::Fd fd);
+  void Dispatch(ev::Fd fd, bool tls);
 
   const ServerConfig config_;
   slabs::Clock clock_;

@@ -14,6 +14,23 @@ namespace slabcached {
 
 enum class BindingProtocol : uint8_t { kAuto, kAscii, kBinary };
 
+// -Z and memcached's -o ssl_* options. Empty strings are unset.
+struct TlsConfig {
+  bool enabled = false;            // -Z: every TCP listener but "notls:" ones speaks TLS
+  std::string chain_cert;          // ssl_chain_cert: certificate chain, PEM
+  std::string key;                 // ssl_key: the private key
+  int key_format = 1;              // ssl_keyformat: OpenSSL's file type (1 PEM, 2 DER)
+  int verify_mode = 0;             // ssl_verify_mode: 0 none, 1 request, 2 require, 3 once
+  std::string ciphers;             // ssl_ciphers: OpenSSL cipher list (TLS 1.2 and older)
+  std::string ca_cert;             // ssl_ca_cert: CAs client certificates must chain to, PEM
+  uint32_t wbuf_size = 16 * 1024;  // ssl_wbuf_size: replies are sent in records of this size
+  bool session_cache = false;      // ssl_session_cache: server-side session resumption
+  bool kernel_tls = false;         // ssl_kernel_tls: let OpenSSL use kernel TLS offload
+  int min_version = 2;             // ssl_min_version: 0 TLS 1.0, 1 TLS 1.1, 2 TLS 1.2, 3 TLS 1.3
+};
+
+class TlsContext;  // src/tls.h
+
 struct NetConfig {
   int tcp_port = 11211;                   // -p
   int udp_port = 0;                       // -U (0 = off)
@@ -31,6 +48,10 @@ struct NetConfig {
   // -Y: text connections authenticate with "set <key> <f> <e> <n>\r\n<user> <pass>"
   // against this file first.
   std::shared_ptr<PasswordFile> ascii_auth;
+  TlsConfig tls;
+  // -Z: the certificates and settings new TLS connections use (refresh_certs
+  // and SIGHUP reload them).
+  std::shared_ptr<TlsContext> tls_context;
 };
 
 struct ServerConfig {

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "build_config.h"
+#include "src/tls.h"
 
 namespace slabcached {
 
@@ -64,6 +65,8 @@ void ServerStats::Reset() {
   baseline_ = now;
   total_connections_baseline_ = total_connections.load();
   rejected_connections_baseline_ = rejected_connections.load();
+  ssl_handshake_errors.store(0);
+  ssl_new_sessions.store(0);
 }
 
 namespace {
@@ -143,6 +146,7 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "slabs_moved", store.slabs_moved);
   AppendStat(out, "slab_global_page_pool", store.slab_global_page_pool);
   AppendStat(out, "lru_maintainer_juggles", store.lru_maintainer_juggles);
+  AppendTlsStats(s.config.net, s.server, now, out);
   AppendStat(out, "bytes", store.bytes);
   AppendStat(out, "curr_items", store.curr_items);
   AppendStat(out, "total_items", store.total_items);
@@ -210,6 +214,7 @@ void AppendSettingsStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "temp_lru", "no");
   AppendStat(out, "idle_timeout", static_cast<uint64_t>(c.net.idle_timeout));
   AppendStat(out, "track_sizes", "no");
+  AppendTlsSettings(c.net.tls, out);
   AppendStat(out, "memory_file", "(null)");
 }
 

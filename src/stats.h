@@ -64,6 +64,10 @@ class ServerStats {
   std::atomic<uint64_t> total_connections{0};
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> connection_structures{0};
+  // -Z (src/tls.cc): handshakes that failed, and sessions made with
+  // ssl_session_cache. "stats reset" zeroes them, as memcached does.
+  std::atomic<uint64_t> ssl_handshake_errors{0};
+  std::atomic<uint64_t> ssl_new_sessions{0};
 
   // Totals since start, or since the last Reset() ("stats reset").
   ThreadStatsTotals Totals() const;

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "src/tls.h"
+
 namespace slabcached {
 
 Worker::Worker(uint32_t id, const ExecutorContext& context, ThreadStats* stats,
@@ -15,7 +17,9 @@ Worker::Worker(uint32_t id, const ExecutorContext& context, ThreadStats* stats,
       server_stats_(context.server_stats),
       base_(event_base_new()),
       notify_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      executor_(context, stats) {}
+      executor_(context, stats) {
+  if (net_.tls_context != nullptr) tls_write_buffer_.resize(net_.tls.wbuf_size);
+}
 
 Worker::~Worker() {
   Stop();
@@ -58,11 +62,11 @@ void Worker::Notify() {
   }
 }
 
-void Worker::Enqueue(ev::Fd fd) {
+void Worker::Enqueue(ev::Fd fd, bool tls) {
   {
     std::lock_guard lock(inbox_mutex_);
     if (stopping_) return;  // fd closes here
-    inbox_.push_back(std::move(fd));
+    inbox_.push_back({std::move(fd), tls});
   }
   Notify();
 }
@@ -84,7 +88,7 @@ void Worker::OnNotify(evutil_socket_t fd, short, void* arg) {
 }
 
 void Worker::DrainInbox() {
-  std::vector<ev::Fd> accepted;
+  std::vector<Accepted> accepted;
   bool stopping;
   {
     std::lock_guard lock(inbox_mutex_);
@@ -98,8 +102,14 @@ void Worker::DrainInbox() {
     event_base_loopbreak(base_.get());
     return;
   }
-  for (ev::Fd& fd : accepted) {
-    auto transport = std::make_unique<SocketTransport>(fd.get());
+  for (auto& [fd, tls] : accepted) {
+    std::unique_ptr<Transport> transport =
+        tls ? net_.tls_context->NewTransport(fd.get(), &server_stats_, tls_write_buffer_)
+            : std::make_unique<SocketTransport>(fd.get());
+    if (transport == nullptr) {
+      server_stats_.curr_connections.fetch_sub(1, std::memory_order_relaxed);
+      continue;  // fd closes here
+    }
     auto connection = std::make_unique<Connection>(base_.get(), std::move(fd), std::move(transport),
                                                    &executor_, this, net_, &server_stats_);
     if (!connection->Start()) {

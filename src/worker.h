@@ -26,8 +26,9 @@ class Worker : public ConnectionOwner {
 
   // Starts the thread; false if the event loop could not be set up.
   bool Start();
-  // Thread-safe: hands an accepted, non-blocking socket to this worker.
-  void Enqueue(ev::Fd fd);
+  // Thread-safe: hands an accepted, non-blocking socket to this worker
+  // (`tls`: it came in on a TLS listener).
+  void Enqueue(ev::Fd fd, bool tls);
   // Before Start(): this worker also answers the datagrams arriving on a UDP
   // socket (its own descriptor of it). False if the event loop refused it.
   bool ServeUdp(ev::Fd fd);
@@ -51,10 +52,16 @@ class Worker : public ConnectionOwner {
   ev::Event idle_sweep_event_;  // only with -o idle_timeout
   Executor executor_;
 
+  struct Accepted {
+    ev::Fd fd;
+    bool tls = false;
+  };
   std::mutex inbox_mutex_;
-  std::vector<ev::Fd> inbox_;  // guarded by inbox_mutex_
-  bool stopping_ = false;      // guarded by inbox_mutex_
+  std::vector<Accepted> inbox_;  // guarded by inbox_mutex_
+  bool stopping_ = false;        // guarded by inbox_mutex_
 
+  // -Z: where this worker's TLS connections gather replies into records.
+  std::vector<char> tls_write_buffer_;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;  // loop thread only
   std::vector<std::unique_ptr<UdpPort>> udp_ports_;                           // loop thread only
   std::jthread thread_;

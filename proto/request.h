@@ -45,6 +45,7 @@ enum class Command : uint8_t {
   kLruCrawler,     // args holds everything after "lru_crawler "
   kLru,            // args holds everything after "lru "
   kWatch,          // args
+  kRefreshCerts,   // args (all ignored but a last "noreply")
   // Binary protocol only.
   kNoop,           // flushes quiet replies; answers with an empty success packet
   kSaslListMechs,  //

@@ -173,6 +173,8 @@ std::string_view TextCommandName(Command command) {
       return "lru";
     case Command::kWatch:
       return "watch";
+    case Command::kRefreshCerts:
+      return "refresh_certs";
     case Command::kMetaGet:  // meta requests: AppendMetaRequest() (proto/meta_encoder.h)
     case Command::kMetaSet:
     case Command::kMetaDelete:
@@ -254,6 +256,7 @@ bool AppendRequestLine(std::string* out, const Request& req) {
     case Command::kLruCrawler:
     case Command::kLru:
     case Command::kWatch:
+    case Command::kRefreshCerts:
       if (!req.args.empty()) {
         out->push_back(' ');
         out->append(req.args);

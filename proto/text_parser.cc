@@ -129,8 +129,9 @@ Lookup LookupCommand(std::string_view name) {
   if (name == "watch") return {Command::kWatch};
   if (name == "verbosity") return {Command::kVerbosity};
   if (name == "lru") return {Command::kLru};
-  // Known to Debian's build (extstore, TLS) but not served here: plain ERROR.
-  if (name == "extstore" || name == "refresh_certs") return {};
+  if (name == "refresh_certs") return {Command::kRefreshCerts};
+  // Known to Debian's build (extstore) but not served here: plain ERROR.
+  if (name == "extstore") return {};
   return {Command::kNone, /*http_check=*/true};
 }
 
@@ -252,10 +253,11 @@ LineResult ParseNumberCommand(const Tokens& t, Request* out, ParseError bad_numb
   return kOkLine;
 }
 
-// stats/shutdown/slabs/lru/lru_crawler/watch: the executor reads `args`
-// (ForEachKey() splits it). Only `noreply` is decided here, as memcached
-// reads it: lru and watch always look at the last token; slabs only on its
-// "automove" path; the others never.
+// stats/shutdown/slabs/lru/lru_crawler/watch/refresh_certs: the executor
+// reads `args` (ForEachKey() splits it). Only `noreply` is decided here, as
+// memcached reads it: lru and watch always look at the last token; slabs
+// only on its "automove" path; refresh_certs in the executor (its errors are
+// sent anyway); the others never.
 LineResult ParseArgsCommand(std::string_view line, const Tokens& t, Request* out) {
   if (out->command == Command::kLru && t.ntokens() < 3) return WrongTokenCount(out);
   out->args = RestOfLine(line, EndOf(line, t.tok[0]));
@@ -323,6 +325,7 @@ LineResult ParseLine(std::string_view line, Request* out) {
     case Command::kLru:
     case Command::kLruCrawler:
     case Command::kWatch:
+    case Command::kRefreshCerts:
       return ParseArgsCommand(line, t, out);
     case Command::kMetaGet:  // never from LookupCommand(): ParseMetaLine() above
     case Command::kMetaSet:

@@ -10,6 +10,7 @@
 #include "proto/meta_encoder.h"
 #include "proto/text_encoder.h"
 #include "src/sasl.h"
+#include "src/tls.h"
 
 namespace slabcached {
 
@@ -92,6 +93,9 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
       break;
     case Command::kVerbosity:
       Verbosity(request, out);
+      break;
+    case Command::kRefreshCerts:
+      RefreshCerts(request, out);
       break;
     case Command::kQuit:
       out.Goodbye();
@@ -367,6 +371,20 @@ void Executor::Verbosity(const Request& request, Responder& out) {
   // memcached clamps the level to its maximum of -vvv.
   context_.control.SetVerbosity(static_cast<int>(std::min<uint64_t>(request.number, 3)));
   out.Ok();
+}
+
+// -Z: reloads the certificate files. memcached answers OK (unless the line
+// ends in noreply), or why the files did not load, noreply or not.
+void Executor::RefreshCerts(const Request& request, Responder& out) {
+  const std::shared_ptr<TlsContext>& tls = context_.config.net.tls_context;
+  std::string error = "Error TLS not enabled";
+  if (tls != nullptr && tls->Reload(&error)) {
+    bool noreply = false;
+    proto::ForEachKey(request.args, [&](std::string_view word) { noreply = word == "noreply"; });
+    if (!noreply) out.Ok();
+    return;
+  }
+  out.TextLine(error + "\r\n");
 }
 
 Executor::Next Executor::Shutdown(const Request& request, Responder& out) {

@@ -85,6 +85,7 @@ class Executor {
   void FlushAll(const proto::Request& request, Responder& out);
   void Stats(const proto::Request& request, Responder& out);
   void Verbosity(const proto::Request& request, Responder& out);
+  void RefreshCerts(const proto::Request& request, Responder& out);
   Next Shutdown(const proto::Request& request, Responder& out);
   void CacheMemlimit(const proto::Request& request, Responder& out);
   void Slabs(const proto::Request& request, Responder& out);

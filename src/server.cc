@@ -12,6 +12,7 @@
 #include <string>
 
 #include "src/flags.h"
+#include "src/tls.h"
 
 namespace slabcached {
 
@@ -78,15 +79,28 @@ void Server::OnSignal(evutil_socket_t signal, short, void* arg) {
 void Server::OnHangup(evutil_socket_t, short, void* arg) {
   auto* server = static_cast<Server*>(arg);
   const std::shared_ptr<PasswordFile>& auth = server->config_.net.ascii_auth;
-  if (auth == nullptr) {
+  const std::shared_ptr<TlsContext>& tls = server->config_.net.tls_context;
+  if (auth == nullptr && tls == nullptr) {
     LOG(INFO) << "SIGHUP received: nothing to reload";
     return;
   }
   std::string error;
-  if (auth->Load(&error)) {
-    LOG(INFO) << "SIGHUP received: reloaded the auth file " << auth->path();
-  } else {
-    LOG(WARNING) << "SIGHUP received: " << error << "; keeping the users loaded before";
+  if (auth != nullptr) {
+    if (auth->Load(&error)) {
+      LOG(INFO) << "SIGHUP received: reloaded the auth file " << auth->path();
+    } else {
+      LOG(WARNING) << "SIGHUP received: " << error << "; keeping the users loaded before";
+    }
+  }
+  // -Z: the certificates too, as refresh_certs does. memcached does this
+  // since its PR #1243 (in 1.6.45); 1.6.18 re-reads only the -Y file.
+  if (tls != nullptr) {
+    if (tls->Reload(&error)) {
+      LOG(INFO) << "SIGHUP received: reloaded the TLS certificates";
+    } else {
+      LOG(WARNING) << "Could not reload TLS certificates on SIGHUP: " << error
+                   << "; keeping the certificates loaded before";
+    }
   }
 }
 

@@ -38,7 +38,8 @@ class Server : public ServerControl {
  private:
   static void OnClockTick(evutil_socket_t, short, void* arg);
   static void OnSignal(evutil_socket_t signal, short, void* arg);
-  // SIGHUP: re-reads the -Y auth file, as memcached does (it does not stop).
+  // SIGHUP: re-reads the -Y auth file and reloads the -Z certificates, as
+  // current memcached does (it does not stop).
   static void OnHangup(evutil_socket_t signal, short, void* arg);
   void Dispatch(ev::Fd fd, bool tls);
 

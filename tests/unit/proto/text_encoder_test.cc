@@ -110,6 +110,7 @@ TEST(TextEncoderTest, CommandNames) {
   EXPECT_EQ(TextCommandName(Command::kCacheMemlimit), "cache_memlimit");
   EXPECT_EQ(TextCommandName(Command::kLruCrawler), "lru_crawler");
   EXPECT_EQ(TextCommandName(Command::kWatch), "watch");
+  EXPECT_EQ(TextCommandName(Command::kRefreshCerts), "refresh_certs");
 }
 
 struct LineCase {

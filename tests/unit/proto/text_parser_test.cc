@@ -418,7 +418,9 @@ std::vector<Case> AdminCases() {
       {"watch", "watch\r\n", Args(C::kWatch, "")},
       {"watch_noreply", "watch foo noreply\r\n", Args(C::kWatch, "foo noreply", true)},
       {"extstore_not_served", "extstore a b\r\n", Unknown()},
-      {"refresh_certs_not_served", "refresh_certs\r\n", Unknown()},
+      {"refresh_certs", "refresh_certs\r\n", Args(C::kRefreshCerts, "")},
+      {"refresh_certs_noreply_for_the_executor", "refresh_certs noreply\r\n",
+       Args(C::kRefreshCerts, "noreply")},
   };
 }
 

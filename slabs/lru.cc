@@ -259,6 +259,31 @@ int Store::Impl::Juggle(uint8_t cls) {
 // (the last reference frees the chunk, which takes it again); the LRU lock is
 // kept, so the expired items found stay linked until we try-lock them.
 
+uint32_t Store::Impl::CrawlBatch(uint8_t cls, size_t page, uint32_t chunk, uint32_t count,
+                                 std::vector<Item*>* scratch, uint64_t* checked, int* reclaimed) {
+  LruClass& lc = lru_.cls(cls);
+  const RelTime now = Now();
+  std::lock_guard lru_lock(lc.mu);
+  scratch->clear();
+  const uint32_t stepped = slabs_.VisitChunks(cls, page, chunk, count, [&](Item* it) {
+    if (!lru_.Contains(lc, it)) return;
+    ++*checked;
+    if (IsExpired(it, now) || IsFlushed(it, now)) scratch->push_back(it);
+  });
+  for (Item* it : *scratch) {
+    const uint64_t hv = HashKey(it->key());
+    std::mutex& stripe = locks_.For(hv);
+    if (!TryLockItem(stripe)) continue;  // next pass
+    std::unique_lock item_lock(stripe, std::adopt_lock);
+    if (!IsExpired(it, now) && !IsFlushed(it, now)) continue;  // touched meanwhile
+    ++lc.reclaimed;
+    if ((it->flags.load(std::memory_order_relaxed) & kItemFetched) == 0) ++lc.expired_unfetched;
+    UnlinkLocked(lc, it, hv);
+    ++*reclaimed;
+  }
+  return stepped;
+}
+
 int Store::Impl::CrawlStep(uint64_t budget) {
   std::unique_lock crawl(crawl_mu_, std::try_to_lock);
   if (!crawl.owns_lock()) return 0;
@@ -268,35 +293,10 @@ int Store::Impl::CrawlStep(uint64_t budget) {
   int reclaimed = 0;
   int classes_done = 0;
   while (budget > 0 && classes_done <= num) {
-    LruClass& lc = lru_.cls(crawl_cls_);
-    const RelTime now = Now();
     uint64_t checked = 0;
-    uint32_t stepped;
-    {
-      std::lock_guard lru_lock(lc.mu);
-      crawl_expired_.clear();
-      stepped = slabs_.VisitChunks(crawl_cls_, crawl_page_, crawl_chunk_,
-                                   static_cast<uint32_t>(std::min<uint64_t>(budget, kBatch)),
-                                   [&](Item* it) {
-                                     if (!lru_.Contains(lc, it)) return;
-                                     ++checked;
-                                     if (IsExpired(it, now) || IsFlushed(it, now))
-                                       crawl_expired_.push_back(it);
-                                   });
-      for (Item* it : crawl_expired_) {
-        const uint64_t hv = HashKey(it->key());
-        std::mutex& stripe = locks_.For(hv);
-        if (!TryLockItem(stripe)) continue;  // next pass
-        std::unique_lock item_lock(stripe, std::adopt_lock);
-        if (!IsExpired(it, now) && !IsFlushed(it, now)) continue;  // touched meanwhile
-        ++lc.reclaimed;
-        if ((it->flags.load(std::memory_order_relaxed) & kItemFetched) == 0) {
-          ++lc.expired_unfetched;
-        }
-        UnlinkLocked(lc, it, hv);
-        ++reclaimed;
-      }
-    }
+    const uint32_t stepped = CrawlBatch(crawl_cls_, crawl_page_, crawl_chunk_,
+                                        static_cast<uint32_t>(std::min<uint64_t>(budget, kBatch)),
+                                        &crawl_expired_, &checked, &reclaimed);
     crawler_items_checked_.fetch_add(checked, std::memory_order_relaxed);
     if (stepped == 0) {
       if (crawl_chunk_ == 0) {  // past the class's last page: next class

@@ -136,11 +136,14 @@ bool Store::Impl::Housekeeping() {
   AutomoveCheck();
   bool urgent = PageMoveStep();
   const auto now = std::chrono::steady_clock::now();
-  if (config_.lru_crawler && now >= next_crawl_) {
+  if (crawler_enabled_.load(std::memory_order_relaxed) && now >= next_crawl_) {
     const bool found_expired = CrawlStep(kCrawlBudget) > 0;
     next_crawl_ = found_expired ? now : now + kCrawlInterval;
     urgent = urgent || found_expired;
   }
+  // A started "lru_crawler crawl" runs at once to its end, even if the
+  // crawler is disabled meanwhile.
+  if (ManualCrawlStep(kCrawlBudget)) urgent = true;
   return urgent;
 }
 

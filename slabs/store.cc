@@ -448,7 +448,8 @@ void Store::Impl::RunMaintenance() {
   // A page move may need several rounds (items held by handles).
   for (int i = 0; i < 3 && Housekeeping(); ++i) {
   }
-  if (config_.lru_crawler) CrawlStep(UINT64_MAX);  // one full pass
+  if (crawler_enabled_.load(std::memory_order_relaxed)) CrawlStep(UINT64_MAX);  // one full pass
+  ManualCrawlStep(UINT64_MAX);  // a started "lru_crawler crawl" to its end
 }
 
 StoreStats Store::Impl::GetStats() const {
@@ -481,6 +482,8 @@ StoreStats Store::Impl::GetStats() const {
   s.lru_maintainer_juggles = juggles_.load(std::memory_order_relaxed);
   s.crawler_reclaimed = crawler_reclaimed_.load(std::memory_order_relaxed);
   s.crawler_items_checked = crawler_items_checked_.load(std::memory_order_relaxed);
+  s.lru_crawler_running = crawler_busy_.load(std::memory_order_relaxed);
+  s.lru_crawler_starts = crawler_starts_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -16,8 +16,10 @@
 //   dropped, so the connection can send the value with writev without a copy.
 #pragma once
 
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +44,10 @@ struct StoreConfig {
   bool hash_expand = true;       // false with -o no_hashexpand
   bool lru_maintainer = true;    // background HOT/WARM/COLD juggling + reaping
   bool lru_crawler = true;       // the maintainer also reaps expired items away from the tails
+  // -o lru_crawler_sleep (µs; reported only) and -o lru_crawler_tocrawl (items
+  // per class an "lru_crawler crawl" looks at, 0: all); both change at run time.
+  uint32_t lru_crawler_sleep = 100;
+  uint32_t lru_crawler_tocrawl = 0;
   uint32_t hot_lru_pct = 20;
   uint32_t warm_lru_pct = 40;
   double hot_max_factor = 0.2;
@@ -141,6 +147,44 @@ struct StoreStats {
   uint64_t lru_maintainer_juggles = 0;
   uint64_t crawler_reclaimed = 0;      // expired/flushed items the crawler unlinked
   uint64_t crawler_items_checked = 0;  // linked items it looked at
+  bool lru_crawler_running = false;    // a crawl or a dump is running
+  uint64_t lru_crawler_starts = 0;     // crawls and dumps started
+};
+
+// --- The LRU crawler's commands (memcached's "lru_crawler", "stats
+// cachedump"; slabs/store_crawl.cc) ---
+
+// Slab class ids: bit i is class i (1..63, memcached's MAX_NUMBER_OF_SLAB_CLASSES - 1).
+using ClassSet = std::bitset<64>;
+
+// Like memcached's crawler, ours runs one job at a time: a crawl (a reclaim
+// pass over some classes) or a dump that a connection streams.
+enum class CrawlerStatus : uint8_t {
+  kOk,
+  kBusy,      // a crawl or a dump is running
+  kDisabled,  // "lru_crawler disable" or -o no_lru_crawler
+};
+
+// The crawler's run-time settings ("lru_crawler enable|disable|sleep|tocrawl").
+struct CrawlerSettings {
+  bool enabled = true;
+  uint32_t sleep_us = 100;
+  uint32_t tocrawl = 0;
+};
+
+// What a dump shows of a linked item. `key` points into the item and is
+// valid only during the callback that receives it.
+struct ItemSummary {
+  std::string_view key;
+  RelTime exptime = 0;      // absolute, 0 = never
+  RelTime last_access = 0;  // Item::time
+  uint64_t cas = 0;
+  bool fetched = false;
+  bool key_binary = false;  // stored by "ms <base64> b"
+  bool flushed = false;     // invisible since a flush_all (not yet reclaimed)
+  uint8_t slab_class = 0;
+  uint32_t value_length = 0;  // without the "\r\n"
+  size_t total_size = 0;      // memcached's ITEM_ntotal
 };
 
 // Meta-protocol operations (slabs/store_meta.h, store_meta.cc).
@@ -226,6 +270,53 @@ class Store {
   MetaDeltaResult MetaDelta(std::string_view key, const MetaDeltaOptions& options);
   MetaDebugResult MetaDebug(std::string_view key);  // me: no LRU bump
   size_t meta_state_entries_for_tests() const;
+
+  // --- LRU crawler (slabs/store_crawl.cc) ---
+  CrawlerSettings crawler_settings() const;
+  // false when the crawler was already enabled (memcached: "ERROR failed to
+  // start lru crawler thread"). A running crawl or dump finishes either way.
+  bool EnableCrawler();
+  void DisableCrawler();
+  void SetCrawlerSleep(uint32_t sleep_us);
+  void SetCrawlerToCrawl(uint32_t tocrawl);
+  // "lru_crawler crawl": reclaims the expired and flushed items of `classes`,
+  // looking at up to crawler_settings().tocrawl items per class (0: all).
+  // Runs its first steps before returning and, if there is more, goes on in
+  // the background (or in RunMaintenance()).
+  CrawlerStatus StartCrawl(const ClassSet& classes);
+
+  // "lru_crawler metadump|mgdump": a walk over the linked items of some
+  // classes, batch by batch, in class, page and chunk order. While it exists
+  // the crawler is busy. Items linked or moved by a page move during the walk
+  // may be missed. Must be destroyed before its Store.
+  class ItemDump {
+   public:
+    // Made by StartDump() only.
+    class Token {
+      friend class Store;
+      Token() = default;
+    };
+    ItemDump(Token, Store* store, const ClassSet& classes);
+    ~ItemDump();
+    ItemDump(const ItemDump&) = delete;
+    ItemDump& operator=(const ItemDump&) = delete;
+    // Calls f for each linked item among the next `budget` chunks; false once
+    // the walk is over.
+    bool Next(uint32_t budget, const std::function<void(const ItemSummary&)>& f);
+
+   private:
+    Store* store_;
+    ClassSet classes_;
+    uint8_t cls_ = 0;  // 0: not started; past the last class: done
+    size_t page_ = 0;
+    uint32_t chunk_ = 0;
+  };
+  // nullptr with `*status` set when the crawler is disabled or busy.
+  std::unique_ptr<ItemDump> StartDump(const ClassSet& classes, CrawlerStatus* status);
+
+  // "stats cachedump": the items on class `cls`'s COLD list from its head
+  // (memcached shows that list only), while f returns true.
+  void VisitColdItems(uint8_t cls, const std::function<bool(const ItemSummary&)>& f);
 
  private:
   friend class MetaOps;  // store_meta.cc

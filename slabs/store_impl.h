@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -50,6 +51,39 @@ class Store::Impl final : public MaintenanceTarget {
   std::vector<SlabClassStats> GetSlabClassStats() const;
   const StoreConfig& config() const { return config_; }
   void RunMaintenance();
+
+  // --- the crawler's commands (store_crawl.cc) and its batch (lru.cc) ---
+  CrawlerStatus StartCrawl(const ClassSet& classes);
+  // Runs the started "lru_crawler crawl" over up to `budget` chunks; true
+  // while it has more to do.
+  bool ManualCrawlStep(uint64_t budget);
+  // The crawler's one job slot (memcached's lru_crawler_running).
+  bool AcquireCrawler(CrawlerStatus* status);
+  void ReleaseCrawler() { crawler_busy_.store(false, std::memory_order_release); }
+  // One crawler batch: looks at up to `count` chunks of class `cls`'s page
+  // `page` from `chunk` (SlabAllocator::VisitChunks), holding the class's LRU
+  // lock, and unlinks the expired or flushed items among them (busy item
+  // stripes are left for the next pass). Adds the linked items looked at to
+  // `*checked` and those unlinked to `*reclaimed`; returns the chunks stepped
+  // over. `scratch` is the caller's buffer.
+  uint32_t CrawlBatch(uint8_t cls, size_t page, uint32_t chunk, uint32_t count,
+                      std::vector<Item*>* scratch, uint64_t* checked, int* reclaimed);
+  // Dumps, phase one: takes a reference on each linked item among up to
+  // `count` chunks of class `cls`'s page `page` from `chunk` and appends it to
+  // `out`; returns the chunks stepped over (as VisitChunks).
+  uint32_t RetainLinked(uint8_t cls, size_t page, uint32_t chunk, uint32_t count,
+                        std::vector<Item*>* out);
+  // Dumps, phase two: calls f with the summary of each item of `items` that
+  // is still linked, under its item lock, until f returns false; drops every
+  // reference. Returns false when f did.
+  bool SummarizeAndRelease(const std::vector<Item*>& items,
+                           const std::function<bool(const ItemSummary&)>& f);
+  void VisitColdItems(uint8_t cls, const std::function<bool(const ItemSummary&)>& f);
+  CrawlerSettings crawler_settings() const;
+  void SetCrawlerEnabled(bool on) { crawler_enabled_.store(on, std::memory_order_relaxed); }
+  bool EnableCrawler() { return !crawler_enabled_.exchange(true, std::memory_order_relaxed); }
+  void SetCrawlerSleep(uint32_t us) { crawler_sleep_.store(us, std::memory_order_relaxed); }
+  void SetCrawlerToCrawl(uint32_t n) { crawler_tocrawl_.store(n, std::memory_order_relaxed); }
 
   // MaintenanceTarget (the LRU maintainer thread).
   int NumClasses() const override { return slabs_.num_classes(); }
@@ -169,6 +203,26 @@ class Store::Impl final : public MaintenanceTarget {
   std::atomic<uint64_t> crawler_items_checked_{0};
   // When Housekeeping() next lets the crawler step (maintainer thread only).
   std::chrono::steady_clock::time_point next_crawl_{};
+
+  // The crawler's commands (store_crawl.cc). Run-time settings:
+  std::atomic<bool> crawler_enabled_{config_.lru_crawler};
+  std::atomic<uint32_t> crawler_sleep_{config_.lru_crawler_sleep};
+  std::atomic<uint32_t> crawler_tocrawl_{config_.lru_crawler_tocrawl};
+  std::atomic<bool> crawler_busy_{false};  // a crawl or an ItemDump holds the crawler
+  std::atomic<uint64_t> crawler_starts_{0};
+  // The running "lru_crawler crawl": guarded by manual_crawl_mu_.
+  struct ManualCrawl {
+    bool active = false;
+    ClassSet classes;
+    uint32_t tocrawl = 0;  // items per class; 0: all
+    uint8_t cls = 0;       // cursor: class, index into its page list, chunk
+    size_t page = 0;
+    uint32_t chunk = 0;
+    uint64_t checked_in_class = 0;
+    std::vector<Item*> scratch;
+  };
+  std::mutex manual_crawl_mu_;
+  ManualCrawl manual_crawl_;
 
   // Stampede bits (W/X/Z) of items; a shard is guarded by its item lock stripe.
   MetaStateTable meta_state_;

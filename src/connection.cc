@@ -174,6 +174,13 @@ bool Connection::ReadOnce(bool* drained) {
 
 bool Connection::Process(uint32_t* budget) {
   while (state_ != State::kClosing && !writing_) {
+    if (session_.stream) {
+      // A long reply (lru_crawler metadump) goes out as the client takes it;
+      // later requests wait for its end.
+      if (output_.queued_bytes() > kMaxQueuedOutput) return true;
+      if (!session_.stream->Produce(output_.text())) session_.stream.reset();
+      continue;
+    }
     if (state_ == State::kValue) {
       const size_t take = std::min(buffered(), value_remaining_);
       pending_.item.WriteValue(value_offset_, {buffer_.get() + start_, take});

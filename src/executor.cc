@@ -129,13 +129,16 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
     case Command::kMetaNoop:
       out.TextLine(proto::kMetaNoopReply);
       break;
+    case Command::kLruCrawler:
+      LruCrawler(request, out, session);
+      break;
     case Command::kSaslListMechs:
     case Command::kSaslAuth:
     case Command::kSaslStep:
       Sasl(request, out, session);
       break;
     default:
-      // lru, lru_crawler, watch and slabs subcommands slabcached does not serve yet.
+      // lru, watch and slabs subcommands slabcached does not serve yet.
       out.Fail(Failure::kUnknownCommand);
       break;
   }
@@ -356,6 +359,9 @@ void Executor::Stats(const Request& request, Responder& out) {
     AppendItemsStats(sources, &out);
   } else if (group == "sizes") {
     AppendSizesStats(sources, &out);
+  } else if (group == "cachedump" && !request.binary) {
+    StatsCachedump(request, out);  // its own framing
+    return;
   } else if (group == "reset") {
     context_.server_stats.Reset();
     out.StatsReset();

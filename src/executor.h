@@ -15,6 +15,7 @@
 #include "slabs/item_handle.h"
 #include "slabs/store.h"
 #include "src/output_queue.h"
+#include "src/reply_stream.h"
 #include "src/responder.h"
 #include "src/server_config.h"
 #include "src/stats.h"
@@ -39,9 +40,12 @@ struct ExecutorContext {
   ServerControl& control;
 };
 
-// Per-connection state some commands change (binary SASL).
+// Per-connection state some commands change (binary SASL, dumps).
 struct Session {
   bool authenticated = false;
+  // A reply still being produced (lru_crawler metadump/mgdump): the
+  // connection drains it before it reads the next request.
+  std::unique_ptr<ReplyStream> stream;
 };
 
 class Executor {
@@ -90,6 +94,10 @@ class Executor {
   void CacheMemlimit(const proto::Request& request, Responder& out);
   void Slabs(const proto::Request& request, Responder& out);
   void Sasl(const proto::Request& request, Responder& out, Session& session);
+
+  // The LRU crawler and key dumps (src/executor_admin.cc).
+  void LruCrawler(const proto::Request& request, Responder& out, Session& session);
+  void StatsCachedump(const proto::Request& request, Responder& out);
 
   // Meta protocol (src/executor_meta.cc).
   void MetaGet(const proto::Request& request, Responder& out);

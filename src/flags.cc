@@ -295,6 +295,25 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
        }},
       {"lru_crawler", [&] { store.lru_crawler = true; }},
       {"no_lru_crawler", [&] { store.lru_crawler = false; }},
+      {"lru_crawler_sleep",
+       [&] {
+         need_value();
+         const auto sleep_us = ParseNumber<int64_t>(value, "-o lru_crawler_sleep");
+         if (sleep_us < 0 || sleep_us > 1000000) {
+           throw CommandLineError("LRU crawler sleep must be between 0 and 1 second");
+         }
+         store.lru_crawler_sleep = static_cast<uint32_t>(sleep_us);
+       }},
+      {"lru_crawler_tocrawl",
+       [&] {
+         need_value();
+         uint32_t tocrawl = 0;
+         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), tocrawl);
+         if (ec != std::errc() || end != value.data() + value.size() || value.empty()) {
+           throw CommandLineError("lru_crawler_tocrawl takes a numeric 32bit value");
+         }
+         store.lru_crawler_tocrawl = tocrawl;
+       }},
       {"slab_reassign", [&] { store.slab_reassign = true; }},
       {"no_slab_reassign", [&] { store.slab_reassign = false; }},
       {"slab_automove",
@@ -346,11 +365,10 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
     return;
   }
   static const char* const kAcceptedNoOps[] = {
-      "tail_repair_time", "hash_algorithm", "lru_crawler_sleep", "lru_crawler_tocrawl",
-      "read_buf_mem_limit", "temporary_ttl", "temp_lru", "watcher_logbuf_size",
-      "worker_logbuf_size", "modern", "no_modern", "slab_automove_freeratio", "drop_privileges",
-      "no_drop_privileges", "sock_cookie_id", "lru_segmented", "no_lru_segmented", "slab_sizes",
-      "inline_ascii_resp",
+      "tail_repair_time", "hash_algorithm", "read_buf_mem_limit", "temporary_ttl", "temp_lru",
+      "watcher_logbuf_size", "worker_logbuf_size", "modern", "no_modern", "slab_automove_freeratio",
+      "drop_privileges", "no_drop_privileges", "sock_cookie_id", "lru_segmented",
+      "no_lru_segmented", "slab_sizes", "inline_ascii_resp",
       // Not served yet: there is no item size histogram.
       "track_sizes"};
   for (const char* known : kAcceptedNoOps) {

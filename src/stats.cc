@@ -144,6 +144,10 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "slab_reassign_busy_items", store.slab_reassign_busy_items);
   AppendStat(out, "slab_reassign_running", store.slab_reassign_running);
   AppendStat(out, "slabs_moved", store.slabs_moved);
+  if (s.store.crawler_settings().enabled) {
+    AppendStat(out, "lru_crawler_running", static_cast<uint64_t>(store.lru_crawler_running));
+    AppendStat(out, "lru_crawler_starts", store.lru_crawler_starts);
+  }
   AppendStat(out, "slab_global_page_pool", store.slab_global_page_pool);
   AppendStat(out, "lru_maintainer_juggles", store.lru_maintainer_juggles);
   AppendTlsStats(s.config.net, s.server, now, out);
@@ -201,7 +205,10 @@ void AppendSettingsStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "slab_automove_ratio", TwoDecimals(st.slab_automove_ratio));
   AppendStat(out, "slab_automove_window", static_cast<uint64_t>(st.slab_automove_window));
   AppendStat(out, "slab_chunk_max", static_cast<uint64_t>(st.slab_chunk_max));
-  AppendStat(out, "lru_crawler", OnOff(st.lru_crawler));
+  const slabs::CrawlerSettings crawler = s.store.crawler_settings();
+  AppendStat(out, "lru_crawler", OnOff(crawler.enabled));
+  AppendStat(out, "lru_crawler_sleep", static_cast<uint64_t>(crawler.sleep_us));
+  AppendStat(out, "lru_crawler_tocrawl", static_cast<uint64_t>(crawler.tocrawl));
   AppendStat(out, "flush_enabled", OnOff(c.flush_enabled));
   AppendStat(out, "dump_enabled", OnOff(c.dump_enabled));
   AppendStat(out, "hash_algorithm", "xxh3");

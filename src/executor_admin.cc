@@ -1,0 +1,259 @@
+// The LRU crawler's commands and "stats cachedump" in the executor, with
+// memcached 1.6.18's replies (proto_text.c process_lru_crawler_command and
+// process_stat, crawler.c lru_crawler_crawl, items.c item_cachedump),
+// checked against Debian's build. Tokens are counted as memcached counts
+// them, so "lru_crawler crawl 1 noreply" is a plain ERROR.
+//
+// "lru_crawler mgdump" is memcached 1.6.19's (1.6.18 answers ERROR): "mg"
+// lines, then "EN", with no "OK" before them (1.6.43 added one).
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "proto/dump_encoder.h"
+#include "proto/numbers.h"
+#include "proto/text_encoder.h"
+#include "src/executor.h"
+
+namespace slabcached {
+
+using proto::Request;
+
+namespace {
+
+// memcached's MAX_NUMBER_OF_SLAB_CLASSES: class ids are 1..kMaxClassId.
+constexpr uint32_t kMaxClassId = 63;
+// item_cachedump()'s reply buffer: lines stop where the next one (plus
+// "END\r\n" and a NUL) would not fit.
+constexpr size_t kCachedumpLimit = 2 * 1024 * 1024;
+// Chunks an ItemDump looks at per Produce() call.
+constexpr uint32_t kDumpChunksPerPart = 2048;
+
+constexpr std::string_view kBusy = "BUSY currently processing crawler request\r\n";
+constexpr std::string_view kBadClass = "BADCLASS invalid class id\r\n";
+constexpr std::string_view kNotStarted = "NOTSTARTED no items to crawl\r\n";
+constexpr std::string_view kUnknownError = "ERROR an unknown error happened\r\n";
+constexpr std::string_view kCrawlerDisabled = "CLIENT_ERROR lru crawler disabled\r\n";
+constexpr std::string_view kBadFormat = "CLIENT_ERROR bad command line format\r\n";
+
+std::vector<std::string_view> Words(std::string_view args) {
+  std::vector<std::string_view> words;
+  proto::ForEachKey(args, [&](std::string_view word) { words.push_back(word); });
+  return words;
+}
+
+// lru_crawler_crawl()'s class list: "all", "hash" (a hash-table walk, which
+// only the dumps accept), or comma-separated ids (empty pieces skipped).
+enum class ClassList : uint8_t { kIds, kHash, kBad };
+
+ClassList ParseClassList(std::string_view text, slabs::ClassSet* classes) {
+  classes->reset();
+  if (text == "all") {
+    classes->set();
+    classes->reset(0);
+    return ClassList::kIds;
+  }
+  if (text == "hash") return ClassList::kHash;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) comma = text.size();
+    const std::string_view piece = text.substr(pos, comma - pos);
+    pos = comma + 1;
+    if (piece.empty()) continue;
+    uint32_t id = 0;
+    if (!proto::SafeStrtoul(piece, &id) || id < 1 || id > kMaxClassId) return ClassList::kBad;
+    classes->set(id);
+  }
+  return ClassList::kIds;
+}
+
+std::string_view CrawlerStatusLine(slabs::CrawlerStatus status) {
+  switch (status) {
+    case slabs::CrawlerStatus::kOk:
+      return proto::kOk;
+    case slabs::CrawlerStatus::kBusy:
+      return kBusy;
+    case slabs::CrawlerStatus::kDisabled:
+      // memcached's crawler thread is stopping: lru_crawler_start() fails.
+      return kUnknownError;
+  }
+  return kUnknownError;
+}
+
+// "lru_crawler metadump" / "mgdump" as the client takes it.
+class ItemDumpStream final : public ReplyStream {
+ public:
+  ItemDumpStream(std::unique_ptr<slabs::Store::ItemDump> dump, bool mgdump,
+                 const slabs::Clock& clock)
+      : dump_(std::move(dump)), mgdump_(mgdump), clock_(clock) {}
+
+  bool Produce(std::string* out) override {
+    const slabs::RelTime now = clock_.Now();
+    const bool more = dump_->Next(kDumpChunksPerPart, [&](const slabs::ItemSummary& item) {
+      // Like the crawler's dump modules: expired (strictly before now) and
+      // flushed items are left out.
+      if ((item.exptime != 0 && item.exptime < now) || item.flushed) return;
+      if (mgdump_) {
+        proto::AppendMgdumpLine(out, item.key, item.key_binary);
+        return;
+      }
+      const int64_t started = clock_.process_started();
+      proto::AppendMetadumpLine(out,
+                                {.key = item.key,
+                                 .exptime_unix = item.exptime == 0 ? -1 : started + item.exptime,
+                                 .last_access_unix = started + item.last_access,
+                                 .cas = item.cas,
+                                 .fetched = item.fetched,
+                                 .slab_class = item.slab_class,
+                                 .total_size = item.total_size});
+    });
+    if (more) return true;
+    out->append(mgdump_ ? proto::kMgdumpEnd : proto::kMetadumpEnd);
+    dump_.reset();  // the crawler is free again
+    return false;
+  }
+
+ private:
+  std::unique_ptr<slabs::Store::ItemDump> dump_;
+  const bool mgdump_;
+  const slabs::Clock& clock_;
+};
+
+}  // namespace
+
+void Executor::LruCrawler(const Request& request, Responder& out, Session& session) {
+  slabs::Store& store = context_.store;
+  const std::vector<std::string_view> words = Words(request.args);
+  // memcached's ntokens is the words after "lru_crawler" plus two.
+  if (words.size() == 1) {
+    if (words[0] == "enable") {
+      out.TextLine(store.EnableCrawler() ? proto::kOk
+                                         : "ERROR failed to start lru crawler thread\r\n");
+    } else if (words[0] == "disable") {
+      store.DisableCrawler();
+      out.Ok();
+    } else {
+      out.Fail(Failure::kUnknownCommand);
+    }
+    return;
+  }
+  if (words.size() != 2) {
+    out.Fail(Failure::kUnknownCommand);
+    return;
+  }
+  const std::string_view sub = words[0];
+  const std::string_view arg = words[1];
+  if (sub == "crawl") {
+    if (!store.crawler_settings().enabled) {
+      out.TextLine(kCrawlerDisabled);
+      return;
+    }
+    slabs::ClassSet classes;
+    switch (ParseClassList(arg, &classes)) {
+      case ClassList::kBad:
+        out.TextLine(kBadClass);
+        return;
+      case ClassList::kHash:  // only the dumps walk the hash table
+        out.TextLine(kUnknownError);
+        return;
+      case ClassList::kIds:
+        break;
+    }
+    out.TextLine(classes.none() ? kNotStarted : CrawlerStatusLine(store.StartCrawl(classes)));
+  } else if (sub == "metadump" || sub == "mgdump") {
+    const bool mgdump = sub == "mgdump";
+    if (!store.crawler_settings().enabled) {
+      out.TextLine(kCrawlerDisabled);
+      return;
+    }
+    if (!context_.config.dump_enabled) {
+      out.TextLine(mgdump ? "ERROR key dump not allowed\r\n" : "ERROR metadump not allowed\r\n");
+      return;
+    }
+    slabs::ClassSet classes;
+    const ClassList list = ParseClassList(arg, &classes);
+    if (list == ClassList::kBad) {
+      out.TextLine(kBadClass);
+      return;
+    }
+    // A hash-table walk shows every linked item once: so does a walk of
+    // every class's pages.
+    if (list == ClassList::kHash) classes.set().reset(0);
+    if (classes.none()) {
+      out.TextLine(kNotStarted);
+      return;
+    }
+    slabs::CrawlerStatus status;
+    std::unique_ptr<slabs::Store::ItemDump> dump = store.StartDump(classes, &status);
+    if (!dump) {
+      out.TextLine(CrawlerStatusLine(status));
+      return;
+    }
+    // memcached sends no "OK": the dump itself is the reply.
+    session.stream = std::make_unique<ItemDumpStream>(std::move(dump), mgdump, context_.clock);
+  } else if (sub == "tocrawl") {
+    uint32_t tocrawl = 0;
+    if (!proto::SafeStrtoul(arg, &tocrawl)) {
+      out.TextLine(kBadFormat);
+      return;
+    }
+    store.SetCrawlerToCrawl(tocrawl);
+    out.Ok();
+  } else if (sub == "sleep") {
+    uint32_t sleep_us = 0;
+    if (!proto::SafeStrtoul(arg, &sleep_us)) {
+      out.TextLine(kBadFormat);
+    } else if (sleep_us > 1000000) {
+      out.TextLine("CLIENT_ERROR sleep must be one second or less\r\n");
+    } else {
+      store.SetCrawlerSleep(sleep_us);
+      out.Ok();
+    }
+  } else {
+    out.Fail(Failure::kUnknownCommand);
+  }
+}
+
+void Executor::StatsCachedump(const Request& request, Responder& out) {
+  if (!context_.config.dump_enabled) {
+    out.TextLine("CLIENT_ERROR stats cachedump not allowed\r\n");
+    return;
+  }
+  const std::vector<std::string_view> words = Words(request.args);  // "cachedump" <id> <limit>
+  if (words.size() < 3) {
+    out.TextLine("CLIENT_ERROR bad command line\r\n");
+    return;
+  }
+  uint32_t id = 0;
+  uint32_t limit = 0;
+  if (!proto::SafeStrtoul(words[1], &id) || !proto::SafeStrtoul(words[2], &limit)) {
+    out.TextLine(kBadFormat);
+    return;
+  }
+  if (id > kMaxClassId) {
+    out.TextLine("CLIENT_ERROR Illegal slab id\r\n");
+    return;
+  }
+  std::string reply;
+  std::string line;
+  uint32_t shown = 0;
+  const int64_t started = context_.clock.process_started();
+  context_.store.VisitColdItems(static_cast<uint8_t>(id), [&](const slabs::ItemSummary& item) {
+    if (limit != 0 && shown >= limit) return false;
+    if (item.key_binary) return true;  // memcached does not print binary keys
+    line.clear();
+    proto::AppendCachedumpLine(&line, item.key, item.value_length,
+                               item.exptime == 0 ? 0 : started + item.exptime);
+    if (reply.size() + line.size() + 6 > kCachedumpLimit) return false;  // 6: "END\r\n\0"
+    reply += line;
+    ++shown;
+    return true;
+  });
+  reply += proto::kEnd;
+  out.TextLine(reply);
+}
+
+}  // namespace slabcached

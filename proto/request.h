@@ -93,18 +93,23 @@ struct Request {
 
 inline constexpr size_t kMaxKeyLength = 250;
 
+// Takes the first key off a retrieval request's `keys` (keys are separated
+// by one or more spaces); empty when no key is left.
+inline std::string_view PopKey(std::string_view* keys) {
+  size_t pos = 0;
+  while (pos < keys->size() && (*keys)[pos] == ' ') ++pos;
+  size_t end = pos;
+  while (end < keys->size() && (*keys)[end] != ' ') ++end;
+  const std::string_view key = keys->substr(pos, end - pos);
+  keys->remove_prefix(end);
+  return key;
+}
+
 // Calls fn(std::string_view key) for each key of a retrieval request's `keys`,
-// in order. Keys are separated by one or more spaces.
+// in order.
 template <typename Fn>
 void ForEachKey(std::string_view keys, Fn&& fn) {
-  size_t pos = 0;
-  while (pos < keys.size()) {
-    while (pos < keys.size() && keys[pos] == ' ') ++pos;
-    size_t end = pos;
-    while (end < keys.size() && keys[end] != ' ') ++end;
-    if (end > pos) fn(keys.substr(pos, end - pos));
-    pos = end;
-  }
+  for (std::string_view key = PopKey(&keys); !key.empty(); key = PopKey(&keys)) fn(key);
 }
 
 }  // namespace slabcached::proto

@@ -346,7 +346,10 @@ LineResult ParseLine(std::string_view line, Request* out) {
 // (only a large get/gets multiget may exceed kMaxCommandLine).
 ParseResult NoLineYet(std::string_view input) {
   if (input.size() <= kMaxCommandLine) return {};
-  const size_t spaces = std::min(input.find_first_not_of(' '), input.size());
+  // Only the first kMaxLeadingSpaces + 1 bytes decide; a long line of spaces
+  // must not be scanned whole on every read.
+  const std::string_view head = input.substr(0, kMaxLeadingSpaces + 1);
+  const size_t spaces = std::min(head.find_first_not_of(' '), head.size());
   const std::string_view rest = input.substr(spaces);
   if (spaces <= kMaxLeadingSpaces && (rest.starts_with("get ") || rest.starts_with("gets "))) {
     return {};
@@ -356,9 +359,10 @@ ParseResult NoLineYet(std::string_view input) {
 
 }  // namespace
 
-ParseResult ParseTextRequest(std::string_view input, Request* out) {
+ParseResult ParseTextRequest(std::string_view input, Request* out, size_t scanned) {
   *out = Request{};
-  const void* nl = std::memchr(input.data(), '\n', input.size());
+  scanned = std::min(scanned, input.size());
+  const void* nl = std::memchr(input.data() + scanned, '\n', input.size() - scanned);
   if (nl == nullptr) return NoLineYet(input);
   const auto line_end = static_cast<size_t>(static_cast<const char*>(nl) - input.data());
   std::string_view line = input.substr(0, line_end);

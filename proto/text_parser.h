@@ -79,7 +79,12 @@ inline constexpr size_t kMaxCommandLine = 2048;
 //    bytes buffered without a "\n" (unless the buffer, after at most 100
 //    leading spaces, starts with "get " or "gets "), or an unknown command
 //    whose last token starts with "HTTP/".
-ParseResult ParseTextRequest(std::string_view input, Request* out);
+//
+// `scanned`: the caller knows the first `scanned` bytes hold no "\n" (they
+// were seen by an earlier kNeedMore), so the search for the line end starts
+// there: a partial line growing a byte at a time costs O(new bytes) per
+// call, not O(line).
+ParseResult ParseTextRequest(std::string_view input, Request* out, size_t scanned = 0);
 
 // The wire reply for a parse error, including "\r\n".
 std::string_view ErrorReply(ParseError error);

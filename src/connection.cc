@@ -14,7 +14,8 @@ namespace {
 constexpr size_t kInitialBuffer = 16 * 1024;
 // A multiget line may grow the buffer this far; beyond it the client is cut off.
 constexpr size_t kMaxBuffer = 64 * 1024 * 1024;
-// Replies queued beyond this are sent before more requests are parsed.
+// Replies queued beyond this (OutputQueue::footprint) are sent before more
+// requests, or more keys of a multi-key get, are run.
 constexpr size_t kMaxQueuedOutput = 1024 * 1024;
 constexpr uint8_t kBinaryMagic = 0x80;
 
@@ -87,6 +88,17 @@ void Connection::HandleRead() {
     return;
   }
   ProcessAndFlush();
+  ShrinkBuffer();
+}
+
+void Connection::ShrinkBuffer() {
+  if (capacity_ <= kInitialBuffer || paused_ || buffered() > kInitialBuffer / 2) return;
+  auto smaller = std::make_unique<char[]>(kInitialBuffer);
+  std::memcpy(smaller.get(), buffer_.get() + start_, buffered());
+  end_ = buffered();
+  start_ = 0;
+  buffer_ = std::move(smaller);
+  capacity_ = kInitialBuffer;
 }
 
 void Connection::ProcessAndFlush() {
@@ -109,6 +121,7 @@ void Connection::HandleWrite() {
   if (writing_ || state_ == State::kClosing) return;
   // The socket drained: resume whatever input was held back.
   ProcessAndFlush();
+  ShrinkBuffer();
 }
 
 bool Connection::MakeRoom() {
@@ -199,8 +212,13 @@ bool Connection::Process(uint32_t* budget) {
       state_ = State::kCommand;
       continue;
     }
+    if (paused_) {
+      if (output_.footprint() > kMaxQueuedOutput) return true;
+      ResumeRetrieval();
+      continue;
+    }
     if (buffered() == 0) return false;
-    if (*budget == 0 || output_.queued_bytes() > kMaxQueuedOutput) return true;
+    if (*budget == 0 || output_.footprint() > kMaxQueuedOutput) return true;
     if (!ProcessCommand()) return false;
     --*budget;
   }
@@ -219,11 +237,27 @@ bool Connection::ProcessCommand() {
   const std::string_view input(buffer_.get() + start_, buffered());
   DispatchResult result =
       binary_ ? DispatchBinary(*executor_, input, session_, net_.sasl, &output_, fd_.get())
-              : DispatchText(*executor_, input, session_, &output_, fd_.get());
-  start_ += result.consumed;
+              : DispatchText(*executor_, input, session_, &output_, fd_.get(),
+                             {.scanned = scanned_, .reply_cap = kMaxQueuedOutput});
   using Next = DispatchResult::Next;
+  if (result.next == Next::kNeedMore) {
+    scanned_ = buffered();
+    return false;
+  }
+  scanned_ = 0;
+  if (result.next == Next::kPaused) {
+    // The line stays buffered until its last key has run.
+    const std::string_view keys = result.paused.keys;
+    result.paused.key = result.paused.keys = result.paused.args = {};
+    const auto keys_begin = static_cast<size_t>(keys.data() - input.data());
+    paused_ = PausedRetrieval{std::move(result.paused), keys_begin, keys_begin + keys.size(),
+                              result.consumed};
+    return true;
+  }
+  start_ += result.consumed;
   switch (result.next) {
     case Next::kNeedMore:
+    case Next::kPaused:
       return false;
     case Next::kContinue:
       return true;
@@ -272,6 +306,20 @@ bool Connection::ProcessAsciiAuth() {
   output_.Append("\r\n");
   start_ += auth.consumed;
   return true;
+}
+
+void Connection::ResumeRetrieval() {
+  PausedRetrieval& paused = *paused_;
+  const char* line = buffer_.get() + start_;
+  paused.request.keys = std::string_view(line + paused.keys_begin, paused.keys_end - paused.keys_begin);
+  DispatchResult result =
+      slabcached::ResumeRetrieval(*executor_, paused.request, &output_, kMaxQueuedOutput);
+  if (result.next == DispatchResult::Next::kPaused) {
+    paused.keys_begin = static_cast<size_t>(result.paused.keys.data() - line);
+    return;
+  }
+  start_ += paused.line_bytes;
+  paused_.reset();
 }
 
 void Connection::FinishValue() {

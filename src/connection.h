@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 
 #include "src/ev.h"
 #include "src/executor.h"
@@ -68,6 +69,10 @@ class Connection {
   bool ProcessCommand();
   // -Y: the only request before authenticating (proto/ascii_auth.h).
   bool ProcessAsciiAuth();
+  // Runs more keys of a paused multi-key get; true when its line is done.
+  void ResumeRetrieval();
+  // Gives back a read buffer a large request grew (memcached's conn_shrink).
+  void ShrinkBuffer();
   // Links the item whose data block has been read in, and answers.
   void FinishValue();
   bool MakeRoom();
@@ -93,6 +98,20 @@ class Connection {
   size_t capacity_ = 0;
   size_t start_ = 0;  // first unconsumed byte
   size_t end_ = 0;    // one past the last byte read
+  // Bytes from start_ known to hold no "\n": a partial line is searched
+  // for its end only in the bytes read since (text protocol).
+  size_t scanned_ = 0;
+
+  // A multi-key get that stopped part way for its replies to be sent. Its
+  // line stays in the buffer (start_ does not move past it until it is
+  // done); offsets are from start_, as reads may move the buffered bytes.
+  struct PausedRetrieval {
+    proto::Request request;  // views cleared; keys rebuilt from the offsets
+    size_t keys_begin = 0;
+    size_t keys_end = 0;
+    size_t line_bytes = 0;
+  };
+  std::optional<PausedRetrieval> paused_;
 
   State state_ = State::kCommand;
   bool protocol_checked_ = false;

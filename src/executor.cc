@@ -73,7 +73,7 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
     case Command::kGets:
     case Command::kGat:
     case Command::kGats:
-      Retrieve(request, out);
+      Retrieve(request, out, {});
       break;
     case Command::kDelete:
       Delete(request, out);
@@ -158,7 +158,8 @@ void Executor::ReplyParseError(const Request& request, proto::ParseError error, 
   reply.TextLine(proto::ErrorReply(error));
 }
 
-void Executor::Retrieve(const Request& request, Responder& out) {
+std::string_view Executor::Retrieve(const Request& request, Responder& out,
+                                    const std::function<bool()>& enough) {
   const bool with_cas = request.command == Command::kGets || request.command == Command::kGats;
   const bool touch = request.command == Command::kGat || request.command == Command::kGats;
   const slabs::RelTime exptime = touch ? context_.clock.ToRelTime(request.exptime) : 0;
@@ -185,10 +186,20 @@ void Executor::Retrieve(const Request& request, Responder& out) {
   // A binary key is one key of any bytes; a text line holds a list.
   if (request.binary) {
     retrieve(request.key);
-  } else {
-    proto::ForEachKey(request.keys, retrieve);
+    out.EndValues();
+    return {};
+  }
+  std::string_view keys = request.keys;
+  for (std::string_view key = proto::PopKey(&keys); !key.empty(); key = proto::PopKey(&keys)) {
+    retrieve(key);
+    if (enough && enough()) {
+      // Pause only when a key is left; else finish the reply now.
+      std::string_view rest = keys;
+      if (!proto::PopKey(&rest).empty()) return keys;
+    }
   }
   out.EndValues();
+  return {};
 }
 
 Executor::PendingStore Executor::BeginStore(const Request& request, Responder& out) {

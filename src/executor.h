@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "proto/request.h"
 #include "proto/text_parser.h"
@@ -57,6 +59,14 @@ class Executor {
   // A request with no data block (everything but storage commands).
   Next Execute(const proto::Request& request, Responder& out, Session& session);
 
+  // A retrieval (get/gets/gat/gats) run a key at a time: before each key
+  // after the first, `enough()` may say the replies queued so far are all
+  // the connection should hold now. Returns the keys not yet run (empty once
+  // every key ran and the reply ended); run them by passing a request whose
+  // `keys` are what was returned.
+  std::string_view Retrieve(const proto::Request& request, Responder& out,
+                            const std::function<bool()>& enough);
+
   // A text parse error for a complete line: the reply memcached gives.
   void ReplyParseError(const proto::Request& request, proto::ParseError error, OutputQueue* out);
 
@@ -82,7 +92,6 @@ class Executor {
  private:
   // A data block that has no item to go to: counts it and answers the error.
   void FailAllocation(slabs::AllocStatus status, Responder& out);
-  void Retrieve(const proto::Request& request, Responder& out);
   void Delete(const proto::Request& request, Responder& out);
   void Touch(const proto::Request& request, Responder& out);
   void Arithmetic(const proto::Request& request, Responder& out);

@@ -53,11 +53,26 @@ void OutputQueue::Clear() {
   next_segment_ = 0;
   segment_offset_ = 0;
   boundaries_.clear();
+  cursor_segment_ = cursor_offset_ = 0;
 }
 
-void OutputQueue::DrainTo(std::string* bytes, std::vector<size_t>* boundaries) {
+void OutputQueue::MoveTo(OutputQueue* dest, std::vector<size_t>* boundaries) {
   CloseTextRun();
-  for (const Segment& segment : segments_) bytes->append(Bytes(segment));
+  dest->CloseTextRun();
+  for (Segment& segment : segments_) {
+    if (segment.value.data() == nullptr) {
+      dest->text_.append(Bytes(segment));
+      continue;
+    }
+    dest->CloseTextRun();
+    dest->segments_.push_back({segment.value, 0, 0, SIZE_MAX});
+    dest->value_bytes_ += segment.value.size();
+    if (segment.item != SIZE_MAX) {
+      dest->segments_.back().item = dest->items_.size();
+      dest->items_.push_back(std::move(items_[segment.item]));
+    }
+  }
+  dest->CloseTextRun();
   boundaries->insert(boundaries->end(), boundaries_.begin(), boundaries_.end());
   Clear();
 }

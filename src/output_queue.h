@@ -34,6 +34,13 @@ class OutputQueue {
   // Bytes queued since the last complete flush (cheap; for back-pressure).
   size_t queued_bytes() const { return text_.size() + value_bytes_; }
 
+  // What the queue holds outside the slabs, plus the bytes of the values it
+  // pins inside them: the figure connections cap (cheap).
+  size_t footprint() const {
+    return queued_bytes() + segments_.size() * sizeof(Segment) +
+           items_.size() * sizeof(slabs::ItemHandle);
+  }
+
   // Writes as much as the transport takes. `*written` receives the byte count.
   FlushStatus Flush(Transport& transport, size_t* written);
 
@@ -45,10 +52,17 @@ class OutputQueue {
   void MarkBoundary() {
     if (framed_) boundaries_.push_back(queued_bytes());
   }
-  // Appends every queued byte to *bytes, in order, and the recorded
-  // boundaries (offsets into what was appended) to *boundaries; then
-  // empties the queue, releasing its items. Only for a queue never flushed.
-  void DrainTo(std::string* bytes, std::vector<size_t>* boundaries);
+  // Moves every queued reply to the end of *dest (text copied, values still
+  // by reference) and appends the recorded boundaries (offsets into what was
+  // moved) to *boundaries; this queue is left empty. Only for queues never
+  // flushed.
+  void MoveTo(OutputQueue* dest, std::vector<size_t>* boundaries);
+
+  // Calls fn(std::string_view) for the pieces that hold bytes [offset,
+  // offset + length) of everything queued, in order (a datagram's payload).
+  // Sequential calls cost O(pieces visited). Only for queues never flushed.
+  template <typename Fn>
+  void ForEachPieceIn(size_t offset, size_t length, Fn&& fn);
 
  private:
   // Bytes to send: a run of text_, or a piece of an item's value (one per
@@ -73,6 +87,28 @@ class OutputQueue {
   size_t segment_offset_ = 0;  // bytes of segments_[next_segment_] already written
   bool framed_ = false;
   std::vector<size_t> boundaries_;  // framed only: see MarkBoundary()
+  // ForEachPieceIn's cursor: the segment it last started in, and the offset
+  // of that segment's first byte.
+  size_t cursor_segment_ = 0;
+  size_t cursor_offset_ = 0;
 };
+
+template <typename Fn>
+void OutputQueue::ForEachPieceIn(size_t offset, size_t length, Fn&& fn) {
+  CloseTextRun();
+  if (offset < cursor_offset_) cursor_segment_ = cursor_offset_ = 0;
+  while (length > 0 && cursor_segment_ < segments_.size()) {
+    const std::string_view bytes = Bytes(segments_[cursor_segment_]);
+    if (offset >= cursor_offset_ + bytes.size()) {
+      cursor_offset_ += bytes.size();
+      ++cursor_segment_;
+      continue;
+    }
+    const std::string_view piece = bytes.substr(offset - cursor_offset_, length);
+    fn(piece);
+    offset += piece.size();
+    length -= piece.size();
+  }
+}
 
 }  // namespace slabcached

@@ -38,13 +38,39 @@ void BeginStore(Executor& executor, const proto::Request& request, Responder& re
   result->block = block;
 }
 
+bool IsRetrieval(proto::Command command) {
+  switch (command) {
+    case proto::Command::kGet:
+    case proto::Command::kGets:
+    case proto::Command::kGat:
+    case proto::Command::kGats:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Runs a text retrieval's keys until its replies pass `reply_cap`: a
+// multi-get of millions of keys from a client that does not read holds one
+// cap's worth of replies, not one per key (the connection resumes it as
+// the socket drains).
+void RunRetrieval(Executor& executor, const proto::Request& request, Responder& responder,
+                  const OutputQueue* out, size_t reply_cap, DispatchResult* result) {
+  const std::string_view rest =
+      executor.Retrieve(request, responder, [&] { return out->footprint() > reply_cap; });
+  if (rest.empty()) return;
+  result->next = Next::kPaused;
+  result->paused = request;
+  result->paused.keys = rest;
+}
+
 }  // namespace
 
 DispatchResult DispatchText(Executor& executor, std::string_view input, Session& session,
-                            OutputQueue* out, int log_id) {
+                            OutputQueue* out, int log_id, const TextDispatchOptions& options) {
   DispatchResult result;
   proto::Request request;
-  const proto::ParseResult parsed = proto::ParseTextRequest(input, &request);
+  const proto::ParseResult parsed = proto::ParseTextRequest(input, &request, options.scanned);
   if (VLOG_IS_ON(2) && parsed.status != proto::ParseStatus::kNeedMore) {
     std::string_view line = input.substr(0, std::min(parsed.consumed, input.find('\n')));
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -76,6 +102,8 @@ DispatchResult DispatchText(Executor& executor, std::string_view input, Session&
   if (IsStorage(request.command)) {
     // Text data blocks end in "\r\n".
     BeginStore(executor, request, responder, static_cast<size_t>(request.value_bytes) + 2, &result);
+  } else if (IsRetrieval(request.command)) {
+    RunRetrieval(executor, request, responder, out, options.reply_cap, &result);
   } else if (executor.Execute(request, responder, session) == Executor::Next::kClose) {
     result.next = Next::kClose;
   }
@@ -123,6 +151,15 @@ DispatchResult DispatchBinary(Executor& executor, std::string_view input, Sessio
   } else if (executor.Execute(request, responder, session) == Executor::Next::kClose) {
     result.next = Next::kClose;
   }
+  return result;
+}
+
+DispatchResult ResumeRetrieval(Executor& executor, const proto::Request& paused, OutputQueue* out,
+                               size_t reply_cap) {
+  DispatchResult result;
+  result.next = Next::kContinue;
+  TextResponder responder(paused, out);
+  RunRetrieval(executor, paused, responder, out, reply_cap, &result);
   return result;
 }
 

@@ -20,6 +20,9 @@ struct DispatchResult {
     kContinue,  // done; parse the next request after `consumed` bytes
     kValue,     // `block` data-block bytes follow: put them in `pending.item`, then FinishStore()
     kSwallow,   // `block` bytes follow that are to be discarded
+    kPaused,    // a text retrieval stopped before `paused.keys`: its replies reached
+                // the cap; ResumeRetrieval() once they are sent. Nothing consumed yet:
+                // the line (`consumed` bytes) must stay where `paused` points into it
     kClose,     // close once the queued replies are sent (quit, binary framing errors)
     kAbort,     // close without a reply (an HTTP request line, an overlong line)
   };
@@ -27,13 +30,28 @@ struct DispatchResult {
   size_t consumed = 0;  // bytes of the request itself (its data block excluded)
   size_t block = 0;     // kValue, kSwallow
   Executor::PendingStore pending;
+  proto::Request paused;  // kPaused: the request, `keys` holding the keys not yet run
   // The request asked for no reply (text "noreply", meta "q").
   bool silent = false;
 };
 
+// How a text request is read and answered beyond the defaults.
+struct TextDispatchOptions {
+  // Bytes at the front of the input already known to hold no line end
+  // (proto::ParseTextRequest).
+  size_t scanned = 0;
+  // A multi-key retrieval pauses (kPaused) once `out` holds more than this
+  // (OutputQueue::footprint()); it always runs at least one key.
+  size_t reply_cap = SIZE_MAX;
+};
+
 // `log_id` names the client in -vv logs (memcached prints the socket).
 DispatchResult DispatchText(Executor& executor, std::string_view input, Session& session,
-                            OutputQueue* out, int log_id);
+                            OutputQueue* out, int log_id, const TextDispatchOptions& options = {});
+// Runs more keys of a kPaused retrieval: kContinue once its reply has ended,
+// or kPaused again.
+DispatchResult ResumeRetrieval(Executor& executor, const proto::Request& paused, OutputQueue* out,
+                               size_t reply_cap);
 // `sasl`: -S, requests need authentication first.
 DispatchResult DispatchBinary(Executor& executor, std::string_view input, Session& session,
                               bool sasl, OutputQueue* out, int log_id);

@@ -74,7 +74,7 @@ void UdpPort::Answer(std::string_view datagram, const sockaddr_storage& peer,
     VLOG(1) << "dropping a UDP request that spans " << frame.header.total << " datagrams";
     return;
   }
-  reply_.clear();
+  reply_ = OutputQueue();
   messages_.clear();
   Execute(frame.payload);
   datagrams_.clear();
@@ -93,9 +93,11 @@ void UdpPort::Execute(std::string_view input) {
   while (!input.empty()) {
     // memcached picks the protocol of each UDP request by its first byte, whatever -B says.
     const bool binary = static_cast<uint8_t>(input.front()) == proto::binary::kRequestMagic;
+    const size_t budget = kMaxReplyBytes - std::min(kMaxReplyBytes, reply_.queued_bytes());
     DispatchResult result =
         binary ? DispatchBinary(*executor_, input, session_, /*sasl=*/false, &out_, fd_.get())
-               : DispatchText(*executor_, input, session_, &out_, fd_.get());
+               : DispatchText(*executor_, input, session_, &out_, fd_.get(),
+                              {.reply_cap = budget});
     size_t used = result.consumed;
     switch (result.next) {
       case Next::kNeedMore:
@@ -105,7 +107,7 @@ void UdpPort::Execute(std::string_view input) {
       case Next::kAbort:
         // memcached drops the connection's unsent replies with it.
         DropRequestReply();
-        reply_.clear();
+        reply_ = OutputQueue();
         messages_.clear();
         return;
       case Next::kValue:
@@ -122,20 +124,27 @@ void UdpPort::Execute(std::string_view input) {
         }
         used += result.block;
         break;
+      case Next::kPaused:
+        // A multi-key get whose reply outgrew the datagram budget.
+        DropRequestReply();
+        out_.Append("SERVER_ERROR out of memory writing get response\r\n");
+        break;
       case Next::kContinue:
       case Next::kClose:
         break;
     }
     TakeReply(result.silent);
-    if (result.next == Next::kClose || used == 0) return;
+    if (result.next == Next::kClose || result.next == Next::kPaused || used == 0) return;
+    // Values are sent by reference, but each datagram costs a send.
+    if (reply_.queued_bytes() >= kMaxReplyBytes) return;
     input.remove_prefix(used);
   }
 }
 
 void UdpPort::TakeReply(bool silent) {
-  const size_t base = reply_.size();
+  const size_t base = reply_.queued_bytes();
   boundaries_.clear();
-  out_.DrainTo(&reply_, &boundaries_);
+  out_.MoveTo(&reply_, &boundaries_);
   // The request's own response object, then one per further key of a get;
   // only the first can be silenced.
   size_t begin = base;
@@ -144,7 +153,7 @@ void UdpPort::TakeReply(bool silent) {
     begin = base + boundary;
     silent = false;
   }
-  messages_.push_back({begin, reply_.size(), silent});
+  messages_.push_back({begin, reply_.queued_bytes(), silent});
 }
 
 void UdpPort::DropRequestReply() {
@@ -152,9 +161,8 @@ void UdpPort::DropRequestReply() {
   out_.set_framed(true);
 }
 
-size_t UdpPort::SendFrom(const sockaddr_storage& peer, socklen_t peer_length,
-                         const std::string& bytes, const std::vector<udp::Datagram>& datagrams,
-                         size_t next) {
+size_t UdpPort::SendFrom(const sockaddr_storage& peer, socklen_t peer_length, OutputQueue& bytes,
+                         const std::vector<udp::Datagram>& datagrams, size_t next) {
   for (; next < datagrams.size(); ++next) {
     switch (SendDatagram(peer, peer_length, bytes, datagrams[next])) {
       case SendStatus::kSent:
@@ -180,15 +188,21 @@ void UdpPort::ResumeBlocked() {
 }
 
 UdpPort::SendStatus UdpPort::SendDatagram(const sockaddr_storage& peer, socklen_t peer_length,
-                                          const std::string& bytes, const udp::Datagram& datagram) {
+                                          OutputQueue& bytes, const udp::Datagram& datagram) {
   std::array<char, udp::kHeaderSize> header = udp::EncodeFrameHeader(datagram.header);
-  iovec iov[2] = {{header.data(), header.size()},
-                  {const_cast<char*>(bytes.data()) + datagram.offset, datagram.length}};
+  // The header, then the payload's pieces straight from the reply text and
+  // item memory (a payload is at most kMaxReplyBytes, so the pieces fit).
+  std::array<iovec, 1 + udp::kMaxReplyBytes> iov;
+  iov[0] = {header.data(), header.size()};
+  size_t count = 1;
+  bytes.ForEachPieceIn(datagram.offset, datagram.length, [&](std::string_view piece) {
+    iov[count++] = {const_cast<char*>(piece.data()), piece.size()};
+  });
   msghdr message{};
   message.msg_name = const_cast<sockaddr_storage*>(&peer);
   message.msg_namelen = peer_length;
-  message.msg_iov = iov;
-  message.msg_iovlen = datagram.length > 0 ? 2 : 1;
+  message.msg_iov = iov.data();
+  message.msg_iovlen = count;
   for (;;) {
     const ssize_t sent = sendmsg(fd_.get(), &message, 0);
     if (sent >= 0) {

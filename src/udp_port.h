@@ -29,6 +29,12 @@ class UdpPort {
  public:
   // memcached's UDP_READ_BUFFER_SIZE: room for the largest datagram.
   static constexpr size_t kReadBuffer = 65536;
+  // The most reply bytes one received datagram gets: what the frame
+  // header's 16-bit datagram count can number. A request that would pass it
+  // is answered with memcached's out-of-memory error instead, and the
+  // datagram's later requests are not run: one small datagram cannot make
+  // the daemon send (or hold) gigabytes.
+  static constexpr size_t kMaxReplyBytes = proto::udp::kMaxTotal * proto::udp::kMaxReplyBytes;
 
   // `fd` is a bound, non-blocking UDP socket this port owns. Counts as one
   // connection in stats, as memcached's UDP connections do.
@@ -46,7 +52,7 @@ class UdpPort {
   struct Blocked {
     sockaddr_storage peer;
     socklen_t peer_length;
-    std::string bytes;
+    OutputQueue bytes;
     std::vector<proto::udp::Datagram> datagrams;
     size_t next;  // first datagram not sent
   };
@@ -65,10 +71,10 @@ class UdpPort {
   void DropRequestReply();
   // Sends datagrams from `next` on. Returns the index of the first one the
   // socket had no room for, or datagrams.size() (all sent, or given up on).
-  size_t SendFrom(const sockaddr_storage& peer, socklen_t peer_length, const std::string& bytes,
+  size_t SendFrom(const sockaddr_storage& peer, socklen_t peer_length, OutputQueue& bytes,
                   const std::vector<proto::udp::Datagram>& datagrams, size_t next);
-  SendStatus SendDatagram(const sockaddr_storage& peer, socklen_t peer_length,
-                          const std::string& bytes, const proto::udp::Datagram& datagram);
+  SendStatus SendDatagram(const sockaddr_storage& peer, socklen_t peer_length, OutputQueue& bytes,
+                          const proto::udp::Datagram& datagram);
   void ResumeBlocked();
 
   ev::Fd fd_;
@@ -81,8 +87,8 @@ class UdpPort {
   std::unique_ptr<char[]> buffer_;
 
   // The replies to the datagram being answered (reused between datagrams).
-  OutputQueue out_;  // one request's reply, framed
-  std::string reply_;
+  OutputQueue out_;    // one request's reply, framed
+  OutputQueue reply_;  // every request's reply; values by reference
   std::vector<size_t> boundaries_;
   std::vector<proto::udp::ReplyMessage> messages_;
   std::vector<proto::udp::Datagram> datagrams_;

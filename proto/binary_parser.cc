@@ -226,6 +226,13 @@ BinaryParseResult ParseBinaryRequest(std::string_view input, Request* out) {
       out->key = {};
       break;
     case Shape::kSasl:
+      if (bodylen - keylen > kMaxSaslData) {
+        // memcached reads SASL data into one slab chunk and answers "Out of
+        // memory" when it does not fit; it is never buffered here either.
+        BinaryParseResult too_big = Error(Status::kOutOfMemory, prefix, false);
+        too_big.swallow = bodylen - keylen;
+        return too_big;
+      }
       if (input.size() < binary::kHeaderSize + size_t{bodylen}) {
         *out = Request();
         return result;  // kNeedMore: SASL data is small and read whole

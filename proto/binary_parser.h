@@ -47,6 +47,12 @@ struct BinaryParseResult {
   size_t swallow = 0;
 };
 
+// The most SASL data (mechanism excluded) a SASL_AUTH/STEP may carry:
+// memcached's slab_chunk_max default, beyond which it answers "Out of
+// memory" and swallows the data. Unauthenticated clients can make the
+// daemon buffer no more than this.
+inline constexpr size_t kMaxSaslData = 512 * 1024;
+
 BinaryParseResult ParseBinaryRequest(std::string_view input, Request* out);
 
 // True for the opcodes an unauthenticated SASL connection may send

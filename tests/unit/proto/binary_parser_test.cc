@@ -370,6 +370,27 @@ TEST(BinaryParserTest, Fields) {
   EXPECT_EQ(req.exptime, 2);
 }
 
+// SASL data is read whole before it is answered, so its size is capped: an
+// unauthenticated client announcing 100 MB gets "Out of memory" once the
+// header and mechanism are in, and the data is swallowed, never buffered.
+TEST(BinaryParserTest, OversizedSaslDataIsRefusedBeforeItIsBuffered) {
+  const std::string big(kMaxSaslData + 1, 'x');
+  const std::string packet = Packet(Opcode::kSaslAuth, {}, "PLAIN", big);
+  const size_t prefix = binary::kHeaderSize + 5;
+  Request req;
+  const BinaryParseResult r = ParseBinaryRequest(std::string_view(packet).substr(0, prefix), &req);
+  ASSERT_EQ(r.status, ParseStatus::kError);
+  EXPECT_EQ(r.error, binary::Status::kOutOfMemory);
+  EXPECT_EQ(r.consumed, prefix);
+  EXPECT_EQ(r.swallow, big.size());
+  EXPECT_FALSE(r.close);
+
+  const std::string fits = Packet(Opcode::kSaslStep, {}, "PLAIN", big.substr(1));
+  EXPECT_EQ(ParseBinaryRequest(std::string_view(fits).substr(0, prefix), &req).status,
+            ParseStatus::kNeedMore);
+  EXPECT_EQ(ParseBinaryRequest(fits, &req).status, ParseStatus::kOk);
+}
+
 // --- Fragment sweep (Seastar's test_ascii_parser for_each_fragment_size) ---
 
 // Feeds `stream` to the parser as a connection would, `piece` bytes per

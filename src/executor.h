@@ -45,6 +45,8 @@ struct ExecutorContext {
 // Per-connection state some commands change (binary SASL, dumps).
 struct Session {
   bool authenticated = false;
+  // Requests arrive in datagrams (-U): no reply may outlive its datagram.
+  bool datagram = false;
   // A reply still being produced (lru_crawler metadump/mgdump): the
   // connection drains it before it reads the next request.
   std::unique_ptr<ReplyStream> stream;

@@ -173,6 +173,13 @@ void Executor::LruCrawler(const Request& request, Responder& out, Session& sessi
       out.TextLine(mgdump ? "ERROR key dump not allowed\r\n" : "ERROR metadump not allowed\r\n");
       return;
     }
+    if (session.datagram) {
+      // A dump is streamed as the client reads it; a datagram's reply
+      // cannot wait, and the crawler would stay taken for good.
+      out.TextLine(mgdump ? "ERROR key dump not allowed over UDP\r\n"
+                          : "ERROR metadump not allowed over UDP\r\n");
+      return;
+    }
     slabs::ClassSet classes;
     const ClassList list = ParseClassList(arg, &classes);
     if (list == ClassList::kBad) {

@@ -25,6 +25,7 @@ UdpPort::UdpPort(event_base* base, ev::Fd fd, Executor* executor, const NetConfi
       server_stats_(server_stats),
       buffer_(std::make_unique<char[]>(kReadBuffer)) {
   out_.set_framed(true);
+  session_.datagram = true;
   server_stats_->curr_connections.fetch_add(1, std::memory_order_relaxed);
   server_stats_->total_connections.fetch_add(1, std::memory_order_relaxed);
   server_stats_->connection_structures.fetch_add(1, std::memory_order_relaxed);

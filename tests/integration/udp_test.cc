@@ -401,6 +401,21 @@ TEST_P(UdpTest, StatsSettingsAndCounters) {
   EXPECT_EQ(delta("get_misses"), 1u);
 }
 
+// A key dump over UDP would hold the crawler for good (its reply is
+// streamed as the client reads, and a datagram's reply cannot wait):
+// slabcached refuses it, and a TCP dump runs afterwards.
+TEST_P(UdpTest, KeyDumpsAreRefusedOverUdp) {
+  if (IsReference()) GTEST_SKIP() << "memcached 1.6.18 starts the dump over UDP";
+  ASSERT_TRUE(tcp().Roundtrip(StorageCommand("set", "dumped", "v"), "STORED\r\n"));
+  auto metadump = udp().Exchange(4, "lru_crawler metadump all\r\n", 1);
+  ASSERT_EQ(metadump.size(), 1u);
+  EXPECT_TRUE(IsDatagram(metadump[0], 4, 0, 1, "ERROR metadump not allowed over UDP\r\n"));
+  auto mgdump = udp().Exchange(5, "lru_crawler mgdump all\r\n", 1);
+  ASSERT_EQ(mgdump.size(), 1u);
+  EXPECT_TRUE(IsDatagram(mgdump[0], 5, 0, 1, "ERROR key dump not allowed over UDP\r\n"));
+  EXPECT_TRUE(tcp().Roundtrip("lru_crawler mgdump all\r\n", "mg dumped\r\nEN\r\n"));
+}
+
 TEST_P(UdpTest, ListenAddressAppliesToUdp) {
   // Bound to 127.0.0.1 only (-l): the same port on 127.0.0.2 does not answer.
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

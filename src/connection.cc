@@ -38,12 +38,17 @@ Connection::Connection(event_base* base, ev::Fd fd, std::unique_ptr<Transport> t
       capacity_(kInitialBuffer) {
   // curr_connections was counted by the listener at accept time.
   server_stats_->connection_structures.fetch_add(1, std::memory_order_relaxed);
+  server_stats_->read_buf_count.fetch_add(1, std::memory_order_relaxed);
+  server_stats_->read_buf_bytes.fetch_add(capacity_, std::memory_order_relaxed);
 }
 
 Connection::~Connection() {
   VLOG(2) << "<" << fd_.get() << " connection closed.";
   server_stats_->curr_connections.fetch_sub(1, std::memory_order_relaxed);
   server_stats_->connection_structures.fetch_sub(1, std::memory_order_relaxed);
+  server_stats_->read_buf_count.fetch_sub(1, std::memory_order_relaxed);
+  server_stats_->read_buf_bytes.fetch_sub(capacity_, std::memory_order_relaxed);
+  server_stats_->response_obj_bytes.fetch_sub(reported_output_, std::memory_order_relaxed);
 }
 
 bool Connection::Start() {
@@ -68,6 +73,7 @@ void Connection::OnReadable(evutil_socket_t, short, void* arg) {
   self->last_active_ = self->executor_->clock().Now();
   // Queued replies may wait for input (TLS): then readable means "retry the write".
   self->writing_ ? self->HandleWrite() : self->HandleRead();
+  self->ReportOutput();
   if (self->done()) self->owner_->Release(self);  // deletes self
 }
 
@@ -76,6 +82,7 @@ void Connection::OnWritable(evutil_socket_t, short, void* arg) {
   self->last_active_ = self->executor_->clock().Now();
   // A read may wait for the socket to take output first (TLS).
   self->writing_ ? self->HandleWrite() : self->HandleRead();
+  self->ReportOutput();
   if (self->done()) self->owner_->Release(self);  // deletes self
 }
 
@@ -93,12 +100,32 @@ void Connection::HandleRead() {
 
 void Connection::ShrinkBuffer() {
   if (capacity_ <= kInitialBuffer || paused_ || buffered() > kInitialBuffer / 2) return;
-  auto smaller = std::make_unique<char[]>(kInitialBuffer);
-  std::memcpy(smaller.get(), buffer_.get() + start_, buffered());
+  ResizeBuffer(kInitialBuffer);
+}
+
+void Connection::ResizeBuffer(size_t capacity) {
+  auto resized = std::make_unique<char[]>(capacity);
+  std::memcpy(resized.get(), buffer_.get() + start_, buffered());
   end_ = buffered();
   start_ = 0;
-  buffer_ = std::move(smaller);
-  capacity_ = kInitialBuffer;
+  buffer_ = std::move(resized);
+  server_stats_->read_buf_bytes.fetch_add(capacity - capacity_, std::memory_order_relaxed);
+  capacity_ = capacity;
+}
+
+size_t Connection::ReplyCap() const {
+  const uint64_t limit = net_.resp_obj_mem_limit;
+  if (limit > 0 && server_stats_->response_obj_bytes.load(std::memory_order_relaxed) > limit) {
+    return 0;
+  }
+  return kMaxQueuedOutput;
+}
+
+void Connection::ReportOutput() {
+  const size_t held = output_.footprint();
+  if (held == reported_output_) return;
+  server_stats_->response_obj_bytes.fetch_add(held - reported_output_, std::memory_order_relaxed);
+  reported_output_ = held;
 }
 
 void Connection::ProcessAndFlush() {
@@ -124,22 +151,24 @@ void Connection::HandleWrite() {
   ShrinkBuffer();
 }
 
-bool Connection::MakeRoom() {
-  if (end_ < capacity_) return true;
+Connection::Room Connection::MakeRoom() {
+  if (end_ < capacity_) return Room::kOk;
   if (start_ > 0) {
     std::memmove(buffer_.get(), buffer_.get() + start_, buffered());
     end_ -= start_;
     start_ = 0;
-    return true;
+    return Room::kOk;
   }
   // The whole buffer is one unfinished line (a long multiget): grow it.
-  if (capacity_ >= kMaxBuffer) return false;
+  if (capacity_ >= kMaxBuffer) return Room::kTooLong;
   const size_t grown = std::min(capacity_ * 2, kMaxBuffer);
-  auto bigger = std::make_unique<char[]>(grown);
-  std::memcpy(bigger.get(), buffer_.get(), end_);
-  buffer_ = std::move(bigger);
-  capacity_ = grown;
-  return true;
+  const uint64_t limit = net_.read_buf_mem_limit;
+  if (limit > 0 &&
+      server_stats_->read_buf_bytes.load(std::memory_order_relaxed) + grown - capacity_ > limit) {
+    return Room::kOutOfMemory;
+  }
+  ResizeBuffer(grown);
+  return Room::kOk;
 }
 
 bool Connection::ReadOnce(bool* drained) {
@@ -153,9 +182,20 @@ bool Connection::ReadOnce(bool* drained) {
     wanted = std::min(value_remaining_, room);
   } else {
     if (buffered() == 0) start_ = end_ = 0;
-    if (!MakeRoom()) {
-      LOG(WARNING) << "closing a connection whose request line outgrew " << kMaxBuffer << " bytes";
-      return false;
+    switch (MakeRoom()) {
+      case Room::kOk:
+        break;
+      case Room::kTooLong:
+        LOG(WARNING) << "closing a connection whose request line outgrew " << kMaxBuffer
+                     << " bytes";
+        return false;
+      case Room::kOutOfMemory:
+        // -o read_buf_mem_limit: memcached's reply, then the connection goes.
+        server_stats_->read_buf_oom.fetch_add(1, std::memory_order_relaxed);
+        output_.Append("SERVER_ERROR out of memory reading request\r\n");
+        state_ = State::kClosing;
+        *drained = true;
+        return true;
     }
     dest = buffer_.get() + end_;
     wanted = capacity_ - end_;
@@ -213,12 +253,12 @@ bool Connection::Process(uint32_t* budget) {
       continue;
     }
     if (paused_) {
-      if (output_.footprint() > kMaxQueuedOutput) return true;
+      if (output_.footprint() > ReplyCap()) return true;
       ResumeRetrieval();
       continue;
     }
     if (buffered() == 0) return false;
-    if (*budget == 0 || output_.footprint() > kMaxQueuedOutput) return true;
+    if (*budget == 0 || output_.footprint() > ReplyCap()) return true;
     if (!ProcessCommand()) return false;
     --*budget;
   }
@@ -238,7 +278,7 @@ bool Connection::ProcessCommand() {
   DispatchResult result =
       binary_ ? DispatchBinary(*executor_, input, session_, net_.sasl, &output_, fd_.get())
               : DispatchText(*executor_, input, session_, &output_, fd_.get(),
-                             {.scanned = scanned_, .reply_cap = kMaxQueuedOutput});
+                             {.scanned = scanned_, .reply_cap = ReplyCap()});
   using Next = DispatchResult::Next;
   if (result.next == Next::kNeedMore) {
     scanned_ = buffered();
@@ -313,7 +353,7 @@ void Connection::ResumeRetrieval() {
   const char* line = buffer_.get() + start_;
   paused.request.keys = std::string_view(line + paused.keys_begin, paused.keys_end - paused.keys_begin);
   DispatchResult result =
-      slabcached::ResumeRetrieval(*executor_, paused.request, &output_, kMaxQueuedOutput);
+      slabcached::ResumeRetrieval(*executor_, paused.request, &output_, ReplyCap());
   if (result.next == DispatchResult::Next::kPaused) {
     paused.keys_begin = static_cast<size_t>(result.paused.keys.data() - line);
     return;

@@ -73,9 +73,19 @@ class Connection {
   void ResumeRetrieval();
   // Gives back a read buffer a large request grew (memcached's conn_shrink).
   void ShrinkBuffer();
+  // Moves the read buffer to one of `capacity` bytes (counted in stats).
+  void ResizeBuffer(size_t capacity);
+  // How many reply bytes this connection may hold before it sends them
+  // (its own cap, or none beyond one reply while -o resp_obj_mem_limit is
+  // exceeded server-wide).
+  size_t ReplyCap() const;
+  // Brings stats' response_obj_bytes up to date with this connection's queue.
+  void ReportOutput();
   // Links the item whose data block has been read in, and answers.
   void FinishValue();
-  bool MakeRoom();
+  enum class Room { kOk, kTooLong, kOutOfMemory };
+  // Makes room at the end of the buffer for a read.
+  Room MakeRoom();
   // Sends queued replies; arms the write event if the socket is full.
   void Flush();
   // Registers exactly the socket events in `events` (EV_READ, EV_WRITE).
@@ -118,6 +128,7 @@ class Connection {
   bool binary_ = false;  // memcached's binary protocol (-B, or a first byte of 0x80)
   Session session_;
   Executor::PendingStore pending_;
+  size_t reported_output_ = 0;  // this connection's share of response_obj_bytes
   size_t value_offset_ = 0;     // where in the item's value the next data-block byte goes
   size_t value_remaining_ = 0;  // data-block bytes (incl. "\r\n") still to read
   size_t swallow_remaining_ = 0;

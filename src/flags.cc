@@ -340,6 +340,18 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
          need_value();
          config->net.idle_timeout = ParseNumber<uint32_t>(value, "-o idle_timeout");
        }},
+      {"read_buf_mem_limit",
+       [&] {
+         need_value();
+         config->net.read_buf_mem_limit =
+             uint64_t{ParseNumber<uint32_t>(value, "-o read_buf_mem_limit")} << 20;
+       }},
+      {"resp_obj_mem_limit",
+       [&] {
+         need_value();
+         config->net.resp_obj_mem_limit =
+             uint64_t{ParseNumber<uint32_t>(value, "-o resp_obj_mem_limit")} << 20;
+       }},
       {"sasl_pwdb",
        [&] {
          need_value();
@@ -365,7 +377,7 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
     return;
   }
   static const char* const kAcceptedNoOps[] = {
-      "tail_repair_time", "hash_algorithm", "read_buf_mem_limit", "temporary_ttl", "temp_lru",
+      "tail_repair_time", "hash_algorithm", "temporary_ttl", "temp_lru",
       "watcher_logbuf_size", "worker_logbuf_size", "modern", "no_modern", "slab_automove_freeratio",
       "drop_privileges", "no_drop_privileges", "sock_cookie_id", "lru_segmented",
       "no_lru_segmented", "slab_sizes", "inline_ascii_resp",
@@ -680,6 +692,7 @@ std::string UsageText() {
   out << "-o options: maxconns_fast, hashpower=N, no_hashexpand, [no_]lru_maintainer,\n"
          "  hot_lru_pct, warm_lru_pct, hot_max_factor, warm_max_factor, [no_]slab_reassign,\n"
          "  slab_automove=0|1|2, idle_timeout, [no_]lru_crawler,\n"
+         "  read_buf_mem_limit=<MB>, resp_obj_mem_limit=<MB> (connections' buffers; 0 = none),\n"
          "  sasl_pwdb=<file> (-S users, \"user:password\" lines; default $MEMCACHED_SASL_PWDB),\n"
          "  -Z: ssl_chain_cert=<file>, ssl_key=<file>, ssl_keyformat=1|2 (PEM|DER),\n"
          "  ssl_verify_mode=0|1|2|3 (none, request, require, once), ssl_ca_cert=<file>,\n"

@@ -43,6 +43,15 @@ struct NetConfig {
   bool maxconns_fast = true;              // -o maxconns_fast: reject at once with an ERROR line
   uint32_t reqs_per_event = 20;           // -R
   uint32_t idle_timeout = 0;              // -o idle_timeout (seconds, 0 = never)
+  // -o read_buf_mem_limit (megabytes in the flag, bytes here; 0 = none): the
+  // most all connections' read buffers may hold together; a request that
+  // would grow one past it gets "SERVER_ERROR out of memory reading request"
+  // and its connection is closed.
+  uint64_t read_buf_mem_limit = 0;
+  // -o resp_obj_mem_limit (likewise): past it, every connection sends its
+  // queued replies before it runs another request (or another key of a
+  // multi-get), instead of each holding up to its own 1 MiB.
+  uint64_t resp_obj_mem_limit = 0;
   BindingProtocol protocol = BindingProtocol::kAuto;  // -B
   bool sasl = false;  // -S: binary requests need SASL authentication first
   // -Y: text connections authenticate with "set <key> <f> <e> <n>\r\n<user> <pass>"

@@ -104,6 +104,10 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "total_connections", s.server.total_connections.load());
   AppendStat(out, "rejected_connections", s.server.rejected_connections.load());
   AppendStat(out, "connection_structures", s.server.connection_structures.load());
+  AppendStat(out, "response_obj_bytes", s.server.response_obj_bytes.load());
+  AppendStat(out, "read_buf_count", s.server.read_buf_count.load());
+  AppendStat(out, "read_buf_bytes", s.server.read_buf_bytes.load());
+  AppendStat(out, "read_buf_oom", s.server.read_buf_oom.load());
   AppendStat(out, "cmd_get", t.cmd_get);
   AppendStat(out, "cmd_set", t.cmd_set);
   AppendStat(out, "cmd_flush", t.cmd_flush);
@@ -220,6 +224,8 @@ void AppendSettingsStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "warm_max_factor", TwoDecimals(st.warm_max_factor));
   AppendStat(out, "temp_lru", "no");
   AppendStat(out, "idle_timeout", static_cast<uint64_t>(c.net.idle_timeout));
+  AppendStat(out, "read_buf_mem_limit", c.net.read_buf_mem_limit);
+  AppendStat(out, "resp_obj_mem_limit", c.net.resp_obj_mem_limit);
   AppendStat(out, "track_sizes", "no");
   AppendTlsSettings(c.net.tls, out);
   AppendStat(out, "memory_file", "(null)");

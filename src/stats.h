@@ -64,6 +64,14 @@ class ServerStats {
   std::atomic<uint64_t> total_connections{0};
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> connection_structures{0};
+  // Memory connections hold outside the slabs (src/connection.cc): read
+  // buffers, and queued replies (OutputQueue::footprint, brought up to date
+  // after each socket event). Gauges; "stats reset" leaves them.
+  std::atomic<uint64_t> read_buf_count{0};
+  std::atomic<uint64_t> read_buf_bytes{0};
+  std::atomic<uint64_t> response_obj_bytes{0};
+  // Connections closed because -o read_buf_mem_limit was reached.
+  std::atomic<uint64_t> read_buf_oom{0};
   // -Z (src/tls.cc): handshakes that failed, and sessions made with
   // ssl_session_cache. "stats reset" zeroes them, as memcached does.
   std::atomic<uint64_t> ssl_handshake_errors{0};

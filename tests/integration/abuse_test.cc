@@ -827,5 +827,78 @@ TEST_F(AbuseTest, SaslJunkBeforeLoginHoldsBoundedMemory) {
             "value");  // after 4 bytes of flags
 }
 
+// -o read_buf_mem_limit (megabytes) bounds what all connections' read buffers hold together:
+// a request line that would grow its buffer past it is answered with memcached's error and
+// its connection closed; the others go on.
+TEST_F(AbuseTest, ReadBufferLimitRefusesTheRequestThatWouldPassIt) {
+  auto d = Start({"-U", "0", "-t", "1", "-o", "read_buf_mem_limit=1"});
+  ASSERT_NE(d, nullptr);
+  auto innocent = Connect(*d);
+  auto abuser = Connect(*d);
+  ASSERT_NE(innocent, nullptr);
+  ASSERT_NE(abuser, nullptr);
+  EXPECT_EQ(innocent->Stats("settings")["read_buf_mem_limit"], "1048576");
+
+  std::string line = "get";
+  while (line.size() < 3 * kMiB / 2) line += " key";  // no line end: the buffer must grow
+  ASSERT_TRUE(abuser->Send(line));
+  EXPECT_EQ(abuser->ReadLine(), "SERVER_ERROR out of memory reading request\r\n");
+  EXPECT_TRUE(abuser->ExpectClosed());
+
+  const auto stats = innocent->Stats();
+  EXPECT_EQ(StatU64(stats, "read_buf_oom"), 1u);
+  EXPECT_LE(StatU64(stats, "read_buf_bytes"), kMiB);
+  EXPECT_TRUE(innocent->Roundtrip("get key\r\nversion\r\n", "END\r\n" + std::string("VERSION ") +
+                                                               stats.at("version") + "\r\n"));
+}
+
+// stats response_obj_bytes counts the replies connections hold; with -o resp_obj_mem_limit
+// (megabytes) reached, a connection runs nothing more until it has sent what it holds, so
+// clients that never read hold about the limit together, not 1 MiB each.
+TEST_F(AbuseTest, QueuedRepliesAreCountedAndHeldUnderTheLimit) {
+  auto d = Start({"-U", "0", "-t", "1", "-m", "64", "-o", "resp_obj_mem_limit=1"});
+  ASSERT_NE(d, nullptr);
+  auto setup = Connect(*d);
+  ASSERT_NE(setup, nullptr);
+  const std::string value = PatternValue(kMultigetValueBytes, 3);
+  ASSERT_TRUE(setup->Roundtrip(StorageCommand("set", "big", value), "STORED\r\n"));
+  std::string line = "get";
+  for (int i = 0; i < 2000; ++i) line += " big";  // 200 MB of replies asked for
+  line += "\r\n";
+
+  constexpr int kAbusers = 4;
+  std::vector<std::unique_ptr<RawSocket>> abusers;
+  for (int i = 0; i < kAbusers; ++i) {
+    abusers.push_back(std::make_unique<RawSocket>(SOCK_STREAM, d->port(), 4096));
+    ASSERT_TRUE(abusers.back()->ok());
+    ASSERT_EQ(abusers.back()->SendUntil(line, SteadyClock::now() + milliseconds(5000),
+                                        milliseconds(1000)),
+              line.size());
+  }
+  // Wait (bounded) until the daemon has queued what it will for them: the figure stops moving.
+  uint64_t held = 0;
+  const auto deadline = SteadyClock::now() + milliseconds(5000);
+  for (int steady = 0; steady < 3 && SteadyClock::now() < deadline;) {
+    std::this_thread::sleep_for(milliseconds(50));  // the polling period
+    const uint64_t now = StatU64(setup->Stats(), "response_obj_bytes");
+    steady = now == held ? steady + 1 : 0;
+    held = now;
+  }
+  std::printf("[ measured ] %d clients that never read hold %.2f MiB of replies (limit 1 MiB)\n",
+              kAbusers, ToMiB(held));
+  // Something is held (the count is live), and at most the limit plus one value per client
+  // that had sent nothing before the limit was reached.
+  EXPECT_GT(held, 0u);
+  EXPECT_LE(held, kMiB + kAbusers * (value.size() + 4096));
+
+  for (auto& abuser : abusers) abuser->Close();
+  const auto drained = SteadyClock::now() + milliseconds(5000);
+  while (StatU64(setup->Stats(), "response_obj_bytes") != 0 && SteadyClock::now() < drained) {
+    std::this_thread::sleep_for(milliseconds(20));  // the polling period
+  }
+  EXPECT_EQ(StatU64(setup->Stats(), "response_obj_bytes"), 0u);
+  EXPECT_TRUE(Healthy(*d));
+}
+
 }  // namespace
 }  // namespace slabcached::testing

@@ -64,6 +64,11 @@ class ServerStats {
   std::atomic<uint64_t> total_connections{0};
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> connection_structures{0};
+  // The listener (src/listener.cc) stops accepting when accept runs out of
+  // descriptors: how often, for how long in all, and whether it is now.
+  std::atomic<uint64_t> listen_disabled_num{0};
+  std::atomic<uint64_t> time_in_listen_disabled_us{0};
+  std::atomic<bool> accepting_conns{true};
   // -Z (src/tls.cc): handshakes that failed, and sessions made with
   // ssl_session_cache. "stats reset" zeroes them, as memcached does.
   std::atomic<uint64_t> ssl_handshake_errors{0};

@@ -11,14 +11,43 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
+
+#include "src/listener.h"
 
 namespace slabcached {
 
 namespace {
-// Descriptors memcached keeps in reserve beyond -c (listeners, logs, pipes).
+// Beyond what DescriptorBudget counts, as memcached's reserved_fds: a refused
+// client's socket while its ERROR goes out, the pid file, the -Y, SASL and
+// certificate files while they are read, libraries' own.
 constexpr rlim_t kReservedFds = 20;
+// A libevent base on Linux: its epoll descriptor and its signal pipe's two ends.
+constexpr rlim_t kFdsPerEventBase = 3;
+// A worker: its event base and its wake-up eventfd.
+constexpr rlim_t kFdsPerWorker = kFdsPerEventBase + 1;
+
+// The descriptors open now (stdio, anything inherited).
+rlim_t OpenDescriptors() {
+  std::error_code error;
+  rlim_t count = 0;
+  for (std::filesystem::directory_iterator it("/proc/self/fd", error), end; !error && it != end;
+       it.increment(error)) {
+    ++count;
+  }
+  if (error || count == 0) return 3;  // no /proc: assume stdin, stdout, stderr
+  return count - 1;                   // the directory's own descriptor
+}
 }  // namespace
+
+rlim_t DescriptorBudget(const ServerConfig& config, rlim_t already_open) {
+  const ListenSocketCount sockets = CountListenSockets(config.net);
+  return already_open + config.net.max_conns + sockets.stream +
+         static_cast<rlim_t>(sockets.udp) * config.net.udp_threads + kFdsPerEventBase +
+         static_cast<rlim_t>(config.num_threads) * kFdsPerWorker + kReservedFds;
+}
 
 void SetResourceLimits(const ServerConfig& config) {
   if (config.maximize_core) {
@@ -32,12 +61,15 @@ void SetResourceLimits(const ServerConfig& config) {
   if (getrlimit(RLIMIT_NOFILE, &files) != 0) {
     throw std::runtime_error("failed to getrlimit number of files");
   }
-  const rlim_t needed = config.net.max_conns + kReservedFds;
+  const rlim_t needed = DescriptorBudget(config, OpenDescriptors());
+  VLOG(1) << "open files: " << needed << " needed, soft limit " << files.rlim_cur << ", hard limit "
+          << files.rlim_max;
   if (files.rlim_cur < needed) {
+    // Only raise: memcached 1.6.18 sets both limits to -c, lowering them too.
     files.rlim_cur = needed;
-    if (files.rlim_max < needed) files.rlim_max = needed;
+    if (files.rlim_max < needed) files.rlim_max = needed;  // needs CAP_SYS_RESOURCE
     if (setrlimit(RLIMIT_NOFILE, &files) != 0) {
-      throw std::runtime_error(
+      throw ResourceLimitError(
           "failed to set rlimit for open files. Try starting as root or requesting "
           "smaller maxconns value.");
     }

@@ -2,14 +2,28 @@
 // dropping root, detaching, the pid file.
 #pragma once
 
+#include <sys/resource.h>
+
+#include <stdexcept>
 #include <string>
 
 #include "src/server_config.h"
 
 namespace slabcached {
 
-// Raises RLIMIT_NOFILE to fit -c connections (and RLIMIT_CORE with -r),
-// locks memory with -k. Throws std::runtime_error.
+// RLIMIT_NOFILE cannot be raised far enough; memcached exits with EX_OSERR.
+class ResourceLimitError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The descriptors the daemon may hold at once: the `already_open` ones, -c
+// connections, the listeners, each worker's copy of each UDP socket, every
+// event loop's own descriptors, and a reserve.
+rlim_t DescriptorBudget(const ServerConfig& config, rlim_t already_open);
+
+// Raises RLIMIT_NOFILE to DescriptorBudget() (and RLIMIT_CORE with -r),
+// locks memory with -k. Throws ResourceLimitError, std::runtime_error.
 void SetResourceLimits(const ServerConfig& config);
 
 // As root, switches to -u's user; refuses to run as root without -u, as

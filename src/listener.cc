@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 #include "proto/text_encoder.h"
@@ -25,6 +26,11 @@ namespace {
 // memcached raises a UDP socket's send buffer as far as the system lets it
 // (maximize_sndbuf): a large reply leaves as a burst of datagrams.
 constexpr int kMaxUdpSendBuffer = 256 * 1024 * 1024;
+
+// While accepting is paused: how often to look for a closed connection
+// (memcached's maxconns_handler uses 10 ms), and when to try again anyway.
+constexpr std::chrono::microseconds kResumePollInterval{10'000};
+constexpr std::chrono::seconds kRetryInterval{1};
 
 struct ListenAddress {
   std::string host;  // empty: every interface
@@ -48,11 +54,14 @@ ListenAddress ParseListenSpec(const std::string& spec, int default_port) {
   return address;
 }
 
-// Binds a non-blocking socket of `socktype` to every address `spec`
-// resolves to. Throws std::runtime_error when none could be bound.
-std::vector<ev::Fd> BindAll(const std::string& spec, int default_port, int socktype) {
-  const ListenAddress address = ParseListenSpec(spec, default_port);
-  const bool tcp = socktype == SOCK_STREAM;
+struct AddrinfoDeleter {
+  void operator()(addrinfo* results) const { freeaddrinfo(results); }
+};
+using Addresses = std::unique_ptr<addrinfo, AddrinfoDeleter>;
+
+// The addresses `address` resolves to for binding sockets of `socktype`.
+// Throws std::runtime_error when it does not resolve.
+Addresses Resolve(const std::string& spec, const ListenAddress& address, int socktype) {
   addrinfo hints{};
   hints.ai_flags = AI_PASSIVE;
   hints.ai_family = AF_UNSPEC;
@@ -63,9 +72,29 @@ std::vector<ev::Fd> BindAll(const std::string& spec, int default_port, int sockt
   if (rc != 0) {
     throw std::runtime_error("getaddrinfo(" + spec + "): " + gai_strerror(rc));
   }
+  return Addresses(results);
+}
+
+std::string WithoutNotls(const std::string& spec) {
+  return spec.starts_with("notls:") ? spec.substr(6) : spec;
+}
+
+// The -l entries to bind: each one, or every interface.
+std::vector<std::string> ListenSpecs(const NetConfig& net) {
+  std::vector<std::string> specs = net.listen_hosts;
+  if (specs.empty()) specs.emplace_back();
+  return specs;
+}
+
+// Binds a non-blocking socket of `socktype` to every address `spec`
+// resolves to. Throws std::runtime_error when none could be bound.
+std::vector<ev::Fd> BindAll(const std::string& spec, int default_port, int socktype) {
+  const ListenAddress address = ParseListenSpec(spec, default_port);
+  const bool tcp = socktype == SOCK_STREAM;
+  const Addresses results = Resolve(spec, address, socktype);
   std::vector<ev::Fd> bound;
   std::string last_error;
-  for (addrinfo* ai = results; ai != nullptr; ai = ai->ai_next) {
+  for (addrinfo* ai = results.get(); ai != nullptr; ai = ai->ai_next) {
     ev::Fd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd.valid()) continue;
     const int on = 1;
@@ -82,7 +111,6 @@ std::vector<ev::Fd> BindAll(const std::string& spec, int default_port, int sockt
     }
     bound.push_back(std::move(fd));
   }
-  freeaddrinfo(results);
   if (bound.empty()) {
     throw std::runtime_error(
         std::string("failed to listen on ") + (tcp ? "TCP" : "UDP") + " port " + address.port +
@@ -91,22 +119,45 @@ std::vector<ev::Fd> BindAll(const std::string& spec, int default_port, int sockt
   return bound;
 }
 
+size_t CountAddresses(const std::string& spec, int default_port, int socktype) {
+  try {
+    const Addresses results = Resolve(spec, ParseListenSpec(spec, default_port), socktype);
+    size_t count = 0;
+    for (const addrinfo* ai = results.get(); ai != nullptr; ai = ai->ai_next) ++count;
+    return count;
+  } catch (const std::runtime_error&) {
+    return 1;  // Open() reports it
+  }
+}
+
 }  // namespace
+
+ListenSocketCount CountListenSockets(const NetConfig& net) {
+  ListenSocketCount count;
+  if (!net.unix_socket.empty()) {
+    count.stream = 1;
+    return count;
+  }
+  for (const std::string& spec : ListenSpecs(net)) {
+    const std::string address = WithoutNotls(spec);
+    if (net.tcp_port != 0) count.stream += CountAddresses(address, net.tcp_port, SOCK_STREAM);
+    if (net.udp_port != 0) count.udp += CountAddresses(address, net.udp_port, SOCK_DGRAM);
+  }
+  return count;
+}
 
 void Listener::Open() {
   if (!net_.unix_socket.empty()) {
     OpenUnix();  // like memcached, -s disables the network listeners, UDP included
     return;
   }
-  // The addresses to bind: each -l entry, or every interface.
-  std::vector<std::string> specs = net_.listen_hosts;
-  if (specs.empty()) specs.emplace_back();
+  const std::vector<std::string> specs = ListenSpecs(net_);
   if (net_.tcp_port != 0) {
     for (const std::string& spec : specs) OpenTcp(spec);
   }
   if (net_.udp_port != 0) {
     for (const std::string& spec : specs) {
-      const std::string address = spec.starts_with("notls:") ? spec.substr(6) : spec;
+      const std::string address = WithoutNotls(spec);
       for (ev::Fd& fd : BindAll(address, net_.udp_port, SOCK_DGRAM)) {
         VLOG(1) << "listening for UDP on " << (spec.empty() ? "*" : spec);
         udp_sockets_.push_back(std::move(fd));
@@ -130,7 +181,7 @@ void Listener::OpenTcp(const std::string& spec) {
                            LEV_OPT_CLOSE_ON_FREE, net_.backlog, fd.get());
     if (listener == nullptr) continue;
     fd.Release();  // the listener owns it now
-    listeners_.emplace_back(listener);
+    AddListener(listener);
     ++listening;
   }
   if (listening == 0) {
@@ -163,7 +214,17 @@ void Listener::OpenUnix() {
                                                 LEV_OPT_CLOSE_ON_FREE, net_.backlog, fd.get());
   if (listener == nullptr) throw std::runtime_error("listen(" + net_.unix_socket + ") failed");
   fd.Release();
+  AddListener(listener);
+}
+
+void Listener::AddListener(evconnlistener* listener) {
+  evconnlistener_set_error_cb(listener, &Listener::OnAcceptError);
   listeners_.emplace_back(listener);
+}
+
+void Listener::Close() {
+  resume_timer_.reset();
+  listeners_.clear();
 }
 
 void Listener::OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int, void* arg) {
@@ -174,8 +235,62 @@ void Listener::OnAcceptTls(evconnlistener*, evutil_socket_t fd, sockaddr*, int, 
   static_cast<Listener*>(arg)->Accept(fd, true, true);
 }
 
+void Listener::OnAcceptError(evconnlistener*, void* arg) {
+  // libevent already retried EINTR, EAGAIN and ECONNABORTED.
+  static_cast<Listener*>(arg)->Pause(EVUTIL_SOCKET_ERROR());
+}
+
+// Any other accept failure (EMFILE, ENFILE, ENOBUFS...) leaves the connection
+// in the backlog, so the listening socket stays readable: accepting again at
+// once would spin. memcached stops accepting until a connection closes.
+void Listener::Pause(int error) {
+  if (paused_) return;
+  if (!warned_) {  // once until an accept succeeds again: the 1 s retries would repeat it
+    LOG(WARNING) << "accept failed: " << std::strerror(error)
+                 << "; not accepting new connections until one closes";
+    warned_ = true;
+  }
+  for (ev::Listener& listener : listeners_) evconnlistener_disable(listener.get());
+  paused_ = true;
+  paused_at_ = std::chrono::steady_clock::now();
+  connections_at_pause_ = stats_->curr_connections.load(std::memory_order_relaxed);
+  stats_->listen_disabled_num.fetch_add(1, std::memory_order_relaxed);
+  stats_->accepting_conns.store(false, std::memory_order_relaxed);
+  if (!resume_timer_) {
+    resume_timer_.reset(event_new(base_, -1, EV_PERSIST, &Listener::OnResumeTimer, this));
+  }
+  const timeval interval{0, kResumePollInterval.count()};
+  if (!resume_timer_ || event_add(resume_timer_.get(), &interval) != 0) {
+    LOG(ERROR) << "could not arm the accept resume timer; accepting again now";
+    Resume();
+  }
+}
+
+void Listener::OnResumeTimer(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Listener*>(arg);
+  // New connections only arrive through the listener, so a lower count means one closed.
+  const bool closed =
+      self->stats_->curr_connections.load(std::memory_order_relaxed) < self->connections_at_pause_;
+  // Descriptors may also come free elsewhere (ENFILE, a raised limit): retry now and then.
+  const bool retry = std::chrono::steady_clock::now() - self->paused_at_ >= kRetryInterval;
+  if (closed || retry) self->Resume();
+}
+
+void Listener::Resume() {
+  if (!paused_) return;
+  if (resume_timer_) event_del(resume_timer_.get());
+  for (ev::Listener& listener : listeners_) evconnlistener_enable(listener.get());
+  paused_ = false;
+  const auto paused_for = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - paused_at_);
+  stats_->time_in_listen_disabled_us.fetch_add(paused_for.count(), std::memory_order_relaxed);
+  stats_->accepting_conns.store(true, std::memory_order_relaxed);
+  VLOG(1) << "accepting new connections again after " << paused_for.count() << " us";
+}
+
 void Listener::Accept(evutil_socket_t raw_fd, bool tcp, bool tls) {
   ev::Fd fd(raw_fd);
+  warned_ = false;
   stats_->total_connections.fetch_add(1, std::memory_order_relaxed);
   if (stats_->curr_connections.load(std::memory_order_relaxed) >= net_.max_conns) {
     // memcached's maxconns_fast: tell the client why, then hang up.

@@ -9,7 +9,8 @@
 #include "src/server.h"
 
 namespace {
-constexpr int kExitUsage = 64;  // EX_USAGE, as memcached
+constexpr int kExitUsage = 64;    // EX_USAGE, as memcached
+constexpr int kExitOsError = 71;  // EX_OSERR, as memcached when the rlimit cannot be raised
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
     std::optional<slabcached::PidFile> pid_file;
     if (!config.pid_file.empty()) pid_file.emplace(config.pid_file);
     return server->Run();
+  } catch (const slabcached::ResourceLimitError& e) {
+    std::cerr << "slabcached: " << e.what() << "\n";
+    return kExitOsError;
   } catch (const std::exception& e) {
     std::cerr << "slabcached: " << e.what() << "\n";
     return 1;

@@ -67,6 +67,8 @@ void ServerStats::Reset() {
   rejected_connections_baseline_ = rejected_connections.load();
   ssl_handshake_errors.store(0);
   ssl_new_sessions.store(0);
+  listen_disabled_num.store(0);
+  time_in_listen_disabled_us.store(0);
 }
 
 namespace {
@@ -136,8 +138,9 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "bytes_read", t.bytes_read);
   AppendStat(out, "bytes_written", t.bytes_written);
   AppendStat(out, "limit_maxbytes", store.limit_maxbytes);
-  AppendStat(out, "accepting_conns", static_cast<uint64_t>(1));
-  AppendStat(out, "listen_disabled_num", static_cast<uint64_t>(0));
+  AppendStat(out, "accepting_conns", static_cast<uint64_t>(s.server.accepting_conns.load()));
+  AppendStat(out, "listen_disabled_num", s.server.listen_disabled_num.load());
+  AppendStat(out, "time_in_listen_disabled_us", s.server.time_in_listen_disabled_us.load());
   AppendStat(out, "threads", static_cast<uint64_t>(s.config.num_threads));
   AppendStat(out, "conn_yields", t.conn_yields);
   AppendStat(out, "hash_power_level", static_cast<uint64_t>(store.hash_power_level));

@@ -72,6 +72,11 @@ class ServerStats {
   std::atomic<uint64_t> response_obj_bytes{0};
   // Connections closed because -o read_buf_mem_limit was reached.
   std::atomic<uint64_t> read_buf_oom{0};
+  // The listener (src/listener.cc) stops accepting when accept runs out of
+  // descriptors: how often, for how long in all, and whether it is now.
+  std::atomic<uint64_t> listen_disabled_num{0};
+  std::atomic<uint64_t> time_in_listen_disabled_us{0};
+  std::atomic<bool> accepting_conns{true};
   // -Z (src/tls.cc): handshakes that failed, and sessions made with
   // ssl_session_cache. "stats reset" zeroes them, as memcached does.
   std::atomic<uint64_t> ssl_handshake_errors{0};

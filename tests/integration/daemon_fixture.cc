@@ -130,10 +130,11 @@ std::string ReadWholeFile(int fd) {
   return out;
 }
 
-// fork + exec with stdin=/dev/null and stdout/stderr into output_fd. Returns the PID, or -1
-// with `error` set (including exec failures, reported through a close-on-exec pipe).
+// fork + exec with stdin=/dev/null and stdout/stderr into output_fd, under `limits`. Returns
+// the PID, or -1 with `error` set (including exec failures, reported through a close-on-exec
+// pipe).
 pid_t Spawn(const std::string& binary, const std::vector<std::string>& args, int output_fd,
-            std::string* error) {
+            std::string* error, const ChildLimits& limits) {
   std::vector<std::string> storage;
   storage.push_back(binary);
   storage.insert(storage.end(), args.begin(), args.end());
@@ -163,6 +164,12 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args, int
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
     ::dup2(output_fd, STDOUT_FILENO);
     ::dup2(output_fd, STDERR_FILENO);
+    if (limits.open_files && ::setrlimit(RLIMIT_NOFILE, &*limits.open_files) != 0) {
+      int err = errno;
+      ssize_t ignored = ::write(status_pipe[1], &err, sizeof(err));
+      (void)ignored;
+      ::_exit(127);
+    }
     ::execv(argv[0], argv.data());
     int err = errno;
     ssize_t ignored = ::write(status_pipe[1], &err, sizeof(err));
@@ -324,11 +331,11 @@ std::string ExitResult::Describe() const {
 }
 
 ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& args,
-                     milliseconds timeout) {
+                     milliseconds timeout, const ChildLimits& limits) {
   ExitResult result;
   int out_fd = MakeOutputFile();
   std::string error;
-  pid_t pid = Spawn(binary, args, out_fd, &error);
+  pid_t pid = Spawn(binary, args, out_fd, &error, limits);
   if (pid < 0) {
     result.exited = true;
     result.wait_status = 127 << 8;
@@ -350,7 +357,7 @@ Daemon::Daemon(std::string host, int port, pid_t pid, int output_fd)
 
 std::unique_ptr<Daemon> Daemon::Start(const std::string& binary,
                                       const std::vector<std::string>& flags, std::string* error,
-                                      const PortSetup& ports) {
+                                      const PortSetup& ports, const ChildLimits& limits) {
   for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
     int port = PickFreePort();
     if (port < 0) {
@@ -368,7 +375,7 @@ std::unique_ptr<Daemon> Daemon::Start(const std::string& binary,
       *error = ErrnoText("mkostemp");
       return nullptr;
     }
-    pid_t pid = Spawn(binary, args, out_fd, error);
+    pid_t pid = Spawn(binary, args, out_fd, error, limits);
     if (pid < 0) {
       ::close(out_fd);
       return nullptr;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -57,9 +58,15 @@ struct ExitResult {
   std::string Describe() const;
 };
 
+// Limits a spawned process starts under, set in the child before exec.
+struct ChildLimits {
+  // RLIMIT_NOFILE as {soft, hard}; unset: the test's own.
+  std::optional<rlimit> open_files;
+};
+
 // Runs `binary args...` with stdin from /dev/null and waits at most `timeout` for it to exit.
 ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& args,
-                     milliseconds timeout = kStartTimeout);
+                     milliseconds timeout = kStartTimeout, const ChildLimits& limits = {});
 
 // A loopback port that was free for TCP and UDP a moment ago (the socket is closed again, so
 // another process may take it first), or -1.
@@ -84,10 +91,11 @@ class Daemon {
   // Starts `binary -p <free port> -l 127.0.0.1 [-u nobody] flags...` and waits (bounded by
   // kStartTimeout) until it accepts a connection. Retries on another port if the process exits
   // early (a port race); on failure returns nullptr with `error` holding its output.
-  // `ports` replaces "-p <free port>" and the readiness check (see PortSetup).
+  // `ports` replaces "-p <free port>" and the readiness check (see PortSetup); `limits` are
+  // set in the child before exec.
   static std::unique_ptr<Daemon> Start(const std::string& binary,
                                        const std::vector<std::string>& flags, std::string* error,
-                                       const PortSetup& ports = {});
+                                       const PortSetup& ports = {}, const ChildLimits& limits = {});
   // A server somebody else runs (SLABCACHED_TEST_ADDR). It is never signalled.
   static std::unique_ptr<Daemon> Attach(std::string host, int port);
 

@@ -237,10 +237,7 @@ void Store::Impl::UnlinkItem(Item* it, uint64_t hv) {
 }
 
 ItemHandle Store::Impl::Retain(Item* it) {
-  uint16_t refs = it->refcount.load(std::memory_order_relaxed);
-  do {
-    if (refs >= UINT16_MAX - 1) return {};  // memcached: "refcount overflow during fetch"
-  } while (!it->refcount.compare_exchange_weak(refs, refs + 1, std::memory_order_relaxed));
+  if (!TryAddRef(it)) return {};  // memcached: "refcount overflow during fetch"
   return ItemHandle(it, &slabs_);
 }
 

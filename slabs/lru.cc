@@ -12,7 +12,6 @@
 #include <utility>
 #include <vector>
 
-#include "slabs/hash.h"
 #include "slabs/store_impl.h"
 
 namespace slabcached::slabs {

@@ -76,7 +76,6 @@
 #include <mutex>
 #include <vector>
 
-#include "slabs/hash.h"
 #include "slabs/store_impl.h"
 
 namespace slabcached::slabs {

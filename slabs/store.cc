@@ -58,7 +58,7 @@ Store::Impl::Impl(const StoreConfig& config, const Clock* clock)
       table_({.hashpower_init = std::max(config.hashpower_init, LockPower(config)),
               .expand = config.hash_expand,
               .background = config.background_threads},
-             &locks_, &slabs_),
+             KeyHasher(config.hash_seed.value_or(KeyHasher::RandomSeed())), &locks_, &slabs_),
       lru_(&slabs_),
       automove_(config.slab_automove) {
   automove_last_ = clock_->Now();

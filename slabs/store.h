@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,8 @@ struct StoreConfig {
   // (memcached's slab_automove_window counts samples too; its default is 30).
   uint32_t slab_automove_window = 2;
   bool background_threads = true;  // tests set false and call RunMaintenance()
+  // The key hash's seed; unset (the daemon): a random one per store.
+  std::optional<uint64_t> hash_seed;
 };
 
 enum class StoreMode : uint8_t { kSet, kAdd, kReplace, kAppend, kPrepend, kCas };

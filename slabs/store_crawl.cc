@@ -25,7 +25,6 @@
 #include <algorithm>
 #include <mutex>
 
-#include "slabs/hash.h"
 #include "slabs/store_impl.h"
 
 namespace slabcached::slabs {

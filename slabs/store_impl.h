@@ -158,6 +158,7 @@ class Store::Impl final : public MaintenanceTarget {
     return config_.cas_enabled ? cas_id_.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
   }
   RelTime Now() const { return clock_->Now(); }
+  uint64_t HashKey(std::string_view key) const { return table_.HashKey(key); }
 
   const StoreConfig config_;
   const Clock* const clock_;

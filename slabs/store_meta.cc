@@ -9,7 +9,6 @@
 #include <cstring>
 #include <utility>
 
-#include "slabs/hash.h"
 #include "slabs/item.h"
 #include "slabs/store_impl.h"
 
@@ -86,7 +85,7 @@ class MetaOps {
 
 MetaGetResult MetaOps::Get(Impl& s, std::string_view key, const MetaGetOptions& o) {
   MetaGetResult r;
-  const uint64_t hv = HashKey(key);
+  const uint64_t hv = s.HashKey(key);
   ItemLockGuard item_lock(s.locks_.For(hv));
   Item* it = s.FindLive(key, hv, &r.outcome);
   uint8_t bits = 0;
@@ -151,7 +150,7 @@ MetaStoreResult MetaOps::Link(Impl& s, ItemHandle handle, StoreMode mode,
   Item* it = handle.get();
   if (it == nullptr || it->linked()) return r;
   const std::string_view key = it->key();
-  const uint64_t hv = HashKey(key);
+  const uint64_t hv = s.HashKey(key);
   ItemLockGuard item_lock(s.locks_.For(hv));
   // A CAS turns set and replace into cas (memcached's process_mset_command).
   if (o.has_cas && (mode == StoreMode::kSet || mode == StoreMode::kReplace)) mode = StoreMode::kCas;
@@ -257,7 +256,7 @@ Item* MetaOps::Recas(Impl& s, Item* it, uint64_t hv, uint64_t new_cas) {
 }
 
 MetaDeleteStatus MetaOps::Delete(Impl& s, std::string_view key, const MetaDeleteOptions& o) {
-  const uint64_t hv = HashKey(key);
+  const uint64_t hv = s.HashKey(key);
   ItemLockGuard item_lock(s.locks_.For(hv));
   Item* it = s.FindLive(key, hv, nullptr);
   if (it == nullptr) return MetaDeleteStatus::kNotFound;
@@ -291,7 +290,7 @@ MetaDeleteStatus MetaOps::Delete(Impl& s, std::string_view key, const MetaDelete
 
 MetaDeltaResult MetaOps::Delta(Impl& s, std::string_view key, const MetaDeltaOptions& o) {
   MetaDeltaResult r;
-  const uint64_t hv = HashKey(key);
+  const uint64_t hv = s.HashKey(key);
   ItemLockGuard item_lock(s.locks_.For(hv));
   Item* it = s.FindLive(key, hv, nullptr);
   char digits[24];
@@ -375,7 +374,7 @@ MetaDeltaResult MetaOps::Delta(Impl& s, std::string_view key, const MetaDeltaOpt
 
 MetaDebugResult MetaOps::Debug(Impl& s, std::string_view key) {
   MetaDebugResult r;
-  const uint64_t hv = HashKey(key);
+  const uint64_t hv = s.HashKey(key);
   ItemLockGuard item_lock(s.locks_.For(hv));
   const Item* it = s.FindLive(key, hv, nullptr);
   if (it == nullptr) return r;

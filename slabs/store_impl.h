@@ -226,7 +226,7 @@ class Store::Impl final : public MaintenanceTarget {
   ManualCrawl manual_crawl_;
 
   // Stampede bits (W/X/Z) of items; a shard is guarded by its item lock stripe.
-  MetaStateTable meta_state_;
+  MetaStateTable meta_state_{config_.meta_state_max_entries};
 
   std::unique_ptr<LruMaintainer> maintainer_;  // stopped first in ~Impl
 };

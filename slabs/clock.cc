@@ -1,15 +1,45 @@
 #include "slabs/clock.h"
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
 
 namespace slabcached::slabs {
 
-Clock::Clock(time_t unix_now)
-    : process_started_(unix_now - kStartOffset), now_(static_cast<RelTime>(kStartOffset)) {}
+namespace {
 
-void Clock::Update(time_t unix_now) {
-  const time_t delta = unix_now - process_started_;
+class SystemTimeSource final : public TimeSource {
+ public:
+  time_t WallSeconds() const override { return time(nullptr); }
+  int64_t MonotonicSeconds() const override {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+}  // namespace
+
+const TimeSource& TimeSource::System() {
+  static const SystemTimeSource source;
+  return source;
+}
+
+Clock::Clock(time_t unix_now)
+    : source_(nullptr),
+      process_started_(unix_now - kStartOffset),
+      monotonic_started_(0),
+      now_(static_cast<RelTime>(kStartOffset)) {}
+
+Clock::Clock(const TimeSource* source)
+    : source_(source),
+      process_started_(source->WallSeconds() - kStartOffset),
+      monotonic_started_(source->MonotonicSeconds() - kStartOffset),
+      now_(static_cast<RelTime>(kStartOffset)) {}
+
+void Clock::Update() {
+  if (source_ == nullptr) return;
+  const int64_t delta = source_->MonotonicSeconds() - monotonic_started_;
   if (delta <= 0) return;
   const RelTime target = delta > std::numeric_limits<RelTime>::max()
                              ? std::numeric_limits<RelTime>::max()

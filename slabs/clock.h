@@ -1,5 +1,8 @@
 // Server time as memcached keeps it: seconds since a process-start epoch,
 // updated by the daemon once a second (cheaper than time() per request).
+// Relative time follows the monotonic clock, so stepping the wall clock
+// neither freezes expiry nor expires items early; the wall clock is read once,
+// at start, to convert absolute exptimes and to report "stats time".
 // Tests drive it by hand with Set()/Advance().
 #pragma once
 
@@ -11,6 +14,16 @@ namespace slabcached::slabs {
 
 using RelTime = uint32_t;  // seconds since Clock::process_started()
 
+// Where a Clock reads time; tests substitute a fake.
+class TimeSource {
+ public:
+  virtual ~TimeSource() = default;
+  virtual time_t WallSeconds() const = 0;        // Unix time, time(2)
+  virtual int64_t MonotonicSeconds() const = 0;  // CLOCK_MONOTONIC (steady_clock)
+  // The system's clocks. Stateless.
+  static const TimeSource& System();
+};
+
 class Clock {
  public:
   // memcached's REALTIME_MAXDELTA: relative exptimes go up to 30 days inclusive.
@@ -19,15 +32,19 @@ class Clock {
   // ("already expired") is always behind the current time.
   static constexpr time_t kStartOffset = 62;
 
-  // `unix_now` is the current Unix time; the epoch is kStartOffset before it.
+  // A hand-driven clock: `unix_now` is the current Unix time; the epoch is
+  // kStartOffset before it. Update() does nothing.
   explicit Clock(time_t unix_now);
+  // A clock that Update() moves with `source` (which must outlive it).
+  explicit Clock(const TimeSource* source);
 
   RelTime Now() const { return now_.load(std::memory_order_relaxed); }
   time_t process_started() const { return process_started_; }
   time_t UnixNow() const { return process_started_ + Now(); }
 
-  // Moves the clock to `unix_now` (never backwards).
-  void Update(time_t unix_now);
+  // Moves Now() to the source's monotonic seconds since construction, plus
+  // kStartOffset (never backwards).
+  void Update();
   void Set(RelTime now) { now_.store(now, std::memory_order_relaxed); }
   void Advance(RelTime seconds) { now_.fetch_add(seconds, std::memory_order_relaxed); }
 
@@ -40,7 +57,9 @@ class Clock {
   time_t ToUnix(RelTime t) const { return t == 0 ? 0 : process_started_ + t; }
 
  private:
+  const TimeSource* const source_;  // nullptr: hand-driven
   const time_t process_started_;
+  const int64_t monotonic_started_;  // the source's monotonic seconds at the epoch
   std::atomic<RelTime> now_;
 };
 

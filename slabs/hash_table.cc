@@ -3,12 +3,11 @@
 #include <cstring>
 #include <new>
 
-#include "slabs/hash.h"
-
 namespace slabcached::slabs {
 
-HashTable::HashTable(const Config& config, ItemLocks* locks, const SlabAllocator* slabs)
-    : locks_(locks), slabs_(slabs), expand_enabled_(config.expand) {
+HashTable::HashTable(const Config& config, const KeyHasher& hasher, ItemLocks* locks,
+                     const SlabAllocator* slabs)
+    : hasher_(hasher), locks_(locks), slabs_(slabs), expand_enabled_(config.expand) {
   uint32_t power = config.hashpower_init;
   if (power > kMaxPower) power = kMaxPower;
   while ((uint64_t{1} << power) < locks_->count()) ++power;

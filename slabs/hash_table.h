@@ -39,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "slabs/hash.h"
 #include "slabs/item.h"
 #include "slabs/item_locks.h"
 #include "slabs/slab_allocator.h"
@@ -55,11 +56,15 @@ class HashTable {
     bool background = true;
   };
 
-  // `locks` must have no more stripes than the table has buckets.
-  HashTable(const Config& config, ItemLocks* locks, const SlabAllocator* slabs);
+  // `locks` must have no more stripes than the table has buckets. Every
+  // caller hashes keys with this table's HashKey().
+  HashTable(const Config& config, const KeyHasher& hasher, ItemLocks* locks,
+            const SlabAllocator* slabs);
   ~HashTable();  // stops the expansion thread
   HashTable(const HashTable&) = delete;
   HashTable& operator=(const HashTable&) = delete;
+
+  uint64_t HashKey(std::string_view key) const { return hasher_.Hash(key); }
 
   // All three require the item lock of `hv`.
   Item* Find(std::string_view key, uint64_t hv) const;
@@ -90,6 +95,7 @@ class HashTable {
   ItemRef* BucketFor(uint64_t hv) const;  // requires the item lock of hv
   void Run(std::stop_token stop);
 
+  const KeyHasher hasher_;
   ItemLocks* const locks_;
   const SlabAllocator* const slabs_;
   const bool expand_enabled_;

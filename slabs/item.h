@@ -161,6 +161,20 @@ inline uint64_t ContinuationHash(const Item* chunk) {
          uint64_t{chunk->exptime.load(std::memory_order_relaxed)} << 32;
 }
 
+// References an item may hold at most (memcached refuses a fetch at this
+// count: "refcount overflow"), leaving headroom so the 16-bit count never wraps.
+inline constexpr uint16_t kMaxRefcount = UINT16_MAX - 1;
+
+// Takes one more reference unless that would pass kMaxRefcount. The caller
+// must already know the chunk cannot be freed meanwhile (item or LRU lock).
+inline bool TryAddRef(Item* it) {
+  uint16_t refs = it->refcount.load(std::memory_order_relaxed);
+  do {
+    if (refs >= kMaxRefcount) return false;
+  } while (!it->refcount.compare_exchange_weak(refs, refs + 1, std::memory_order_relaxed));
+  return true;
+}
+
 static_assert(sizeof(Item) == 28, "the item header is part of the per-item memory budget");
 static_assert(alignof(Item) == 4, "chunks are 4-byte aligned");
 static_assert(std::atomic<uint16_t>::is_always_lock_free);

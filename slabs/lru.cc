@@ -8,10 +8,10 @@
 
 #include <algorithm>
 #include <mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
-#include "slabs/hash.h"
 #include "slabs/store_impl.h"
 
 namespace slabcached::slabs {
@@ -323,7 +323,17 @@ void Store::Impl::FlushClass(uint8_t cls, RelTime oldest) {
   // are not caught by the lazy time check, so unlink them now. The lists are
   // only roughly time ordered (bumps refresh time in place): walk them fully.
   LruClass& lc = lru_.cls(cls);
-  std::vector<Item*> busy;  // stripes we could not try-lock; referenced, done below
+  // Items whose stripe we could not try-lock, unlinked once the LRU lock is
+  // dropped: referenced ones, and (rare) ones at the refcount cap, which we
+  // must not reference (the count would wrap to 0 and a later release would
+  // free a live chunk): those are found again by key and CAS.
+  std::vector<Item*> busy;
+  struct Unheld {
+    std::string key;
+    uint64_t hv;
+    uint64_t cas;
+  };
+  std::vector<Unheld> unheld;
   {
     std::lock_guard lru_lock(lc.mu);
     for (int l = 0; l < kNumLrus; ++l) {
@@ -336,11 +346,11 @@ void Store::Impl::FlushClass(uint8_t cls, RelTime oldest) {
         if (TryLockItem(stripe)) {
           std::unique_lock item_lock(stripe, std::adopt_lock);
           UnlinkLocked(lc, it, hv);
-        } else {
-          // Linked items cannot be freed while we hold the LRU lock, so a
-          // reference taken here is safe.
-          it->refcount.fetch_add(1, std::memory_order_relaxed);
+        } else if (TryAddRef(it)) {
+          // Safe: linked items cannot be freed while we hold the LRU lock.
           busy.push_back(it);
+        } else {
+          unheld.push_back({std::string(it->key()), hv, it->cas()});
         }
       }
     }
@@ -354,6 +364,16 @@ void Store::Impl::FlushClass(uint8_t cls, RelTime oldest) {
       }
     }
     slabs_.Release(it);
+  }
+  for (const Unheld& u : unheld) {
+    ItemLockGuard item_lock(locks_.For(u.hv));
+    // The same CAS means the same item (a page move keeps it); with CAS off
+    // an item stored since could match, as it can in memcached's own race
+    // between flush_all and concurrent stores.
+    Item* it = table_.Find(u.key, u.hv);
+    if (it != nullptr && it->cas() == u.cas && it->time.load(std::memory_order_relaxed) >= oldest) {
+      UnlinkItem(it, u.hv);
+    }
   }
 }
 

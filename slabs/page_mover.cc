@@ -76,7 +76,6 @@
 #include <mutex>
 #include <vector>
 
-#include "slabs/hash.h"
 #include "slabs/store_impl.h"
 
 namespace slabcached::slabs {
@@ -267,10 +266,7 @@ void Store::Impl::RescueLocked(LruClass& lc, Item* from, Item* to, uint64_t hv) 
   lru_.Replace(lc, from, to);
   // The meta protocol's stampede bits (W/X/Z) follow the item to its new chunk.
   const std::string_view key = to->key();
-  if (const uint8_t bits = meta_state_.Get(hv, key, from); bits != 0) {
-    meta_state_.Set(hv, key, from, 0);
-    meta_state_.Set(hv, key, to, bits);
-  }
+  meta_state_.Move(hv, key, from, to);
   from->flags.fetch_and(static_cast<uint8_t>(~kItemLinked), std::memory_order_relaxed);
   slabs_.Release(from);
 }

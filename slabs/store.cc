@@ -58,7 +58,7 @@ Store::Impl::Impl(const StoreConfig& config, const Clock* clock)
       table_({.hashpower_init = std::max(config.hashpower_init, LockPower(config)),
               .expand = config.hash_expand,
               .background = config.background_threads},
-             &locks_, &slabs_),
+             KeyHasher(config.hash_seed.value_or(KeyHasher::RandomSeed())), &locks_, &slabs_),
       lru_(&slabs_),
       automove_(config.slab_automove) {
   automove_last_ = clock_->Now();
@@ -237,10 +237,7 @@ void Store::Impl::UnlinkItem(Item* it, uint64_t hv) {
 }
 
 ItemHandle Store::Impl::Retain(Item* it) {
-  uint16_t refs = it->refcount.load(std::memory_order_relaxed);
-  do {
-    if (refs >= UINT16_MAX - 1) return {};  // memcached: "refcount overflow during fetch"
-  } while (!it->refcount.compare_exchange_weak(refs, refs + 1, std::memory_order_relaxed));
+  if (!TryAddRef(it)) return {};  // memcached: "refcount overflow during fetch"
   return ItemHandle(it, &slabs_);
 }
 

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,11 @@ struct StoreConfig {
   // (memcached's slab_automove_window counts samples too; its default is 30).
   uint32_t slab_automove_window = 2;
   bool background_threads = true;  // tests set false and call RunMaintenance()
+  // Items with meta state (a handed-out win, stale, a binary key) at most:
+  // their side table lives outside max_bytes (slabs/store_meta.h).
+  size_t meta_state_max_entries = 64 * 1024;
+  // The key hash's seed; unset (the daemon): a random one per store.
+  std::optional<uint64_t> hash_seed;
 };
 
 enum class StoreMode : uint8_t { kSet, kAdd, kReplace, kAppend, kPrepend, kCas };
@@ -270,6 +276,8 @@ class Store {
   MetaDeltaResult MetaDelta(std::string_view key, const MetaDeltaOptions& options);
   MetaDebugResult MetaDebug(std::string_view key);  // me: no LRU bump
   size_t meta_state_entries_for_tests() const;
+  // Heap bytes of the meta side table (outside max_bytes), an estimate.
+  size_t SideTableBytes() const;
 
   // --- LRU crawler (slabs/store_crawl.cc) ---
   CrawlerSettings crawler_settings() const;

@@ -25,7 +25,6 @@
 #include <algorithm>
 #include <mutex>
 
-#include "slabs/hash.h"
 #include "slabs/store_impl.h"
 
 namespace slabcached::slabs {
@@ -41,17 +40,6 @@ uint8_t NextClass(const ClassSet& classes, int cls, int num) {
     if (classes.test(static_cast<size_t>(c))) return static_cast<uint8_t>(c);
   }
   return static_cast<uint8_t>(num + 1);
-}
-
-// A reference on a linked item, taken holding its class's LRU lock (which
-// keeps it linked, so the chunk cannot be freed meanwhile). false at the
-// refcount limit.
-bool TryRetain(Item* it) {
-  uint16_t refs = it->refcount.load(std::memory_order_relaxed);
-  do {
-    if (refs >= UINT16_MAX - 1) return false;
-  } while (!it->refcount.compare_exchange_weak(refs, refs + 1, std::memory_order_relaxed));
-  return true;
 }
 
 }  // namespace
@@ -151,7 +139,7 @@ uint32_t Store::Impl::RetainLinked(uint8_t cls, size_t page, uint32_t chunk, uin
   {
     std::lock_guard lru_lock(lc.mu);
     stepped = slabs_.VisitChunks(cls, page, chunk, count, [&](Item* it) {
-      if (lru_.Contains(lc, it) && TryRetain(it)) out->push_back(it);
+      if (lru_.Contains(lc, it) && TryAddRef(it)) out->push_back(it);
     });
   }
   // memcached's metadump counts the items it looks at as crawler checks.
@@ -204,9 +192,9 @@ void Store::Impl::VisitColdItems(uint8_t cls, const std::function<bool(const Ite
         it = lru_.Next(resume);
       }  // else the resume point left the list: the walk ends there
       for (; it != nullptr && items.size() < kColdBatch; it = lru_.Next(it)) {
-        if (TryRetain(it)) items.push_back(it);
+        if (TryAddRef(it)) items.push_back(it);
       }
-      if (it != nullptr && !items.empty() && TryRetain(items.back())) next_resume = items.back();
+      if (it != nullptr && !items.empty() && TryAddRef(items.back())) next_resume = items.back();
     }
     if (resume != nullptr) slabs_.Release(resume);
     resume = next_resume;

@@ -158,6 +158,7 @@ class Store::Impl final : public MaintenanceTarget {
     return config_.cas_enabled ? cas_id_.fetch_add(1, std::memory_order_relaxed) + 1 : 0;
   }
   RelTime Now() const { return clock_->Now(); }
+  uint64_t HashKey(std::string_view key) const { return table_.HashKey(key); }
 
   const StoreConfig config_;
   const Clock* const clock_;
@@ -225,7 +226,7 @@ class Store::Impl final : public MaintenanceTarget {
   ManualCrawl manual_crawl_;
 
   // Stampede bits (W/X/Z) of items; a shard is guarded by its item lock stripe.
-  MetaStateTable meta_state_;
+  MetaStateTable meta_state_{config_.meta_state_max_entries};
 
   std::unique_ptr<LruMaintainer> maintainer_;  // stopped first in ~Impl
 };

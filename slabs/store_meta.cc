@@ -9,7 +9,6 @@
 #include <cstring>
 #include <utility>
 
-#include "slabs/hash.h"
 #include "slabs/item.h"
 #include "slabs/store_impl.h"
 
@@ -17,7 +16,8 @@ namespace slabcached::slabs {
 
 // ------------------------------------------------------- MetaStateTable ---
 
-MetaStateTable::MetaStateTable() : shards_(std::make_unique<Shard[]>(kShards)) {}
+MetaStateTable::MetaStateTable(size_t max_entries)
+    : max_entries_(max_entries), shards_(std::make_unique<Shard[]>(kShards)) {}
 MetaStateTable::~MetaStateTable() = default;
 
 uint8_t MetaStateTable::Get(uint64_t hv, std::string_view key, const Item* it) {
@@ -30,31 +30,71 @@ uint8_t MetaStateTable::Get(uint64_t hv, std::string_view key, const Item* it) {
   return found->second.item == it ? found->second.bits : 0;
 }
 
-void MetaStateTable::Set(uint64_t hv, std::string_view key, const Item* it, uint8_t bits) {
+bool MetaStateTable::Set(uint64_t hv, std::string_view key, const Item* it, uint8_t bits) {
   Shard& shard = ShardFor(hv);
   if (bits == 0) {
-    if (shard.entries.empty()) return;
+    if (shard.entries.empty()) return true;
     if (const auto found = shard.entries.find(key); found != shard.entries.end()) {
       shard.entries.erase(found);
+      entries_.fetch_sub(1, std::memory_order_relaxed);
+      entry_bytes_.fetch_sub(EntryBytes(key), std::memory_order_relaxed);
     }
-    return;
+    return true;
   }
   if (const auto found = shard.entries.find(key); found != shard.entries.end()) {
     found->second = Entry{it, bits};
+    return true;
+  }
+  if (!Reserve()) return false;
+  SetReserved(hv, key, it, bits);
+  return true;
+}
+
+bool MetaStateTable::Reserve() {
+  size_t n = entries_.load(std::memory_order_relaxed);
+  do {
+    if (n >= max_entries_) return false;
+  } while (!entries_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  return true;
+}
+
+void MetaStateTable::SetReserved(uint64_t hv, std::string_view key, const Item* it, uint8_t bits) {
+  Shard& shard = ShardFor(hv);
+  if (const auto found = shard.entries.find(key); found != shard.entries.end()) {
+    Unreserve();
+    if (bits == 0) {
+      Set(hv, key, it, 0);
+    } else {
+      found->second = Entry{it, bits};
+    }
+    return;
+  }
+  if (bits == 0) {
+    Unreserve();
     return;
   }
   shard.entries.emplace(std::string(key), Entry{it, bits});
+  entry_bytes_.fetch_add(EntryBytes(key), std::memory_order_relaxed);
+}
+
+void MetaStateTable::Move(uint64_t hv, std::string_view key, const Item* from, const Item* to) {
+  Shard& shard = ShardFor(hv);
+  if (shard.entries.empty()) return;
+  const auto found = shard.entries.find(key);
+  if (found != shard.entries.end() && found->second.item == from) found->second.item = to;
 }
 
 void MetaStateTable::Erase(Shard& shard, std::string_view key, const Item* it) {
   const auto found = shard.entries.find(key);
-  if (found != shard.entries.end() && found->second.item == it) shard.entries.erase(found);
+  if (found != shard.entries.end() && found->second.item == it) {
+    shard.entries.erase(found);
+    entries_.fetch_sub(1, std::memory_order_relaxed);
+    entry_bytes_.fetch_sub(EntryBytes(key), std::memory_order_relaxed);
+  }
 }
 
-size_t MetaStateTable::size_for_tests() const {
-  size_t n = 0;
-  for (size_t i = 0; i < kShards; ++i) n += shards_[i].entries.size();
-  return n;
+size_t MetaStateTable::bytes() const {
+  return sizeof(Shard) * kShards + entry_bytes_.load(std::memory_order_relaxed);
 }
 
 // -------------------------------------------------------------- MetaOps ---
@@ -70,12 +110,14 @@ class MetaOps {
   static MetaDeleteStatus Delete(Impl& s, std::string_view key, const MetaDeleteOptions& o);
   static MetaDeltaResult Delta(Impl& s, std::string_view key, const MetaDeltaOptions& o);
   static MetaDebugResult Debug(Impl& s, std::string_view key);
-  static size_t StateEntries(Impl& s) { return s.meta_state_.size_for_tests(); }
+  static size_t StateEntries(Impl& s) { return s.meta_state_.size(); }
+  static size_t StateBytes(Impl& s) { return s.meta_state_.bytes(); }
 
  private:
-  // Records `bits` for linked `it`. Requires the item lock of hv.
-  static void SetState(Impl& s, uint64_t hv, std::string_view key, const Item* it, uint8_t bits) {
-    s.meta_state_.Set(hv, key, it, bits);
+  // Records `bits` for linked `it`; false when the table is full. Requires
+  // the item lock of hv.
+  static bool SetState(Impl& s, uint64_t hv, std::string_view key, const Item* it, uint8_t bits) {
+    return s.meta_state_.Set(hv, key, it, bits);
   }
   // A new CAS for linked `it` (E's value, else the next one). In place when
   // nobody else holds a reference (readers read the CAS without the lock),
@@ -86,7 +128,7 @@ class MetaOps {
 
 MetaGetResult MetaOps::Get(Impl& s, std::string_view key, const MetaGetOptions& o) {
   MetaGetResult r;
-  const uint64_t hv = HashKey(key);
+  const uint64_t hv = s.HashKey(key);
   ItemLockGuard item_lock(s.locks_.For(hv));
   Item* it = s.FindLive(key, hv, &r.outcome);
   uint8_t bits = 0;
@@ -139,7 +181,17 @@ MetaGetResult MetaOps::Get(Impl& s, std::string_view key, const MetaGetOptions& 
     }
   }
   if (r.stale && !r.token_sent) won = true;  // the first reader of a stale item recomputes
-  if (won) SetState(s, hv, key, it, bits | MetaStateTable::kTokenSent);
+  if (won && !SetState(s, hv, key, it, bits | MetaStateTable::kTokenSent)) {
+    // The side table is full: hand out no win. N then misses as without N
+    // (a placeholder nobody won would keep every reader on an empty value).
+    won = false;
+    if (r.created) {
+      s.UnlinkItem(it, hv);
+      MetaGetResult miss;  // r's handle goes with r: the chunk is freed
+      miss.outcome = r.outcome;
+      return miss;
+    }
+  }
   r.won = won;
   if (o.bump) s.Bump(it);
   return r;
@@ -151,7 +203,7 @@ MetaStoreResult MetaOps::Link(Impl& s, ItemHandle handle, StoreMode mode,
   Item* it = handle.get();
   if (it == nullptr || it->linked()) return r;
   const std::string_view key = it->key();
-  const uint64_t hv = HashKey(key);
+  const uint64_t hv = s.HashKey(key);
   ItemLockGuard item_lock(s.locks_.For(hv));
   // A CAS turns set and replace into cas (memcached's process_mset_command).
   if (o.has_cas && (mode == StoreMode::kSet || mode == StoreMode::kReplace)) mode = StoreMode::kCas;
@@ -199,7 +251,6 @@ MetaStoreResult MetaOps::Link(Impl& s, ItemHandle handle, StoreMode mode,
         store = true;
         break;
     }
-    if (store) s.UnlinkItem(old, hv);
   } else {
     switch (mode) {
       case StoreMode::kSet:
@@ -223,10 +274,28 @@ MetaStoreResult MetaOps::Link(Impl& s, ItemHandle handle, StoreMode mode,
   // b: the item remembers its binary key, unless it is an append/prepend
   // result (memcached allocates that one afresh, without ITEM_KEY_BINARY).
   if (o.key_binary && to_link == it) bits |= MetaStateTable::kKeyBinary;
+  // The new item takes over the old item's side entry, or reserves one
+  // before the old item goes.
+  const bool old_entry = store && old != nullptr && s.meta_state_.Get(hv, key, old) != 0;
+  const bool reserved = store && bits != 0 && !old_entry && s.meta_state_.Reserve();
+  if (store && bits != 0 && !old_entry && !reserved) {
+    // Full side table: I stores nothing (EX, as without I); a binary key
+    // cannot be stored without its mark.
+    store = false;
+    r.status = (bits & MetaStateTable::kStale) != 0 ? StoreStatus::kExists : StoreStatus::kNoMemory;
+  }
+  if (store && old != nullptr) {
+    if (old_entry) s.meta_state_.Move(hv, key, old, to_link);
+    s.UnlinkItem(old, hv);
+  }
   if (store) {
     s.LinkItem(to_link, hv);
     if (o.new_cas != 0) to_link->set_cas(o.new_cas);
-    SetState(s, hv, key, to_link, bits);
+    if (reserved) {
+      s.meta_state_.SetReserved(hv, key, to_link, bits);
+    } else {
+      SetState(s, hv, key, to_link, bits);  // updates or erases an entry: cannot fail
+    }
     r.status = StoreStatus::kStored;
     r.cas = to_link->cas();
   }
@@ -247,6 +316,7 @@ Item* MetaOps::Recas(Impl& s, Item* it, uint64_t hv, uint64_t new_cas) {
   s.slabs_.CopyValue(it, copy, 0);
   const RelTime time = it->time.load(std::memory_order_relaxed);
   const uint8_t keep = it->flags.load(std::memory_order_relaxed) & (kItemFetched | kItemActive);
+  s.meta_state_.Move(hv, it->key(), it, copy);  // the copy keeps the entry (and its room)
   s.UnlinkItem(it, hv);
   copy->flags.fetch_or(keep, std::memory_order_relaxed);
   s.LinkItem(copy, hv);
@@ -257,7 +327,7 @@ Item* MetaOps::Recas(Impl& s, Item* it, uint64_t hv, uint64_t new_cas) {
 }
 
 MetaDeleteStatus MetaOps::Delete(Impl& s, std::string_view key, const MetaDeleteOptions& o) {
-  const uint64_t hv = HashKey(key);
+  const uint64_t hv = s.HashKey(key);
   ItemLockGuard item_lock(s.locks_.For(hv));
   Item* it = s.FindLive(key, hv, nullptr);
   if (it == nullptr) return MetaDeleteStatus::kNotFound;
@@ -266,11 +336,26 @@ MetaDeleteStatus MetaOps::Delete(Impl& s, std::string_view key, const MetaDelete
     // I: keep the item, mark it stale, clear the win so one client can win
     // again, new CAS; T only applies here.
     // The key stays binary if it was.
+    const uint8_t bits = s.meta_state_.Get(hv, key, it);
+    const bool reserved = bits == 0 && s.meta_state_.Reserve();
+    if (bits == 0 && !reserved) {
+      // Full side table: it cannot be marked stale, so delete it (the next
+      // reader misses and recomputes instead of serving the stale value).
+      s.UnlinkItem(it, hv);
+      return MetaDeleteStatus::kDeleted;
+    }
     if (o.touch) it->exptime.store(o.exptime, std::memory_order_relaxed);
-    const uint8_t keep = s.meta_state_.Get(hv, key, it) & MetaStateTable::kKeyBinary;
+    const uint8_t keep = bits & MetaStateTable::kKeyBinary;
     Item* target = Recas(s, it, hv, o.new_cas);
-    if (target == nullptr) return MetaDeleteStatus::kNotStored;
-    SetState(s, hv, key, target, MetaStateTable::kStale | keep);
+    if (target == nullptr) {
+      if (reserved) s.meta_state_.Unreserve();
+      return MetaDeleteStatus::kNotStored;
+    }
+    if (reserved) {
+      s.meta_state_.SetReserved(hv, key, target, MetaStateTable::kStale | keep);
+    } else {
+      SetState(s, hv, key, target, MetaStateTable::kStale | keep);  // updates its entry
+    }
     return MetaDeleteStatus::kInvalidated;
   }
   if (o.remove_value) {
@@ -291,7 +376,7 @@ MetaDeleteStatus MetaOps::Delete(Impl& s, std::string_view key, const MetaDelete
 
 MetaDeltaResult MetaOps::Delta(Impl& s, std::string_view key, const MetaDeltaOptions& o) {
   MetaDeltaResult r;
-  const uint64_t hv = HashKey(key);
+  const uint64_t hv = s.HashKey(key);
   ItemLockGuard item_lock(s.locks_.For(hv));
   Item* it = s.FindLive(key, hv, nullptr);
   char digits[24];
@@ -375,7 +460,7 @@ MetaDeltaResult MetaOps::Delta(Impl& s, std::string_view key, const MetaDeltaOpt
 
 MetaDebugResult MetaOps::Debug(Impl& s, std::string_view key) {
   MetaDebugResult r;
-  const uint64_t hv = HashKey(key);
+  const uint64_t hv = s.HashKey(key);
   ItemLockGuard item_lock(s.locks_.For(hv));
   const Item* it = s.FindLive(key, hv, nullptr);
   if (it == nullptr) return r;
@@ -406,5 +491,6 @@ MetaDeltaResult Store::MetaDelta(std::string_view key, const MetaDeltaOptions& o
 }
 MetaDebugResult Store::MetaDebug(std::string_view key) { return MetaOps::Debug(*impl_, key); }
 size_t Store::meta_state_entries_for_tests() const { return MetaOps::StateEntries(*impl_); }
+size_t Store::SideTableBytes() const { return MetaOps::StateBytes(*impl_); }
 
 }  // namespace slabcached::slabs

@@ -13,9 +13,17 @@
 // place (incr/decr, touch, gat, a new CAS) keep it, as in memcached. The table
 // is sharded like the item locks, and a shard is only touched under the item
 // lock of its keys.
+//
+// The table lives outside -m, so its entries are capped
+// (StoreConfig::meta_state_max_entries). When it is full, what would need a
+// new entry falls back to what needs none: mg hands out no win (N misses
+// without creating the item, R does not win), md I deletes instead of
+// marking stale, ms I answers EX as without I, and ms b answers "out of
+// memory" (storing a binary key without its mark would echo it raw).
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -138,19 +146,31 @@ class MetaStateTable {
   static constexpr uint8_t kKeyBinary = 1 << 2;  // stored by ms with b
   static constexpr size_t kShards = 4096;        // 1 << ItemLocks::kMaxPower
 
-  MetaStateTable();
+  explicit MetaStateTable(size_t max_entries);
   ~MetaStateTable();
 
   // The bits of linked item `it` (0 when it has none).
   uint8_t Get(uint64_t hv, std::string_view key, const Item* it);
-  // Sets the bits of linked item `it` (0 erases the key's entry).
-  void Set(uint64_t hv, std::string_view key, const Item* it, uint8_t bits);
+  // Sets the bits of linked item `it` (0 erases the key's entry). false, and
+  // nothing changed, when that needs a new entry and the table is full.
+  bool Set(uint64_t hv, std::string_view key, const Item* it, uint8_t bits);
+  // Room for one new entry, taken before an operation that must not fail
+  // half way (its first step unlinks the item whose entry it replaces). Each
+  // successful Reserve() is followed by one SetReserved() or Unreserve().
+  bool Reserve();
+  void Unreserve() { entries_.fetch_sub(1, std::memory_order_relaxed); }
+  void SetReserved(uint64_t hv, std::string_view key, const Item* it, uint8_t bits);
+  // The entry of `from` now belongs to `to` (a page move copied the item).
+  void Move(uint64_t hv, std::string_view key, const Item* from, const Item* to);
   // Drops the entry of `it`, which is being unlinked (Store's UnlinkLocked).
   void Forget(uint64_t hv, std::string_view key, const Item* it) {
     Shard& shard = ShardFor(hv);
     if (!shard.entries.empty()) Erase(shard, key, it);
   }
-  size_t size_for_tests() const;
+  // Entries (with reservations) and an estimate of the heap bytes they and
+  // the shards take.
+  size_t size() const { return entries_.load(std::memory_order_relaxed); }
+  size_t bytes() const;
 
  private:
   struct Entry {
@@ -167,9 +187,19 @@ class MetaStateTable {
     std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> entries;
   };
   Shard& ShardFor(uint64_t hv) { return shards_[hv & (kShards - 1)]; }
-  static void Erase(Shard& shard, std::string_view key, const Item* it);
+  void Erase(Shard& shard, std::string_view key, const Item* it);
+  // Heap bytes of one entry: the map node (key string, Entry, next pointer,
+  // cached hash), its bucket slot and a key too long for the string's SSO.
+  static size_t EntryBytes(std::string_view key) {
+    return sizeof(std::pair<const std::string, Entry>) + 3 * sizeof(void*) +
+           (key.size() >= sizeof(std::string) ? key.size() + 1 : 0);
+  }
 
+  const size_t max_entries_;
   std::unique_ptr<Shard[]> shards_;
+  // Across shards, which different item locks guard: atomics.
+  std::atomic<size_t> entries_{0};
+  std::atomic<size_t> entry_bytes_{0};
 };
 
 }  // namespace slabcached::slabs

@@ -18,7 +18,7 @@ namespace slabcached {
 
 Server::Server(const ServerConfig& config)
     : config_(config),
-      clock_(time(nullptr)),
+      clock_(&slabs::TimeSource::System()),
       store_(std::make_unique<slabs::Store>(config_.store, &clock_)),
       stats_(config_.num_threads, clock_.UnixNow()),
       verbosity_(config_.verbosity),
@@ -66,7 +66,7 @@ void Server::Dispatch(ev::Fd fd, bool tls) {
 
 void Server::OnClockTick(evutil_socket_t, short, void* arg) {
   auto* server = static_cast<Server*>(arg);
-  server->clock_.Update(time(nullptr));
+  server->clock_.Update();
 }
 
 void Server::OnSignal(evutil_socket_t signal, short, void* arg) {

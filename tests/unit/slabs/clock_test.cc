@@ -41,12 +41,68 @@ TEST(ClockTest, ToRelTimeFollowsMemcachedRealtime) {
   }
 }
 
-TEST(ClockTest, UpdateNeverGoesBackwards) {
+// Wall and monotonic time moved independently by the test.
+class FakeTimeSource final : public TimeSource {
+ public:
+  time_t WallSeconds() const override { return wall; }
+  int64_t MonotonicSeconds() const override { return monotonic; }
+  void Tick(int64_t seconds) {
+    wall += seconds;
+    monotonic += seconds;
+  }
+
+  time_t wall = kUnixNow;
+  int64_t monotonic = 5000;
+};
+
+TEST(ClockTest, UpdateFollowsTheSourceAndNeverGoesBackwards) {
+  FakeTimeSource source;
+  Clock clock(&source);
+  EXPECT_EQ(clock.Now(), static_cast<RelTime>(Clock::kStartOffset));
+  EXPECT_EQ(clock.process_started(), kUnixNow - Clock::kStartOffset);
+  source.Tick(10);
+  clock.Update();
+  EXPECT_EQ(clock.UnixNow(), kUnixNow + 10);
+  clock.Advance(5);  // a test's hand on the clock stays
+  clock.Update();
+  EXPECT_EQ(clock.UnixNow(), kUnixNow + 15);
+}
+
+TEST(ClockTest, WallClockStepBackwardsDoesNotFreezeTime) {
+  FakeTimeSource source;
+  Clock clock(&source);
+  source.Tick(100);
+  clock.Update();
+  const RelTime before = clock.Now();
+  source.wall -= 3600;  // NTP or an admin sets the wall clock back an hour
+  source.Tick(1);
+  clock.Update();
+  EXPECT_EQ(clock.Now(), before + 1);
+  const RelTime exptime = clock.ToRelTime(10);  // "expires in 10 seconds"
+  source.Tick(10);
+  clock.Update();
+  EXPECT_GE(clock.Now(), exptime);
+}
+
+TEST(ClockTest, WallClockStepForwardsDoesNotExpireEarly) {
+  FakeTimeSource source;
+  Clock clock(&source);
+  const RelTime exptime = clock.ToRelTime(60);
+  source.wall += 86400;  // a day ahead
+  source.Tick(1);
+  clock.Update();
+  EXPECT_EQ(clock.Now(), static_cast<RelTime>(Clock::kStartOffset + 1));
+  EXPECT_LT(clock.Now(), exptime);
+  // Absolute exptimes and "stats time" stay on the start's wall clock.
+  EXPECT_EQ(clock.UnixNow(), kUnixNow + 1);
+  EXPECT_EQ(clock.ToRelTime(kUnixNow + 100), static_cast<RelTime>(Clock::kStartOffset + 100));
+}
+
+TEST(ClockTest, HandDrivenClockIgnoresUpdate) {
   Clock clock(kUnixNow);
-  clock.Update(kUnixNow + 10);
-  EXPECT_EQ(clock.UnixNow(), kUnixNow + 10);
-  clock.Update(kUnixNow + 5);
-  EXPECT_EQ(clock.UnixNow(), kUnixNow + 10);
+  clock.Advance(3);
+  clock.Update();
+  EXPECT_EQ(clock.UnixNow(), kUnixNow + 3);
 }
 
 TEST(ClockTest, ToUnixRoundTrips) {

@@ -24,12 +24,12 @@ class HashTableTest : public ::testing::Test {
     return it;
   }
   void Insert(HashTable& table, Item* it) {
-    const uint64_t hv = HashKey(it->key());
+    const uint64_t hv = hasher_.Hash(it->key());
     std::lock_guard lock(locks_.For(hv));
     table.Insert(it, hv);
   }
   Item* Find(HashTable& table, const std::string& key) {
-    const uint64_t hv = HashKey(key);
+    const uint64_t hv = hasher_.Hash(key);
     std::lock_guard lock(locks_.For(hv));
     return table.Find(key, hv);
   }
@@ -37,13 +37,15 @@ class HashTableTest : public ::testing::Test {
     for (Item* it : items_) slabs_.Release(it);
   }
 
+  KeyHasher hasher_{42};
   SlabAllocator slabs_{{}};
   ItemLocks locks_{4};
   std::vector<Item*> items_;
 };
 
 TEST_F(HashTableTest, FindInsertRemove) {
-  HashTable table({.hashpower_init = 4, .expand = false, .background = false}, &locks_, &slabs_);
+  HashTable table({.hashpower_init = 4, .expand = false, .background = false}, hasher_, &locks_,
+                  &slabs_);
   Item* a = NewItem("alpha");
   Item* b = NewItem("beta");
   Insert(table, a);
@@ -53,7 +55,7 @@ TEST_F(HashTableTest, FindInsertRemove) {
   EXPECT_EQ(Find(table, "gamma"), nullptr);
   EXPECT_EQ(table.items(), 2u);
   {
-    const uint64_t hv = HashKey("alpha");
+    const uint64_t hv = hasher_.Hash("alpha");
     std::lock_guard lock(locks_.For(hv));
     table.Remove(a, hv);
   }
@@ -63,7 +65,8 @@ TEST_F(HashTableTest, FindInsertRemove) {
 }
 
 TEST_F(HashTableTest, LookupsSucceedAtEveryStepOfAnExpansion) {
-  HashTable table({.hashpower_init = 4, .expand = true, .background = false}, &locks_, &slabs_);
+  HashTable table({.hashpower_init = 4, .expand = true, .background = false}, hasher_, &locks_,
+                  &slabs_);
   std::vector<std::string> keys;
   for (int i = 0; i < 100; ++i) keys.push_back("key" + std::to_string(i));
   for (const auto& k : keys) Insert(table, NewItem(k));
@@ -88,7 +91,8 @@ TEST_F(HashTableTest, LookupsSucceedAtEveryStepOfAnExpansion) {
 }
 
 TEST_F(HashTableTest, BackgroundExpansionWhileReadersRun) {
-  HashTable table({.hashpower_init = 4, .expand = true, .background = true}, &locks_, &slabs_);
+  HashTable table({.hashpower_init = 4, .expand = true, .background = true}, hasher_, &locks_,
+                  &slabs_);
   std::vector<std::string> keys;
   for (int i = 0; i < 3000; ++i) keys.push_back("k" + std::to_string(i));
   std::vector<Item*> made;
@@ -116,6 +120,30 @@ TEST_F(HashTableTest, BackgroundExpansionWhileReadersRun) {
   }
   EXPECT_EQ(table.hash_power(), 11u);  // 3000 > 1.5 * 2^10, but not > 1.5 * 2^11
   for (const auto& k : keys) EXPECT_NE(Find(table, k), nullptr) << k;
+}
+
+// Bucket (and stripe) of each key under a seed, for a power-of-two table.
+std::vector<uint64_t> Buckets(const KeyHasher& hasher, int keys, uint32_t power) {
+  std::vector<uint64_t> out;
+  for (int i = 0; i < keys; ++i) {
+    out.push_back(hasher.Hash("key:" + std::to_string(i)) & ((uint64_t{1} << power) - 1));
+  }
+  return out;
+}
+
+// Keys that collide in one process's table must not collide in another's:
+// the placement depends on a per-store seed, not on the key alone.
+TEST(KeyHasherTest, SeedDecidesBucketPlacement) {
+  const std::vector<uint64_t> a = Buckets(KeyHasher(1), 1000, 16);
+  EXPECT_EQ(Buckets(KeyHasher(1), 1000, 16), a);
+  const std::vector<uint64_t> b = Buckets(KeyHasher(2), 1000, 16);
+  int same = 0;
+  for (size_t i = 0; i < a.size(); ++i) same += a[i] == b[i] ? 1 : 0;
+  EXPECT_LT(same, 10);  // chance alone: 1000 / 65536
+}
+
+TEST(KeyHasherTest, RandomSeedsDiffer) {
+  EXPECT_NE(KeyHasher::RandomSeed(), KeyHasher::RandomSeed());
 }
 
 }  // namespace

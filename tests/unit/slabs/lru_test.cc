@@ -1,9 +1,13 @@
 // Segmented LRU behaviour, observed through the store's "stats items" view.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "slabs/store.h"
 
@@ -15,6 +19,7 @@ class LruTest : public ::testing::Test {
   void SetUp() override {
     StoreConfig config;
     config.background_threads = false;
+    config.hash_seed = 1;  // fixed stripes: the flush test's keys must not share one
     store_ = std::make_unique<Store>(config, &clock_);
   }
   void Put(const std::string& key, const std::string& value, RelTime exptime = 0) {
@@ -96,6 +101,69 @@ TEST_F(LruTest, AgeReportsSecondsSinceTailAccess) {
   store_->RunMaintenance();
   clock_.Advance(30);
   EXPECT_EQ(Class().age, 32u);
+}
+
+// flush_all takes a reference on an item whose stripe is busy (to unlink it
+// after dropping the LRU lock). That reference must respect the cap Retain
+// uses: two flushes while a client holds the item near the cap wrapped the
+// 16-bit refcount to 0 (a later get + release would then free a live chunk).
+TEST_F(LruTest, FlushNeverWrapsRefcountOfBusyItem) {
+  Put("y1", "1");
+  clock_.Advance(1);
+  Put("y2", "2");
+  clock_.Advance(1);
+  Put("x", "3");  // HOT head: both flush walks meet it before y2 and y1
+  const RelTime t1 = clock_.Now() - 2;
+  const RelTime t2 = clock_.Now() - 1;
+  // A non-reading client holding the item: the link, these handles and the
+  // dump's reference make 65534, Retain's cap.
+  std::vector<ItemHandle> held;
+  for (int i = 0; i < std::numeric_limits<uint16_t>::max() - 3; ++i) {
+    held.push_back(store_->Get("x"));
+    ASSERT_TRUE(held.back());
+  }
+  const std::atomic<uint16_t>& refcount = held.front().get()->refcount;
+  // Waits (without sleeping) until a flush walk has unlinked an item.
+  auto wait_for_items = [&](uint64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (store_->GetStats().curr_items != n) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "flush walk did not progress";
+      std::this_thread::yield();
+    }
+  };
+  std::vector<uint16_t> seen;
+  std::jthread flush_new, flush_all;
+  CrawlerStatus status;
+  std::unique_ptr<Store::ItemDump> dump = store_->StartDump(ClassSet().set().reset(0), &status);
+  ASSERT_TRUE(dump);
+  while (dump->Next(1000, [&](const ItemSummary& s) {
+    if (s.key != "x") return;
+    // We hold x's item lock: both flushes find its stripe busy. The first
+    // unlinks y2 (stored at t2) and the second y1 after passing x.
+    seen.push_back(refcount.load());
+    flush_new = std::jthread([&] { store_->FlushAll(t2 + 1); });
+    wait_for_items(2);
+    seen.push_back(refcount.load());
+    flush_all = std::jthread([&] { store_->FlushAll(t1 + 1); });
+    wait_for_items(1);
+    seen.push_back(refcount.load());
+  })) {
+  }
+  dump.reset();
+  flush_new.join();
+  flush_all.join();
+  ASSERT_EQ(seen.size(), 3u);
+  for (const uint16_t refs : seen) {
+    EXPECT_GE(refs, std::numeric_limits<uint16_t>::max() - 1u);
+    EXPECT_LE(refs, std::numeric_limits<uint16_t>::max() - 1u);
+  }
+  // The flushes still unlinked it, and the held references stay counted.
+  EXPECT_EQ(store_->GetStats().curr_items, 0u);
+  EXPECT_FALSE(store_->Get("x"));
+  EXPECT_EQ(refcount.load(), held.size());
+  EXPECT_EQ(held.back().CopyValue(), "3");
+  held.clear();
+  EXPECT_EQ(Class().used_chunks, 0u);
 }
 
 }  // namespace

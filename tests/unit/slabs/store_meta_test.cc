@@ -333,5 +333,99 @@ TEST_F(StoreMetaTest, ConcurrentReadersHaveOneWinnerPerCycle) {
   }
 }
 
+// An attacker who vivifies (mg N) many keys must not grow the side table,
+// which lives outside -m, past its bound: once full, N misses as without N.
+TEST_F(StoreMetaTest, SideTableStaysBoundedUnderManyKeys) {
+  const size_t cap = StoreConfig().meta_state_max_entries;
+  MetaGetOptions viv;
+  viv.vivify = true;
+  viv.vivify_exptime = clock_.Now() + 30;
+  size_t won = 0;
+  for (size_t i = 0; i < cap + 5000; ++i) {
+    const MetaGetResult r = Get("flood:" + std::to_string(i), viv);
+    if (r.won) {
+      ++won;
+      EXPECT_TRUE(r.created);
+    } else {
+      EXPECT_FALSE(r.item);  // no placeholder that nobody won
+    }
+  }
+  EXPECT_EQ(won, cap);
+  EXPECT_EQ(store_->meta_state_entries_for_tests(), cap);
+  EXPECT_EQ(store_->GetStats().curr_items, cap);
+}
+
+TEST_F(StoreMetaTest, FullSideTableFallsBackToNoEntry) {
+  StoreConfig config;
+  config.background_threads = false;
+  config.meta_state_max_entries = 2;
+  store_ = std::make_unique<Store>(config, &clock_);
+  const size_t empty_bytes = store_->SideTableBytes();
+  MetaGetOptions viv;
+  viv.vivify = true;
+  viv.vivify_exptime = clock_.Now() + 30;
+  ASSERT_TRUE(Get("a", viv).won);
+  MetaStoreOptions binary;
+  binary.key_binary = true;
+  ASSERT_EQ(Put("b", "v", 0, StoreMode::kSet, binary).status, StoreStatus::kStored);
+  EXPECT_EQ(store_->meta_state_entries_for_tests(), 2u);
+  const size_t full_bytes = store_->SideTableBytes();
+  EXPECT_GT(full_bytes, empty_bytes);
+
+  // Full: nothing that needs a new entry gets one.
+  EXPECT_FALSE(Get("c", viv).item);  // N misses
+  Put("r", "v", clock_.Now() + 10);
+  MetaGetOptions recache;
+  recache.recache = true;
+  recache.recache_time = clock_.Now() + 30;
+  const MetaGetResult r = Get("r", recache);
+  EXPECT_TRUE(r.item);
+  EXPECT_FALSE(r.won);
+  EXPECT_EQ(Put("b2", "v", 0, StoreMode::kSet, binary).status, StoreStatus::kNoMemory);
+  MetaStoreOptions stale;
+  stale.has_cas = true;
+  stale.cas_compare = 1;
+  stale.invalidate = true;
+  EXPECT_EQ(Put("r", "old", 0, StoreMode::kSet, stale).status, StoreStatus::kExists);
+  MetaDeleteOptions invalidate;
+  invalidate.invalidate = true;
+  EXPECT_EQ(store_->MetaDelete("r", invalidate), MetaDeleteStatus::kDeleted);
+  EXPECT_FALSE(Get("r").item);  // deleted rather than marked stale
+  EXPECT_EQ(store_->meta_state_entries_for_tests(), 2u);
+  EXPECT_EQ(store_->SideTableBytes(), full_bytes);
+
+  // Items that have an entry keep using it: invalidating a binary key keeps
+  // its mark (also when a reader holds it, so that a copy is linked), and
+  // the first reader of the stale item wins.
+  EXPECT_EQ(Put("b", "v", 0, StoreMode::kSet, {}).status, StoreStatus::kStored);  // frees one
+  EXPECT_EQ(store_->meta_state_entries_for_tests(), 1u);
+  EXPECT_EQ(Put("b2", "v", 0, StoreMode::kSet, binary).status, StoreStatus::kStored);
+  EXPECT_EQ(store_->meta_state_entries_for_tests(), 2u);
+  {
+    const MetaGetResult reader = Get("b2");
+    EXPECT_EQ(store_->MetaDelete("b2", invalidate), MetaDeleteStatus::kInvalidated);
+  }
+  // ms I over it also reuses the entry (stale, still binary).
+  EXPECT_EQ(Put("b2", "older", 0, StoreMode::kSet,
+                [&] {
+                  MetaStoreOptions o = stale;
+                  o.key_binary = true;
+                  return o;
+                }())
+                .status,
+            StoreStatus::kStored);
+  const MetaGetResult b2 = Get("b2");
+  EXPECT_TRUE(b2.stale);
+  EXPECT_TRUE(b2.won);
+  EXPECT_TRUE(b2.key_binary);
+  // Unlinking frees the entries and their bytes.
+  store_->FlushAll(0);
+  clock_.Advance(1);
+  EXPECT_FALSE(Get("a").item);
+  EXPECT_FALSE(Get("b2").item);
+  EXPECT_EQ(store_->meta_state_entries_for_tests(), 0u);
+  EXPECT_EQ(store_->SideTableBytes(), empty_bytes);
+}
+
 }  // namespace
 }  // namespace slabcached::slabs

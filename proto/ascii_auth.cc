@@ -44,7 +44,8 @@ AsciiAuthRequest ParseAsciiAuth(std::string_view input) {
     return {};
   }
   std::string_view line = input.substr(0, newline);
-  if (line.back() == '\r') line.remove_suffix(1);
+  // An empty line ("\n") has no last byte: it falls through to "unauthenticated".
+  if (line.ends_with('\r')) line.remove_suffix(1);
   const size_t line_bytes = newline + 1;
 
   uint32_t size = 0;

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace slabcached::proto {
 namespace {
@@ -65,6 +69,61 @@ TEST(AsciiAuthTest, BadBlocksAreConsumedWithTheirError) {
 TEST(AsciiAuthTest, JunkClosesTheConnection) {
   EXPECT_EQ(ParseAsciiAuth(std::string(2049, 'x')).status, Status::kClose);
   EXPECT_EQ(ParseAsciiAuth(std::string(2048, 'x')).status, Status::kNeedMore);
+}
+
+// Parses a heap copy of exactly `input`, so ASan sees any read outside it.
+AsciiAuthRequest ParseCopy(std::string_view input) {
+  const auto bytes = std::make_unique<char[]>(input.size());
+  std::copy(input.begin(), input.end(), bytes.get());
+  AsciiAuthRequest r = ParseAsciiAuth(std::string_view(bytes.get(), input.size()));
+  r.user = r.password = {};  // they pointed into the copy
+  return r;
+}
+
+TEST(AsciiAuthTest, EmptyLineIsUnauthenticated) {
+  // memcached answers an empty line before authentication like any other
+  // command. "\n" used to read before the buffer and wrap the line length.
+  for (const std::string line : {"\n", "\r\n"}) {
+    for (const std::string& input : {line, line + "more", line + "set k 0 0 3\r\na b\r\n"}) {
+      const AsciiAuthRequest r = ParseCopy(input);
+      EXPECT_EQ(r.status, Status::kError) << line.size();
+      EXPECT_EQ(r.error, "CLIENT_ERROR unauthenticated") << line.size();
+      EXPECT_EQ(r.consumed, line.size()) << line.size();
+    }
+  }
+}
+
+// Feeds `input` as a connection does, in pieces ending at the set bits of
+// `cuts` (bit i: a cut after byte i), and returns the reply lines.
+std::vector<std::string> Replies(const std::string& input, uint32_t cuts) {
+  std::vector<std::string> replies;
+  std::string buffer;
+  for (size_t i = 0; i < input.size(); ++i) {
+    buffer += input[i];
+    if (i + 1 < input.size() && (cuts & (1u << i)) == 0) continue;
+    while (true) {
+      const AsciiAuthRequest r = ParseCopy(buffer);
+      if (r.status == Status::kNeedMore) break;
+      EXPECT_NE(r.status, Status::kClose);
+      EXPECT_LE(r.consumed, buffer.size());
+      replies.emplace_back(r.status == Status::kError ? r.error : "credentials");
+      buffer.erase(0, r.consumed);
+      if (buffer.empty()) break;
+    }
+  }
+  return replies;
+}
+
+TEST(AsciiAuthTest, EmptyLineAfterABadBlockInEverySplit) {
+  // Found under ASan through the connection: the bad block ends at "\r\r",
+  // which leaves a lone "\n" as the next line.
+  const std::string input = "set a 0 0 0\r\n\r\r\n";
+  ASSERT_EQ(input.size(), 16u);
+  const std::vector<std::string> expected = {"CLIENT_ERROR bad command line termination",
+                                             "CLIENT_ERROR unauthenticated"};
+  for (uint32_t cuts = 0; cuts < (1u << (input.size() - 1)); ++cuts) {
+    ASSERT_EQ(Replies(input, cuts), expected) << "cuts " << cuts;
+  }
 }
 
 }  // namespace

@@ -110,6 +110,8 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "read_buf_count", s.server.read_buf_count.load());
   AppendStat(out, "read_buf_bytes", s.server.read_buf_bytes.load());
   AppendStat(out, "read_buf_oom", s.server.read_buf_oom.load());
+  // slabcached's own: the meta protocol's stampede state (bounded, outside -m).
+  AppendStat(out, "meta_state_bytes", static_cast<uint64_t>(s.store.SideTableBytes()));
   AppendStat(out, "cmd_get", t.cmd_get);
   AppendStat(out, "cmd_set", t.cmd_set);
   AppendStat(out, "cmd_flush", t.cmd_flush);

@@ -900,5 +900,21 @@ TEST_F(AbuseTest, QueuedRepliesAreCountedAndHeldUnderTheLimit) {
   EXPECT_TRUE(Healthy(*d));
 }
 
+// The meta protocol's stampede state (a win token per vivified key) lives outside -m; stats
+// shows what it holds, and it is bounded (StoreMetaTest.SideTableStaysBoundedUnderManyKeys).
+TEST_F(AbuseTest, MetaStampedeStateIsCountedInStats) {
+  auto d = Start(OneWorker());
+  ASSERT_NE(d, nullptr);
+  auto c = Connect(*d);
+  ASSERT_NE(c, nullptr);
+  const uint64_t before = StatU64(c->Stats(), "meta_state_bytes");
+  for (int i = 0; i < 100; ++i) {
+    // A miss with N vivifies the key and hands out the win.
+    ASSERT_TRUE(c->Roundtrip("mg vivified" + std::to_string(i) + " N30\r\n", "HD W\r\n"));
+  }
+  const uint64_t after = StatU64(c->Stats(), "meta_state_bytes");
+  EXPECT_GT(after, before);
+}
+
 }  // namespace
 }  // namespace slabcached::testing

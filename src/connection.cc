@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "proto/ascii_auth.h"
 #include "src/request_dispatch.h"
@@ -88,6 +89,14 @@ void Connection::OnWritable(evutil_socket_t, short, void* arg) {
 
 void Connection::HandleRead() {
   read_wants_write_ = false;
+  if (std::exchange(resume_, false)) {
+    // After a yield, buffered requests (and a paused multi-get) run before
+    // the socket is read again, as memcached does: a client that sends its
+    // requests and half-closes still gets every reply.
+    ProcessAndFlush();
+    ShrinkBuffer();
+    return;
+  }
   bool drained = false;
   if (!ReadOnce(&drained)) {
     state_ = State::kClosing;
@@ -136,6 +145,7 @@ void Connection::ProcessAndFlush() {
   if (yielded) {
     // Let other connections of this worker run, then continue (memcached's -R).
     if (budget == 0) executor_->stats()->conn_yields.Add();
+    resume_ = true;
     event_active(read_event_.get(), EV_READ, 1);
   } else if (transport_->HasBufferedInput() && !read_wants_write_) {
     // Input no readable event will announce (the rest of a TLS record).
@@ -351,7 +361,8 @@ bool Connection::ProcessAsciiAuth() {
 void Connection::ResumeRetrieval() {
   PausedRetrieval& paused = *paused_;
   const char* line = buffer_.get() + start_;
-  paused.request.keys = std::string_view(line + paused.keys_begin, paused.keys_end - paused.keys_begin);
+  paused.request.keys =
+      std::string_view(line + paused.keys_begin, paused.keys_end - paused.keys_begin);
   DispatchResult result =
       slabcached::ResumeRetrieval(*executor_, paused.request, &output_, ReplyCap());
   if (result.next == DispatchResult::Next::kPaused) {

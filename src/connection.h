@@ -133,6 +133,7 @@ class Connection {
   size_t value_remaining_ = 0;  // data-block bytes (incl. "\r\n") still to read
   size_t swallow_remaining_ = 0;
   bool writing_ = false;  // replies wait for the socket (reads paused)
+  bool resume_ = false;   // the next read event runs buffered work, without reading
   // TLS: the last read needs the socket writable first (reads wait for EV_WRITE).
   bool read_wants_write_ = false;
   short armed_ = 0;  // the events registered with libevent

@@ -377,10 +377,10 @@ void ApplyExtendedOption(const std::string& option, ServerConfig* config) {
     return;
   }
   static const char* const kAcceptedNoOps[] = {
-      "tail_repair_time", "hash_algorithm", "temporary_ttl", "temp_lru",
-      "watcher_logbuf_size", "worker_logbuf_size", "modern", "no_modern", "slab_automove_freeratio",
-      "drop_privileges", "no_drop_privileges", "sock_cookie_id", "lru_segmented",
-      "no_lru_segmented", "slab_sizes", "inline_ascii_resp",
+      "tail_repair_time", "hash_algorithm", "temporary_ttl", "temp_lru", "watcher_logbuf_size",
+      "worker_logbuf_size", "modern", "no_modern", "slab_automove_freeratio", "drop_privileges",
+      "no_drop_privileges", "sock_cookie_id", "lru_segmented", "no_lru_segmented", "slab_sizes",
+      "inline_ascii_resp",
       // Not served yet: there is no item size histogram.
       "track_sizes"};
   for (const char* known : kAcceptedNoOps) {

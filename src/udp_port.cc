@@ -97,8 +97,7 @@ void UdpPort::Execute(std::string_view input) {
     const size_t budget = kMaxReplyBytes - std::min(kMaxReplyBytes, reply_.queued_bytes());
     DispatchResult result =
         binary ? DispatchBinary(*executor_, input, session_, /*sasl=*/false, &out_, fd_.get())
-               : DispatchText(*executor_, input, session_, &out_, fd_.get(),
-                              {.reply_cap = budget});
+               : DispatchText(*executor_, input, session_, &out_, fd_.get(), {.reply_cap = budget});
     size_t used = result.consumed;
     switch (result.next) {
       case Next::kNeedMore:

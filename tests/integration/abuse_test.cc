@@ -849,7 +849,7 @@ TEST_F(AbuseTest, ReadBufferLimitRefusesTheRequestThatWouldPassIt) {
   EXPECT_EQ(StatU64(stats, "read_buf_oom"), 1u);
   EXPECT_LE(StatU64(stats, "read_buf_bytes"), kMiB);
   EXPECT_TRUE(innocent->Roundtrip("get key\r\nversion\r\n", "END\r\n" + std::string("VERSION ") +
-                                                               stats.at("version") + "\r\n"));
+                                                                stats.at("version") + "\r\n"));
 }
 
 // stats response_obj_bytes counts the replies connections hold; with -o resp_obj_mem_limit
@@ -914,6 +914,42 @@ TEST_F(AbuseTest, MetaStampedeStateIsCountedInStats) {
   }
   const uint64_t after = StatU64(c->Stats(), "meta_state_bytes");
   EXPECT_GT(after, before);
+}
+
+// A paused multi-get still runs to its end for a client that sent its requests and then
+// half-closed its socket (printf ... | nc): every reply arrives, the pipelined request after it
+// too, before the daemon sees the end of the input and closes.
+TEST_F(AbuseTest, PausedMultigetStillAnswersAClientThatHalfCloses) {
+  auto d = Start(OneWorker());
+  ASSERT_NE(d, nullptr);
+  auto setup = Connect(*d);
+  ASSERT_NE(setup, nullptr);
+  ASSERT_TRUE(setup->Roundtrip(StorageCommand("set", "k", "0123456789"), "STORED\r\n"));
+  constexpr int kKeys = 50000;  // ~1.3 MB of replies: the multi-get pauses on the way
+  std::string request = "get";
+  for (int i = 0; i < kKeys; ++i) request += " k";
+  request += "\r\nget k\r\n";
+
+  RawSocket client(SOCK_STREAM, d->port(), 0);
+  ASSERT_TRUE(client.ok());
+  ASSERT_EQ(client.SendUntil(request, SteadyClock::now() + milliseconds(5000), milliseconds(1000)),
+            request.size());
+  ASSERT_EQ(::shutdown(client.fd(), SHUT_WR), 0);
+  std::string reply;
+  char buffer[65536];
+  const auto deadline = SteadyClock::now() + milliseconds(10000);
+  while (SteadyClock::now() < deadline) {
+    pollfd pfd{client.fd(), POLLIN, 0};
+    if (::poll(&pfd, 1, 1000) <= 0) continue;
+    const ssize_t n = ::recv(client.fd(), buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    reply.append(buffer, static_cast<size_t>(n));
+  }
+  std::string expected;
+  for (int i = 0; i < kKeys; ++i) expected += ValueReply("k", "0123456789");
+  expected += "END\r\n" + ValueReply("k", "0123456789") + "END\r\n";
+  EXPECT_EQ(reply.size(), expected.size());
+  EXPECT_TRUE(reply == expected);
 }
 
 }  // namespace

@@ -481,6 +481,7 @@ StoreStats Store::Impl::GetStats() const {
   s.crawler_items_checked = crawler_items_checked_.load(std::memory_order_relaxed);
   s.lru_crawler_running = crawler_busy_.load(std::memory_order_relaxed);
   s.lru_crawler_starts = crawler_starts_.load(std::memory_order_relaxed);
+  s.lru_crawler_dumps_taken_over = crawler_dumps_taken_over_.load(std::memory_order_relaxed);
   return s;
 }
 

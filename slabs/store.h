@@ -151,10 +151,11 @@ struct StoreStats {
   uint64_t slab_reassign_busy_items = 0;       // item stripes busy during a page walk
   uint64_t slab_global_page_pool = 0;          // pages in the pool (class 0)
   uint64_t lru_maintainer_juggles = 0;
-  uint64_t crawler_reclaimed = 0;      // expired/flushed items the crawler unlinked
-  uint64_t crawler_items_checked = 0;  // linked items it looked at
-  bool lru_crawler_running = false;    // a crawl or a dump is running
-  uint64_t lru_crawler_starts = 0;     // crawls and dumps started
+  uint64_t crawler_reclaimed = 0;             // expired/flushed items the crawler unlinked
+  uint64_t crawler_items_checked = 0;         // linked items it looked at
+  bool lru_crawler_running = false;           // a crawl or a dump is running
+  uint64_t lru_crawler_starts = 0;            // crawls and dumps started
+  uint64_t lru_crawler_dumps_taken_over = 0;  // stalled dumps another job took over
 };
 
 // --- The LRU crawler's commands (memcached's "lru_crawler", "stats
@@ -304,21 +305,28 @@ class Store {
       friend class Store;
       Token() = default;
     };
-    ItemDump(Token, Store* store, const ClassSet& classes);
+    ItemDump(Token, Store* store, const ClassSet& classes, uint64_t ticket);
     ~ItemDump();
     ItemDump(const ItemDump&) = delete;
     ItemDump& operator=(const ItemDump&) = delete;
     // Calls f for each linked item among the next `budget` chunks; false once
-    // the walk is over.
+    // the walk is over, or once another job took the crawler over.
     bool Next(uint32_t budget, const std::function<void(const ItemSummary&)>& f);
+    // The walk ended because it stalled and another job took the crawler.
+    bool taken_over() const { return taken_over_; }
 
    private:
     Store* store_;
     ClassSet classes_;
+    uint64_t ticket_;
+    bool taken_over_ = false;
     uint8_t cls_ = 0;  // 0: not started; past the last class: done
     size_t page_ = 0;
     uint32_t chunk_ = 0;
   };
+  // A dump that has not advanced for this long (its client does not read)
+  // gives the crawler to the next job that asks for it.
+  static constexpr RelTime kDumpStallSeconds = 30;
   // nullptr with `*status` set when the crawler is disabled or busy.
   std::unique_ptr<ItemDump> StartDump(const ClassSet& classes, CrawlerStatus* status);
 

@@ -16,7 +16,10 @@
 //     referenced items, resuming after the last one while it is still there.
 //
 // Like memcached's crawler, one job runs at a time (crawler_busy_: memcached's
-// lru_crawler_running): a crawl, or a dump until its ItemDump is destroyed.
+// lru_crawler_running): a crawl, or a dump until its ItemDump is destroyed,
+// unless the dump has not advanced for kDumpStallSeconds (its client stopped
+// reading) and another job asks: then that job takes the slot over and the
+// stalled dump ends (ItemDump::taken_over()).
 // Locks: manual_crawl_mu_ is taken before a class's LRU lock (CrawlBatch);
 // dumps lock item stripes only while holding no other lock.
 // The background crawler (CrawlStep) is separate and never makes commands
@@ -52,18 +55,43 @@ CrawlerSettings Store::Impl::crawler_settings() const {
           .tocrawl = crawler_tocrawl_.load(std::memory_order_relaxed)};
 }
 
-bool Store::Impl::AcquireCrawler(CrawlerStatus* status) {
+bool Store::Impl::AcquireCrawler(CrawlerStatus* status, uint64_t* dump_ticket) {
   if (!crawler_enabled_.load(std::memory_order_relaxed)) {
     *status = CrawlerStatus::kDisabled;
     return false;
   }
-  bool idle = false;
-  if (!crawler_busy_.compare_exchange_strong(idle, true, std::memory_order_acquire)) {
-    *status = CrawlerStatus::kBusy;
-    return false;
+  std::lock_guard lock(crawler_mu_);
+  if (crawler_busy_.load(std::memory_order_relaxed)) {
+    const bool stalled_dump =
+        dump_ticket_.load(std::memory_order_relaxed) != 0 &&
+        Now() - dump_progress_.load(std::memory_order_relaxed) >= Store::kDumpStallSeconds;
+    if (!stalled_dump) {
+      *status = CrawlerStatus::kBusy;
+      return false;
+    }
+    crawler_dumps_taken_over_.fetch_add(1, std::memory_order_relaxed);
   }
+  crawler_busy_.store(true, std::memory_order_relaxed);
+  const uint64_t ticket = dump_ticket != nullptr ? ++last_dump_ticket_ : 0;
+  dump_ticket_.store(ticket, std::memory_order_relaxed);
+  dump_progress_.store(Now(), std::memory_order_relaxed);
+  if (dump_ticket != nullptr) *dump_ticket = ticket;
   crawler_starts_.fetch_add(1, std::memory_order_relaxed);
   *status = CrawlerStatus::kOk;
+  return true;
+}
+
+void Store::Impl::ReleaseCrawler(uint64_t dump_ticket) {
+  std::lock_guard lock(crawler_mu_);
+  // A dump that was taken over must not free its successor's slot.
+  if (dump_ticket_.load(std::memory_order_relaxed) != dump_ticket) return;
+  dump_ticket_.store(0, std::memory_order_relaxed);
+  crawler_busy_.store(false, std::memory_order_release);
+}
+
+bool Store::Impl::DumpAdvances(uint64_t dump_ticket) {
+  if (dump_ticket_.load(std::memory_order_relaxed) != dump_ticket) return false;
+  dump_progress_.store(Now(), std::memory_order_relaxed);
   return true;
 }
 
@@ -205,13 +233,17 @@ void Store::Impl::VisitColdItems(uint8_t cls, const std::function<bool(const Ite
 
 // ----------------------------------------------------------------- Store ---
 
-Store::ItemDump::ItemDump(Token, Store* store, const ClassSet& classes)
-    : store_(store), classes_(classes) {}
+Store::ItemDump::ItemDump(Token, Store* store, const ClassSet& classes, uint64_t ticket)
+    : store_(store), classes_(classes), ticket_(ticket) {}
 
-Store::ItemDump::~ItemDump() { store_->impl_->ReleaseCrawler(); }
+Store::ItemDump::~ItemDump() { store_->impl_->ReleaseCrawler(ticket_); }
 
 bool Store::ItemDump::Next(uint32_t budget, const std::function<void(const ItemSummary&)>& f) {
   Impl& impl = *store_->impl_;
+  if (!impl.DumpAdvances(ticket_)) {
+    taken_over_ = true;
+    return false;
+  }
   const int num = impl.NumClasses();
   if (cls_ == 0) cls_ = NextClass(classes_, 0, num);
   std::vector<Item*> items;
@@ -240,8 +272,9 @@ bool Store::ItemDump::Next(uint32_t budget, const std::function<void(const ItemS
 }
 
 std::unique_ptr<Store::ItemDump> Store::StartDump(const ClassSet& classes, CrawlerStatus* status) {
-  if (!impl_->AcquireCrawler(status)) return nullptr;
-  return std::make_unique<ItemDump>(ItemDump::Token(), this, classes);
+  uint64_t ticket = 0;
+  if (!impl_->AcquireCrawler(status, &ticket)) return nullptr;
+  return std::make_unique<ItemDump>(ItemDump::Token(), this, classes, ticket);
 }
 
 CrawlerStatus Store::StartCrawl(const ClassSet& classes) { return impl_->StartCrawl(classes); }

@@ -57,9 +57,16 @@ class Store::Impl final : public MaintenanceTarget {
   // Runs the started "lru_crawler crawl" over up to `budget` chunks; true
   // while it has more to do.
   bool ManualCrawlStep(uint64_t budget);
-  // The crawler's one job slot (memcached's lru_crawler_running).
-  bool AcquireCrawler(CrawlerStatus* status);
-  void ReleaseCrawler() { crawler_busy_.store(false, std::memory_order_release); }
+  // The crawler's one job slot (memcached's lru_crawler_running). A dump
+  // passes `dump_ticket` and gets its ticket there; a dump that has not
+  // advanced for Store::kDumpStallSeconds gives the slot to the next job
+  // that asks (its client stopped reading: it must not hold the crawler
+  // for good).
+  bool AcquireCrawler(CrawlerStatus* status, uint64_t* dump_ticket = nullptr);
+  // Frees the slot if `dump_ticket` (0: a crawl) still holds it.
+  void ReleaseCrawler(uint64_t dump_ticket = 0);
+  // A dump's step: false when its slot was taken over; else marks progress.
+  bool DumpAdvances(uint64_t dump_ticket);
   // One crawler batch: looks at up to `count` chunks of class `cls`'s page
   // `page` from `chunk` (SlabAllocator::VisitChunks), holding the class's LRU
   // lock, and unlinks the expired or flushed items among them (busy item
@@ -210,7 +217,14 @@ class Store::Impl final : public MaintenanceTarget {
   std::atomic<uint32_t> crawler_sleep_{config_.lru_crawler_sleep};
   std::atomic<uint32_t> crawler_tocrawl_{config_.lru_crawler_tocrawl};
   std::atomic<bool> crawler_busy_{false};  // a crawl or an ItemDump holds the crawler
+  // Which dump holds it (0: none, or a crawl) and when it last advanced.
+  // Written under crawler_mu_, read by DumpAdvances without it.
+  std::mutex crawler_mu_;
+  std::atomic<uint64_t> dump_ticket_{0};
+  std::atomic<RelTime> dump_progress_{0};
+  uint64_t last_dump_ticket_ = 0;  // guarded by crawler_mu_
   std::atomic<uint64_t> crawler_starts_{0};
+  std::atomic<uint64_t> crawler_dumps_taken_over_{0};
   // The running "lru_crawler crawl": guarded by manual_crawl_mu_.
   struct ManualCrawl {
     bool active = false;

@@ -111,6 +111,13 @@ class ItemDumpStream final : public ReplyStream {
                                  .total_size = item.total_size});
     });
     if (more) return true;
+    if (dump_->taken_over()) {
+      // The client stopped reading for so long that another job took the
+      // crawler: the dump ends short, and says so instead of its end line.
+      out->append("SERVER_ERROR dump stalled and was taken over\r\n");
+      dump_.reset();
+      return false;
+    }
     out->append(mgdump_ ? proto::kMgdumpEnd : proto::kMetadumpEnd);
     dump_.reset();  // the crawler is free again
     return false;

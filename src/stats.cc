@@ -156,6 +156,8 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   if (s.store.crawler_settings().enabled) {
     AppendStat(out, "lru_crawler_running", static_cast<uint64_t>(store.lru_crawler_running));
     AppendStat(out, "lru_crawler_starts", store.lru_crawler_starts);
+    // slabcached's own: dumps whose client stopped reading, ended for another job.
+    AppendStat(out, "lru_crawler_dumps_taken_over", store.lru_crawler_dumps_taken_over);
   }
   AppendStat(out, "slab_global_page_pool", store.slab_global_page_pool);
   AppendStat(out, "lru_maintainer_juggles", store.lru_maintainer_juggles);

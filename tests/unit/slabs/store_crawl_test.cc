@@ -326,5 +326,60 @@ TEST_F(StoreCrawlTest, DumpReferencesAreAllDropped) {
   EXPECT_EQ(store_->GetSlabClassStats()[0].used_chunks, 0u);
 }
 
+// A dump whose client stopped reading stops advancing; after kDumpStallSeconds the next job
+// that asks takes the crawler over, the stalled dump ends (taken_over), and destroying it
+// later does not free its successor's slot. Until then, and for a dump that keeps
+// advancing, the crawler stays busy.
+TEST_F(StoreCrawlTest, AStalledDumpGivesTheCrawlerToTheNextJob) {
+  ASSERT_EQ(Put("k", "v"), StoreStatus::kStored);
+  CrawlerStatus status;
+  std::unique_ptr<Store::ItemDump> stalled = store_->StartDump(All(), &status);
+  ASSERT_NE(stalled, nullptr);
+  clock_.Advance(Store::kDumpStallSeconds - 1);
+  EXPECT_EQ(store_->StartCrawl(All()), CrawlerStatus::kBusy);
+  // Advancing resets the stall.
+  EXPECT_TRUE(stalled->Next(1, [](const ItemSummary&) {}));
+  clock_.Advance(Store::kDumpStallSeconds - 1);
+  EXPECT_EQ(store_->StartDump(All(), &status), nullptr);
+  EXPECT_EQ(status, CrawlerStatus::kBusy);
+
+  clock_.Advance(1);
+  std::unique_ptr<Store::ItemDump> next = store_->StartDump(All(), &status);
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(store_->GetStats().lru_crawler_dumps_taken_over, 1u);
+  EXPECT_FALSE(stalled->Next(1000, [](const ItemSummary&) { ADD_FAILURE(); }));
+  EXPECT_TRUE(stalled->taken_over());
+  stalled.reset();
+  EXPECT_TRUE(store_->GetStats().lru_crawler_running);
+  EXPECT_EQ(store_->StartCrawl(All()), CrawlerStatus::kBusy);
+
+  int seen = 0;
+  while (next->Next(1000, [&](const ItemSummary&) { ++seen; })) {
+  }
+  EXPECT_EQ(seen, 1);
+  EXPECT_FALSE(next->taken_over());
+  next.reset();
+  EXPECT_FALSE(store_->GetStats().lru_crawler_running);
+}
+
+// A running crawl is not a dump: it is never taken over, however long it runs.
+TEST_F(StoreCrawlTest, ACrawlIsNeverTakenOver) {
+  StoreConfig config = TestConfig();
+  config.lru_maintainer = false;
+  config.lru_crawler = true;
+  Make(config);
+  for (int i = 0; i < 100000; ++i) {
+    ASSERT_EQ(Put("k" + std::to_string(i), "v", StoreMode::kSet, 0, clock_.Now() + 1),
+              StoreStatus::kStored);
+  }
+  clock_.Advance(5);
+  ASSERT_EQ(store_->StartCrawl(All()), CrawlerStatus::kOk);
+  ASSERT_TRUE(store_->GetStats().lru_crawler_running);
+  clock_.Advance(10 * Store::kDumpStallSeconds);
+  CrawlerStatus status;
+  EXPECT_EQ(store_->StartDump(All(), &status), nullptr);
+  EXPECT_EQ(status, CrawlerStatus::kBusy);
+}
+
 }  // namespace
 }  // namespace slabcached::slabs

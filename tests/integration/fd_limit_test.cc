@@ -127,6 +127,12 @@ class FdLimitTest : public ::testing::Test {
 // listener called accept again at once, burning a core. Now it pauses
 // (listen_disabled_num), idles, and serves again once connections close.
 TEST_F(FdLimitTest, PausesAcceptOnEmfileInsteadOfSpinning) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The daemon under test is built like this test. At EMFILE the sanitizer runtime itself
+  // fails: UBSan's vptr check opens a pipe to probe memory and, without a descriptor, reports
+  // "object has invalid vptr" for a live connection. The normal build runs this test.
+  GTEST_SKIP() << "a sanitized daemon cannot run out of descriptors cleanly";
+#endif
   std::vector<std::string> flags = {"-U", "0", "-t", "8", "-c", "20"};
   // As root the daemon runs as nobody, whose limit only CAP_SYS_RESOURCE may change.
   if (::geteuid() == 0) flags.insert(flags.end(), {"-u", "root"});

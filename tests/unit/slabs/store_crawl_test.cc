@@ -18,6 +18,20 @@ namespace {
 
 class StoreCrawlTest : public StoreTest {
  protected:
+  // Starts "lru_crawler crawl" over 100,000 expired items, more chunks than StartCrawl looks at
+  // before it returns, with no maintainer to go on with it: the crawl stays running.
+  void StartLargeCrawl() {
+    StoreConfig config = TestConfig();
+    config.lru_maintainer = false;
+    config.lru_crawler = true;
+    Make(config);
+    for (int i = 0; i < 100000; ++i) {
+      ASSERT_EQ(Put("k" + std::to_string(i), "v", StoreMode::kSet, 0, clock_.Now() + 1),
+                StoreStatus::kStored);
+    }
+    clock_.Advance(5);
+    ASSERT_EQ(store_->StartCrawl(All()), CrawlerStatus::kOk);
+  }
   // The class items of `value_len` value bytes under a short key land in.
   uint8_t ClassOfValue(size_t value_len) {
     EXPECT_EQ(Put("probe", std::string(value_len, 'p')), StoreStatus::kStored);
@@ -146,17 +160,8 @@ TEST_F(StoreCrawlTest, CrawlLooksAtNoMoreThanToCrawlItemsPerClass) {
 }
 
 TEST_F(StoreCrawlTest, ALargeCrawlGoesOnInMaintenanceAndKeepsTheCrawlerBusy) {
-  StoreConfig config = TestConfig();
-  config.lru_maintainer = false;
-  config.lru_crawler = true;
-  Make(config);
-  // More chunks than StartCrawl looks at before it returns.
-  for (int i = 0; i < 100000; ++i) {
-    ASSERT_EQ(Put("k" + std::to_string(i), "v", StoreMode::kSet, 0, clock_.Now() + 1),
-              StoreStatus::kStored);
-  }
-  clock_.Advance(5);
-  ASSERT_EQ(store_->StartCrawl(All()), CrawlerStatus::kOk);
+  StartLargeCrawl();
+  if (HasFatalFailure()) return;
   StoreStats stats = store_->GetStats();
   EXPECT_TRUE(stats.lru_crawler_running);
   EXPECT_GT(stats.crawler_reclaimed, 0u);
@@ -364,16 +369,8 @@ TEST_F(StoreCrawlTest, AStalledDumpGivesTheCrawlerToTheNextJob) {
 
 // A running crawl is not a dump: it is never taken over, however long it runs.
 TEST_F(StoreCrawlTest, ACrawlIsNeverTakenOver) {
-  StoreConfig config = TestConfig();
-  config.lru_maintainer = false;
-  config.lru_crawler = true;
-  Make(config);
-  for (int i = 0; i < 100000; ++i) {
-    ASSERT_EQ(Put("k" + std::to_string(i), "v", StoreMode::kSet, 0, clock_.Now() + 1),
-              StoreStatus::kStored);
-  }
-  clock_.Advance(5);
-  ASSERT_EQ(store_->StartCrawl(All()), CrawlerStatus::kOk);
+  StartLargeCrawl();
+  if (HasFatalFailure()) return;
   ASSERT_TRUE(store_->GetStats().lru_crawler_running);
   clock_.Advance(10 * Store::kDumpStallSeconds);
   CrawlerStatus status;

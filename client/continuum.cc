@@ -62,10 +62,10 @@ Continuum::Continuum(std::vector<ServerSpec> servers, PlacementConfig config,
   if (!live_.empty()) live_.resize(servers_.size(), true);
   switch (config_.distribution) {
     case Distribution::kKetamaWeighted:
-    case Distribution::kKetamaSpy:
       weighted_ = true;
       break;
     case Distribution::kKetamaLibmemcached:
+    case Distribution::kKetamaSpy:
       weighted_ = std::any_of(servers_.begin(), servers_.end(),
                               [](const ServerSpec& s) { return s.weight > 1; });
       break;

@@ -13,12 +13,15 @@
 //                        the key hash of the string. As in libmemcached, a
 //                        server with weight > 1 switches it to the weighted
 //                        continuum (memcached_server_add_with_weight/push).
-//   kKetamaSpy           MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA_SPY after
-//                        KETAMA_WEIGHTED: strings "/host:port-N" (port always
-//                        present), weighted, 4 points per digest. This is what
-//                        spymemcached's KETAMA_HASH locator computes for servers
-//                        given as IP literals, whose InetSocketAddress prints as
-//                        "/ip:port".
+//   kKetamaSpy           MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA_SPY with the
+//                        MD5 key hash: as kKetamaLibmemcached (100 points per
+//                        server, one per string, weighted once a weight is > 1)
+//                        but the strings are "/host:port-N", port always present.
+//                        With weights > 1 this is what spymemcached's KETAMA_HASH
+//                        locator computes for servers given as IP literals (its
+//                        InetSocketAddress prints as "/ip:port"); spymemcached
+//                        has no unweighted mode, libmemcached does, and we follow
+//                        libmemcached.
 //   kModula              MEMCACHED_DISTRIBUTION_MODULA (libmemcached's default):
 //                        hash(key) % server count, one-at-a-time key hash.
 //

@@ -85,6 +85,7 @@ std::vector<PlacementConfig> GoldenConfigs() {
   };
   for (KeyHash h : {KeyHash::kMd5, KeyHash::kOneAtATime, KeyHash::kFnv1a64, KeyHash::kCrc32}) {
     configs.push_back({Distribution::kKetamaLibmemcached, h});
+    configs.push_back({Distribution::kKetamaSpy, h});
     configs.push_back({Distribution::kModula, h});
     configs.push_back({Distribution::kKetamaWeighted, h});
   }

@@ -28,8 +28,11 @@ class LibmemcachedReference {
         memcached_behavior_set_key_hash(m, MEMCACHED_HASH_MD5);
         break;
       case Distribution::kKetamaSpy:
-        memcached_behavior_set(m, MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, 1);
+        // What "ketama-compat-spy" claims: the SPY distribution with the MD5
+        // key hash, nothing else set (no KETAMA_WEIGHTED): libmemcached then
+        // builds the unweighted continuum unless a server weighs more than 1.
         memcached_behavior_set_distribution(m, MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA_SPY);
+        memcached_behavior_set_key_hash(m, MEMCACHED_HASH_MD5);
         break;
       case Distribution::kModula:
         break;

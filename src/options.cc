@@ -85,7 +85,7 @@ int64_t ParsedArgument(const Option& option, Value value) {
   return number;
 }
 
-// "1" and "0" percentages memcached accepts for the LRU segments.
+// hot_lru_pct, warm_lru_pct: a share of a class's memory, 1..79 percent, as memcached checks.
 uint32_t LruPercent(const Option& option, Value value) {
   const auto pct = Number<uint32_t>(option, Need(option, value));
   if (pct < 1 || pct >= 80) {

@@ -24,7 +24,7 @@ constexpr uint8_t kBinaryMagic = 0x80;
 
 Connection::Connection(event_base* base, ev::Fd fd, std::unique_ptr<Transport> transport,
                        Executor* executor, ConnectionOwner* owner, const NetConfig& net,
-                       ServerStats* server_stats)
+                       const PasswordFile* ascii_auth, ServerStats* server_stats)
     : fd_(std::move(fd)),
       transport_(std::move(transport)),
       last_active_(executor->clock().Now()),
@@ -34,6 +34,7 @@ Connection::Connection(event_base* base, ev::Fd fd, std::unique_ptr<Transport> t
       executor_(executor),
       owner_(owner),
       net_(net),
+      ascii_auth_(ascii_auth),
       server_stats_(server_stats),
       buffer_(std::make_unique<char[]>(kInitialBuffer)),
       capacity_(kInitialBuffer) {
@@ -283,7 +284,7 @@ bool Connection::ProcessCommand() {
               (net_.protocol == BindingProtocol::kAuto &&
                static_cast<uint8_t>(buffer_[start_]) == kBinaryMagic);
   }
-  if (!binary_ && net_.ascii_auth != nullptr && !session_.authenticated) return ProcessAsciiAuth();
+  if (!binary_ && ascii_auth_ != nullptr && !session_.authenticated) return ProcessAsciiAuth();
   const std::string_view input(buffer_.get() + start_, buffered());
   DispatchResult result =
       binary_ ? DispatchBinary(*executor_, input, session_, net_.sasl, &output_, fd_.get())
@@ -344,7 +345,7 @@ bool Connection::ProcessAsciiAuth() {
       break;
     case proto::AsciiAuthRequest::Status::kCredentials:
       executor_->stats()->auth_cmds.Add();
-      if (net_.ascii_auth->Check(auth.user, auth.password)) {
+      if (ascii_auth_->Check(auth.user, auth.password)) {
         session_.authenticated = true;
         output_.Append("STORED");
       } else {

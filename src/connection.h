@@ -30,9 +30,11 @@ class ConnectionOwner {
 
 class Connection {
  public:
-  // `transport` moves the bytes of `fd` (plain, or TLS over it).
+  // `transport` moves the bytes of `fd` (plain, or TLS over it); `ascii_auth`:
+  // -Y's users (the server's), or null.
   Connection(event_base* base, ev::Fd fd, std::unique_ptr<Transport> transport, Executor* executor,
-             ConnectionOwner* owner, const NetConfig& net, ServerStats* server_stats);
+             ConnectionOwner* owner, const NetConfig& net, const PasswordFile* ascii_auth,
+             ServerStats* server_stats);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -102,6 +104,7 @@ class Connection {
   Executor* executor_;
   ConnectionOwner* owner_;
   const NetConfig& net_;
+  const PasswordFile* ascii_auth_;
   ServerStats* server_stats_;
 
   std::unique_ptr<char[]> buffer_;

@@ -350,8 +350,9 @@ void Executor::FlushAll(const Request& request, Responder& out) {
 }
 
 void Executor::Stats(const Request& request, Responder& out) {
-  const StatsSources sources{context_.config, context_.server_stats, context_.store, context_.clock,
-                             context_.control.verbosity()};
+  const StatsSources sources{context_.config,       context_.services.tls.get(),
+                             context_.server_stats, context_.store,
+                             context_.clock,        context_.control.verbosity()};
   // Text: "stats <group> ..."; binary: the key is the group, and memcached
   // matches "reset" and "settings" by prefix only.
   std::string_view group = request.binary ? request.args : FirstWord(request.args).first;
@@ -393,7 +394,7 @@ void Executor::Verbosity(const Request& request, Responder& out) {
 // -Z: reloads the certificate files. memcached answers OK (unless the line
 // ends in noreply), or why the files did not load, noreply or not.
 void Executor::RefreshCerts(const Request& request, Responder& out) {
-  const std::shared_ptr<TlsContext>& tls = context_.config.net.tls_context;
+  TlsContext* tls = context_.services.tls.get();
   std::string error = "Error TLS not enabled";
   if (tls != nullptr && tls->Reload(&error)) {
     bool noreply = false;
@@ -496,7 +497,7 @@ void Executor::Sasl(const Request& request, Responder& out, Session& session) {
   // PLAIN completes in one step, so a step (or another mechanism) fails.
   stats_->auth_cmds.Add();
   if (request.command == Command::kSaslAuth && request.key == "PLAIN" &&
-      CheckPlain(context_.config.sasl_users, request.args)) {
+      CheckPlain(context_.services.sasl_users, request.args)) {
     session.authenticated = true;
     out.Authenticated();
   } else {

@@ -20,6 +20,7 @@
 #include "src/reply_stream.h"
 #include "src/responder.h"
 #include "src/server_config.h"
+#include "src/services.h"
 #include "src/stats.h"
 
 namespace slabcached {
@@ -36,6 +37,7 @@ class ServerControl {
 // The shared state every worker's executor reads.
 struct ExecutorContext {
   const ServerConfig& config;
+  const Services& services;  // the server's (refresh_certs, SASL users)
   slabs::Store& store;
   const slabs::Clock& clock;
   ServerStats& server_stats;

@@ -1,33 +1,29 @@
-// The command line: memcached's flags (short and long forms, exactly as
-// memcached parses them with getopt_long) land in gflags, which holds every
-// flag of the daemon; ConfigFromFlags() then validates them into a Config.
-// This is the only module that includes <gflags/gflags.h>.
+// The command line: memcached's options (short and long forms, exactly as
+// memcached parses them with getopt_long, and -o lists), read through the
+// one option table (src/options.h) into a validated ServerConfig. The table
+// replaces the gflags DEFINE list: gflags cannot read memcached's syntax, so
+// it only held values behind getopt, as globals a second parse would see.
 #pragma once
 
-#include <stdexcept>
 #include <string>
 
+#include "src/options.h"
 #include "src/server_config.h"
 
 namespace slabcached {
 
-// A bad flag or flag value; what() is the message shown to the user.
-class CommandLineError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 struct CommandLine {
-  enum class Action { kRun, kHelp, kVersion, kLicense };
+  using Action = ParsedOptions::Action;
   Action action = Action::kRun;
   ServerConfig config;
 };
 
 // Parses argv (memcached syntax: -p 11211, -p11211, --port=11211, -vv,
-// -o a=1,b) and validates the result. Throws CommandLineError.
+// -o a=1,b) and validates the result. Throws CommandLineError. Reads no
+// global state but $MEMCACHED_SASL_PWDB, so it may run any number of times.
 CommandLine ParseCommandLine(int argc, char** argv);
 
-// memcached -h style help generated from the flag table and gflags' defaults.
+// memcached -h style help: every row of the option table.
 std::string UsageText();
 
 // Routes glog to stderr, warnings and errors only until SetLogVerbosity()

@@ -18,8 +18,9 @@
 
 namespace slabcached {
 
-Listener::Listener(event_base* base, const NetConfig& net, ServerStats* stats, Dispatch dispatch)
-    : base_(base), net_(net), stats_(stats), dispatch_(std::move(dispatch)) {}
+Listener::Listener(event_base* base, const NetConfig& net, const TlsContext* tls,
+                   ServerStats* stats, Dispatch dispatch)
+    : base_(base), net_(net), tls_(tls), stats_(stats), dispatch_(std::move(dispatch)) {}
 
 namespace {
 
@@ -169,7 +170,7 @@ void Listener::Open() {
 void Listener::OpenTcp(const std::string& spec) {
   // With -Z, "notls:<address>" is a plaintext listener.
   std::string address = spec;
-  bool tls = net_.tls_context != nullptr;
+  bool tls = tls_ != nullptr;
   if (address.starts_with("notls:")) {
     address.erase(0, 6);
     tls = false;

@@ -19,6 +19,8 @@
 
 namespace slabcached {
 
+class TlsContext;  // src/tls.h
+
 // How many sockets Listener::Open() binds for `net`, resolving each -l
 // address as it will: TCP (or UNIX) listeners, and UDP sockets before the
 // workers' own descriptors of them.
@@ -34,7 +36,10 @@ class Listener {
   // whether it came in on a TLS listener.
   using Dispatch = std::function<void(ev::Fd fd, bool tls)>;
 
-  Listener(event_base* base, const NetConfig& net, ServerStats* stats, Dispatch dispatch);
+  // `tls`: -Z's context (owned by the server), or null: TCP listeners but
+  // "notls:" ones hand their sockets on as TLS.
+  Listener(event_base* base, const NetConfig& net, const TlsContext* tls, ServerStats* stats,
+           Dispatch dispatch);
 
   // Binds every configured address. Throws std::runtime_error with a
   // readable message when an address cannot be bound.
@@ -60,6 +65,7 @@ class Listener {
 
   event_base* base_;
   const NetConfig& net_;
+  const TlsContext* tls_;
   ServerStats* stats_;
   Dispatch dispatch_;
   std::vector<ev::Listener> listeners_;

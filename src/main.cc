@@ -2,11 +2,14 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <stdexcept>
+#include <utility>
 
 #include "build_config.h"
 #include "src/daemon.h"
 #include "src/flags.h"
 #include "src/server.h"
+#include "src/services.h"
 
 namespace {
 constexpr int kExitUsage = 64;    // EX_USAGE, as memcached
@@ -39,12 +42,22 @@ int main(int argc, char** argv) {
   }
   const slabcached::ServerConfig& config = command_line.config;
   slabcached::SetLogVerbosity(config.verbosity);
+  // The files the options name are read now, while the process may still
+  // read files only root can; an unreadable one is a usage error, as in memcached.
+  slabcached::Services services;
+  try {
+    services = slabcached::LoadServices(config);
+  } catch (const std::runtime_error& e) {
+    std::cerr << "slabcached: " << e.what() << "\n";
+    return kExitUsage;
+  }
   try {
     slabcached::SetResourceLimits(config);
     slabcached::DropPrivileges(config);
     // fork() keeps only the calling thread: detach before any thread starts.
     if (config.daemonize) slabcached::Daemonize();
-    std::unique_ptr<slabcached::Server> server = std::make_unique<slabcached::Server>(config);
+    std::unique_ptr<slabcached::Server> server =
+        std::make_unique<slabcached::Server>(config, std::move(services));
     server->Open();
     std::optional<slabcached::PidFile> pid_file;
     if (!config.pid_file.empty()) pid_file.emplace(config.pid_file);

@@ -16,20 +16,21 @@
 
 namespace slabcached {
 
-Server::Server(const ServerConfig& config)
+Server::Server(const ServerConfig& config, Services services)
     : config_(config),
+      services_(std::move(services)),
       clock_(&slabs::TimeSource::System()),
       store_(std::make_unique<slabs::Store>(config_.store, &clock_)),
       stats_(config_.num_threads, clock_.UnixNow()),
       verbosity_(config_.verbosity),
       base_(event_base_new()) {
   if (!base_) throw std::runtime_error("event_base_new failed");
-  const ExecutorContext context{config_, *store_, clock_, stats_, *this};
+  const ExecutorContext context{config_, services_, *store_, clock_, stats_, *this};
   for (uint32_t i = 0; i < config_.num_threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, context, stats_.worker(i), config_.net));
   }
   listener_ =
-      std::make_unique<Listener>(base_.get(), config_.net, &stats_,
+      std::make_unique<Listener>(base_.get(), config_.net, services_.tls.get(), &stats_,
                                  [this](ev::Fd fd, bool tls) { Dispatch(std::move(fd), tls); });
 }
 
@@ -78,8 +79,8 @@ void Server::OnSignal(evutil_socket_t signal, short, void* arg) {
 
 void Server::OnHangup(evutil_socket_t, short, void* arg) {
   auto* server = static_cast<Server*>(arg);
-  const std::shared_ptr<PasswordFile>& auth = server->config_.net.ascii_auth;
-  const std::shared_ptr<TlsContext>& tls = server->config_.net.tls_context;
+  PasswordFile* auth = server->services_.ascii_auth.get();
+  TlsContext* tls = server->services_.tls.get();
   if (auth == nullptr && tls == nullptr) {
     LOG(INFO) << "SIGHUP received: nothing to reload";
     return;

@@ -1,5 +1,6 @@
-// The daemon: owns the store, the clock, the workers, the listeners and the
-// main event loop (accepts, the 1-second clock tick, signals).
+// The daemon: owns the store, the clock, the services (TLS, password files),
+// the workers, the listeners and the main event loop (accepts, the 1-second
+// clock tick, signals).
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include "src/executor.h"
 #include "src/listener.h"
 #include "src/server_config.h"
+#include "src/services.h"
 #include "src/stats.h"
 #include "src/worker.h"
 
@@ -19,7 +21,8 @@ namespace slabcached {
 
 class Server : public ServerControl {
  public:
-  explicit Server(const ServerConfig& config);
+  // `services`: LoadServices(config), loaded before the process dropped root.
+  Server(const ServerConfig& config, Services services);
   ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -44,6 +47,7 @@ class Server : public ServerControl {
   void Dispatch(ev::Fd fd, bool tls);
 
   const ServerConfig config_;
+  const Services services_;  // before everything that holds a reference to it
   slabs::Clock clock_;
   std::unique_ptr<slabs::Store> store_;
   ServerStats stats_;

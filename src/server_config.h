@@ -1,14 +1,14 @@
-// Plain configuration structs, built once from the command line by
-// flags.cc and handed to each module through its constructor.
+// Plain configuration structs, built once from the command line through the
+// option table (src/options.h) and handed to each module through its
+// constructor. Values only: the live services built from them (the TLS
+// context, the password files) belong to the server (src/services.h).
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "slabs/store.h"
-#include "src/sasl.h"
 
 namespace slabcached {
 
@@ -28,8 +28,6 @@ struct TlsConfig {
   bool kernel_tls = false;         // ssl_kernel_tls: let OpenSSL use kernel TLS offload
   int min_version = 2;             // ssl_min_version: 0 TLS 1.0, 1 TLS 1.1, 2 TLS 1.2, 3 TLS 1.3
 };
-
-class TlsContext;  // src/tls.h
 
 struct NetConfig {
   int tcp_port = 11211;                   // -p
@@ -55,12 +53,9 @@ struct NetConfig {
   BindingProtocol protocol = BindingProtocol::kAuto;  // -B
   bool sasl = false;  // -S: binary requests need SASL authentication first
   // -Y: text connections authenticate with "set <key> <f> <e> <n>\r\n<user> <pass>"
-  // against this file first.
-  std::shared_ptr<PasswordFile> ascii_auth;
+  // against this file first; empty: no ASCII authentication.
+  std::string ascii_auth_file;
   TlsConfig tls;
-  // -Z: the certificates and settings new TLS connections use (refresh_certs
-  // and SIGHUP reload them).
-  std::shared_ptr<TlsContext> tls_context;
 };
 
 struct ServerConfig {
@@ -74,7 +69,6 @@ struct ServerConfig {
   bool watch_enabled = true;      // !-W
   char prefix_delimiter = ':';    // -D
   std::string sasl_pwdb;          // -o sasl_pwdb=<file>, else $MEMCACHED_SASL_PWDB
-  SaslUsers sasl_users;           // -S: the users of sasl_pwdb, loaded at start-up
   // Process set-up (daemon.cc).
   bool daemonize = false;      // -d
   bool lock_memory = false;    // -k

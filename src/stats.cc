@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "build_config.h"
+#include "src/options.h"
 #include "src/tls.h"
 
 namespace slabcached {
@@ -74,15 +75,6 @@ void ServerStats::Reset() {
 namespace {
 
 double Seconds(const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
-
-const char* OnOff(bool on) { return on ? "yes" : "no"; }
-
-// memcached prints its tuning factors with two decimals ("1.25", "0.20").
-std::string TwoDecimals(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.2f", value);
-  return text;
-}
 
 }  // namespace
 
@@ -161,7 +153,7 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   }
   AppendStat(out, "slab_global_page_pool", store.slab_global_page_pool);
   AppendStat(out, "lru_maintainer_juggles", store.lru_maintainer_juggles);
-  AppendTlsStats(s.config.net, s.server, now, out);
+  AppendTlsStats(s.tls, s.config.net.tls, s.server, now, out);
   AppendStat(out, "bytes", store.bytes);
   AppendStat(out, "curr_items", store.curr_items);
   AppendStat(out, "total_items", store.total_items);
@@ -174,68 +166,11 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "crawler_items_checked", store.crawler_items_checked);
 }
 
+// Every line comes from the option table (src/options.cc), which knows
+// memcached's order.
 void AppendSettingsStats(const StatsSources& s, StatSink* out) {
-  const ServerConfig& c = s.config;
-  const slabs::StoreConfig& st = c.store;
-  std::string inter;
-  for (const auto& host : c.net.listen_hosts) inter += (inter.empty() ? "" : ",") + host;
-  char mask[16];
-  std::snprintf(mask, sizeof(mask), "%o", c.net.unix_mask);
-  const char* protocol = c.net.protocol == BindingProtocol::kAscii    ? "ascii"
-                         : c.net.protocol == BindingProtocol::kBinary ? "binary"
-                                                                      : "auto-negotiate";
-  AppendStat(out, "maxbytes", static_cast<uint64_t>(st.max_bytes));
-  AppendStat(out, "maxconns", static_cast<uint64_t>(c.net.max_conns));
-  AppendStat(out, "tcpport", static_cast<uint64_t>(c.net.tcp_port));
-  AppendStat(out, "udpport", static_cast<uint64_t>(c.net.udp_port));
-  AppendStat(out, "inter", inter.empty() ? "NULL" : inter);
-  AppendStat(out, "verbosity", static_cast<uint64_t>(s.verbosity));
-  AppendStat(out, "oldest", static_cast<uint64_t>(0));
-  AppendStat(out, "evictions", st.evict_to_free ? "on" : "off");
-  AppendStat(out, "domain_socket", c.net.unix_socket.empty() ? "NULL" : c.net.unix_socket);
-  AppendStat(out, "umask", mask);
-  AppendStat(out, "shutdown_command", OnOff(c.shutdown_enabled));
-  AppendStat(out, "growth_factor", TwoDecimals(st.growth_factor));
-  AppendStat(out, "chunk_size", static_cast<uint64_t>(st.chunk_size_min));
-  AppendStat(out, "num_threads", static_cast<uint64_t>(c.num_threads));
-  AppendStat(out, "num_threads_per_udp", static_cast<uint64_t>(c.net.udp_threads));
-  AppendStat(out, "stat_key_prefix", std::string(1, c.prefix_delimiter));
-  AppendStat(out, "detail_enabled", "no");
-  AppendStat(out, "reqs_per_event", static_cast<uint64_t>(c.net.reqs_per_event));
-  AppendStat(out, "cas_enabled", OnOff(st.cas_enabled));
-  AppendStat(out, "tcp_backlog", static_cast<uint64_t>(c.net.backlog));
-  AppendStat(out, "binding_protocol", protocol);
-  AppendStat(out, "auth_enabled_sasl", OnOff(c.net.sasl));
-  AppendStat(out, "auth_enabled_ascii",
-             c.net.ascii_auth != nullptr ? c.net.ascii_auth->path() : std::string("no"));
-  AppendStat(out, "item_size_max", static_cast<uint64_t>(st.item_size_max));
-  AppendStat(out, "maxconns_fast", OnOff(c.net.maxconns_fast));
-  AppendStat(out, "hashpower_init", static_cast<uint64_t>(st.hashpower_init));
-  AppendStat(out, "slab_reassign", OnOff(st.slab_reassign));
-  AppendStat(out, "slab_automove", static_cast<uint64_t>(s.store.automove()));
-  AppendStat(out, "slab_automove_ratio", TwoDecimals(st.slab_automove_ratio));
-  AppendStat(out, "slab_automove_window", static_cast<uint64_t>(st.slab_automove_window));
-  AppendStat(out, "slab_chunk_max", static_cast<uint64_t>(st.slab_chunk_max));
-  const slabs::CrawlerSettings crawler = s.store.crawler_settings();
-  AppendStat(out, "lru_crawler", OnOff(crawler.enabled));
-  AppendStat(out, "lru_crawler_sleep", static_cast<uint64_t>(crawler.sleep_us));
-  AppendStat(out, "lru_crawler_tocrawl", static_cast<uint64_t>(crawler.tocrawl));
-  AppendStat(out, "flush_enabled", OnOff(c.flush_enabled));
-  AppendStat(out, "dump_enabled", OnOff(c.dump_enabled));
-  AppendStat(out, "hash_algorithm", "xxh3");
-  AppendStat(out, "lru_maintainer_thread", OnOff(st.lru_maintainer));
-  AppendStat(out, "lru_segmented", "yes");
-  AppendStat(out, "hot_lru_pct", static_cast<uint64_t>(st.hot_lru_pct));
-  AppendStat(out, "warm_lru_pct", static_cast<uint64_t>(st.warm_lru_pct));
-  AppendStat(out, "hot_max_factor", TwoDecimals(st.hot_max_factor));
-  AppendStat(out, "warm_max_factor", TwoDecimals(st.warm_max_factor));
-  AppendStat(out, "temp_lru", "no");
-  AppendStat(out, "idle_timeout", static_cast<uint64_t>(c.net.idle_timeout));
-  AppendStat(out, "read_buf_mem_limit", c.net.read_buf_mem_limit);
-  AppendStat(out, "resp_obj_mem_limit", c.net.resp_obj_mem_limit);
-  AppendStat(out, "track_sizes", "no");
-  AppendTlsSettings(c.net.tls, out);
-  AppendStat(out, "memory_file", "(null)");
+  const SettingsView view{s.config, s.verbosity, s.store.automove(), s.store.crawler_settings()};
+  AppendOptionSettings(view, out);
 }
 
 void AppendSlabsStats(const StatsSources& s, StatSink* out) {

@@ -98,8 +98,11 @@ class ServerStats {
 };
 
 // What the stats renderers read.
+class TlsContext;  // src/tls.h
+
 struct StatsSources {
   const ServerConfig& config;
+  const TlsContext* tls;  // -Z's (the server's), or null
   ServerStats& server;
   const slabs::Store& store;
   const slabs::Clock& clock;

@@ -20,9 +20,9 @@ constexpr int kVersions[] = {TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION, TLS1_
 // Resumed sessions are only valid for this server (OpenSSL's session id context).
 constexpr unsigned char kSessionIdContext[] = "slabcached";
 
-// ssl_verify_mode's number as OpenSSL's verify flags, which memcached prints
-// in "stats settings".
-int VerifyFlags(int mode) {
+}  // namespace
+
+int TlsVerifyFlags(int mode) {
   switch (mode) {
     case 1:  // request a certificate; one that does not verify fails the handshake
       return SSL_VERIFY_PEER;
@@ -34,6 +34,8 @@ int VerifyFlags(int mode) {
       return SSL_VERIFY_NONE;
   }
 }
+
+namespace {
 
 // The oldest error OpenSSL queued on this thread, as ERR_error_string_n()
 // spells it ("error:80000002:system library::No such file or directory");
@@ -85,7 +87,7 @@ bool Configure(SSL_CTX* ctx, const TlsConfig& config, std::string* error) {
     // The CA names the server sends when it asks for a client certificate.
     SSL_CTX_set_client_CA_list(ctx, SSL_load_client_CA_file(config.ca_cert.c_str()));
   }
-  SSL_CTX_set_verify(ctx, VerifyFlags(config.verify_mode), nullptr);
+  SSL_CTX_set_verify(ctx, TlsVerifyFlags(config.verify_mode), nullptr);
   if (!config.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, config.ciphers.c_str()) != 1) {
     ERR_clear_error();
     *error = "Error setting the provided cipher(s): " + config.ciphers;
@@ -297,30 +299,16 @@ std::string_view TlsVersionName(int min_version) {
   return kVersionNames[min_version];
 }
 
-void AppendTlsStats(const NetConfig& net, const ServerStats& stats, time_t now, StatSink* out) {
-  if (net.tls_context == nullptr) return;
-  if (net.tls.session_cache) {
+void AppendTlsStats(const TlsContext* tls, const TlsConfig& config, const ServerStats& stats,
+                    time_t now, StatSink* out) {
+  if (tls == nullptr) return;
+  if (config.session_cache) {
     AppendStat(out, "ssl_new_sessions", stats.ssl_new_sessions.load(std::memory_order_relaxed));
   }
   AppendStat(out, "ssl_handshake_errors",
              stats.ssl_handshake_errors.load(std::memory_order_relaxed));
-  const time_t since = std::max<time_t>(0, now - net.tls_context->loaded_at());
+  const time_t since = std::max<time_t>(0, now - tls->loaded_at());
   AppendStat(out, "time_since_server_cert_refresh", static_cast<uint64_t>(since));
-}
-
-void AppendTlsSettings(const TlsConfig& tls, StatSink* out) {
-  auto yes_no = [](bool on) { return on ? "yes" : "no"; };
-  AppendStat(out, "ssl_enabled", yes_no(tls.enabled));
-  AppendStat(out, "ssl_chain_cert", OrNull(tls.chain_cert));
-  AppendStat(out, "ssl_key", OrNull(tls.key));
-  AppendStat(out, "ssl_verify_mode", static_cast<int64_t>(VerifyFlags(tls.verify_mode)));
-  AppendStat(out, "ssl_keyformat", static_cast<int64_t>(tls.key_format));
-  AppendStat(out, "ssl_ciphers", tls.ciphers.empty() ? "NULL" : tls.ciphers);
-  AppendStat(out, "ssl_ca_cert", tls.ca_cert.empty() ? "NULL" : tls.ca_cert);
-  AppendStat(out, "ssl_wbuf_size", static_cast<uint64_t>(tls.wbuf_size));
-  AppendStat(out, "ssl_session_cache", yes_no(tls.session_cache));
-  AppendStat(out, "ssl_kernel_tls", yes_no(tls.kernel_tls));
-  AppendStat(out, "ssl_min_version", TlsVersionName(tls.min_version));
 }
 
 }  // namespace slabcached

@@ -52,10 +52,14 @@ class TlsContext {
   std::atomic<time_t> loaded_at_;
 };
 
-// The ssl_* counters of "stats" (only with -Z, as memcached prints them).
-void AppendTlsStats(const NetConfig& net, const ServerStats& stats, time_t now, StatSink* out);
-// The ssl_* lines of "stats settings", with memcached's spelling of each value.
-void AppendTlsSettings(const TlsConfig& tls, StatSink* out);
+// The ssl_* counters of "stats" (only with -Z, `tls` not null, as memcached
+// prints them).
+void AppendTlsStats(const TlsContext* tls, const TlsConfig& config, const ServerStats& stats,
+                    time_t now, StatSink* out);
+
+// ssl_verify_mode's number (0..3) as OpenSSL's verify flags, which memcached
+// prints in "stats settings".
+int TlsVerifyFlags(int verify_mode);
 
 // ssl_min_version's number (0..3) as memcached names it: "tlsv1.0".."tlsv1.3"
 // ("unknown" for anything else).

@@ -14,11 +14,13 @@ Worker::Worker(uint32_t id, const ExecutorContext& context, ThreadStats* stats,
                const NetConfig& net)
     : id_(id),
       net_(net),
+      tls_(context.services.tls.get()),
+      ascii_auth_(context.services.ascii_auth.get()),
       server_stats_(context.server_stats),
       base_(event_base_new()),
       notify_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       executor_(context, stats) {
-  if (net_.tls_context != nullptr) tls_write_buffer_.resize(net_.tls.wbuf_size);
+  if (tls_ != nullptr) tls_write_buffer_.resize(net_.tls.wbuf_size);
 }
 
 Worker::~Worker() {
@@ -104,14 +106,15 @@ void Worker::DrainInbox() {
   }
   for (auto& [fd, tls] : accepted) {
     std::unique_ptr<Transport> transport =
-        tls ? net_.tls_context->NewTransport(fd.get(), &server_stats_, tls_write_buffer_)
+        tls ? tls_->NewTransport(fd.get(), &server_stats_, tls_write_buffer_)
             : std::make_unique<SocketTransport>(fd.get());
     if (transport == nullptr) {
       server_stats_.curr_connections.fetch_sub(1, std::memory_order_relaxed);
       continue;  // fd closes here
     }
-    auto connection = std::make_unique<Connection>(base_.get(), std::move(fd), std::move(transport),
-                                                   &executor_, this, net_, &server_stats_);
+    auto connection =
+        std::make_unique<Connection>(base_.get(), std::move(fd), std::move(transport), &executor_,
+                                     this, net_, ascii_auth_, &server_stats_);
     if (!connection->Start()) {
       LOG(ERROR) << "worker " << id_ << " could not register a connection";
       continue;

@@ -45,6 +45,8 @@ class Worker : public ConnectionOwner {
 
   const uint32_t id_;
   const NetConfig& net_;
+  const TlsContext* tls_;           // -Z (the server's), or null
+  const PasswordFile* ascii_auth_;  // -Y (the server's), or null
   ServerStats& server_stats_;
   ev::Base base_;
   ev::Fd notify_fd_;  // eventfd

@@ -1,6 +1,7 @@
 // How the server behaves as a process, as a service manager sees it:
 // daemonizing with a pid file, UNIX sockets with their access mask, and a
-// clean exit on SIGTERM with the replies already queued still delivered.
+// clean exit on SIGTERM with the replies already queued still delivered,
+// files named by options read before root is dropped.
 // memcached's t/daemonize.t, t/unixsocket.t and t/shutdown.t topics, and -s with -U.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -261,6 +262,27 @@ TEST_P(ProcessTest, EveryListenFlagAddsListeners) {
   auto c = Client::Connect("127.0.0.1", second, &error);
   ASSERT_NE(c, nullptr) << error;
   EXPECT_EQ(c->Stats("settings")["inter"], "127.0.0.1," + extra);
+}
+
+// The files the options name are read before the daemon drops root for -u,
+// so a -Y password file only root can read still loads (src/services.h).
+TEST_P(ProcessTest, AnAuthFileOnlyRootCanReadLoadsBeforeDroppingRoot) {
+  SKIP_IF_ATTACHED();
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, to drop it with -u nobody";
+  if (IsReference()) GTEST_SKIP() << "memcached reads the -Y file as -u's user: it exits";
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string auth_file = dir.path() + "/users";
+  std::ofstream(auth_file) << "alice:s3cret\n";
+  ASSERT_EQ(::chmod(auth_file.c_str(), 0600), 0);
+  std::vector<std::string> flags = DefaultFlags();
+  flags.insert(flags.end(), {"-Y", auth_file});
+  std::unique_ptr<Daemon> d = StartDaemon(flags);
+  ASSERT_NE(d, nullptr);
+  std::unique_ptr<Client> c = Connect(d.get());
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->Roundtrip("set auth 0 0 12\r\nalice s3cret\r\n", "STORED\r\n"));
+  EXPECT_TRUE(c->RoundtripPrefix("version\r\n", "VERSION "));
 }
 
 INSTANTIATE_TEST_SUITE_P(Process, ProcessTest,

@@ -1,6 +1,7 @@
 // Store::Impl: the pieces of the item store and the item-level operations
 // that tie them together. Private to slabs/ (store.cc: commands; lru.cc: LRU
-// policy, eviction, flush; page_mover.cc: slab reassignment).
+// policy, eviction, flush; page_mover.cc: slab reassignment, with
+// automove_policy.h deciding).
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "slabs/automove_policy.h"
 #include "slabs/clock.h"
 #include "slabs/hash_table.h"
 #include "slabs/item.h"
@@ -151,7 +153,10 @@ class Store::Impl final : public MaintenanceTarget {
   // place (a chunked item's chain moves with it: `from` must be unshared).
   // Requires the item lock of `hv` and the class's LRU lock.
   void RescueLocked(LruClass& lc, Item* from, Item* to, uint64_t hv);
+  // Once a second: samples the classes, asks automove_policy_, commits.
   void AutomoveCheck();
+  // Each class's figures for the policy, read under its LRU lock and the slab lock.
+  std::vector<AutomoveSample> SampleClasses(RelTime now);
 
   bool IsExpired(const Item* it, RelTime now) const {
     const RelTime exp = it->exptime.load(std::memory_order_relaxed);
@@ -190,16 +195,9 @@ class Store::Impl final : public MaintenanceTarget {
   uint8_t reassign_src_ = 0, reassign_dst_ = 0;
   uint32_t reassign_pages_left_ = 0;  // pages still to move for this request
   RelTime reassign_started_ = 0;
-  // Automove's per-class samples (page_mover.cc); guarded by reassign_mu_.
-  struct AutomoveWindow {
-    uint64_t evicted = 0;      // the class's eviction counter at the last sample
-    uint32_t evicting = 0;     // bit i: evicted in the sample i seconds ago
-    uint32_t excess_free = 0;  // bit i: had 2.5+ pages of free chunks then
-  };
-  AutomoveWindow automove_window_[SlabAllocator::kMaxClasses + 1] = {};
-  RelTime automove_last_ = 0;
-  uint8_t automove_src_ = 0, automove_dst_ = 0;  // the previous decision
-  uint32_t automove_burst_ = 0;                  // pages it moved
+  // Automove (page_mover.cc); guarded by reassign_mu_.
+  RelTime automove_last_ = 0;  // the last sample
+  AutomovePolicy automove_policy_;
 
   // Crawler cursor: class, index into its page list, chunk. Guarded by crawl_mu_.
   std::mutex crawl_mu_;

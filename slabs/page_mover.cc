@@ -54,13 +54,6 @@ namespace {
 
 constexpr RelTime kMoveTimeout = 60;
 constexpr RelTime kAutomoveInterval = 1;
-// The LRU crawler (lru.cc) looks at this many chunks per step, a step every
-// kCrawlInterval, or at once again while it finds expired items: a pass over
-// a million items takes ~12 s, at well under 1% of a core. (Stepping on every
-// maintainer round, 1 ms apart under load, cost a busy server as much CPU in
-// the crawler as in its workers, mostly holding the slab lock.)
-constexpr uint64_t kCrawlBudget = 8192;
-constexpr std::chrono::milliseconds kCrawlInterval{100};
 
 }  // namespace
 
@@ -102,17 +95,9 @@ Store::ReassignStatus Store::Impl::Reassign(int src, int dst) {
 
 bool Store::Impl::Housekeeping() {
   AutomoveCheck();
-  bool urgent = PageMoveStep();
-  const auto now = std::chrono::steady_clock::now();
-  if (crawler_enabled_.load(std::memory_order_relaxed) && now >= next_crawl_) {
-    const bool found_expired = CrawlStep(kCrawlBudget) > 0;
-    next_crawl_ = found_expired ? now : now + kCrawlInterval;
-    urgent = urgent || found_expired;
-  }
-  // A started "lru_crawler crawl" runs at once to its end, even if the
-  // crawler is disabled meanwhile.
-  if (ManualCrawlStep(kCrawlBudget)) urgent = true;
-  return urgent;
+  const bool moving = PageMoveStep();
+  const bool crawling = crawler_.Housekeeping(std::chrono::steady_clock::now());
+  return moving || crawling;
 }
 
 bool Store::Impl::PageMoveStep() {

@@ -445,8 +445,7 @@ void Store::Impl::RunMaintenance() {
   // A page move may need several rounds (items held by handles).
   for (int i = 0; i < 3 && Housekeeping(); ++i) {
   }
-  if (crawler_enabled_.load(std::memory_order_relaxed)) CrawlStep(UINT64_MAX);  // one full pass
-  ManualCrawlStep(UINT64_MAX);  // a started "lru_crawler crawl" to its end
+  crawler_.RunToEnd();
 }
 
 StoreStats Store::Impl::GetStats() const {
@@ -477,11 +476,12 @@ StoreStats Store::Impl::GetStats() const {
   s.slab_reassign_busy_items = reassign_busy_items_.load(std::memory_order_relaxed);
   s.slab_global_page_pool = slabs_.pool_pages();
   s.lru_maintainer_juggles = juggles_.load(std::memory_order_relaxed);
-  s.crawler_reclaimed = crawler_reclaimed_.load(std::memory_order_relaxed);
-  s.crawler_items_checked = crawler_items_checked_.load(std::memory_order_relaxed);
-  s.lru_crawler_running = crawler_busy_.load(std::memory_order_relaxed);
-  s.lru_crawler_starts = crawler_starts_.load(std::memory_order_relaxed);
-  s.lru_crawler_dumps_taken_over = crawler_dumps_taken_over_.load(std::memory_order_relaxed);
+  const Crawler::Stats cs = crawler_.stats();
+  s.crawler_reclaimed = cs.reclaimed;
+  s.crawler_items_checked = cs.items_checked;
+  s.lru_crawler_running = cs.running;
+  s.lru_crawler_starts = cs.starts;
+  s.lru_crawler_dumps_taken_over = cs.dumps_taken_over;
   return s;
 }
 

@@ -28,8 +28,7 @@
 //     is never taken over.
 //   * "lru_crawler sleep" is kept and reported only: the maintainer paces the
 //     steps by its own rounds.
-// Locks: manual_mu_ and background_mu_ are taken before a class's LRU lock
-// (CrawlBatch); slot_mu_ is a leaf (taken under manual_mu_ when a crawl ends).
+// Locks: slabs/lock_order.h.
 #pragma once
 
 #include <atomic>

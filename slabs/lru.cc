@@ -2,8 +2,8 @@
 // lru_pull_tail, lru_maintainer_juggle, do_item_alloc_pull, do_item_bump),
 // and the LRU crawler's batch (slabs/crawler.h walks the pages with it),
 // which reaps expired items wherever they sit.
-// Lock order reminder: item lock -> LRU lock -> slab lock; every path here
-// that starts from an LRU lock only try-locks item stripes.
+// Locks: slabs/lock_order.h (every path here that starts from an LRU lock
+// only try-locks item stripes).
 #include "slabs/lru.h"
 
 #include <algorithm>

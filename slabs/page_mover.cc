@@ -39,8 +39,7 @@
 // slab_reassign_evictions_nomem, slab_reassign_busy_items,
 // slab_global_page_pool (memcached's names).
 //
-// Lock order: the reassign lock comes before the item locks; from the LRU
-// lock the walk only try-locks item stripes; the allocator lock is a leaf.
+// Locks: slabs/lock_order.h.
 #include <algorithm>
 #include <chrono>
 #include <cstring>

@@ -2,25 +2,7 @@
 // do_add_delta, do_item_get, flush_all) over the slab allocator, the hash
 // table and the segmented LRU.
 //
-// LOCK ORDER (doc/threads.txt of memcached, plus our two extra locks):
-//
-//   reassign lock -> item lock (hash stripe) -> LRU lock (per class) -> slab lock
-//
-//   * Commands take one item lock (ItemLockGuard), then possibly the LRU lock
-//     of the item's class (link/unlink/bump), then possibly the slab lock
-//     (allocation, or the last reference dropping).
-//   * Paths that start from an LRU lock (eviction, the maintainer's juggles,
-//     flush_all's walk, page moves) only ever TRY-lock item stripes, and never
-//     the stripe the thread already holds (TryLockItem).
-//   * A thread holds at most one item lock. Nothing ever takes all of them:
-//     the hash table switches into and out of expanding mode by publishing an
-//     immutable view (hash_table.h).
-//   * The hash table's expansion wake-up mutex, the maintainer's wake-up
-//     mutex and the slab lock are leaves.
-//
-// References: a linked item holds one reference; every ItemHandle one more.
-// References are taken only under the item lock (or, for a linked item, the
-// LRU lock), so whoever holds both sees a stable count.
+// Locks and references: slabs/lock_order.h.
 #include "slabs/store.h"
 
 #include <algorithm>

@@ -18,8 +18,8 @@
 // One job runs at a time (slabs/crawler.h: the job slot, the running crawl
 // and the background crawler's cursor); this file holds the store's side:
 // the dump and cachedump walks, and the Store calls.
-// Locks: dumps lock item stripes only while holding no other lock (the
-// crawler's own locks: crawler.h).
+// Locks: slabs/lock_order.h. Dumps lock item stripes only while holding no
+// other lock.
 #include <algorithm>
 #include <mutex>
 

@@ -3,6 +3,7 @@
 // policy, eviction, flush, the crawler's batch; page_mover.cc: slab
 // reassignment, with automove_policy.h deciding; store_crawl.cc: the crawler
 // commands, with crawler.h holding the crawler's state).
+// Locks: slabs/lock_order.h.
 #pragma once
 
 #include <atomic>
@@ -20,6 +21,7 @@
 #include "slabs/item.h"
 #include "slabs/item_handle.h"
 #include "slabs/item_locks.h"
+#include "slabs/lock_order.h"
 #include "slabs/lru.h"
 #include "slabs/lru_maintainer.h"
 #include "slabs/slab_allocator.h"

@@ -142,7 +142,10 @@ bool Crawler::ManualStep(uint64_t budget) {
 
 int Crawler::BackgroundStep(uint64_t budget) {
   std::unique_lock lock(background_mu_, std::try_to_lock);
-  if (!lock.owns_lock()) return 0;
+  return lock.owns_lock() ? BackgroundStepLocked(budget) : 0;
+}
+
+int Crawler::BackgroundStepLocked(uint64_t budget) {
   const int num = target_->NumClasses();
   if (num < 1) return 0;
   Cursor& at = background_;
@@ -169,10 +172,13 @@ int Crawler::BackgroundStep(uint64_t budget) {
 
 bool Crawler::Housekeeping(std::chrono::steady_clock::time_point now) {
   bool urgent = false;
-  if (enabled() && now >= next_step_) {
-    const bool found_expired = BackgroundStep(kStepBudget) > 0;
-    next_step_ = found_expired ? now : now + kStepInterval;
-    urgent = found_expired;
+  if (enabled()) {
+    std::unique_lock lock(background_mu_, std::try_to_lock);
+    if (lock.owns_lock() && now >= next_step_) {
+      const bool found_expired = BackgroundStepLocked(kStepBudget) > 0;
+      next_step_ = found_expired ? now : now + kStepInterval;
+      urgent = found_expired;
+    }
   }
   if (ManualStep(kStepBudget)) urgent = true;
   return urgent;

@@ -111,9 +111,9 @@ class Crawler {
   // going round every class once at most. Returns how many items it unlinked.
   int BackgroundStep(uint64_t budget);
 
-  // One maintainer round at `now` (a single caller at a time): a background
-  // step when one is due and the crawler is enabled, and the running crawl's
-  // next step. True while there is urgent work left.
+  // One maintainer round at `now`: a background step when one is due and the
+  // crawler is enabled, and the running crawl's next step. True while there
+  // is urgent work left.
   bool Housekeeping(std::chrono::steady_clock::time_point now);
   // For tests without background threads: one full background pass when
   // enabled, and the running crawl to its end.
@@ -144,6 +144,7 @@ class Crawler {
   };
 
   RelTime Now() const { return clock_->Now(); }
+  int BackgroundStepLocked(uint64_t budget);  // requires background_mu_
 
   CrawlTarget* const target_;
   const Clock* const clock_;
@@ -163,12 +164,11 @@ class Crawler {
   std::mutex manual_mu_;
   ManualCrawl manual_;
 
-  // The background cursor: try-locked, so a second caller skips its step.
+  // The background crawler: try-locked, so a second caller skips its step.
   std::mutex background_mu_;
-  Cursor background_{.cls = 1};
+  Cursor background_{.cls = 1};  // guarded by background_mu_, as are the two below
   std::vector<Item*> background_scratch_;
-  // When Housekeeping() next lets the background crawler step.
-  std::chrono::steady_clock::time_point next_step_{};
+  std::chrono::steady_clock::time_point next_step_{};  // when Housekeeping() next steps
 
   std::atomic<uint64_t> reclaimed_{0};
   std::atomic<uint64_t> items_checked_{0};

@@ -1,9 +1,9 @@
 // LRU list mechanics and the segmented-LRU policy (memcached items.c:
 // lru_pull_tail, lru_maintainer_juggle, do_item_alloc_pull, do_item_bump),
-// and the LRU crawler (memcached crawler.c) that reaps expired items
-// wherever they sit.
-// Lock order reminder: item lock -> LRU lock -> slab lock; every path here
-// that starts from an LRU lock only try-locks item stripes.
+// and the LRU crawler's batch (slabs/crawler.h walks the pages with it),
+// which reaps expired items wherever they sit.
+// Locks: slabs/lock_order.h (every path here that starts from an LRU lock
+// only try-locks item stripes).
 #include "slabs/lru.h"
 
 #include <algorithm>
@@ -248,11 +248,9 @@ int Store::Impl::Juggle(uint8_t cls) {
 // -------------------------------------------------------------- crawler ---
 //
 // Tails are reaped by allocations and juggles; an expired item in the middle
-// of a long list would hold its chunk until it drifts down. memcached's
-// crawler walks each list behind a sentinel item. Ours walks the class's
-// PAGES instead: the cursor (class, page, chunk) stays valid while items come
-// and go, and no sentinel has to be skipped by every other list walker. A
-// batch of chunks is looked at holding the class's LRU lock and the slab lock
+// of a long list would hold its chunk until it drifts down. The crawler
+// (slabs/crawler.h) walks the class's PAGES with this batch. A batch of
+// chunks is looked at holding the class's LRU lock and the slab lock
 // (LRU -> slab, the documented order): with both held, a chunk's LRU links
 // cannot change, so "on a list" (SegmentedLru::Contains) is exact, and a
 // linked item's key is immutable. The slab lock is dropped before unlinking
@@ -282,38 +280,6 @@ uint32_t Store::Impl::CrawlBatch(uint8_t cls, size_t page, uint32_t chunk, uint3
     ++*reclaimed;
   }
   return stepped;
-}
-
-int Store::Impl::CrawlStep(uint64_t budget) {
-  std::unique_lock crawl(crawl_mu_, std::try_to_lock);
-  if (!crawl.owns_lock()) return 0;
-  constexpr uint32_t kBatch = 512;  // chunks per slab-lock hold
-  const int num = slabs_.num_classes();
-  if (crawl_cls_ < 1 || crawl_cls_ > num) crawl_cls_ = 1;
-  int reclaimed = 0;
-  int classes_done = 0;
-  while (budget > 0 && classes_done <= num) {
-    uint64_t checked = 0;
-    const uint32_t stepped = CrawlBatch(crawl_cls_, crawl_page_, crawl_chunk_,
-                                        static_cast<uint32_t>(std::min<uint64_t>(budget, kBatch)),
-                                        &crawl_expired_, &checked, &reclaimed);
-    crawler_items_checked_.fetch_add(checked, std::memory_order_relaxed);
-    if (stepped == 0) {
-      if (crawl_chunk_ == 0) {  // past the class's last page: next class
-        crawl_cls_ = static_cast<uint8_t>(crawl_cls_ % num + 1);
-        crawl_page_ = 0;
-        ++classes_done;
-      } else {  // past the page's last chunk
-        ++crawl_page_;
-      }
-      crawl_chunk_ = 0;
-      continue;
-    }
-    budget -= std::min<uint64_t>(budget, stepped);
-    crawl_chunk_ += stepped;
-  }
-  crawler_reclaimed_.fetch_add(static_cast<uint64_t>(reclaimed), std::memory_order_relaxed);
-  return reclaimed;
 }
 
 // ---------------------------------------------------------------- flush ---

@@ -1,7 +1,8 @@
 // LruMaintainer: the background thread that juggles each class's HOT/WARM/COLD
-// lists, reaps expired items at the tails and drives page moves (memcached's
-// lru_maintainer_thread), with a per-class exponential backoff between 1 ms
-// and 1 s: a class whose juggle moved nothing is looked at half as often.
+// lists, reaps expired items at the tails and drives page moves, automove and
+// the LRU crawler (memcached's lru_maintainer_thread), with a per-class
+// exponential backoff between 1 ms and 1 s: a class whose juggle moved
+// nothing is looked at half as often.
 #pragma once
 
 #include <chrono>
@@ -20,7 +21,8 @@ class MaintenanceTarget {
   virtual int NumClasses() const = 0;
   // One juggle of class `cls`; returns how many items it moved or reclaimed.
   virtual int Juggle(uint8_t cls) = 0;
-  // Page moves and automove; true while there is urgent work left.
+  // Page moves, automove and the crawler's steps; true while there is urgent
+  // work left.
   virtual bool Housekeeping() = 0;
 };
 

@@ -29,47 +29,17 @@
 //   lock we hold; a chunk on a list has its immutable key published by that
 //   same lock.
 //
-// AUTOMOVE (AutomoveCheck, once a second). The signal is the AGE of a class's
-// oldest memory: how long the item at its COLD tail (HOT/WARM when COLD is
-// empty) has gone without an access. Memory in an old class holds items
-// nobody wanted for a long time; a class evicting young items would put the
-// same page to better use. Per class we keep 1 s samples: "evicted since the
-// last sample" and "has 2.5+ pages of free chunks" (memcached's
-// MIN_PAGES_FOR_RECLAIM).
-//   destination  a class that evicted in each of the last `window` samples
-//                (default 2: one stray eviction is not pressure); among
-//                them the youngest (its victims were the most recently used).
-//   source       (a) a class that had excess free chunks in all of the window
-//                and is not evicting: its items are rescued, a free move. With
-//                no destination its spare pages go to the page pool ("class
-//                0"), whose memory is given back to the OS until a class
-//                grows into it (memcached's global page pool);
-//                (b) else the oldest class with 2+ pages, provided the
-//                destination is younger than `ratio` (0.8) times its age and
-//                it is at least kMinSourceAge old (ages are whole seconds).
-//   pace         the first decision for a (source, destination) pair moves one
-//                page; each following second with the same pair doubles it
-//                (1, 2, 4, ...), capped at 1/8 of the pages in use (a free
-//                source: its spare pages). A second without a decision or a
-//                new pair starts again at one page.
-// memcached 1.6 (automove=1) averages a 30-sample window and moves at most one
-// page a second, so it starts about 30 s after the shift and needs a further
-// second per page. We act after `window` seconds and ramp up. The ramp is the
-// safety: ages lag (a destination's tail gets older only as time passes after
-// it gained memory), so a large first step could overshoot; doubling from one
-// page bounds the overshoot to the last step (12.5% of memory), and the
-// ratio's hysteresis (a page can only go back if the ages cross by 20%)
-// keeps pages from oscillating between two classes.
-// Mode 2 (aggressive): any class that evicted in the last sample is a
-// destination; the source is the oldest other class with no ratio or age
-// floor, and the cap is 1/4 of the pages.
+// AUTOMOVE (AutomoveCheck, once a second): reads each class's eviction
+// counter, tail age, pages and free chunks (SampleClasses: one class's LRU
+// lock at a time, no other lock held), asks AutomovePolicy
+// (slabs/automove_policy.h: the rules and why) and commits its decision
+// under the reassign lock, like a "slabs reassign" of that many pages.
 //
 // Figures: slabs_moved, slab_reassign_running, slab_reassign_rescues,
 // slab_reassign_evictions_nomem, slab_reassign_busy_items,
 // slab_global_page_pool (memcached's names).
 //
-// Lock order: the reassign lock comes before the item locks; from the LRU
-// lock the walk only try-locks item stripes; the allocator lock is a leaf.
+// Locks: slabs/lock_order.h.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -83,15 +53,6 @@ namespace {
 
 constexpr RelTime kMoveTimeout = 60;
 constexpr RelTime kAutomoveInterval = 1;
-constexpr RelTime kMinSourceAge = 3;
-constexpr uint32_t kMaxWindow = 32;  // samples kept per class (bits of a word)
-// The LRU crawler (lru.cc) looks at this many chunks per step, a step every
-// kCrawlInterval, or at once again while it finds expired items: a pass over
-// a million items takes ~12 s, at well under 1% of a core. (Stepping on every
-// maintainer round, 1 ms apart under load, cost a busy server as much CPU in
-// the crawler as in its workers, mostly holding the slab lock.)
-constexpr uint64_t kCrawlBudget = 8192;
-constexpr std::chrono::milliseconds kCrawlInterval{100};
 
 }  // namespace
 
@@ -133,17 +94,9 @@ Store::ReassignStatus Store::Impl::Reassign(int src, int dst) {
 
 bool Store::Impl::Housekeeping() {
   AutomoveCheck();
-  bool urgent = PageMoveStep();
-  const auto now = std::chrono::steady_clock::now();
-  if (crawler_enabled_.load(std::memory_order_relaxed) && now >= next_crawl_) {
-    const bool found_expired = CrawlStep(kCrawlBudget) > 0;
-    next_crawl_ = found_expired ? now : now + kCrawlInterval;
-    urgent = urgent || found_expired;
-  }
-  // A started "lru_crawler crawl" runs at once to its end, even if the
-  // crawler is disabled meanwhile.
-  if (ManualCrawlStep(kCrawlBudget)) urgent = true;
-  return urgent;
+  const bool moving = PageMoveStep();
+  const bool crawling = crawler_.Housekeeping(std::chrono::steady_clock::now());
+  return moving || crawling;
 }
 
 bool Store::Impl::PageMoveStep() {
@@ -272,89 +225,50 @@ void Store::Impl::RescueLocked(LruClass& lc, Item* from, Item* to, uint64_t hv) 
 }
 
 void Store::Impl::AutomoveCheck() {
-  const uint32_t mode = automove_.load(std::memory_order_relaxed);
-  if (mode == 0 || !config_.slab_reassign) return;
-  std::unique_lock lock(reassign_mu_);
+  const AutomoveSettings settings = {.mode = automove_.load(std::memory_order_relaxed),
+                                     .window = config_.slab_automove_window,
+                                     .ratio = config_.slab_automove_ratio};
+  if (settings.mode == 0 || !config_.slab_reassign) return;
   const RelTime now = Now();
-  if (now - automove_last_ < kAutomoveInterval) return;
-  automove_last_ = now;
+  {
+    std::lock_guard lock(reassign_mu_);
+    if (now - automove_last_ < kAutomoveInterval) return;
+    automove_last_ = now;
+  }
+  const std::vector<AutomoveSample> samples = SampleClasses(now);
+  std::lock_guard lock(reassign_mu_);
+  const AutomoveDecision decision = automove_policy_.Decide(settings, samples, reassign_pending_);
+  if (!decision.move()) return;
+  reassign_pending_ = true;
+  reassign_src_ = decision.src;
+  reassign_dst_ = decision.dst;
+  reassign_pages_left_ = decision.pages;
+  reassign_started_ = now;
+}
 
-  const uint32_t window = std::clamp<uint32_t>(config_.slab_automove_window, 1, kMaxWindow);
-  const uint32_t window_mask = window == kMaxWindow ? ~0u : (1u << window) - 1;
-  const int num = slabs_.num_classes();
-  int dst = 0, oldest = 0, free_src = 0;
-  RelTime dst_age = 0, oldest_age = 0;
-  uint64_t most_free = 0, total_pages = 0, free_src_spare = 0;
-  for (int cls = 1; cls <= num; ++cls) {
-    LruClass& lc = lru_.cls(static_cast<uint8_t>(cls));
-    uint64_t evicted;
-    RelTime age = 0;
-    bool has_items = false;
+std::vector<AutomoveSample> Store::Impl::SampleClasses(RelTime now) {
+  std::vector<AutomoveSample> samples(static_cast<size_t>(slabs_.num_classes()));
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const auto cls = static_cast<uint8_t>(i + 1);
+    AutomoveSample& s = samples[i];
     {
+      LruClass& lc = lru_.cls(cls);
       std::lock_guard lru_lock(lc.mu);
-      evicted = lc.evicted;
+      s.evicted = lc.evicted;
       for (LruId l : {LruId::kCold, LruId::kWarm, LruId::kHot}) {
         if (const Item* tail = lru_.Tail(lc, l); tail != nullptr) {
-          age = now - std::min(now, tail->time.load(std::memory_order_relaxed));
-          has_items = true;
+          s.tail_age = now - std::min(now, tail->time.load(std::memory_order_relaxed));
+          s.has_items = true;
           break;
         }
       }
     }
-    const SlabAllocator::ClassInfo& info = slabs_.info(cls);
     const SlabAllocator::ClassStats ss = slabs_.GetClassStats(cls);
-    total_pages += ss.total_pages;
-    AutomoveWindow& w = automove_window_[cls];
-    const bool evicting = evicted != w.evicted;
-    w.evicted = evicted;
-    w.evicting = (w.evicting << 1) | (evicting ? 1 : 0);
-    const bool excess = ss.total_pages >= 2 && ss.free_chunks * 2 >= uint64_t{info.perslab} * 5;
-    w.excess_free = (w.excess_free << 1) | (excess ? 1 : 0);
-
-    const bool pressure =
-        mode == 2 ? (w.evicting & 1) != 0 : (w.evicting & window_mask) == window_mask;
-    if (pressure && (dst == 0 || age < dst_age)) dst = cls, dst_age = age;
-    const bool free_all_window = mode == 2 ? excess : (w.excess_free & window_mask) == window_mask;
-    if (free_all_window && !evicting && ss.free_chunks > most_free) {
-      most_free = ss.free_chunks;
-      free_src = cls;
-      free_src_spare = ss.free_chunks / info.perslab - 1;
-    }
-    if (ss.total_pages >= 2 && has_items && (oldest == 0 || age > oldest_age)) {
-      oldest = cls, oldest_age = age;
-    }
+    s.total_pages = ss.total_pages;
+    s.free_chunks = ss.free_chunks;
+    s.perslab = slabs_.info(cls).perslab;
   }
-
-  int src = 0;
-  uint64_t cap = std::max<uint64_t>(1, total_pages / (mode == 2 ? 4 : 8));
-  if (free_src != 0 && free_src != dst) {
-    // Spare pages go where they are needed, or to the pool (dst 0), where
-    // any class that grows takes them before it would evict.
-    src = free_src;
-    cap = std::max<uint64_t>(1, free_src_spare);
-  } else if (dst != 0 && oldest != 0 && oldest != dst) {
-    const bool worth_it = mode == 2
-                              ? oldest_age > dst_age
-                              : oldest_age >= kMinSourceAge &&
-                                    static_cast<double>(dst_age) < static_cast<double>(oldest_age) *
-                                                                       config_.slab_automove_ratio;
-    if (worth_it) src = oldest;
-  }
-  if (src == 0) {
-    automove_burst_ = 0;
-    return;
-  }
-  if (reassign_pending_) return;  // still moving the previous decision's pages
-  const bool same_pair = src == automove_src_ && dst == automove_dst_ && automove_burst_ > 0;
-  automove_burst_ =
-      static_cast<uint32_t>(std::min<uint64_t>(same_pair ? uint64_t{automove_burst_} * 2 : 1, cap));
-  automove_src_ = static_cast<uint8_t>(src);
-  automove_dst_ = static_cast<uint8_t>(dst);
-  reassign_pending_ = true;
-  reassign_src_ = automove_src_;
-  reassign_dst_ = automove_dst_;
-  reassign_pages_left_ = automove_burst_;
-  reassign_started_ = now;
+  return samples;
 }
 
 }  // namespace slabcached::slabs

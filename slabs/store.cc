@@ -2,25 +2,7 @@
 // do_add_delta, do_item_get, flush_all) over the slab allocator, the hash
 // table and the segmented LRU.
 //
-// LOCK ORDER (doc/threads.txt of memcached, plus our two extra locks):
-//
-//   reassign lock -> item lock (hash stripe) -> LRU lock (per class) -> slab lock
-//
-//   * Commands take one item lock (ItemLockGuard), then possibly the LRU lock
-//     of the item's class (link/unlink/bump), then possibly the slab lock
-//     (allocation, or the last reference dropping).
-//   * Paths that start from an LRU lock (eviction, the maintainer's juggles,
-//     flush_all's walk, page moves) only ever TRY-lock item stripes, and never
-//     the stripe the thread already holds (TryLockItem).
-//   * A thread holds at most one item lock. Nothing ever takes all of them:
-//     the hash table switches into and out of expanding mode by publishing an
-//     immutable view (hash_table.h).
-//   * The hash table's expansion wake-up mutex, the maintainer's wake-up
-//     mutex and the slab lock are leaves.
-//
-// References: a linked item holds one reference; every ItemHandle one more.
-// References are taken only under the item lock (or, for a linked item, the
-// LRU lock), so whoever holds both sees a stable count.
+// Locks and references: slabs/lock_order.h.
 #include "slabs/store.h"
 
 #include <algorithm>
@@ -445,8 +427,7 @@ void Store::Impl::RunMaintenance() {
   // A page move may need several rounds (items held by handles).
   for (int i = 0; i < 3 && Housekeeping(); ++i) {
   }
-  if (crawler_enabled_.load(std::memory_order_relaxed)) CrawlStep(UINT64_MAX);  // one full pass
-  ManualCrawlStep(UINT64_MAX);  // a started "lru_crawler crawl" to its end
+  crawler_.RunToEnd();
 }
 
 StoreStats Store::Impl::GetStats() const {
@@ -477,11 +458,12 @@ StoreStats Store::Impl::GetStats() const {
   s.slab_reassign_busy_items = reassign_busy_items_.load(std::memory_order_relaxed);
   s.slab_global_page_pool = slabs_.pool_pages();
   s.lru_maintainer_juggles = juggles_.load(std::memory_order_relaxed);
-  s.crawler_reclaimed = crawler_reclaimed_.load(std::memory_order_relaxed);
-  s.crawler_items_checked = crawler_items_checked_.load(std::memory_order_relaxed);
-  s.lru_crawler_running = crawler_busy_.load(std::memory_order_relaxed);
-  s.lru_crawler_starts = crawler_starts_.load(std::memory_order_relaxed);
-  s.lru_crawler_dumps_taken_over = crawler_dumps_taken_over_.load(std::memory_order_relaxed);
+  const Crawler::Stats cs = crawler_.stats();
+  s.crawler_reclaimed = cs.reclaimed;
+  s.crawler_items_checked = cs.items_checked;
+  s.lru_crawler_running = cs.running;
+  s.lru_crawler_starts = cs.starts;
+  s.lru_crawler_dumps_taken_over = cs.dumps_taken_over;
   return s;
 }
 

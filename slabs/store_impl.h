@@ -1,10 +1,12 @@
 // Store::Impl: the pieces of the item store and the item-level operations
 // that tie them together. Private to slabs/ (store.cc: commands; lru.cc: LRU
-// policy, eviction, flush; page_mover.cc: slab reassignment).
+// policy, eviction, flush, the crawler's batch; page_mover.cc: slab
+// reassignment, with automove_policy.h deciding; store_crawl.cc: the crawler
+// commands, with crawler.h holding the crawler's state).
+// Locks: slabs/lock_order.h.
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,11 +14,14 @@
 #include <string_view>
 #include <vector>
 
+#include "slabs/automove_policy.h"
 #include "slabs/clock.h"
+#include "slabs/crawler.h"
 #include "slabs/hash_table.h"
 #include "slabs/item.h"
 #include "slabs/item_handle.h"
 #include "slabs/item_locks.h"
+#include "slabs/lock_order.h"
 #include "slabs/lru.h"
 #include "slabs/lru_maintainer.h"
 #include "slabs/slab_allocator.h"
@@ -29,7 +34,7 @@ namespace slabcached::slabs {
 // time refreshed at most this often.
 inline constexpr RelTime kItemUpdateInterval = 60;
 
-class Store::Impl final : public MaintenanceTarget {
+class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
  public:
   Impl(const StoreConfig& config, const Clock* clock);
   ~Impl() override;
@@ -52,29 +57,10 @@ class Store::Impl final : public MaintenanceTarget {
   const StoreConfig& config() const { return config_; }
   void RunMaintenance();
 
-  // --- the crawler's commands (store_crawl.cc) and its batch (lru.cc) ---
+  // --- the crawler's commands (store_crawl.cc); its state is crawler_ ---
+  Crawler& crawler() { return crawler_; }
+  // "lru_crawler crawl": starts it and runs its first steps here.
   CrawlerStatus StartCrawl(const ClassSet& classes);
-  // Runs the started "lru_crawler crawl" over up to `budget` chunks; true
-  // while it has more to do.
-  bool ManualCrawlStep(uint64_t budget);
-  // The crawler's one job slot (memcached's lru_crawler_running). A dump
-  // passes `dump_ticket` and gets its ticket there; a dump that has not
-  // advanced for Store::kDumpStallSeconds gives the slot to the next job
-  // that asks (its client stopped reading: it must not hold the crawler
-  // for good).
-  bool AcquireCrawler(CrawlerStatus* status, uint64_t* dump_ticket = nullptr);
-  // Frees the slot if `dump_ticket` (0: a crawl) still holds it.
-  void ReleaseCrawler(uint64_t dump_ticket = 0);
-  // A dump's step: false when its slot was taken over; else marks progress.
-  bool DumpAdvances(uint64_t dump_ticket);
-  // One crawler batch: looks at up to `count` chunks of class `cls`'s page
-  // `page` from `chunk` (SlabAllocator::VisitChunks), holding the class's LRU
-  // lock, and unlinks the expired or flushed items among them (busy item
-  // stripes are left for the next pass). Adds the linked items looked at to
-  // `*checked` and those unlinked to `*reclaimed`; returns the chunks stepped
-  // over. `scratch` is the caller's buffer.
-  uint32_t CrawlBatch(uint8_t cls, size_t page, uint32_t chunk, uint32_t count,
-                      std::vector<Item*>* scratch, uint64_t* checked, int* reclaimed);
   // Dumps, phase one: takes a reference on each linked item among up to
   // `count` chunks of class `cls`'s page `page` from `chunk` and appends it to
   // `out`; returns the chunks stepped over (as VisitChunks).
@@ -86,16 +72,16 @@ class Store::Impl final : public MaintenanceTarget {
   bool SummarizeAndRelease(const std::vector<Item*>& items,
                            const std::function<bool(const ItemSummary&)>& f);
   void VisitColdItems(uint8_t cls, const std::function<bool(const ItemSummary&)>& f);
-  CrawlerSettings crawler_settings() const;
-  void SetCrawlerEnabled(bool on) { crawler_enabled_.store(on, std::memory_order_relaxed); }
-  bool EnableCrawler() { return !crawler_enabled_.exchange(true, std::memory_order_relaxed); }
-  void SetCrawlerSleep(uint32_t us) { crawler_sleep_.store(us, std::memory_order_relaxed); }
-  void SetCrawlerToCrawl(uint32_t n) { crawler_tocrawl_.store(n, std::memory_order_relaxed); }
 
-  // MaintenanceTarget (the LRU maintainer thread).
+  // MaintenanceTarget (the LRU maintainer thread) and CrawlTarget.
   int NumClasses() const override { return slabs_.num_classes(); }
   int Juggle(uint8_t cls) override;
   bool Housekeeping() override;
+  // One crawler batch (lru.cc), as CrawlTarget says: holds the class's LRU
+  // lock over the chunks (SlabAllocator::VisitChunks); busy item stripes are
+  // left for the next pass.
+  uint32_t CrawlBatch(uint8_t cls, size_t page, uint32_t chunk, uint32_t count,
+                      std::vector<Item*>* scratch, uint64_t* checked, int* reclaimed) override;
 
  private:
   friend class MetaOps;  // meta-protocol operations (store_meta.cc)
@@ -135,10 +121,6 @@ class Store::Impl final : public MaintenanceTarget {
   int PullTail(uint8_t cls, LruId lru, uint64_t total_bytes, bool evict, RelTime max_age);
   // Unlinks items of `cls` stored at or after `oldest`; holds no item lock.
   void FlushClass(uint8_t cls, RelTime oldest);
-  // The LRU crawler: looks at up to `budget` chunks, resuming where the last
-  // step stopped and going round every class once at most, and unlinks the
-  // expired or flushed items among them. Returns how many it unlinked.
-  int CrawlStep(uint64_t budget);
 
   // --- page mover (page_mover.cc) ---
   bool PageMoveStep();
@@ -151,7 +133,10 @@ class Store::Impl final : public MaintenanceTarget {
   // place (a chunked item's chain moves with it: `from` must be unshared).
   // Requires the item lock of `hv` and the class's LRU lock.
   void RescueLocked(LruClass& lc, Item* from, Item* to, uint64_t hv);
+  // Once a second: samples the classes, asks automove_policy_, commits.
   void AutomoveCheck();
+  // Each class's figures for the policy, read under its LRU lock and the slab lock.
+  std::vector<AutomoveSample> SampleClasses(RelTime now);
 
   bool IsExpired(const Item* it, RelTime now) const {
     const RelTime exp = it->exptime.load(std::memory_order_relaxed);
@@ -190,54 +175,15 @@ class Store::Impl final : public MaintenanceTarget {
   uint8_t reassign_src_ = 0, reassign_dst_ = 0;
   uint32_t reassign_pages_left_ = 0;  // pages still to move for this request
   RelTime reassign_started_ = 0;
-  // Automove's per-class samples (page_mover.cc); guarded by reassign_mu_.
-  struct AutomoveWindow {
-    uint64_t evicted = 0;      // the class's eviction counter at the last sample
-    uint32_t evicting = 0;     // bit i: evicted in the sample i seconds ago
-    uint32_t excess_free = 0;  // bit i: had 2.5+ pages of free chunks then
-  };
-  AutomoveWindow automove_window_[SlabAllocator::kMaxClasses + 1] = {};
-  RelTime automove_last_ = 0;
-  uint8_t automove_src_ = 0, automove_dst_ = 0;  // the previous decision
-  uint32_t automove_burst_ = 0;                  // pages it moved
+  // Automove (page_mover.cc); guarded by reassign_mu_.
+  RelTime automove_last_ = 0;  // the last sample
+  AutomovePolicy automove_policy_;
 
-  // Crawler cursor: class, index into its page list, chunk. Guarded by crawl_mu_.
-  std::mutex crawl_mu_;
-  uint8_t crawl_cls_ = 1;
-  size_t crawl_page_ = 0;
-  uint32_t crawl_chunk_ = 0;
-  std::vector<Item*> crawl_expired_;
-  std::atomic<uint64_t> crawler_reclaimed_{0};
-  std::atomic<uint64_t> crawler_items_checked_{0};
-  // When Housekeeping() next lets the crawler step (maintainer thread only).
-  std::chrono::steady_clock::time_point next_crawl_{};
-
-  // The crawler's commands (store_crawl.cc). Run-time settings:
-  std::atomic<bool> crawler_enabled_{config_.lru_crawler};
-  std::atomic<uint32_t> crawler_sleep_{config_.lru_crawler_sleep};
-  std::atomic<uint32_t> crawler_tocrawl_{config_.lru_crawler_tocrawl};
-  std::atomic<bool> crawler_busy_{false};  // a crawl or an ItemDump holds the crawler
-  // Which dump holds it (0: none, or a crawl) and when it last advanced.
-  // Written under crawler_mu_, read by DumpAdvances without it.
-  std::mutex crawler_mu_;
-  std::atomic<uint64_t> dump_ticket_{0};
-  std::atomic<RelTime> dump_progress_{0};
-  uint64_t last_dump_ticket_ = 0;  // guarded by crawler_mu_
-  std::atomic<uint64_t> crawler_starts_{0};
-  std::atomic<uint64_t> crawler_dumps_taken_over_{0};
-  // The running "lru_crawler crawl": guarded by manual_crawl_mu_.
-  struct ManualCrawl {
-    bool active = false;
-    ClassSet classes;
-    uint32_t tocrawl = 0;  // items per class; 0: all
-    uint8_t cls = 0;       // cursor: class, index into its page list, chunk
-    size_t page = 0;
-    uint32_t chunk = 0;
-    uint64_t checked_in_class = 0;
-    std::vector<Item*> scratch;
-  };
-  std::mutex manual_crawl_mu_;
-  ManualCrawl manual_crawl_;
+  Crawler crawler_{this,
+                   clock_,
+                   {.enabled = config_.lru_crawler,
+                    .sleep_us = config_.lru_crawler_sleep,
+                    .tocrawl = config_.lru_crawler_tocrawl}};
 
   // Stampede bits (W/X/Z) of items; a shard is guarded by its item lock stripe.
   MetaStateTable meta_state_{config_.meta_state_max_entries};

@@ -1,6 +1,6 @@
 // The store's meta-protocol operations (slabs/store_meta.h). Each public
-// operation takes exactly one item lock and does all its work under it; the
-// lock order is the store's (store.cc): item lock -> LRU lock -> slab lock.
+// operation takes exactly one item lock and does all its work under it
+// (lock order: slabs/lock_order.h).
 // MetaStateTable shards need no lock of their own: a shard is only touched
 // under the item lock of its stripe.
 #include "slabs/store_meta.h"

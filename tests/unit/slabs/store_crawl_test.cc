@@ -1,6 +1,8 @@
 // The LRU crawler's commands on the store (slabs/store_crawl.cc): crawler
 // settings, "lru_crawler crawl" (StartCrawl), the item walk behind
 // metadump/mgdump (ItemDump) and the COLD list walk behind "stats cachedump".
+// The crawler's own logic (job slot, stall takeover, cursors, pace) is tested
+// alone in crawler_test.cc.
 #include <gtest/gtest.h>
 
 #include <map>

@@ -16,6 +16,8 @@
 
 namespace slabcached::proto {
 
+// Each command has one row in proto/commands.h (kCommands, in this order):
+// its wire name, arity and traits.
 enum class Command : uint8_t {
   kNone,
   // Retrieval: `keys` holds one or more space-separated keys.

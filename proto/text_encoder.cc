@@ -177,9 +177,8 @@ bool AppendRequestLine(std::string* out, const Request& req) {
     case Command::kCacheMemlimit:
       AppendSpaceNumber(out, req.number);
       break;
-    case Command::kVersion:
+    case Command::kVersion:  // no arguments, or only `args` (kArgs, below)
     case Command::kQuit:
-      break;
     case Command::kStats:
     case Command::kShutdown:
     case Command::kSlabs:
@@ -187,10 +186,6 @@ bool AppendRequestLine(std::string* out, const Request& req) {
     case Command::kLru:
     case Command::kWatch:
     case Command::kRefreshCerts:
-      if (!req.args.empty()) {
-        out->push_back(' ');
-        out->append(req.args);
-      }
       break;
     case Command::kMetaGet:  // not reached: not kClassic
     case Command::kMetaSet:
@@ -203,6 +198,10 @@ bool AppendRequestLine(std::string* out, const Request& req) {
     case Command::kSaslAuth:
     case Command::kSaslStep:
       break;
+  }
+  if (info.Has(kArgs) && !req.args.empty()) {
+    out->push_back(' ');
+    out->append(req.args);
   }
   if (info.Has(kNoreply)) AppendNoreply(out, req.noreply);
   out->append(kCrLf);

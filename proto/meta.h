@@ -15,6 +15,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
+
+#include "proto/tokenizer.h"
 
 namespace slabcached::proto {
 
@@ -72,17 +75,10 @@ struct MetaFlags {
 };
 
 // Calls fn(std::string_view token) for each flag token of `tokens`, in order
-// (token[0] is the flag letter).
+// (token[0] is the flag letter): they are tokens (proto/tokenizer.h).
 template <typename Fn>
 void ForEachMetaToken(std::string_view tokens, Fn&& fn) {
-  size_t pos = 0;
-  while (pos < tokens.size()) {
-    while (pos < tokens.size() && tokens[pos] == ' ') ++pos;
-    size_t end = pos;
-    while (end < tokens.size() && tokens[end] != ' ') ++end;
-    if (end > pos) fn(tokens.substr(pos, end - pos));
-    pos = end;
-  }
+  ForEachToken(tokens, std::forward<Fn>(fn));
 }
 
 // Longest opaque token, "O" included (memcached's MFLAG_MAX_OPAQUE_LENGTH).

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "proto/base64.h"
+#include "proto/commands.h"
 #include "proto/meta_parser.h"
 
 namespace slabcached::proto {
@@ -254,35 +255,20 @@ void AppendMetaDebug(std::string* out, std::string_view key, const MetaDebugView
 }
 
 bool AppendMetaRequest(std::string* out, const Request& req) {
-  std::string_view name;
-  switch (req.command) {
-    case Command::kMetaGet:
-      name = "mg";
-      break;
-    case Command::kMetaSet:
-      name = "ms";
-      break;
-    case Command::kMetaDelete:
-      name = "md";
-      break;
-    case Command::kMetaArithmetic:
-      name = "ma";
-      break;
-    case Command::kMetaNoop:
-      out->append("mn\r\n");
-      return true;
-    case Command::kMetaDebug:
-      out->append("me ");
-      out->append(req.key);
-      if (req.meta.base64_key()) out->append(" b");
-      out->append("\r\n");
-      return true;
-    default:
-      return false;
+  const CommandInfo& info = InfoOf(req.command);
+  if (!info.Has(kMeta)) return false;
+  out->append(info.name);
+  if (req.command == Command::kMetaNoop) {
+    out->append("\r\n");
+    return true;
   }
-  out->append(name);
   out->push_back(' ');
   out->append(req.key);
+  if (req.command == Command::kMetaDebug) {
+    if (req.meta.base64_key()) out->append(" b");
+    out->append("\r\n");
+    return true;
+  }
   if (req.command == Command::kMetaSet) {
     out->push_back(' ');
     AppendNumber(out, req.value_bytes);

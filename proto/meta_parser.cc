@@ -14,43 +14,14 @@
 //   O token longer than 32 bytes                  -> opaque token too long
 #include "proto/meta_parser.h"
 
-#include <array>
 #include <climits>
 
 #include "proto/base64.h"
+#include "proto/commands.h"
 #include "proto/numbers.h"
 
 namespace slabcached::proto {
 namespace {
-
-// memcached's MAX_TOKENS: at most 23 tokens are split off a line.
-constexpr size_t kMaxTokens = 23;
-// MFLAG_MAX_OPT_LENGTH: a meta line may have at most 20 "ntokens", which
-// count the command, the key and memcached's terminator slot.
-constexpr size_t kMaxMetaNtokens = 20;
-
-struct Tokens {
-  std::array<std::string_view, kMaxTokens> tok;
-  size_t n = 0;
-  // memcached's ntokens (the terminator slot included).
-  size_t ntokens() const { return n + 1; }
-};
-
-// Splits on spaces like memcached's tokenize_command().
-Tokens Tokenize(std::string_view line) {
-  Tokens t;
-  size_t start = 0;
-  for (size_t i = 0; i < line.size(); ++i) {
-    if (line[i] != ' ') continue;
-    if (i > start) {
-      t.tok[t.n++] = line.substr(start, i - start);
-      if (t.n == kMaxTokens) return t;
-    }
-    start = i + 1;
-  }
-  if (start < line.size()) t.tok[t.n++] = line.substr(start);
-  return t;
-}
 
 constexpr ParseResult Ok() { return {ParseStatus::kOk, ParseError::kNone, 0}; }
 constexpr ParseResult Fail(ParseError e) { return {ParseStatus::kError, e, 0}; }
@@ -59,15 +30,15 @@ constexpr ParseResult Fail(ParseError e) { return {ParseStatus::kError, e, 0}; }
 // repeated flag stops the scan at once; a bad token is remembered and the
 // scan goes on, so a later bad token (or a later unknown flag) decides the
 // error string. F with a bad token fails without changing that string.
-ParseError ScanFlags(const Request& req, const Tokens& t, size_t first, MetaFlags* m) {
+ParseError ScanFlags(const Request& req, const LineTokens& t, size_t first, MetaFlags* m) {
   ParseError error = ParseError::kNone;
   bool failed = false;
   auto bad = [&](ParseError e) {
     failed = true;
     if (e != ParseError::kNone) error = e;
   };
-  for (size_t i = first; i < t.n; ++i) {
-    const std::string_view tok = t.tok[i];
+  for (size_t i = first; i < t.size(); ++i) {
+    const std::string_view tok = t[i];
     const char flag = tok[0];
     const std::string_view arg = tok.substr(1);
     // memcached's seen[127] table: bytes >= 127 count as "seen".
@@ -140,15 +111,11 @@ ParseError ScanFlags(const Request& req, const Tokens& t, size_t first, MetaFlag
   return error == ParseError::kNone ? ParseError::kBadFormat : error;
 }
 
-// Fills out->meta from the flag tokens t.tok[first..]: the scan, then the
+// Fills out->meta from the flag tokens t[first..]: the scan, then the
 // mode and opaque checks. Returns kNone or the error to send.
-ParseError ParseFlags(const Tokens& t, size_t first, Request* out) {
+ParseError ParseFlags(const LineTokens& t, size_t first, Request* out) {
   MetaFlags& m = out->meta;
-  if (first < t.n) {
-    const std::string_view last = t.tok[t.n - 1];
-    const char* begin = t.tok[first].data();
-    m.tokens = std::string_view(begin, static_cast<size_t>(last.data() + last.size() - begin));
-  }
+  m.tokens = t.From(first);
   const ParseError scan = ScanFlags(*out, t, first, &m);
   const Command c = out->command;
   if (scan != ParseError::kNone) {
@@ -170,10 +137,10 @@ ParseError ParseFlags(const Tokens& t, size_t first, Request* out) {
 
 // me <key> [b]: only the exact token "b" right after the key decodes it;
 // everything else on the line is ignored.
-ParseResult ParseDebug(const Tokens& t, Request* out) {
-  if (t.n < 2 || t.tok[1].size() > kMaxKeyLength) return Fail(ParseError::kBadFormat);
-  out->key = t.tok[1];
-  if (t.n >= 3 && t.tok[2] == "b") {
+ParseResult ParseDebug(const LineTokens& t, Request* out) {
+  if (t.size() < 2 || t[1].size() > kMaxKeyLength) return Fail(ParseError::kBadFormat);
+  out->key = t[1];
+  if (t.size() >= 3 && t[2] == "b") {
     MetaKeyBuffer decoded;
     if (Base64Decode(out->key, decoded.data(), decoded.size()) == 0) {
       return Fail(ParseError::kBadFormat);
@@ -184,11 +151,11 @@ ParseResult ParseDebug(const Tokens& t, Request* out) {
 }
 
 // ms <key> <datalen> <flags>*
-ParseResult ParseSet(const Tokens& t, Request* out) {
+ParseResult ParseSet(const LineTokens& t, const CommandInfo& info, Request* out) {
   if (t.ntokens() == 3) return Fail(ParseError::kBadFormat);
-  if (t.ntokens() > kMaxMetaNtokens) return Fail(ParseError::kMetaFlagsTooLong);
+  if (t.ntokens() > info.max_ntokens) return Fail(ParseError::kMetaFlagsTooLong);
   int32_t datalen = 0;
-  if (!SafeStrtol(t.tok[2], &datalen) || datalen < 0 || datalen > INT_MAX - 2) {
+  if (!SafeStrtol(t[2], &datalen) || datalen < 0 || datalen > INT_MAX - 2) {
     return Fail(ParseError::kBadFormat);
   }
   out->value_bytes = static_cast<uint32_t>(datalen);
@@ -200,44 +167,30 @@ ParseResult ParseSet(const Tokens& t, Request* out) {
 
 }  // namespace
 
-ParseResult ParseMetaLine(std::string_view line, Request* out) {
-  const Tokens t = Tokenize(line);
-  if (t.n == 0 || !IsMetaCommandName(t.tok[0])) return Fail(ParseError::kUnknownCommand);
-  switch (t.tok[0][1]) {
-    case 'n':
-      out->command = Command::kMetaNoop;  // "mn <anything>" is MN
-      return Ok();
-    case 'e':
-      out->command = Command::kMetaDebug;
-      return ParseDebug(t, out);
-    case 'g':
-      out->command = Command::kMetaGet;
-      break;
-    case 's':
-      out->command = Command::kMetaSet;
-      break;
-    case 'd':
-      out->command = Command::kMetaDelete;
-      break;
-    case 'a':
-      out->command = Command::kMetaArithmetic;
-      break;
-    default:
-      return Fail(ParseError::kUnknownCommand);
-  }
-  if (t.n < 2) {  // WANT_TOKENS_MIN(ntokens, 3): "ERROR" before the handler
+ParseResult ParseMetaTokens(const LineTokens& t, const CommandInfo& info, Request* out) {
+  out->command = info.command;
+  if (info.command == Command::kMetaNoop) return Ok();  // "mn <anything>" is MN
+  if (info.command == Command::kMetaDebug) return ParseDebug(t, out);
+  if (t.ntokens() < info.min_ntokens) {  // WANT_TOKENS_MIN: "ERROR" before the handler
     out->command = Command::kNone;
     return Fail(ParseError::kUnknownCommand);
   }
-  out->key = t.tok[1];
+  out->key = t[1];
   if (out->key.size() > kMaxKeyLength) return Fail(ParseError::kBadFormat);
-  if (out->command == Command::kMetaSet) return ParseSet(t, out);
-  if (t.ntokens() > kMaxMetaNtokens) {
+  if (out->command == Command::kMetaSet) return ParseSet(t, info, out);
+  if (t.ntokens() > info.max_ntokens) {
     return Fail(out->command == Command::kMetaGet ? ParseError::kMetaGetFlagsTooLong
                                                   : ParseError::kMetaFlagsTooLong);
   }
   const ParseError e = ParseFlags(t, 2, out);
   return e == ParseError::kNone ? Ok() : Fail(e);
+}
+
+ParseResult ParseMetaLine(std::string_view line, Request* out) {
+  const LineTokens t(line);
+  const CommandInfo* info = t.empty() ? nullptr : FindCommand(t[0]);
+  if (info == nullptr || !info->Has(kMeta)) return Fail(ParseError::kUnknownCommand);
+  return ParseMetaTokens(t, *info, out);
 }
 
 std::string_view MetaKey(const Request& req, MetaKeyBuffer* scratch) {

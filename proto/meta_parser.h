@@ -2,7 +2,7 @@
 //
 // ParseTextRequest() (proto/text_parser.h) frames the line (need-more, the
 // 2048-byte close rule, "\r" and NUL handling) and hands every line whose
-// command name is two bytes starting with 'm' to ParseMetaLine(), so callers
+// command is a meta one (proto/commands.h) to ParseMetaTokens(), so callers
 // see one entry point and one ParseResult for both text dialects. Value
 // blobs are not touched: an ms request reports `value_bytes` and the caller
 // reads value_bytes + 2 bytes after the line, as for `set`.
@@ -43,16 +43,18 @@
 
 namespace slabcached::proto {
 
-// True for a command name the meta parser owns: two bytes, the first 'm'
-// (memcached answers "ERROR" for the unknown ones such as "mx").
-constexpr bool IsMetaCommandName(std::string_view name) {
-  return name.size() == 2 && name[0] == 'm';
-}
+struct CommandInfo;  // proto/commands.h
+class LineTokens;    // proto/tokenizer.h
 
 // Parses one complete meta command line: `line` excludes "\n", the optional
 // "\r", and anything after a NUL. `consumed` of the result is 0 (the caller
-// adds the line length). Only kOk and kError are returned.
+// adds the line length). Only kOk and kError are returned ("ERROR" for a
+// line that is no meta command).
 ParseResult ParseMetaLine(std::string_view line, Request* out);
+
+// The same for a line ParseTextRequest() has already split and named:
+// `info` is the row of the meta command t[0].
+ParseResult ParseMetaTokens(const LineTokens& t, const CommandInfo& info, Request* out);
 
 // The key bytes of a meta request: req.key itself, or its base64 decoding
 // written into *scratch (for a request ParseMetaLine() accepted).

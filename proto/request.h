@@ -9,11 +9,15 @@
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 #include "proto/meta.h"
+#include "proto/tokenizer.h"
 
 namespace slabcached::proto {
 
+// Each command has one row in proto/commands.h (kCommands, in this order):
+// its wire name, arity and traits.
 enum class Command : uint8_t {
   kNone,
   // Retrieval: `keys` holds one or more space-separated keys.
@@ -93,23 +97,16 @@ struct Request {
 
 inline constexpr size_t kMaxKeyLength = 250;
 
-// Takes the first key off a retrieval request's `keys` (keys are separated
-// by one or more spaces); empty when no key is left.
-inline std::string_view PopKey(std::string_view* keys) {
-  size_t pos = 0;
-  while (pos < keys->size() && (*keys)[pos] == ' ') ++pos;
-  size_t end = pos;
-  while (end < keys->size() && (*keys)[end] != ' ') ++end;
-  const std::string_view key = keys->substr(pos, end - pos);
-  keys->remove_prefix(end);
-  return key;
-}
+// A retrieval request's `keys` are tokens (proto/tokenizer.h): these name
+// the tokenizer's calls for them.
 
-// Calls fn(std::string_view key) for each key of a retrieval request's `keys`,
-// in order.
+// Takes the first key off `keys`; empty when no key is left.
+inline std::string_view PopKey(std::string_view* keys) { return PopToken(keys); }
+
+// Calls fn(std::string_view key) for each key of `keys`, in order.
 template <typename Fn>
 void ForEachKey(std::string_view keys, Fn&& fn) {
-  for (std::string_view key = PopKey(&keys); !key.empty(); key = PopKey(&keys)) fn(key);
+  ForEachToken(keys, std::forward<Fn>(fn));
 }
 
 }  // namespace slabcached::proto

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "proto/commands.h"
+
 namespace slabcached::proto {
 namespace {
 
@@ -120,80 +122,14 @@ void AppendVersion(std::string* out, std::string_view version) {
 }
 
 std::string_view TextCommandName(Command command) {
-  switch (command) {
-    case Command::kNone:
-      return {};
-    case Command::kGet:
-      return "get";
-    case Command::kGets:
-      return "gets";
-    case Command::kGat:
-      return "gat";
-    case Command::kGats:
-      return "gats";
-    case Command::kSet:
-      return "set";
-    case Command::kAdd:
-      return "add";
-    case Command::kReplace:
-      return "replace";
-    case Command::kAppend:
-      return "append";
-    case Command::kPrepend:
-      return "prepend";
-    case Command::kCas:
-      return "cas";
-    case Command::kDelete:
-      return "delete";
-    case Command::kTouch:
-      return "touch";
-    case Command::kIncr:
-      return "incr";
-    case Command::kDecr:
-      return "decr";
-    case Command::kFlushAll:
-      return "flush_all";
-    case Command::kVersion:
-      return "version";
-    case Command::kVerbosity:
-      return "verbosity";
-    case Command::kQuit:
-      return "quit";
-    case Command::kStats:
-      return "stats";
-    case Command::kShutdown:
-      return "shutdown";
-    case Command::kCacheMemlimit:
-      return "cache_memlimit";
-    case Command::kSlabs:
-      return "slabs";
-    case Command::kLruCrawler:
-      return "lru_crawler";
-    case Command::kLru:
-      return "lru";
-    case Command::kWatch:
-      return "watch";
-    case Command::kRefreshCerts:
-      return "refresh_certs";
-    case Command::kMetaGet:  // meta requests: AppendMetaRequest() (proto/meta_encoder.h)
-    case Command::kMetaSet:
-    case Command::kMetaDelete:
-    case Command::kMetaArithmetic:
-    case Command::kMetaNoop:
-    case Command::kMetaDebug:
-    case Command::kNoop:  // binary protocol only
-    case Command::kSaslListMechs:
-    case Command::kSaslAuth:
-    case Command::kSaslStep:
-      return {};
-  }
-  return {};
+  const CommandInfo& info = InfoOf(command);
+  return info.Has(kClassic) ? info.name : std::string_view();
 }
 
 bool AppendRequestLine(std::string* out, const Request& req) {
-  const std::string_view name = TextCommandName(req.command);
-  if (name.empty()) return false;
-  out->append(name);
+  const CommandInfo& info = InfoOf(req.command);
+  if (!info.Has(kClassic)) return false;
+  out->append(info.name);
   switch (req.command) {
     case Command::kNone:
       break;
@@ -218,38 +154,31 @@ bool AppendRequestLine(std::string* out, const Request& req) {
       AppendSpaceNumber(out, req.exptime);
       AppendSpaceNumber(out, req.value_bytes);
       if (req.command == Command::kCas) AppendSpaceNumber(out, req.cas_unique);
-      AppendNoreply(out, req.noreply);
       break;
     case Command::kDelete:
       out->push_back(' ');
       out->append(req.key);
-      AppendNoreply(out, req.noreply);
       break;
     case Command::kTouch:
       out->push_back(' ');
       out->append(req.key);
       AppendSpaceNumber(out, req.exptime);
-      AppendNoreply(out, req.noreply);
       break;
     case Command::kIncr:
     case Command::kDecr:
       out->push_back(' ');
       out->append(req.key);
       AppendSpaceNumber(out, req.delta);
-      AppendNoreply(out, req.noreply);
       break;
     case Command::kFlushAll:
       if (req.exptime != 0) AppendSpaceNumber(out, req.exptime);
-      AppendNoreply(out, req.noreply);
       break;
     case Command::kVerbosity:
     case Command::kCacheMemlimit:
       AppendSpaceNumber(out, req.number);
-      AppendNoreply(out, req.noreply);
       break;
-    case Command::kVersion:
+    case Command::kVersion:  // no arguments, or only `args` (kArgs, below)
     case Command::kQuit:
-      break;
     case Command::kStats:
     case Command::kShutdown:
     case Command::kSlabs:
@@ -257,12 +186,8 @@ bool AppendRequestLine(std::string* out, const Request& req) {
     case Command::kLru:
     case Command::kWatch:
     case Command::kRefreshCerts:
-      if (!req.args.empty()) {
-        out->push_back(' ');
-        out->append(req.args);
-      }
       break;
-    case Command::kMetaGet:  // not reached: TextCommandName() is empty for these
+    case Command::kMetaGet:  // not reached: not kClassic
     case Command::kMetaSet:
     case Command::kMetaDelete:
     case Command::kMetaArithmetic:
@@ -274,6 +199,11 @@ bool AppendRequestLine(std::string* out, const Request& req) {
     case Command::kSaslStep:
       break;
   }
+  if (info.Has(kArgs) && !req.args.empty()) {
+    out->push_back(' ');
+    out->append(req.args);
+  }
+  if (info.Has(kNoreply)) AppendNoreply(out, req.noreply);
   out->append(kCrLf);
   return true;
 }

@@ -5,57 +5,31 @@
 // handlers), checked byte for byte against Debian's build. Every rule below
 // has a table-driven case in tests/unit/proto/text_parser_test.cc.
 //
-// Stages: FindLine() frames one line (or decides need-more / close),
-// Tokenize() splits it like tokenize_command(), LookupCommand() reproduces
-// the dispatch, and one Parse* function per command family validates the
-// arguments. Two-letter 'm' names (mg/ms/md/ma/mn/me, and ERROR for the rest)
-// go to ParseMetaLine() in proto/meta_parser.cc before the lookup.
+// Stages: ParseTextRequest() frames one line (or decides need-more /
+// close), LineTokens (proto/tokenizer.h) splits it like tokenize_command(),
+// FindCommand() (proto/commands.h) names the command and its arity, and one
+// Parse* function per command family validates the arguments. Meta commands
+// (mg ms md ma mn me) go to ParseMetaTokens() in proto/meta_parser.cc.
 #include "proto/text_parser.h"
 
 #include <algorithm>
-#include <array>
 #include <climits>
 #include <cstring>
 
+#include "proto/commands.h"
 #include "proto/meta_parser.h"
 #include "proto/numbers.h"
+#include "proto/tokenizer.h"
 
 namespace slabcached::proto {
 namespace {
 
-// memcached's MAX_TOKENS: at most 23 tokens are split off a line; the 24th
-// slot is the terminator (or the unsplit rest of the line).
-constexpr size_t kMaxTokens = 24;
 // Leading spaces allowed before "get "/"gets " in an overlong buffer.
 constexpr size_t kMaxLeadingSpaces = 100;
 
 constexpr std::string_view kNoreply = "noreply";
 
-struct Tokens {
-  std::array<std::string_view, kMaxTokens - 1> tok;
-  size_t n = 0;  // tokens split off (<= 23)
-
-  // memcached's `ntokens`, which counts the terminator slot.
-  size_t ntokens() const { return n + 1; }
-  std::string_view last() const { return tok[n - 1]; }
-  bool LastIsNoreply() const { return n > 0 && last() == kNoreply; }
-};
-
-// Splits on single spaces, skipping empty tokens, stopping after 23 tokens.
-Tokens Tokenize(std::string_view line) {
-  Tokens t;
-  size_t start = 0;
-  for (size_t i = 0; i < line.size(); ++i) {
-    if (line[i] != ' ') continue;
-    if (i > start) {
-      t.tok[t.n++] = line.substr(start, i - start);
-      if (t.n == kMaxTokens - 1) return t;
-    }
-    start = i + 1;
-  }
-  if (start < line.size()) t.tok[t.n++] = line.substr(start);
-  return t;
-}
+bool LastIsNoreply(const LineTokens& t) { return !t.empty() && t.back() == kNoreply; }
 
 // Offset of the end of `token` within `line` (token is a view into line).
 size_t EndOf(std::string_view line, std::string_view token) {
@@ -72,67 +46,15 @@ std::string_view RestOfLine(std::string_view line, size_t pos) {
   return rest;
 }
 
-// What memcached's dispatch does with a command name.
-struct Lookup {
-  Command command = Command::kNone;
-  // For kNone: true when memcached reaches its final "else" (unknown name),
-  // where a last token starting with "HTTP/" closes the connection. Names
-  // caught by an earlier first-letter branch just get ERROR.
-  bool http_check = false;
-};
-
-Lookup LookupCommand(std::string_view name) {
-  switch (name[0]) {
-    case 'm':
-      if (name.size() == 2) return {};  // meta commands: ParseMetaLine()
-      break;
-    case 'g':
-      if (name == "get") return {Command::kGet};
-      if (name == "gets") return {Command::kGets};
-      if (name == "gat") return {Command::kGat};
-      if (name == "gats") return {Command::kGats};
-      return {};
-    case 's':
-      if (name == "set") return {Command::kSet};
-      if (name == "stats") return {Command::kStats};
-      if (name == "shutdown") return {Command::kShutdown};
-      if (name == "slabs") return {Command::kSlabs};
-      return {};
-    case 'a':
-      if (name == "add") return {Command::kAdd};
-      if (name == "append") return {Command::kAppend};
-      return {};
-    case 'c':
-      if (name == "cas") return {Command::kCas};
-      if (name == "cache_memlimit") return {Command::kCacheMemlimit};
-      return {};
-    case 'i':
-      if (name == "incr") return {Command::kIncr};
-      return {};
-    case 'd':
-      if (name == "delete") return {Command::kDelete};
-      if (name == "decr") return {Command::kDecr};
-      return {};
-    case 't':
-      if (name == "touch") return {Command::kTouch};
-      return {};
-    default:
-      break;
-  }
-  if (name == "replace") return {Command::kReplace};
-  if (name == "prepend") return {Command::kPrepend};
-  if (name == "bget") return {Command::kGet};  // ancient alias memcached keeps
-  if (name == "flush_all") return {Command::kFlushAll};
-  if (name == "version") return {Command::kVersion};
-  if (name == "quit") return {Command::kQuit};
-  if (name == "lru_crawler") return {Command::kLruCrawler};
-  if (name == "watch") return {Command::kWatch};
-  if (name == "verbosity") return {Command::kVerbosity};
-  if (name == "lru") return {Command::kLru};
-  if (name == "refresh_certs") return {Command::kRefreshCerts};
-  // Known to Debian's build (extstore) but not served here: plain ERROR.
-  if (name == "extstore") return {};
-  return {Command::kNone, /*http_check=*/true};
+// For a name that is no command: whether memcached reaches its final
+// "else", where a last token starting with "HTTP/" closes the connection.
+// Names caught by an earlier branch of its dispatch (first letter g s a c i
+// d t, two-byte 'm' names, extstore, which Debian's build knows) just get
+// ERROR.
+bool UnknownNameChecksHttp(std::string_view name) {
+  if (name.size() == 2 && name[0] == 'm') return false;
+  if (std::string_view("gsacidt").find(name[0]) != std::string_view::npos) return false;
+  return name != "extstore";
 }
 
 // Outcome of parsing one complete line; the caller adds `consumed`.
@@ -143,24 +65,17 @@ struct LineResult {
 
 constexpr LineResult kOkLine{};
 constexpr LineResult Fail(ParseError e) { return {ParseStatus::kError, e}; }
-// WANT_TOKENS* failures: "ERROR" before the handler runs (command stays kNone).
-LineResult WrongTokenCount(Request* out) {
-  out->command = Command::kNone;
-  out->noreply = false;
-  return Fail(ParseError::kUnknownCommand);
-}
 
 bool KeyOk(std::string_view key) { return !key.empty() && key.size() <= kMaxKeyLength; }
 
 // get/gets/gat/gats <exptime>? <key>* (a bare "gat <exptime>" is valid: END).
-LineResult ParseRetrieval(std::string_view line, const Tokens& t, Request* out) {
-  if (t.ntokens() < 3) return WrongTokenCount(out);
-  size_t keys_pos = EndOf(line, t.tok[0]);
-  if (out->command == Command::kGat || out->command == Command::kGats) {
+LineResult ParseRetrieval(std::string_view line, const LineTokens& t, Request* out) {
+  size_t keys_pos = EndOf(line, t[0]);
+  if (InfoOf(out->command).Has(kTouches)) {
     int32_t exptime = 0;
-    if (!SafeStrtol(t.tok[1], &exptime)) return Fail(ParseError::kInvalidExptime);
+    if (!SafeStrtol(t[1], &exptime)) return Fail(ParseError::kInvalidExptime);
     out->exptime = exptime;
-    keys_pos = EndOf(line, t.tok[1]);
+    keys_pos = EndOf(line, t[1]);
   }
   out->keys = RestOfLine(line, keys_pos);
   // One overlong key fails the whole line (memcached drops the hits found so far).
@@ -171,34 +86,31 @@ LineResult ParseRetrieval(std::string_view line, const Tokens& t, Request* out) 
 
 // <cmd> <key> <flags> <exptime> <bytes> [<cas unique>] [noreply]. A token in
 // the noreply slot that is not "noreply" is ignored.
-LineResult ParseStorage(const Tokens& t, Request* out) {
+LineResult ParseStorage(const LineTokens& t, Request* out) {
   const bool cas = out->command == Command::kCas;
-  const size_t base = cas ? 7 : 6;
-  if (t.ntokens() != base && t.ntokens() != base + 1) return WrongTokenCount(out);
-  out->noreply = t.LastIsNoreply();
-  out->key = t.tok[1];
+  out->noreply = LastIsNoreply(t);
+  out->key = t[1];
   if (!KeyOk(out->key)) return Fail(ParseError::kBadFormat);
   int32_t exptime = 0;
   int32_t bytes = 0;
-  if (!SafeStrtoul(t.tok[2], &out->client_flags) || !SafeStrtol(t.tok[3], &exptime) ||
-      !SafeStrtol(t.tok[4], &bytes)) {
+  if (!SafeStrtoul(t[2], &out->client_flags) || !SafeStrtol(t[3], &exptime) ||
+      !SafeStrtol(t[4], &bytes)) {
     return Fail(ParseError::kBadFormat);
   }
   out->exptime = exptime;
-  if (cas && !SafeStrtoull(t.tok[5], &out->cas_unique)) return Fail(ParseError::kBadFormat);
+  if (cas && !SafeStrtoull(t[5], &out->cas_unique)) return Fail(ParseError::kBadFormat);
   if (bytes < 0 || bytes > INT_MAX - 2) return Fail(ParseError::kBadFormat);
   out->value_bytes = static_cast<uint32_t>(bytes);
   return kOkLine;
 }
 
 // delete <key> [0] [noreply]: the legacy hold time must be exactly "0".
-LineResult ParseDelete(const Tokens& t, Request* out) {
+LineResult ParseDelete(const LineTokens& t, Request* out) {
   const size_t nt = t.ntokens();
-  if (nt < 3 || nt > 5) return WrongTokenCount(out);
-  out->key = t.tok[1];
+  out->key = t[1];
   if (nt > 3) {
-    const bool hold_is_zero = t.tok[2] == "0";
-    out->noreply = t.LastIsNoreply();
+    const bool hold_is_zero = t[2] == "0";
+    out->noreply = LastIsNoreply(t);
     const bool valid =
         (nt == 4 && (hold_is_zero || out->noreply)) || (nt == 5 && hold_is_zero && out->noreply);
     if (!valid) return Fail(ParseError::kBadDeleteFormat);
@@ -207,35 +119,32 @@ LineResult ParseDelete(const Tokens& t, Request* out) {
 }
 
 // touch <key> <exptime> [noreply]
-LineResult ParseTouch(const Tokens& t, Request* out) {
-  if (t.ntokens() != 4 && t.ntokens() != 5) return WrongTokenCount(out);
-  out->noreply = t.LastIsNoreply();
-  out->key = t.tok[1];
+LineResult ParseTouch(const LineTokens& t, Request* out) {
+  out->noreply = LastIsNoreply(t);
+  out->key = t[1];
   if (!KeyOk(out->key)) return Fail(ParseError::kBadFormat);
   int32_t exptime = 0;
-  if (!SafeStrtol(t.tok[2], &exptime)) return Fail(ParseError::kInvalidExptime);
+  if (!SafeStrtol(t[2], &exptime)) return Fail(ParseError::kInvalidExptime);
   out->exptime = exptime;
   return kOkLine;
 }
 
 // incr|decr <key> <delta> [noreply]
-LineResult ParseArithmetic(const Tokens& t, Request* out) {
-  if (t.ntokens() != 4 && t.ntokens() != 5) return WrongTokenCount(out);
-  out->noreply = t.LastIsNoreply();
-  out->key = t.tok[1];
+LineResult ParseArithmetic(const LineTokens& t, Request* out) {
+  out->noreply = LastIsNoreply(t);
+  out->key = t[1];
   if (!KeyOk(out->key)) return Fail(ParseError::kBadFormat);
-  if (!SafeStrtoull(t.tok[2], &out->delta)) return Fail(ParseError::kInvalidDelta);
+  if (!SafeStrtoull(t[2], &out->delta)) return Fail(ParseError::kInvalidDelta);
   return kOkLine;
 }
 
 // flush_all [delay] [noreply]: the delay is read unless the line is exactly
 // "flush_all" or "flush_all noreply"; a third token is ignored.
-LineResult ParseFlushAll(const Tokens& t, Request* out) {
-  if (t.ntokens() < 2 || t.ntokens() > 4) return WrongTokenCount(out);
-  out->noreply = t.LastIsNoreply();
+LineResult ParseFlushAll(const LineTokens& t, Request* out) {
+  out->noreply = LastIsNoreply(t);
   if (t.ntokens() != (out->noreply ? 3u : 2u)) {
     int32_t delay = 0;
-    if (!SafeStrtol(t.tok[1], &delay)) return Fail(ParseError::kInvalidExptime);
+    if (!SafeStrtol(t[1], &delay)) return Fail(ParseError::kInvalidExptime);
     out->exptime = delay;
   }
   return kOkLine;
@@ -244,11 +153,10 @@ LineResult ParseFlushAll(const Tokens& t, Request* out) {
 // verbosity <level> [noreply] and cache_memlimit <MB> [noreply]; a bad
 // number is "CLIENT_ERROR bad command line format" for verbosity and a plain
 // "ERROR" for cache_memlimit.
-LineResult ParseNumberCommand(const Tokens& t, Request* out, ParseError bad_number) {
-  if (t.ntokens() != 3 && t.ntokens() != 4) return WrongTokenCount(out);
-  out->noreply = t.LastIsNoreply();
+LineResult ParseNumberCommand(const LineTokens& t, Request* out, ParseError bad_number) {
+  out->noreply = LastIsNoreply(t);
   uint32_t number = 0;
-  if (!SafeStrtoul(t.tok[1], &number)) return Fail(bad_number);
+  if (!SafeStrtoul(t[1], &number)) return Fail(bad_number);
   out->number = number;
   return kOkLine;
 }
@@ -258,18 +166,17 @@ LineResult ParseNumberCommand(const Tokens& t, Request* out, ParseError bad_numb
 // memcached reads it: lru and watch always look at the last token; slabs
 // only on its "automove" path; refresh_certs in the executor (its errors are
 // sent anyway); the others never.
-LineResult ParseArgsCommand(std::string_view line, const Tokens& t, Request* out) {
-  if (out->command == Command::kLru && t.ntokens() < 3) return WrongTokenCount(out);
-  out->args = RestOfLine(line, EndOf(line, t.tok[0]));
+LineResult ParseArgsCommand(std::string_view line, const LineTokens& t, Request* out) {
+  out->args = RestOfLine(line, EndOf(line, t[0]));
   switch (out->command) {
     case Command::kLru:
-      out->noreply = t.LastIsNoreply();
+      out->noreply = LastIsNoreply(t);
       break;
     case Command::kWatch:
-      out->noreply = t.LastIsNoreply();
+      out->noreply = LastIsNoreply(t);
       break;
     case Command::kSlabs:
-      out->noreply = t.ntokens() >= 4 && t.tok[1] == "automove" && t.LastIsNoreply();
+      out->noreply = t.ntokens() >= 4 && t[1] == "automove" && LastIsNoreply(t);
       break;
     default:
       break;
@@ -278,19 +185,24 @@ LineResult ParseArgsCommand(std::string_view line, const Tokens& t, Request* out
 }
 
 LineResult ParseLine(std::string_view line, Request* out) {
-  const Tokens t = Tokenize(line);
+  const LineTokens t(line);
   // No command is shorter than two bytes ("\r\n" alone is the line "\r").
-  if (t.n == 0 || t.tok[0].size() < 2) return Fail(ParseError::kUnknownCommand);
-  if (IsMetaCommandName(t.tok[0])) {
-    const ParseResult meta = ParseMetaLine(line, out);
+  if (t.empty() || t[0].size() < 2) return Fail(ParseError::kUnknownCommand);
+  const CommandInfo* info = FindCommand(t[0]);
+  if (info == nullptr) {
+    if (UnknownNameChecksHttp(t[0]) && t.back().starts_with("HTTP/")) {
+      return {ParseStatus::kClose};
+    }
+    return Fail(ParseError::kUnknownCommand);
+  }
+  if (info->Has(kMeta)) {
+    const ParseResult meta = ParseMetaTokens(t, *info, out);
     return {meta.status, meta.error};
   }
-  const Lookup lookup = LookupCommand(t.tok[0]);
-  out->command = lookup.command;
-  switch (lookup.command) {
-    case Command::kNone:
-      if (lookup.http_check && t.last().starts_with("HTTP/")) return {ParseStatus::kClose};
-      return Fail(ParseError::kUnknownCommand);
+  // WANT_TOKENS* failures: "ERROR" before the handler runs (command stays kNone).
+  if (!info->ArityOk(t.ntokens())) return Fail(ParseError::kUnknownCommand);
+  out->command = info->command;
+  switch (info->command) {
     case Command::kGet:
     case Command::kGets:
     case Command::kGat:
@@ -327,7 +239,8 @@ LineResult ParseLine(std::string_view line, Request* out) {
     case Command::kWatch:
     case Command::kRefreshCerts:
       return ParseArgsCommand(line, t, out);
-    case Command::kMetaGet:  // never from LookupCommand(): ParseMetaLine() above
+    case Command::kNone:
+    case Command::kMetaGet:  // ParseMetaTokens() above
     case Command::kMetaSet:
     case Command::kMetaDelete:
     case Command::kMetaArithmetic:

@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <string_view>
-#include <vector>
 
 #include "build_config.h"
 #include "proto/binary_protocol.h"
+#include "proto/commands.h"
 #include "proto/meta_encoder.h"
 #include "proto/text_encoder.h"
+#include "proto/tokenizer.h"
 #include "src/sasl.h"
 #include "src/tls.h"
 
@@ -36,15 +37,8 @@ slabs::StoreMode ModeFor(Command command) {
   }
 }
 
-// Splits "word rest" into its first space-separated word and the remainder.
-std::pair<std::string_view, std::string_view> FirstWord(std::string_view text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  const size_t space = text.find(' ');
-  if (space == std::string_view::npos) return {text, {}};
-  std::string_view rest = text.substr(space + 1);
-  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-  return {text.substr(0, space), rest};
-}
+// The first token of a command's arguments ("" when there is none).
+std::string_view FirstWord(std::string_view args) { return proto::PopToken(&args); }
 
 // A decimal int with nothing after it.
 bool ParseSigned(std::string_view text, int* value) {
@@ -160,8 +154,9 @@ void Executor::ReplyParseError(const Request& request, proto::ParseError error, 
 
 std::string_view Executor::Retrieve(const Request& request, Responder& out,
                                     const std::function<bool()>& enough) {
-  const bool with_cas = request.command == Command::kGets || request.command == Command::kGats;
-  const bool touch = request.command == Command::kGat || request.command == Command::kGats;
+  const proto::CommandInfo& info = proto::InfoOf(request.command);
+  const bool with_cas = info.Has(proto::kReturnsCas);
+  const bool touch = info.Has(proto::kTouches);
   const slabs::RelTime exptime = touch ? context_.clock.ToRelTime(request.exptime) : 0;
   auto retrieve = [&](std::string_view key) {
     slabs::GetOutcome outcome = slabs::GetOutcome::kMiss;
@@ -355,7 +350,7 @@ void Executor::Stats(const Request& request, Responder& out) {
                              context_.clock,        context_.control.verbosity()};
   // Text: "stats <group> ..."; binary: the key is the group, and memcached
   // matches "reset" and "settings" by prefix only.
-  std::string_view group = request.binary ? request.args : FirstWord(request.args).first;
+  std::string_view group = request.binary ? request.args : FirstWord(request.args);
   if (request.binary) {
     for (std::string_view prefixed : {"reset", "settings"}) {
       if (group.starts_with(prefixed)) group = prefixed;
@@ -398,7 +393,7 @@ void Executor::RefreshCerts(const Request& request, Responder& out) {
   std::string error = "Error TLS not enabled";
   if (tls != nullptr && tls->Reload(&error)) {
     bool noreply = false;
-    proto::ForEachKey(request.args, [&](std::string_view word) { noreply = word == "noreply"; });
+    proto::ForEachToken(request.args, [&](std::string_view word) { noreply = word == "noreply"; });
     if (!noreply) out.Ok();
     return;
   }
@@ -410,7 +405,7 @@ Executor::Next Executor::Shutdown(const Request& request, Responder& out) {
     out.TextLine(proto::kShutdownDisabled);
     return Next::kContinue;
   }
-  const auto [mode, rest] = FirstWord(request.args);
+  const std::string_view mode = FirstWord(request.args);
   if (!mode.empty() && mode != "graceful") {
     out.TextLine("CLIENT_ERROR invalid shutdown mode\r\n");
     return Next::kContinue;
@@ -420,8 +415,7 @@ Executor::Next Executor::Shutdown(const Request& request, Responder& out) {
 }
 
 void Executor::Slabs(const Request& request, Responder& out) {
-  std::vector<std::string_view> words;
-  proto::ForEachKey(request.args, [&](std::string_view word) { words.push_back(word); });
+  const proto::LineTokens words(request.args);
   if (words.size() == 3 && words[0] == "reassign") {
     if (!context_.config.store.slab_reassign) {
       out.TextLine("CLIENT_ERROR slab reassignment disabled\r\n");

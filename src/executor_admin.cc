@@ -10,11 +10,11 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include "proto/dump_encoder.h"
 #include "proto/numbers.h"
 #include "proto/text_encoder.h"
+#include "proto/tokenizer.h"
 #include "src/executor.h"
 
 namespace slabcached {
@@ -37,12 +37,6 @@ constexpr std::string_view kNotStarted = "NOTSTARTED no items to crawl\r\n";
 constexpr std::string_view kUnknownError = "ERROR an unknown error happened\r\n";
 constexpr std::string_view kCrawlerDisabled = "CLIENT_ERROR lru crawler disabled\r\n";
 constexpr std::string_view kBadFormat = "CLIENT_ERROR bad command line format\r\n";
-
-std::vector<std::string_view> Words(std::string_view args) {
-  std::vector<std::string_view> words;
-  proto::ForEachKey(args, [&](std::string_view word) { words.push_back(word); });
-  return words;
-}
 
 // lru_crawler_crawl()'s class list: "all", "hash" (a hash-table walk, which
 // only the dumps accept), or comma-separated ids (empty pieces skipped).
@@ -133,7 +127,7 @@ class ItemDumpStream final : public ReplyStream {
 
 void Executor::LruCrawler(const Request& request, Responder& out, Session& session) {
   slabs::Store& store = context_.store;
-  const std::vector<std::string_view> words = Words(request.args);
+  const proto::LineTokens words(request.args);
   // memcached's ntokens is the words after "lru_crawler" plus two.
   if (words.size() == 1) {
     if (words[0] == "enable") {
@@ -236,7 +230,7 @@ void Executor::StatsCachedump(const Request& request, Responder& out) {
     out.TextLine("CLIENT_ERROR stats cachedump not allowed\r\n");
     return;
   }
-  const std::vector<std::string_view> words = Words(request.args);  // "cachedump" <id> <limit>
+  const proto::LineTokens words(request.args);  // "cachedump" <id> <limit>
   if (words.size() < 3) {
     out.TextLine("CLIENT_ERROR bad command line\r\n");
     return;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "proto/binary_parser.h"
+#include "proto/commands.h"
 #include "proto/text_parser.h"
 #include "src/responder.h"
 
@@ -14,20 +15,7 @@ namespace {
 
 using Next = DispatchResult::Next;
 
-bool IsStorage(proto::Command command) {
-  switch (command) {
-    case proto::Command::kSet:
-    case proto::Command::kAdd:
-    case proto::Command::kReplace:
-    case proto::Command::kAppend:
-    case proto::Command::kPrepend:
-    case proto::Command::kCas:
-    case proto::Command::kMetaSet:
-      return true;
-    default:
-      return false;
-  }
-}
+bool IsStorage(proto::Command command) { return proto::InfoOf(command).Has(proto::kStorage); }
 
 // Allocates the item a storage request's data block goes to (or, when that
 // failed and the error is answered, has the block swallowed).
@@ -38,17 +26,7 @@ void BeginStore(Executor& executor, const proto::Request& request, Responder& re
   result->block = block;
 }
 
-bool IsRetrieval(proto::Command command) {
-  switch (command) {
-    case proto::Command::kGet:
-    case proto::Command::kGets:
-    case proto::Command::kGat:
-    case proto::Command::kGats:
-      return true;
-    default:
-      return false;
-  }
-}
+bool IsRetrieval(proto::Command command) { return proto::InfoOf(command).Has(proto::kRetrieval); }
 
 // Runs a text retrieval's keys until its replies pass `reply_cap`: a
 // multi-get of millions of keys from a client that does not read holds one

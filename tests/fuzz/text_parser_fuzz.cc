@@ -7,6 +7,7 @@
 // pass feeds the same bytes in pieces and must see the same requests. Meta
 // commands (mg ms md ma mn me) go through the same entry point; ms data
 // blocks (and those memcached swallows after a rejected ms) are skipped.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include "proto/request.h"
 #include "proto/text_encoder.h"
 #include "proto/text_parser.h"
+#include "proto/tokenizer.h"
 
 namespace {
 
@@ -160,10 +162,23 @@ std::vector<Event> Drive(std::string_view input, size_t piece) {
   return events;
 }
 
+// LineTokens splits a line in one pass; it must agree with PopToken(), the
+// rule key lists, meta flags and argument words are split by.
+void CheckTokenizer(std::string_view text) {
+  const slabcached::proto::LineTokens line(text);
+  size_t i = 0;
+  slabcached::proto::ForEachToken(text, [&](std::string_view token) {
+    if (i < line.size()) Check(line[i] == token);
+    ++i;
+  });
+  Check(line.size() == std::min(i, slabcached::proto::kMaxLineTokens));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
+  CheckTokenizer(input);
   const std::vector<Event> whole = Drive(input, 0);
   // The split size comes from the input; results must not depend on it,
   // except for lines over kMaxCommandLine (memcached-compatible, see tests).

@@ -262,6 +262,69 @@ Item* Store::Impl::CreateLocked(std::string_view key, uint64_t hv, std::string_v
   return it;
 }
 
+Store::Impl::LinkPlan Store::Impl::PlanLink(Item* it, Item* old, uint64_t hv, StoreMode mode,
+                                            const LinkOptions& o, StoreStatus* status) {
+  const std::string_view key = it->key();
+  LinkPlan plan{.to_link = it};
+  if (old != nullptr) {
+    const uint64_t old_cas = old->cas();
+    switch (mode) {
+      case StoreMode::kAdd:
+        Update(old);  // add only adds, but promotes the existing item
+        break;
+      case StoreMode::kCas:
+        if (o.cas_compare == old_cas && (o.cas_compare != 0 || o.has_cas)) {
+          plan.store = true;
+        } else if (o.invalidate && o.cas_compare < old_cas) {
+          // I: an older CAS still stores, as a stale value that keeps the
+          // TTL and the win of the item it replaces.
+          it->exptime.store(old->exptime.load(std::memory_order_relaxed),
+                            std::memory_order_relaxed);
+          plan.bits = StaleStoreBits(meta_state_.Get(hv, key, old));
+          plan.store = true;
+        } else {
+          *status = StoreStatus::kExists;
+        }
+        break;
+      case StoreMode::kAppend:
+      case StoreMode::kPrepend:
+        if (o.cas_compare != 0 && o.cas_compare != old_cas) {
+          *status = StoreStatus::kExists;
+          break;
+        }
+        plan.combined = Concatenate(key, old, it, mode, status);
+        if (plan.combined == nullptr) break;
+        plan.to_link = plan.combined;
+        plan.store = true;
+        break;
+      case StoreMode::kSet:
+      case StoreMode::kReplace:
+        plan.store = true;
+        break;
+    }
+  } else {
+    switch (mode) {
+      case StoreMode::kSet:
+      case StoreMode::kAdd:
+        plan.store = true;
+        break;
+      case StoreMode::kCas:
+        *status = StoreStatus::kNotFound;
+        break;
+      case StoreMode::kAppend:
+      case StoreMode::kPrepend:
+        if (o.vivify) {  // memcached HEAD: N autovivifies in append mode
+          it->exptime.store(o.vivify_exptime, std::memory_order_relaxed);
+          plan.store = true;
+        }
+        break;
+      case StoreMode::kReplace:
+        break;
+    }
+  }
+  return plan;
+}
+
 LinkResult Store::Impl::Link(ItemHandle handle, const LinkOptions& o) {
   LinkResult r;
   Item* it = handle.get();
@@ -273,101 +336,42 @@ LinkResult Store::Impl::Link(ItemHandle handle, const LinkOptions& o) {
   // A CAS turns set and replace into cas (memcached's process_mset_command).
   if (o.has_cas && (mode == StoreMode::kSet || mode == StoreMode::kReplace)) mode = StoreMode::kCas;
   Item* old = FindLive(key, hv, nullptr);
-  Item* to_link = it;
-  Item* combined = nullptr;  // append/prepend result; we hold its allocation reference
-  uint8_t bits = 0;          // the stored item's meta state
-  bool store = false;
-  if (old != nullptr) {
-    const uint64_t old_cas = old->cas();
-    switch (mode) {
-      case StoreMode::kAdd:
-        Update(old);  // add only adds, but promotes the existing item
-        break;
-      case StoreMode::kCas:
-        if (o.cas_compare == old_cas && (o.cas_compare != 0 || o.has_cas)) {
-          store = true;
-        } else if (o.invalidate && o.cas_compare < old_cas) {
-          // I: an older CAS still stores, as a stale value that keeps the
-          // TTL and the win of the item it replaces.
-          it->exptime.store(old->exptime.load(std::memory_order_relaxed),
-                            std::memory_order_relaxed);
-          bits = StaleStoreBits(meta_state_.Get(hv, key, old));
-          store = true;
-        } else {
-          r.status = StoreStatus::kExists;
-        }
-        break;
-      case StoreMode::kAppend:
-      case StoreMode::kPrepend:
-        if (o.cas_compare != 0 && o.cas_compare != old_cas) {
-          r.status = StoreStatus::kExists;
-          break;
-        }
-        combined = Concatenate(key, old, it, mode, &r.status);
-        if (combined == nullptr) break;
-        to_link = combined;
-        store = true;
-        break;
-      case StoreMode::kSet:
-      case StoreMode::kReplace:
-        store = true;
-        break;
-    }
-  } else {
-    switch (mode) {
-      case StoreMode::kSet:
-      case StoreMode::kAdd:
-        store = true;
-        break;
-      case StoreMode::kCas:
-        r.status = StoreStatus::kNotFound;
-        break;
-      case StoreMode::kAppend:
-      case StoreMode::kPrepend:
-        if (o.vivify) {  // memcached HEAD: N autovivifies in append mode
-          it->exptime.store(o.vivify_exptime, std::memory_order_relaxed);
-          store = true;
-        }
-        break;
-      case StoreMode::kReplace:
-        break;
-    }
-  }
+  LinkPlan plan = PlanLink(it, old, hv, mode, o, &r.status);
   // b: the item remembers its binary key, unless it is an append/prepend
   // result (memcached allocates that one afresh, without ITEM_KEY_BINARY).
-  if (o.key_binary && to_link == it) bits |= MetaStateTable::kKeyBinary;
+  if (o.key_binary && plan.to_link == it) plan.bits |= MetaStateTable::kKeyBinary;
   // An item with meta state takes over the old item's side entry, or
   // reserves one before the old item goes. Without (every classic store)
   // the unlink below drops any entry of the old item.
   bool old_entry = false;
   bool reserved = false;
-  if (store && bits != 0) {
+  if (plan.store && plan.bits != 0) {
     old_entry = old != nullptr && meta_state_.Get(hv, key, old) != 0;
     reserved = !old_entry && meta_state_.Reserve();
     if (!old_entry && !reserved) {
       // Full side table: I stores nothing (EX, as without I); a binary key
       // cannot be stored without its mark.
-      store = false;
+      plan.store = false;
       r.status =
-          (bits & MetaStateTable::kStale) != 0 ? StoreStatus::kExists : StoreStatus::kNoMemory;
+          (plan.bits & MetaStateTable::kStale) != 0 ? StoreStatus::kExists : StoreStatus::kNoMemory;
     }
   }
-  if (store) {
+  if (plan.store) {
     if (old != nullptr) {
-      if (old_entry) meta_state_.Move(hv, key, old, to_link);
+      if (old_entry) meta_state_.Move(hv, key, old, plan.to_link);
       UnlinkItem(old, hv);
     }
-    LinkItem(to_link, hv);
-    if (o.new_cas != 0) to_link->set_cas(o.new_cas);
+    LinkItem(plan.to_link, hv);
+    if (o.new_cas != 0) plan.to_link->set_cas(o.new_cas);
     if (reserved) {
-      meta_state_.SetReserved(hv, key, to_link, bits);
+      meta_state_.SetReserved(hv, key, plan.to_link, plan.bits);
     } else if (old_entry) {
-      meta_state_.Set(hv, key, to_link, bits);  // updates the moved entry: cannot fail
+      meta_state_.Set(hv, key, plan.to_link, plan.bits);  // updates the moved entry: cannot fail
     }
     r.status = StoreStatus::kStored;
-    r.cas = to_link->cas();
+    r.cas = plan.to_link->cas();
   }
-  if (combined != nullptr) slabs_.Release(combined);
+  if (plan.combined != nullptr) slabs_.Release(plan.combined);
   return r;
 }
 

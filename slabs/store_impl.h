@@ -124,6 +124,17 @@ class Store::Impl final : public MaintenanceTarget {
   void CountOutOfMemory(uint8_t cls);
   // incr/decr's reading of a value as an unsigned 64-bit number.
   bool ParseItemDecimal(const Item* it, uint64_t* out) const;
+  // Link's decision (memcached's do_store_item): whether to store `it` in
+  // `mode` over the live item `old` (nullptr: a miss), and which item
+  // (append/prepend build a new one); else *status says why not.
+  struct LinkPlan {
+    bool store = false;
+    Item* to_link = nullptr;   // `it`, or the append/prepend result
+    Item* combined = nullptr;  // that result: Link drops its allocation reference
+    uint8_t bits = 0;          // the stored item's meta state
+  };
+  LinkPlan PlanLink(Item* it, Item* old, uint64_t hv, StoreMode mode, const LinkOptions& o,
+                    StoreStatus* status);
   // Creates missing `key` with `value` (see CREATING A MISSING KEY in
   // store.cc): allocates and links it under the held item lock of `hv`.
   // Returns the item with the allocation's reference still held by the

@@ -380,36 +380,41 @@ GetResult Store::Impl::Get(std::string_view key, const GetOptions& o) {
   const uint64_t hv = HashKey(key);
   ItemLockGuard item_lock(locks_.For(hv));
   Item* it = FindLive(key, hv, &r.outcome);
-  if (it == nullptr) {
-    if (!o.ttl.vivify) return r;
-    // mg N: an empty placeholder (CREATING A MISSING KEY), so exactly one
-    // client creates it and wins.
-    AllocStatus status;
-    it = CreateLocked(key, hv, {}, o.new_cas, &status);
-    if (it == nullptr) return r;
-    r.item = ItemHandle(it, &slabs_);  // adopts the allocation's reference
-    r.created = true;
-  } else {
+  if (it != nullptr) {
     if (!o.peek) CountHit(it);
     r.item = Retain(it);  // snapshots fetched / last access before the bump
-    if (!r.item) {
+    if (!r.item) [[unlikely]] {
       r.outcome = GetOutcome::kMiss;
       return r;
     }
+  } else if (!o.ttl.vivify || (it = Vivify(key, hv, o.new_cas, &r)) == nullptr) {
+    return r;
   }
-  if (o.meta) {
+  if (o.meta) [[unlikely]] {
     if (!ApplyMetaGet(it, hv, key, o, &r)) {
       // N's placeholder could not record its win: miss as without N.
       UnlinkItem(it, hv);
-      GetResult miss;  // r's handle goes with r: the chunk is freed
-      miss.outcome = r.outcome;
-      return miss;
+      const GetOutcome outcome = r.outcome;
+      r = GetResult{};  // drops the placeholder's handle: its chunk is freed
+      r.outcome = outcome;
+      return r;  // every path returns r: it is built in the caller's slot
     }
   } else if (o.ttl.touch) {
     it->exptime.store(o.ttl.exptime, std::memory_order_relaxed);
   }
   if (o.bump) Bump(it);
   return r;
+}
+
+Item* Store::Impl::Vivify(std::string_view key, uint64_t hv, uint64_t new_cas, GetResult* r) {
+  // mg N: an empty placeholder (CREATING A MISSING KEY), so exactly one
+  // client creates it and wins.
+  AllocStatus status;
+  Item* it = CreateLocked(key, hv, {}, new_cas, &status);
+  if (it == nullptr) return nullptr;
+  r->item = ItemHandle(it, &slabs_);  // adopts the allocation's reference
+  r->created = true;
+  return it;
 }
 
 bool Store::Impl::ApplyMetaGet(Item* it, uint64_t hv, std::string_view key, const GetOptions& o,

@@ -133,18 +133,24 @@ class Store::Impl final : public MaintenanceTarget {
     Item* combined = nullptr;  // that result: Link drops its allocation reference
     uint8_t bits = 0;          // the stored item's meta state
   };
-  LinkPlan PlanLink(Item* it, Item* old, uint64_t hv, StoreMode mode, const LinkOptions& o,
-                    StoreStatus* status);
+  // Inlined: it is the set path.
+  [[gnu::always_inline]] inline LinkPlan PlanLink(Item* it, Item* old, uint64_t hv, StoreMode mode,
+                                                  const LinkOptions& o, StoreStatus* status);
   // Creates missing `key` with `value` (see CREATING A MISSING KEY in
   // store.cc): allocates and links it under the held item lock of `hv`.
   // Returns the item with the allocation's reference still held by the
   // caller, or nullptr with *status set.
   Item* CreateLocked(std::string_view key, uint64_t hv, std::string_view value, uint64_t new_cas,
                      AllocStatus* status);
+  // mg N on a miss: creates the empty placeholder, held by r->item; nullptr
+  // when it cannot be allocated. Vivify and ApplyMetaGet stay out of line so
+  // that a classic get does not pay for their registers.
+  [[gnu::noinline]] Item* Vivify(std::string_view key, uint64_t hv, uint64_t new_cas, GetResult* r);
   // mg's meta step over linked `it` (held by r->item): reads its stampede
   // bits, applies T/N/R and records a win. false when a win could not be
   // recorded for an item N just created (the caller then misses).
-  bool ApplyMetaGet(Item* it, uint64_t hv, std::string_view key, const GetOptions& o, GetResult* r);
+  [[gnu::noinline]] bool ApplyMetaGet(Item* it, uint64_t hv, std::string_view key,
+                                      const GetOptions& o, GetResult* r);
   // A new CAS for linked `it` (`new_cas`, else the next one). In place when
   // nobody else holds a reference (readers read the CAS without the lock),
   // else by linking a copy. Returns the item now linked, or nullptr when the

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -18,6 +19,10 @@ using proto::Command;
 using proto::Request;
 
 namespace {
+
+// get/gets: the store's defaults, built once (a get must not pay for
+// building its options).
+constexpr slabs::GetOptions kPlainGet{};
 
 slabs::StoreMode ModeFor(Command command) {
   switch (command) {
@@ -162,9 +167,13 @@ std::string_view Executor::Retrieve(const Request& request, Responder& out,
                                     const std::function<bool()>& enough) {
   const bool with_cas = request.command == Command::kGets || request.command == Command::kGats;
   const bool touch = request.command == Command::kGat || request.command == Command::kGats;
-  slabs::GetOptions options;
-  options.ttl.touch = touch;
-  if (touch) options.ttl.exptime = context_.clock.ToRelTime(request.exptime);
+  std::optional<slabs::GetOptions> gat;
+  if (touch) {
+    gat.emplace();
+    gat->ttl.touch = true;
+    gat->ttl.exptime = context_.clock.ToRelTime(request.exptime);
+  }
+  const slabs::GetOptions& options = touch ? *gat : kPlainGet;
   auto retrieve = [&](std::string_view key) {
     slabs::GetResult found = context_.store.Get(key, options);
     slabs::ItemHandle& item = found.item;

@@ -510,57 +510,59 @@ DeleteStatus Store::Impl::Delete(std::string_view key, const DeleteOptions& o) {
   return DeleteStatus::kDeleted;
 }
 
+Item* Store::Impl::ApplyDelta(Item* it, uint64_t hv, const DeltaOptions& o, DeltaResult* r) {
+  if (o.cas_compare != 0 && o.cas_compare != it->cas()) {
+    r->status = DeltaStatus::kExists;
+    return nullptr;
+  }
+  uint64_t value = 0;
+  if (!ParseItemDecimal(it, &value)) {
+    r->status = DeltaStatus::kNonNumeric;
+    return nullptr;
+  }
+  if (o.incr) {
+    value += o.delta;  // wraps modulo 2^64
+  } else {
+    value = o.delta > value ? 0 : value - o.delta;
+  }
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+  const auto len = static_cast<uint32_t>(end - digits);
+  r->value = value;
+  // The link's reference is the only one: nobody can be reading the bytes
+  // (new references need this item lock), so write in place, keeping the
+  // meta bits (a new item below loses them, as in memcached's do_add_delta).
+  // The acquire pairs with the last reader's releasing decrement.
+  if (len <= it->nbytes && it->refcount.load(std::memory_order_acquire) == 1) {
+    it->set_cas(o.new_cas != 0 ? o.new_cas : NextCas());
+    std::memcpy(it->value_ptr(), digits, len);
+    std::memset(it->value_ptr() + len, ' ', it->nbytes - len);
+    Update(it);
+    return it;
+  }
+  AllocStatus alloc;
+  Item* fresh = NewItem(it->key(), it->client_flags(), it->exptime.load(std::memory_order_relaxed),
+                        len, &alloc);
+  if (fresh == nullptr) {
+    r->status = DeltaStatus::kNoMemory;
+    return nullptr;
+  }
+  std::memcpy(fresh->value_ptr(), digits, len);
+  UnlinkItem(it, hv);
+  LinkItem(fresh, hv);
+  if (o.new_cas != 0) fresh->set_cas(o.new_cas);
+  slabs_.Release(fresh);  // the link holds it now
+  return fresh;
+}
+
 DeltaResult Store::Impl::Delta(std::string_view key, const DeltaOptions& o) {
   DeltaResult r;
   const uint64_t hv = HashKey(key);
   ItemLockGuard item_lock(locks_.For(hv));
-  Item* it = FindLive(key, hv, nullptr);
-  char digits[24];
-  Item* target = nullptr;
-  if (it != nullptr) {
-    if (o.cas_compare != 0 && o.cas_compare != it->cas()) {
-      r.status = DeltaStatus::kExists;
-      return r;
-    }
-    uint64_t value = 0;
-    if (!ParseItemDecimal(it, &value)) {
-      r.status = DeltaStatus::kNonNumeric;
-      return r;
-    }
-    if (o.incr) {
-      value += o.delta;  // wraps modulo 2^64
-    } else {
-      value = o.delta > value ? 0 : value - o.delta;
-    }
-    const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
-    const auto len = static_cast<uint32_t>(end - digits);
-    r.value = value;
-    // The link's reference is the only one: nobody can be reading the bytes
-    // (new references need this item lock), so write in place, keeping the
-    // meta bits (a new item below loses them, as in memcached's
-    // do_add_delta). The acquire pairs with the last reader's releasing
-    // decrement.
-    if (len <= it->nbytes && it->refcount.load(std::memory_order_acquire) == 1) {
-      it->set_cas(o.new_cas != 0 ? o.new_cas : NextCas());
-      std::memcpy(it->value_ptr(), digits, len);
-      std::memset(it->value_ptr() + len, ' ', it->nbytes - len);
-      Update(it);
-      target = it;
-    } else {
-      AllocStatus alloc;
-      Item* fresh = NewItem(key, it->client_flags(), it->exptime.load(std::memory_order_relaxed),
-                            len, &alloc);
-      if (fresh == nullptr) {
-        r.status = DeltaStatus::kNoMemory;
-        return r;
-      }
-      std::memcpy(fresh->value_ptr(), digits, len);
-      UnlinkItem(it, hv);
-      LinkItem(fresh, hv);
-      if (o.new_cas != 0) fresh->set_cas(o.new_cas);
-      slabs_.Release(fresh);
-      target = fresh;
-    }
+  Item* target = FindLive(key, hv, nullptr);
+  if (target != nullptr) {
+    target = ApplyDelta(target, hv, o, &r);
+    if (target == nullptr) return r;
     r.exptime_before = target->exptime.load(std::memory_order_relaxed);
   } else {
     if (!o.ttl.vivify) {
@@ -568,6 +570,7 @@ DeltaResult Store::Impl::Delta(std::string_view key, const DeltaOptions& o) {
       return r;
     }
     // Store `initial` (CREATING A MISSING KEY).
+    char digits[24];
     const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), o.initial);
     AllocStatus alloc;
     target = CreateLocked(key, hv, std::string_view(digits, static_cast<size_t>(end - digits)),

@@ -142,6 +142,10 @@ class Store::Impl final : public MaintenanceTarget {
   // caller, or nullptr with *status set.
   Item* CreateLocked(std::string_view key, uint64_t hv, std::string_view value, uint64_t new_cas,
                      AllocStatus* status);
+  // incr/decr of linked `it`: the item now holding the new value (`it`, or
+  // a new item when the digits do not fit or a reader holds `it`), or
+  // nullptr with r->status set. Sets r->value.
+  Item* ApplyDelta(Item* it, uint64_t hv, const DeltaOptions& o, DeltaResult* r);
   // mg N on a miss: creates the empty placeholder, held by r->item; nullptr
   // when it cannot be allocated. Vivify and ApplyMetaGet stay out of line so
   // that a classic get does not pay for their registers.

@@ -14,7 +14,7 @@
 //   2. An item lock: one stripe of ItemLocks (item_locks.h), keyed by the key
 //      hash. The same stripe guards the key's hash table bucket
 //      (hash_table.h, which migrates a bucket under its stripe while it
-//      expands) and the key's shard of the meta side table (store_meta.h:
+//      expands) and the key's shard of the meta side table (meta_state.h:
 //      MetaStateTable has no mutex of its own).
 //   3. An LRU lock: LruClass::mu of one slab class (lru.h).
 //   4. The slab lock: SlabAllocator's mutex (slab_allocator.h).

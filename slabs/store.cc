@@ -3,6 +3,17 @@
 // table and the segmented LRU.
 //
 // Locks and references: slabs/lock_order.h.
+//
+// CREATING A MISSING KEY (binary incr/decr with an initial value, ma N, mg N,
+// ms N in append/prepend mode): the lookup that misses and the creation run
+// under the same item lock, so of the clients racing to create a key exactly
+// one creates it (and, for mg N, wins) and the others find it. The new item
+// is allocated under that lock (CreateLocked(); ms N links the item it
+// already holds). This cannot deadlock: allocation may evict or reclaim, and
+// eviction starts from an LRU lock and only TRY-locks item stripes, never the
+// one this thread holds (item_locks.h), so it never waits for an item lock.
+// Append/prepend and incr/decr's new item allocate under the item lock the
+// same way.
 #include "slabs/store.h"
 
 #include <algorithm>
@@ -223,18 +234,20 @@ ItemHandle Store::Impl::Retain(Item* it) {
   return ItemHandle(it, &slabs_);
 }
 
-StoreStatus Store::Impl::Link(ItemHandle handle, StoreMode mode, uint64_t cas_compare,
-                              uint64_t* cas_out) {
-  Item* it = handle.get();
-  if (it == nullptr || it->linked()) return StoreStatus::kNotStored;
+Item* Store::Impl::CreateLocked(std::string_view key, uint64_t hv, std::string_view value,
+                                uint64_t new_cas, AllocStatus* status) {
+  Item* it = NewItem(key, 0, 0, static_cast<uint32_t>(value.size()), status);
+  if (it == nullptr) return nullptr;
+  if (!value.empty()) std::memcpy(it->value_ptr(), value.data(), value.size());
+  LinkItem(it, hv);
+  if (new_cas != 0) it->set_cas(new_cas);
+  return it;
+}
+
+Store::Impl::LinkPlan Store::Impl::PlanLink(Item* it, Item* old, uint64_t hv, StoreMode mode,
+                                            const LinkOptions& o, StoreStatus* status) {
   const std::string_view key = it->key();
-  const uint64_t hv = HashKey(key);
-  ItemLockGuard item_lock(locks_.For(hv));
-  Item* old = FindLive(key, hv, nullptr);
-  Item* to_link = it;
-  Item* combined = nullptr;  // append/prepend result; we hold its allocation reference
-  StoreStatus status = StoreStatus::kNotStored;
-  bool store = false;
+  LinkPlan plan{.to_link = it};
   if (old != nullptr) {
     const uint64_t old_cas = old->cas();
     switch (mode) {
@@ -242,164 +255,324 @@ StoreStatus Store::Impl::Link(ItemHandle handle, StoreMode mode, uint64_t cas_co
         Update(old);  // add only adds, but promotes the existing item
         break;
       case StoreMode::kCas:
-        if (cas_compare != 0 && cas_compare == old_cas) {
-          store = true;
+        if (o.cas_compare == old_cas && (o.cas_compare != 0 || o.has_cas)) {
+          plan.store = true;
+        } else if (o.invalidate && o.cas_compare < old_cas) {
+          // I: an older CAS still stores, as a stale value that keeps the
+          // TTL and the win of the item it replaces.
+          it->exptime.store(old->exptime.load(std::memory_order_relaxed),
+                            std::memory_order_relaxed);
+          plan.bits = StaleStoreBits(meta_state_.Get(hv, key, old));
+          plan.store = true;
         } else {
-          status = StoreStatus::kExists;
+          *status = StoreStatus::kExists;
         }
         break;
       case StoreMode::kAppend:
-      case StoreMode::kPrepend: {
-        if (cas_compare != 0 && cas_compare != old_cas) {
-          status = StoreStatus::kExists;
+      case StoreMode::kPrepend:
+        if (o.cas_compare != 0 && o.cas_compare != old_cas) {
+          *status = StoreStatus::kExists;
           break;
         }
-        combined = Concatenate(key, old, it, mode, &status);
-        if (combined == nullptr) break;
-        to_link = combined;
-        store = true;
+        plan.combined = Concatenate(key, old, it, mode, status);
+        if (plan.combined == nullptr) break;
+        plan.to_link = plan.combined;
+        plan.store = true;
         break;
-      }
       case StoreMode::kSet:
       case StoreMode::kReplace:
-        store = true;
+        plan.store = true;
         break;
     }
-    if (store) UnlinkItem(old, hv);
   } else {
     switch (mode) {
       case StoreMode::kSet:
       case StoreMode::kAdd:
-        store = true;
+        plan.store = true;
         break;
       case StoreMode::kCas:
-        status = StoreStatus::kNotFound;
+        *status = StoreStatus::kNotFound;
         break;
-      case StoreMode::kReplace:
       case StoreMode::kAppend:
       case StoreMode::kPrepend:
+        if (o.vivify) {  // memcached HEAD: N autovivifies in append mode
+          it->exptime.store(o.vivify_exptime, std::memory_order_relaxed);
+          plan.store = true;
+        }
+        break;
+      case StoreMode::kReplace:
         break;
     }
   }
-  if (store) {
-    LinkItem(to_link, hv);
-    status = StoreStatus::kStored;
-    if (cas_out != nullptr) *cas_out = to_link->cas();
+  return plan;
+}
+
+LinkResult Store::Impl::Link(ItemHandle handle, const LinkOptions& o) {
+  LinkResult r;
+  Item* it = handle.get();
+  if (it == nullptr || it->linked()) return r;
+  const std::string_view key = it->key();
+  const uint64_t hv = HashKey(key);
+  ItemLockGuard item_lock(locks_.For(hv));
+  StoreMode mode = o.mode;
+  // A CAS turns set and replace into cas (memcached's process_mset_command).
+  if (o.has_cas && (mode == StoreMode::kSet || mode == StoreMode::kReplace)) mode = StoreMode::kCas;
+  Item* old = FindLive(key, hv, nullptr);
+  LinkPlan plan = PlanLink(it, old, hv, mode, o, &r.status);
+  // b: the item remembers its binary key, unless it is an append/prepend
+  // result (memcached allocates that one afresh, without ITEM_KEY_BINARY).
+  if (o.key_binary && plan.to_link == it) plan.bits |= MetaStateTable::kKeyBinary;
+  // An item with meta state takes over the old item's side entry, or
+  // reserves one before the old item goes. Without (every classic store)
+  // the unlink below drops any entry of the old item.
+  bool old_entry = false;
+  bool reserved = false;
+  if (plan.store && plan.bits != 0) {
+    old_entry = old != nullptr && meta_state_.Get(hv, key, old) != 0;
+    reserved = !old_entry && meta_state_.Reserve();
+    if (!old_entry && !reserved) {
+      // Full side table: I stores nothing (EX, as without I); a binary key
+      // cannot be stored without its mark.
+      plan.store = false;
+      r.status =
+          (plan.bits & MetaStateTable::kStale) != 0 ? StoreStatus::kExists : StoreStatus::kNoMemory;
+    }
   }
-  if (combined != nullptr) slabs_.Release(combined);
-  return status;
-}
-
-ItemHandle Store::Impl::Get(std::string_view key, GetOutcome* outcome) {
-  const uint64_t hv = HashKey(key);
-  ItemLockGuard item_lock(locks_.For(hv));
-  Item* it = FindLive(key, hv, outcome);
-  if (it == nullptr) return {};
-  lru_.cls(slabs_.ClassOf(it))
-      .hits[static_cast<int>(it->lru())]
-      .fetch_add(1, std::memory_order_relaxed);
-  ItemHandle handle = Retain(it);  // snapshots fetched/last access before the bump
-  if (!handle && outcome != nullptr) *outcome = GetOutcome::kMiss;
-  if (handle) Bump(it);
-  return handle;
-}
-
-ItemHandle Store::Impl::GetAndTouch(std::string_view key, RelTime exptime, GetOutcome* outcome) {
-  const uint64_t hv = HashKey(key);
-  ItemLockGuard item_lock(locks_.For(hv));
-  Item* it = FindLive(key, hv, outcome);
-  if (it == nullptr) return {};
-  lru_.cls(slabs_.ClassOf(it))
-      .hits[static_cast<int>(it->lru())]
-      .fetch_add(1, std::memory_order_relaxed);
-  ItemHandle handle = Retain(it);
-  if (!handle) {
-    if (outcome != nullptr) *outcome = GetOutcome::kMiss;
-    return handle;
+  if (plan.store) {
+    if (old != nullptr) {
+      if (old_entry) meta_state_.Move(hv, key, old, plan.to_link);
+      UnlinkItem(old, hv);
+    }
+    LinkItem(plan.to_link, hv);
+    if (o.new_cas != 0) plan.to_link->set_cas(o.new_cas);
+    if (reserved) {
+      meta_state_.SetReserved(hv, key, plan.to_link, plan.bits);
+    } else if (old_entry) {
+      meta_state_.Set(hv, key, plan.to_link, plan.bits);  // updates the moved entry: cannot fail
+    }
+    r.status = StoreStatus::kStored;
+    r.cas = plan.to_link->cas();
   }
-  Bump(it);
-  it->exptime.store(exptime, std::memory_order_relaxed);
-  return handle;
+  if (plan.combined != nullptr) slabs_.Release(plan.combined);
+  return r;
 }
 
-bool Store::Impl::Touch(std::string_view key, RelTime exptime) {
+GetResult Store::Impl::Get(std::string_view key, const GetOptions& o) {
+  GetResult r;
   const uint64_t hv = HashKey(key);
   ItemLockGuard item_lock(locks_.For(hv));
-  Item* it = FindLive(key, hv, nullptr);
-  if (it == nullptr) return false;
-  Bump(it);
-  it->exptime.store(exptime, std::memory_order_relaxed);
+  Item* it = FindLive(key, hv, &r.outcome);
+  if (it != nullptr) {
+    if (!o.peek) CountHit(it);
+    r.item = Retain(it);  // snapshots fetched / last access before the bump
+    if (!r.item) [[unlikely]] {
+      r.outcome = GetOutcome::kMiss;
+      return r;
+    }
+  } else if (!o.ttl.vivify || (it = Vivify(key, hv, o.new_cas, &r)) == nullptr) {
+    return r;
+  }
+  if (o.meta) [[unlikely]] {
+    if (!ApplyMetaGet(it, hv, key, o, &r)) {
+      // N's placeholder could not record its win: miss as without N.
+      UnlinkItem(it, hv);
+      const GetOutcome outcome = r.outcome;
+      r = GetResult{};  // drops the placeholder's handle: its chunk is freed
+      r.outcome = outcome;
+      return r;  // every path returns r: it is built in the caller's slot
+    }
+  } else if (o.ttl.touch) {
+    it->exptime.store(o.ttl.exptime, std::memory_order_relaxed);
+  }
+  if (o.bump) Bump(it);
+  return r;
+}
+
+Item* Store::Impl::Vivify(std::string_view key, uint64_t hv, uint64_t new_cas, GetResult* r) {
+  // mg N: an empty placeholder (CREATING A MISSING KEY), so exactly one
+  // client creates it and wins.
+  AllocStatus status;
+  Item* it = CreateLocked(key, hv, {}, new_cas, &status);
+  if (it == nullptr) return nullptr;
+  r->item = ItemHandle(it, &slabs_);  // adopts the allocation's reference
+  r->created = true;
+  return it;
+}
+
+bool Store::Impl::ApplyMetaGet(Item* it, uint64_t hv, std::string_view key, const GetOptions& o,
+                               GetResult* r) {
+  const uint8_t bits = r->created ? 0 : meta_state_.Get(hv, key, it);
+  r->exptime_before = it->exptime.load(std::memory_order_relaxed);
+  r->token_sent = (bits & MetaStateTable::kTokenSent) != 0;
+  r->stale = (bits & MetaStateTable::kStale) != 0;
+  r->key_binary = (bits & MetaStateTable::kKeyBinary) != 0;
+  if (o.peek) return true;
+  const TtlOutcome ttl = ApplyTtlFlags(o.ttl, r->exptime_before, r->created, bits);
+  if (ttl.exptime != r->exptime_before) {
+    it->exptime.store(ttl.exptime, std::memory_order_relaxed);
+  }
+  if (ttl.won && !meta_state_.Set(hv, key, it, bits | MetaStateTable::kTokenSent)) {
+    // The side table is full: hand out no win. N then misses (a placeholder
+    // nobody won would keep every reader on an empty value).
+    if (r->created) return false;
+  } else {
+    r->won = ttl.won;
+  }
   return true;
 }
 
-DeleteStatus Store::Impl::Delete(std::string_view key, uint64_t cas_compare) {
+Item* Store::Impl::Recas(Item* it, uint64_t hv, uint64_t new_cas) {
+  // The acquire pairs with the last reader's releasing decrement.
+  if (it->refcount.load(std::memory_order_acquire) == 1) {
+    it->set_cas(new_cas != 0 ? new_cas : NextCas());
+    return it;
+  }
+  AllocStatus alloc;
+  Item* copy = NewItem(it->key(), it->client_flags(), it->exptime.load(std::memory_order_relaxed),
+                       it->nbytes, &alloc);
+  if (copy == nullptr) return nullptr;
+  slabs_.CopyValue(it, copy, 0);
+  const RelTime time = it->time.load(std::memory_order_relaxed);
+  const uint8_t keep = it->flags.load(std::memory_order_relaxed) & (kItemFetched | kItemActive);
+  meta_state_.Move(hv, it->key(), it, copy);  // the copy keeps the entry (and its room)
+  UnlinkItem(it, hv);
+  copy->flags.fetch_or(keep, std::memory_order_relaxed);
+  LinkItem(copy, hv);
+  copy->time.store(time, std::memory_order_relaxed);
+  if (new_cas != 0) copy->set_cas(new_cas);
+  slabs_.Release(copy);  // the link holds it now
+  return copy;
+}
+
+DeleteStatus Store::Impl::Delete(std::string_view key, const DeleteOptions& o) {
   const uint64_t hv = HashKey(key);
   ItemLockGuard item_lock(locks_.For(hv));
   Item* it = FindLive(key, hv, nullptr);
   if (it == nullptr) return DeleteStatus::kNotFound;
-  if (cas_compare != 0 && cas_compare != it->cas()) return DeleteStatus::kExists;
-  UnlinkItem(it, hv);
+  if ((o.cas_compare != 0 || o.has_cas) && o.cas_compare != it->cas()) {
+    return DeleteStatus::kExists;
+  }
+  if (o.invalidate) {
+    // I: keep the item, mark it stale, clear the win so one client can win
+    // again, new CAS; T only applies here.
+    const uint8_t bits = meta_state_.Get(hv, key, it);
+    const bool reserved = bits == 0 && meta_state_.Reserve();
+    if (bits == 0 && !reserved) {
+      // Full side table: it cannot be marked stale, so delete it (the next
+      // reader misses and recomputes instead of serving the stale value).
+      UnlinkItem(it, hv);
+      return DeleteStatus::kDeleted;
+    }
+    if (o.touch) it->exptime.store(o.exptime, std::memory_order_relaxed);
+    Item* target = Recas(it, hv, o.new_cas);
+    if (target == nullptr) {
+      if (reserved) meta_state_.Unreserve();
+      return DeleteStatus::kNotStored;
+    }
+    if (reserved) {
+      meta_state_.SetReserved(hv, key, target, InvalidatedBits(bits));
+    } else {
+      meta_state_.Set(hv, key, target, InvalidatedBits(bits));  // updates its entry
+    }
+    return DeleteStatus::kInvalidated;
+  }
+  if (o.remove_value) {
+    // x (memcached HEAD): the item stays, with an empty value.
+    AllocStatus alloc;
+    Item* empty =
+        NewItem(key, o.client_flags, it->exptime.load(std::memory_order_relaxed), 0, &alloc);
+    if (empty == nullptr) return DeleteStatus::kNotStored;
+    UnlinkItem(it, hv);
+    LinkItem(empty, hv);
+    if (o.new_cas != 0) empty->set_cas(o.new_cas);
+    slabs_.Release(empty);
+    return DeleteStatus::kDeleted;
+  }
+  UnlinkItem(it, hv);  // drops the item's meta state
   return DeleteStatus::kDeleted;
 }
 
-DeltaResult Store::Impl::Delta(std::string_view key, bool incr, uint64_t delta,
-                               const DeltaOptions& options) {
-  const uint64_t hv = HashKey(key);
-  // Create-on-miss races with other creators: retry the whole operation.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    {
-      ItemLockGuard item_lock(locks_.For(hv));
-      Item* it = FindLive(key, hv, nullptr);
-      if (it != nullptr) {
-        if (options.cas_compare != 0 && options.cas_compare != it->cas()) {
-          return {.status = DeltaStatus::kExists};
-        }
-        uint64_t value = 0;
-        if (!ParseItemDecimal(it, &value)) return {.status = DeltaStatus::kNonNumeric};
-        if (incr) {
-          value += delta;  // wraps modulo 2^64
-        } else {
-          value = delta > value ? 0 : value - delta;
-        }
-        char digits[24];
-        const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
-        const auto len = static_cast<uint32_t>(end - digits);
-        // The link's reference is the only one: nobody can be reading the
-        // bytes (new references need this item lock), so write in place. The
-        // acquire pairs with the last reader's releasing decrement.
-        if (len <= it->nbytes && it->refcount.load(std::memory_order_acquire) == 1) {
-          it->set_cas(NextCas());
-          std::memcpy(it->value_ptr(), digits, len);
-          std::memset(it->value_ptr() + len, ' ', it->nbytes - len);
-          Update(it);
-          return {.status = DeltaStatus::kOk, .value = value, .cas = it->cas()};
-        }
-        AllocStatus alloc;
-        Item* fresh = NewItem(key, it->client_flags(), it->exptime.load(std::memory_order_relaxed),
-                              len, &alloc);
-        if (fresh == nullptr) return {.status = DeltaStatus::kNoMemory};
-        std::memcpy(fresh->value_ptr(), digits, len);
-        UnlinkItem(it, hv);
-        LinkItem(fresh, hv);
-        const uint64_t cas = fresh->cas();
-        slabs_.Release(fresh);
-        return {.status = DeltaStatus::kOk, .value = value, .cas = cas};
-      }
-      if (!options.create_on_miss) return {.status = DeltaStatus::kNotFound};
-    }
-    // Miss with create_on_miss: store the initial value like an add.
-    char digits[24];
-    const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), options.initial);
-    const auto len = static_cast<uint32_t>(end - digits);
-    AllocResult alloc = Allocate(key, 0, options.create_exptime, len);
-    if (alloc.status != AllocStatus::kOk) return {.status = DeltaStatus::kNoMemory};
-    alloc.item.WriteValue(0, {digits, len});
-    uint64_t cas = 0;
-    if (Link(std::move(alloc.item), StoreMode::kAdd, 0, &cas) == StoreStatus::kStored) {
-      return {.status = DeltaStatus::kOk, .value = options.initial, .cas = cas};
-    }
+Item* Store::Impl::ApplyDelta(Item* it, uint64_t hv, const DeltaOptions& o, DeltaResult* r) {
+  if (o.cas_compare != 0 && o.cas_compare != it->cas()) {
+    r->status = DeltaStatus::kExists;
+    return nullptr;
   }
-  return {.status = DeltaStatus::kNotFound};
+  uint64_t value = 0;
+  if (!ParseItemDecimal(it, &value)) {
+    r->status = DeltaStatus::kNonNumeric;
+    return nullptr;
+  }
+  if (o.incr) {
+    value += o.delta;  // wraps modulo 2^64
+  } else {
+    value = o.delta > value ? 0 : value - o.delta;
+  }
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+  const auto len = static_cast<uint32_t>(end - digits);
+  r->value = value;
+  // The link's reference is the only one: nobody can be reading the bytes
+  // (new references need this item lock), so write in place, keeping the
+  // meta bits (a new item below loses them, as in memcached's do_add_delta).
+  // The acquire pairs with the last reader's releasing decrement.
+  if (len <= it->nbytes && it->refcount.load(std::memory_order_acquire) == 1) {
+    it->set_cas(o.new_cas != 0 ? o.new_cas : NextCas());
+    std::memcpy(it->value_ptr(), digits, len);
+    std::memset(it->value_ptr() + len, ' ', it->nbytes - len);
+    Update(it);
+    return it;
+  }
+  AllocStatus alloc;
+  Item* fresh = NewItem(it->key(), it->client_flags(), it->exptime.load(std::memory_order_relaxed),
+                        len, &alloc);
+  if (fresh == nullptr) {
+    r->status = DeltaStatus::kNoMemory;
+    return nullptr;
+  }
+  std::memcpy(fresh->value_ptr(), digits, len);
+  UnlinkItem(it, hv);
+  LinkItem(fresh, hv);
+  if (o.new_cas != 0) fresh->set_cas(o.new_cas);
+  slabs_.Release(fresh);  // the link holds it now
+  return fresh;
+}
+
+DeltaResult Store::Impl::Delta(std::string_view key, const DeltaOptions& o) {
+  DeltaResult r;
+  const uint64_t hv = HashKey(key);
+  ItemLockGuard item_lock(locks_.For(hv));
+  Item* target = FindLive(key, hv, nullptr);
+  if (target != nullptr) {
+    target = ApplyDelta(target, hv, o, &r);
+    if (target == nullptr) return r;
+    r.exptime_before = target->exptime.load(std::memory_order_relaxed);
+  } else {
+    if (!o.ttl.vivify) {
+      r.status = DeltaStatus::kNotFound;
+      return r;
+    }
+    // Store `initial` (CREATING A MISSING KEY).
+    char digits[24];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), o.initial);
+    AllocStatus alloc;
+    target = CreateLocked(key, hv, std::string_view(digits, static_cast<size_t>(end - digits)),
+                          o.new_cas, &alloc);
+    if (target == nullptr) {
+      r.status = DeltaStatus::kNoMemory;
+      return r;
+    }
+    slabs_.Release(target);  // the link holds it now
+    r.value = o.initial;
+    r.created = true;
+  }
+  if (o.ttl.touch || r.created) {
+    const RelTime exptime = ApplyTtlFlags(o.ttl, r.exptime_before, r.created, 0).exptime;
+    target->exptime.store(exptime, std::memory_order_relaxed);
+  }
+  r.exptime = target->exptime.load(std::memory_order_relaxed);
+  r.cas = target->cas();
+  r.status = DeltaStatus::kOk;
+  return r;
 }
 
 void Store::Impl::FlushAll(RelTime when) {
@@ -527,23 +700,20 @@ AllocResult Store::Allocate(std::string_view key, uint32_t client_flags, RelTime
                             uint32_t value_len) {
   return impl_->Allocate(key, client_flags, exptime, value_len);
 }
-StoreStatus Store::Link(ItemHandle item, StoreMode mode, uint64_t cas_compare, uint64_t* cas_out) {
-  return impl_->Link(std::move(item), mode, cas_compare, cas_out);
+LinkResult Store::Link(ItemHandle item, const LinkOptions& options) {
+  return impl_->Link(std::move(item), options);
 }
-ItemHandle Store::Get(std::string_view key, GetOutcome* outcome) {
-  return impl_->Get(key, outcome);
+GetResult Store::Get(std::string_view key, const GetOptions& options) {
+  return impl_->Get(key, options);
 }
-ItemHandle Store::GetAndTouch(std::string_view key, RelTime exptime, GetOutcome* outcome) {
-  return impl_->GetAndTouch(key, exptime, outcome);
+DeleteStatus Store::Delete(std::string_view key, const DeleteOptions& options) {
+  return impl_->Delete(key, options);
 }
-bool Store::Touch(std::string_view key, RelTime exptime) { return impl_->Touch(key, exptime); }
-DeleteStatus Store::Delete(std::string_view key, uint64_t cas_compare) {
-  return impl_->Delete(key, cas_compare);
+DeltaResult Store::Delta(std::string_view key, const DeltaOptions& options) {
+  return impl_->Delta(key, options);
 }
-DeltaResult Store::Delta(std::string_view key, bool incr, uint64_t delta,
-                         const DeltaOptions& options) {
-  return impl_->Delta(key, incr, delta, options);
-}
+size_t Store::meta_state_entries_for_tests() const { return impl_->meta_state_entries(); }
+size_t Store::SideTableBytes() const { return impl_->meta_state_bytes(); }
 void Store::FlushAll(RelTime when) { impl_->FlushAll(when); }
 bool Store::SetMemoryLimit(size_t max_bytes) { return impl_->SetMemoryLimit(max_bytes); }
 Store::ReassignStatus Store::Reassign(int src, int dst) { return impl_->Reassign(src, dst); }

@@ -28,6 +28,7 @@
 
 #include "slabs/clock.h"
 #include "slabs/item_handle.h"
+#include "slabs/meta_state.h"
 
 namespace slabcached::slabs {
 
@@ -63,7 +64,7 @@ struct StoreConfig {
   uint32_t slab_automove_window = 2;
   bool background_threads = true;  // tests set false and call RunMaintenance()
   // Items with meta state (a handed-out win, stale, a binary key) at most:
-  // their side table lives outside max_bytes (slabs/store_meta.h).
+  // their side table lives outside max_bytes (slabs/meta_state.h).
   size_t meta_state_max_entries = 64 * 1024;
   // The key hash's seed; unset (the daemon): a random one per store.
   std::optional<uint64_t> hash_seed;
@@ -90,22 +91,94 @@ struct AllocResult {
 // Why a Get missed (for the get_expired / get_flushed counters).
 enum class GetOutcome : uint8_t { kHit, kMiss, kExpired, kFlushed };
 
-enum class DeleteStatus : uint8_t { kDeleted, kNotFound, kExists };
+// --- One operation per verb. Each takes one options struct whose defaults
+// are the classic (text and binary) command; the meta commands pass their
+// flags. Times are absolute RelTimes (Clock::ToRelTime). ---
+
+// Get: get, gets, gat, gats, touch, binary GET/GAT/TOUCH, mg, me.
+struct GetOptions {
+  bool bump = true;   // false with mg u and me: no LRU bump, not marked fetched
+  bool peek = false;  // me: counts no hit ("stats items" hits_to_*), takes no win
+  // mg, me: read the item's stampede state (W/X/Z, b) and apply T, N and R
+  // in the order sent (vivify and recache need it). Classic gat only touches.
+  bool meta = false;
+  TtlFlags ttl = {};     // T, N, R (ttl.touch alone: gat)
+  uint64_t new_cas = 0;  // E: the CAS of an item N creates (0: the next CAS)
+};
+
+struct GetResult {
+  ItemHandle item;  // empty on a miss (last_access()/fetched() are pre-access)
+  GetOutcome outcome = GetOutcome::kMiss;
+  // With GetOptions::meta only:
+  RelTime exptime_before = 0;  // before T/N
+  bool created = false;        // N created the item
+  bool token_sent = false;     // Z: somebody had already won
+  bool stale = false;          // X
+  bool won = false;            // W
+  bool key_binary = false;     // the item was stored by ms with b (k answers in base64)
+};
+
+// Link (phase two of a write): set, add, replace, append, prepend, cas, ms.
+struct LinkOptions {
+  StoreMode mode = StoreMode::kSet;
+  // kCas: stores when equal to the item's CAS (0 never matches, unless
+  // has_cas). Append/prepend: a non-zero value must match.
+  uint64_t cas_compare = 0;
+  bool has_cas = false;     // ms C: set/replace become cas, and C0 is compared too
+  bool invalidate = false;  // ms I: a C lower than the item's CAS stores, marked stale
+  uint64_t new_cas = 0;     // ms E
+  bool vivify = false;      // ms N with append/prepend: store on a miss
+  RelTime vivify_exptime = 0;
+  bool key_binary = false;  // ms b: the stored item remembers its key is binary
+                            // (not an append/prepend result, as in memcached)
+};
+
+struct LinkResult {
+  StoreStatus status = StoreStatus::kNotStored;
+  uint64_t cas = 0;  // the stored item's CAS (0 when not stored)
+};
+
+// Delete: delete, binary DELETE, md.
+struct DeleteOptions {
+  uint64_t cas_compare = 0;  // non-zero (or has_cas): fail with kExists on mismatch
+  bool has_cas = false;      // md C: C0 is compared too
+  bool invalidate = false;   // md I: mark stale, clear the win, new CAS; T applies
+  bool touch = false;
+  RelTime exptime = 0;
+  bool remove_value = false;  // md x: replace the value with an empty one
+  uint32_t client_flags = 0;  // md x: the emptied item's flags
+  uint64_t new_cas = 0;       // md E
+};
+
+enum class DeleteStatus : uint8_t {
+  kDeleted,
+  kNotFound,
+  kExists,       // CAS mismatch
+  kInvalidated,  // md I: kept, marked stale
+  kNotStored,    // md I or x: the replacement item could not be allocated
+};
+
+// Delta: incr, decr, binary INCREMENT/DECREMENT, ma.
+struct DeltaOptions {
+  bool incr = true;  // incr wraps modulo 2^64; decr floors at 0
+  uint64_t delta = 1;
+  uint64_t cas_compare = 0;  // non-zero: fail with kExists on mismatch
+  // ttl.vivify: store `initial` on a miss (binary incr with an initial value,
+  // ma N); T and N apply in ttl.order (R does not apply).
+  TtlFlags ttl = {.order = {'T', 'N', '\0'}};
+  uint64_t initial = 0;
+  uint64_t new_cas = 0;  // ma E
+};
 
 enum class DeltaStatus : uint8_t { kOk, kNotFound, kNonNumeric, kNoMemory, kExists };
 
 struct DeltaResult {
   DeltaStatus status = DeltaStatus::kNotFound;
-  uint64_t value = 0;  // the new value when kOk
-  uint64_t cas = 0;    // the item's new CAS when kOk
-};
-
-// Binary-protocol and meta extras for Delta(); defaults give text incr/decr.
-struct DeltaOptions {
-  bool create_on_miss = false;  // seed `initial` (binary incr, meta ma N)
-  uint64_t initial = 0;
-  RelTime create_exptime = 0;
-  uint64_t cas_compare = 0;  // non-zero: fail with kExists on mismatch
+  uint64_t value = 0;          // the new value when kOk
+  uint64_t cas = 0;            // the item's new CAS when kOk
+  RelTime exptime_before = 0;  // before T/N
+  RelTime exptime = 0;         // after
+  bool created = false;        // ttl.vivify created the item
 };
 
 // Per size class figures for "stats slabs" and "stats items".
@@ -194,17 +267,6 @@ struct ItemSummary {
   size_t total_size = 0;      // memcached's ITEM_ntotal
 };
 
-// Meta-protocol operations (slabs/store_meta.h, store_meta.cc).
-struct MetaGetOptions;
-struct MetaGetResult;
-struct MetaStoreOptions;
-struct MetaStoreResult;
-struct MetaDeleteOptions;
-enum class MetaDeleteStatus : uint8_t;
-struct MetaDeltaOptions;
-struct MetaDeltaResult;
-struct MetaDebugResult;
-
 class Store {
  public:
   Store(const StoreConfig& config, const Clock* clock);
@@ -220,30 +282,22 @@ class Store {
                        uint32_t value_len);
 
   // Phase two: links `item` (whose value the caller has filled) according to
-  // `mode`. kCas compares `cas_compare` with the current item's CAS. On
-  // success the item gets a fresh CAS; `*cas_out` (optional) receives it.
-  // Append/prepend keep the old item's flags and exptime.
-  StoreStatus Link(ItemHandle item, StoreMode mode, uint64_t cas_compare = 0,
-                   uint64_t* cas_out = nullptr);
+  // `options.mode`. On success the item gets a fresh CAS (or E's). Append and
+  // prepend keep the old item's flags and exptime.
+  LinkResult Link(ItemHandle item, const LinkOptions& options = {});
 
   // A live item, or an empty handle. Lazily unlinks expired and flushed items.
-  // Marks the item fetched and bumps it in its LRU (rate-limited).
-  ItemHandle Get(std::string_view key, GetOutcome* outcome = nullptr);
+  // Marks the item fetched and bumps it in its LRU (rate-limited), unless
+  // options say otherwise; sets its exptime with ttl.touch. Meta options:
+  // one step under the item lock, stampede decisions (N, R -> W/X/Z) included.
+  GetResult Get(std::string_view key, const GetOptions& options = {});
 
-  // Get + set a new exptime (gat/gats/binary GAT).
-  ItemHandle GetAndTouch(std::string_view key, RelTime exptime, GetOutcome* outcome = nullptr);
+  DeleteStatus Delete(std::string_view key, const DeleteOptions& options = {});
 
-  // true when the key was found and its exptime updated.
-  bool Touch(std::string_view key, RelTime exptime);
-
-  // cas_compare == 0 deletes unconditionally.
-  DeleteStatus Delete(std::string_view key, uint64_t cas_compare = 0);
-
-  // incr (incr == true, wraps modulo 2^64) or decr (floors at 0) of a
-  // decimal value. The new digits are written in place (space padded) when
-  // they fit, else into a new item.
-  DeltaResult Delta(std::string_view key, bool incr, uint64_t delta,
-                    const DeltaOptions& options = {});
+  // incr or decr of a decimal value. The new digits are written in place
+  // (space padded) when they fit and nobody else holds the item, else into a
+  // new item.
+  DeltaResult Delta(std::string_view key, const DeltaOptions& options);
 
   // Items last updated at or before `when` become invisible once the clock
   // reaches `when`. 0 means now.
@@ -268,14 +322,6 @@ class Store {
   // and automove, for tests that run without background threads.
   void RunMaintenance();
 
-  // Meta protocol (slabs/store_meta.h): each call is one step under the
-  // item lock, stampede decisions (N, R, I -> W/X/Z) included.
-  MetaGetResult MetaGet(std::string_view key, const MetaGetOptions& options);
-  // ms: links a filled item from Allocate().
-  MetaStoreResult MetaLink(ItemHandle item, StoreMode mode, const MetaStoreOptions& options);
-  MetaDeleteStatus MetaDelete(std::string_view key, const MetaDeleteOptions& options);
-  MetaDeltaResult MetaDelta(std::string_view key, const MetaDeltaOptions& options);
-  MetaDebugResult MetaDebug(std::string_view key);  // me: no LRU bump
   size_t meta_state_entries_for_tests() const;
   // Heap bytes of the meta side table (outside max_bytes), an estimate.
   size_t SideTableBytes() const;
@@ -335,7 +381,6 @@ class Store {
   void VisitColdItems(uint8_t cls, const std::function<bool(const ItemSummary&)>& f);
 
  private:
-  friend class MetaOps;  // store_meta.cc
   class Impl;
   std::unique_ptr<Impl> impl_;
 };

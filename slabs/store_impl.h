@@ -24,9 +24,9 @@
 #include "slabs/lock_order.h"
 #include "slabs/lru.h"
 #include "slabs/lru_maintainer.h"
+#include "slabs/meta_state.h"
 #include "slabs/slab_allocator.h"
 #include "slabs/store.h"
-#include "slabs/store_meta.h"
 
 namespace slabcached::slabs {
 
@@ -41,12 +41,12 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
 
   AllocResult Allocate(std::string_view key, uint32_t client_flags, RelTime exptime,
                        uint32_t value_len);
-  StoreStatus Link(ItemHandle item, StoreMode mode, uint64_t cas_compare, uint64_t* cas_out);
-  ItemHandle Get(std::string_view key, GetOutcome* outcome);
-  ItemHandle GetAndTouch(std::string_view key, RelTime exptime, GetOutcome* outcome);
-  bool Touch(std::string_view key, RelTime exptime);
-  DeleteStatus Delete(std::string_view key, uint64_t cas_compare);
-  DeltaResult Delta(std::string_view key, bool incr, uint64_t delta, const DeltaOptions& options);
+  LinkResult Link(ItemHandle item, const LinkOptions& options);
+  GetResult Get(std::string_view key, const GetOptions& options);
+  DeleteStatus Delete(std::string_view key, const DeleteOptions& options);
+  DeltaResult Delta(std::string_view key, const DeltaOptions& options);
+  size_t meta_state_entries() const { return meta_state_.size(); }
+  size_t meta_state_bytes() const { return meta_state_.bytes(); }
   void FlushAll(RelTime when);
   bool SetMemoryLimit(size_t max_bytes);
   ReassignStatus Reassign(int src, int dst);
@@ -84,8 +84,6 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
                       std::vector<Item*>* scratch, uint64_t* checked, int* reclaimed) override;
 
  private:
-  friend class MetaOps;  // meta-protocol operations (store_meta.cc)
-
   // --- item level; all require the item lock of `hv` (store.cc) ---
   // The linked item for `key`, or nullptr; unlinks it when expired/flushed.
   Item* FindLive(std::string_view key, uint64_t hv, GetOutcome* outcome);
@@ -112,6 +110,48 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   void CountOutOfMemory(uint8_t cls);
   // incr/decr's reading of a value as an unsigned 64-bit number.
   bool ParseItemDecimal(const Item* it, uint64_t* out) const;
+  // Link's decision (memcached's do_store_item): whether to store `it` in
+  // `mode` over the live item `old` (nullptr: a miss), and which item
+  // (append/prepend build a new one); else *status says why not.
+  struct LinkPlan {
+    bool store = false;
+    Item* to_link = nullptr;   // `it`, or the append/prepend result
+    Item* combined = nullptr;  // that result: Link drops its allocation reference
+    uint8_t bits = 0;          // the stored item's meta state
+  };
+  // Inlined: it is the set path.
+  [[gnu::always_inline]] inline LinkPlan PlanLink(Item* it, Item* old, uint64_t hv, StoreMode mode,
+                                                  const LinkOptions& o, StoreStatus* status);
+  // Creates missing `key` with `value` (see CREATING A MISSING KEY in
+  // store.cc): allocates and links it under the held item lock of `hv`.
+  // Returns the item with the allocation's reference still held by the
+  // caller, or nullptr with *status set.
+  Item* CreateLocked(std::string_view key, uint64_t hv, std::string_view value, uint64_t new_cas,
+                     AllocStatus* status);
+  // incr/decr of linked `it`: the item now holding the new value (`it`, or
+  // a new item when the digits do not fit or a reader holds `it`), or
+  // nullptr with r->status set. Sets r->value.
+  Item* ApplyDelta(Item* it, uint64_t hv, const DeltaOptions& o, DeltaResult* r);
+  // mg N on a miss: creates the empty placeholder, held by r->item; nullptr
+  // when it cannot be allocated. Vivify and ApplyMetaGet stay out of line so
+  // that a classic get does not pay for their registers.
+  [[gnu::noinline]] Item* Vivify(std::string_view key, uint64_t hv, uint64_t new_cas, GetResult* r);
+  // mg's meta step over linked `it` (held by r->item): reads its stampede
+  // bits, applies T/N/R and records a win. false when a win could not be
+  // recorded for an item N just created (the caller then misses).
+  [[gnu::noinline]] bool ApplyMetaGet(Item* it, uint64_t hv, std::string_view key,
+                                      const GetOptions& o, GetResult* r);
+  // A new CAS for linked `it` (`new_cas`, else the next one). In place when
+  // nobody else holds a reference (readers read the CAS without the lock),
+  // else by linking a copy. Returns the item now linked, or nullptr when the
+  // copy could not be allocated.
+  Item* Recas(Item* it, uint64_t hv, uint64_t new_cas);
+  // Counts a hit on `it` for "stats items" hits_to_*.
+  void CountHit(const Item* it) {
+    lru_.cls(slabs_.ClassOf(it))
+        .hits[static_cast<int>(it->lru())]
+        .fetch_add(1, std::memory_order_relaxed);
+  }
 
   // --- LRU policy (lru.cc) ---
   // Requires the item lock and the LRU lock.

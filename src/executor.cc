@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <string_view>
 
 #include "build_config.h"
@@ -19,6 +20,10 @@ using proto::Command;
 using proto::Request;
 
 namespace {
+
+// get/gets: the store's defaults, built once (a get must not pay for
+// building its options).
+constexpr slabs::GetOptions kPlainGet{};
 
 slabs::StoreMode ModeFor(Command command) {
   switch (command) {
@@ -157,11 +162,17 @@ std::string_view Executor::Retrieve(const Request& request, Responder& out,
   const proto::CommandInfo& info = proto::InfoOf(request.command);
   const bool with_cas = info.Has(proto::kReturnsCas);
   const bool touch = info.Has(proto::kTouches);
-  const slabs::RelTime exptime = touch ? context_.clock.ToRelTime(request.exptime) : 0;
+  std::optional<slabs::GetOptions> gat;
+  if (touch) {
+    gat.emplace();
+    gat->ttl.touch = true;
+    gat->ttl.exptime = context_.clock.ToRelTime(request.exptime);
+  }
+  const slabs::GetOptions& options = touch ? *gat : kPlainGet;
   auto retrieve = [&](std::string_view key) {
-    slabs::GetOutcome outcome = slabs::GetOutcome::kMiss;
-    slabs::ItemHandle item = touch ? context_.store.GetAndTouch(key, exptime, &outcome)
-                                   : context_.store.Get(key, &outcome);
+    slabs::GetResult found = context_.store.Get(key, options);
+    slabs::ItemHandle& item = found.item;
+    const slabs::GetOutcome outcome = found.outcome;
     // memcached 1.6.18 counts gat/gats (and binary GAT) as touches only.
     if (touch) {
       stats_->cmd_touch.Add();
@@ -231,9 +242,12 @@ void Executor::CompleteStore(PendingStore pending, bool data_ok, Responder& out)
   }
   stats_->cmd_set.Add();
   const Command command = pending.request.command;
-  uint64_t cas = 0;
-  const slabs::StoreStatus status = context_.store.Link(std::move(pending.item), ModeFor(command),
-                                                        pending.request.cas_unique, &cas);
+  slabs::LinkOptions options;
+  options.mode = ModeFor(command);
+  options.cas_compare = pending.request.cas_unique;
+  const slabs::LinkResult linked = context_.store.Link(std::move(pending.item), options);
+  const slabs::StoreStatus status = linked.status;
+  const uint64_t cas = linked.cas;
   const bool is_cas = command == Command::kCas;
   using Reason = Responder::NotStoredReason;
   switch (status) {
@@ -264,7 +278,9 @@ void Executor::CompleteStore(PendingStore pending, bool data_ok, Responder& out)
 }
 
 void Executor::Delete(const Request& request, Responder& out) {
-  switch (context_.store.Delete(request.key, request.cas_unique)) {
+  slabs::DeleteOptions options;
+  options.cas_compare = request.cas_unique;
+  switch (context_.store.Delete(request.key, options)) {
     case slabs::DeleteStatus::kDeleted:
       stats_->delete_hits.Add();
       out.Deleted();
@@ -276,14 +292,19 @@ void Executor::Delete(const Request& request, Responder& out) {
     case slabs::DeleteStatus::kExists:  // binary delete with a stale CAS
       out.Fail(Failure::kExists);
       break;
+    case slabs::DeleteStatus::kInvalidated:  // md only
+    case slabs::DeleteStatus::kNotStored:
+      break;
   }
 }
 
 void Executor::Touch(const Request& request, Responder& out) {
   stats_->cmd_touch.Add();
   // The item comes back because binary Touch answers with its flags and CAS.
-  const slabs::ItemHandle item =
-      context_.store.GetAndTouch(request.key, context_.clock.ToRelTime(request.exptime));
+  slabs::GetOptions options;
+  options.ttl.touch = true;
+  options.ttl.exptime = context_.clock.ToRelTime(request.exptime);
+  const slabs::ItemHandle item = context_.store.Get(request.key, options).item;
   if (item) {
     stats_->touch_hits.Add();
     out.Touched(item);
@@ -296,19 +317,18 @@ void Executor::Touch(const Request& request, Responder& out) {
 void Executor::Arithmetic(const Request& request, Responder& out) {
   const bool incr = request.command == Command::kIncr;
   slabs::DeltaOptions options;
+  options.incr = incr;
+  options.delta = request.delta;
   options.cas_compare = request.cas_unique;  // binary only; 0 for text
-  slabs::DeltaResult result = context_.store.Delta(request.key, incr, request.delta, options);
-  if (result.status == slabs::DeltaStatus::kNotFound && request.create_on_miss) {
-    // Binary incr/decr seeds the initial value on a miss (counted as neither
-    // hit nor miss, as in memcached).
-    options.create_on_miss = true;
+  if (request.create_on_miss) {              // binary incr/decr seeds the initial value on a miss
+    options.ttl.vivify = true;
     options.initial = request.initial;
-    options.create_exptime = context_.clock.ToRelTime(request.exptime);
-    result = context_.store.Delta(request.key, incr, request.delta, options);
-    if (result.status == slabs::DeltaStatus::kOk) {
-      out.Number(result.value, result.cas);
-      return;
-    }
+    options.ttl.vivify_exptime = context_.clock.ToRelTime(request.exptime);
+  }
+  const slabs::DeltaResult result = context_.store.Delta(request.key, options);
+  if (result.created) {  // counted as neither hit nor miss, as in memcached
+    out.Number(result.value, result.cas);
+    return;
   }
   switch (result.status) {
     case slabs::DeltaStatus::kOk:

@@ -1,6 +1,6 @@
 // The meta protocol (mg ms md ma mn me) in the executor: memcached 1.6.18's
 // process_m*_command semantics over the store's one-lock meta operations
-// (slabs/store_meta.h), replies encoded by proto/meta_encoder.h.
+// (slabs/store.h, slabs/meta_state.h), replies encoded by proto/meta_encoder.h.
 //
 // Counters follow memcached 1.6.18 (checked against Debian's build):
 //   mg: hit (and N's creation) cmd_get + get_hits, or with T cmd_touch +
@@ -18,7 +18,7 @@
 #include "proto/meta.h"
 #include "proto/meta_encoder.h"
 #include "proto/meta_parser.h"
-#include "slabs/store_meta.h"
+#include "slabs/store.h"
 #include "src/executor.h"
 
 namespace slabcached {
@@ -81,17 +81,19 @@ void Executor::MetaGet(const Request& request, Responder& out) {
   proto::MetaKeyBuffer scratch;
   const std::string_view key = proto::MetaKey(request, &scratch);
   const slabs::Clock& clock = context_.clock;
-  slabs::MetaGetOptions options;
+  slabs::GetOptions options;
   options.bump = !m.Has('u');
-  options.touch = m.Has('T');
-  if (options.touch) options.exptime = clock.ToRelTime(m.ttl);
-  options.vivify = m.Has('N');
-  if (options.vivify) options.vivify_exptime = clock.ToRelTime(m.vivify_ttl);
-  options.recache = m.Has('R');
-  if (options.recache) options.recache_time = clock.ToRelTime(m.recache_ttl);
+  options.meta = true;
+  slabs::TtlFlags& ttl = options.ttl;
+  ttl.touch = m.Has('T');
+  if (ttl.touch) ttl.exptime = clock.ToRelTime(m.ttl);
+  ttl.vivify = m.Has('N');
+  if (ttl.vivify) ttl.vivify_exptime = clock.ToRelTime(m.vivify_ttl);
+  ttl.recache = m.Has('R');
+  if (ttl.recache) ttl.recache_time = clock.ToRelTime(m.recache_ttl);
   if (m.Has('E')) options.new_cas = m.new_cas;
-  options.order = FlagOrder<3>(m, "TNR");
-  slabs::MetaGetResult r = context_.store.MetaGet(key, options);
+  ttl.order = FlagOrder<3>(m, "TNR");
+  slabs::GetResult r = context_.store.Get(key, options);
   if (r.outcome == slabs::GetOutcome::kExpired) stats_->get_expired.Add();
   if (r.outcome == slabs::GetOutcome::kFlushed) stats_->get_flushed.Add();
   if (!r.item) {
@@ -100,7 +102,7 @@ void Executor::MetaGet(const Request& request, Responder& out) {
     SendMeta(out, request, MetaCode::kEN, nullptr, false);
     return;
   }
-  if (options.touch) {
+  if (ttl.touch) {
     stats_->cmd_touch.Add();
     stats_->touch_hits.Add();
   } else {
@@ -112,8 +114,8 @@ void Executor::MetaGet(const Request& request, Responder& out) {
   view.client_flags = r.item.client_flags();
   view.value_length = r.item.value_length();
   view.ttl = MetaTtl(r.exptime_before);
-  view.ttl_after_T = MetaTtl(options.exptime);
-  view.ttl_after_N = MetaTtl(options.vivify_exptime);
+  view.ttl_after_T = MetaTtl(ttl.exptime);
+  view.ttl_after_N = MetaTtl(ttl.vivify_exptime);
   view.created = r.created;
   view.last_access = clock.Now() - r.item.last_access();
   view.fetched = r.item.fetched();
@@ -172,7 +174,8 @@ void Executor::CompleteMetaStore(PendingStore pending, bool data_ok, Responder& 
   stats_->cmd_set.Add();
   const Request& request = pending.request;
   const proto::MetaFlags& m = request.meta;
-  slabs::MetaStoreOptions options;
+  slabs::LinkOptions options;
+  options.mode = MetaStoreMode(m.mode);
   options.has_cas = m.Has('C');
   options.cas_compare = m.compare_cas;
   options.invalidate = m.Has('I');
@@ -180,11 +183,10 @@ void Executor::CompleteMetaStore(PendingStore pending, bool data_ok, Responder& 
   options.vivify = m.Has('N');
   if (options.vivify) options.vivify_exptime = context_.clock.ToRelTime(m.vivify_ttl);
   options.key_binary = m.base64_key();
-  slabs::StoreMode mode = MetaStoreMode(m.mode);
-  const bool cas_mode =
-      options.has_cas && (mode == slabs::StoreMode::kSet || mode == slabs::StoreMode::kReplace);
+  const bool cas_mode = options.has_cas && (options.mode == slabs::StoreMode::kSet ||
+                                            options.mode == slabs::StoreMode::kReplace);
   const uint32_t value_length = pending.item.value_length();
-  const slabs::MetaStoreResult r = context_.store.MetaLink(std::move(pending.item), mode, options);
+  const slabs::LinkResult r = context_.store.Link(std::move(pending.item), options);
   MetaCode code = MetaCode::kNS;
   switch (r.status) {
     case slabs::StoreStatus::kStored:
@@ -220,9 +222,9 @@ void Executor::MetaDelete(const Request& request, Responder& out) {
   const proto::MetaFlags& m = request.meta;
   proto::MetaKeyBuffer scratch;
   const std::string_view key = proto::MetaKey(request, &scratch);
-  slabs::MetaDeleteOptions options;
+  slabs::DeleteOptions options;
   options.has_cas = m.Has('C');
-  options.cas_compare = m.compare_cas;
+  if (options.has_cas) options.cas_compare = m.compare_cas;
   options.invalidate = m.Has('I');
   options.touch = m.Has('T');
   if (options.touch) options.exptime = context_.clock.ToRelTime(m.ttl);
@@ -230,21 +232,21 @@ void Executor::MetaDelete(const Request& request, Responder& out) {
   options.client_flags = m.client_flags;
   if (m.Has('E')) options.new_cas = m.new_cas;
   MetaCode code = MetaCode::kHD;
-  switch (context_.store.MetaDelete(key, options)) {
-    case slabs::MetaDeleteStatus::kDeleted:
+  switch (context_.store.Delete(key, options)) {
+    case slabs::DeleteStatus::kDeleted:
       stats_->delete_hits.Add();
       break;
-    case slabs::MetaDeleteStatus::kInvalidated:
+    case slabs::DeleteStatus::kInvalidated:
       break;
-    case slabs::MetaDeleteStatus::kNotFound:
+    case slabs::DeleteStatus::kNotFound:
       stats_->delete_misses.Add();
       code = MetaCode::kNF;
       break;
-    case slabs::MetaDeleteStatus::kExists:
+    case slabs::DeleteStatus::kExists:
       stats_->delete_misses.Add();
       code = MetaCode::kEX;
       break;
-    case slabs::MetaDeleteStatus::kNotStored:
+    case slabs::DeleteStatus::kNotStored:
       code = MetaCode::kNS;
       break;
   }
@@ -255,19 +257,19 @@ void Executor::MetaArithmetic(const Request& request, Responder& out) {
   const proto::MetaFlags& m = request.meta;
   proto::MetaKeyBuffer scratch;
   const std::string_view key = proto::MetaKey(request, &scratch);
-  slabs::MetaDeltaOptions options;
+  slabs::DeltaOptions options;
   options.incr = !(m.mode == 'D' || m.mode == 'd' || m.mode == '-');
   options.delta = m.delta;
-  options.has_cas = m.Has('C');
   options.cas_compare = m.compare_cas;
-  options.vivify = m.Has('N');
+  slabs::TtlFlags& ttl = options.ttl;
+  ttl.vivify = m.Has('N');
   options.initial = m.initial;
-  if (options.vivify) options.vivify_exptime = context_.clock.ToRelTime(m.vivify_ttl);
-  options.touch = m.Has('T');
-  if (options.touch) options.exptime = context_.clock.ToRelTime(m.ttl);
+  if (ttl.vivify) ttl.vivify_exptime = context_.clock.ToRelTime(m.vivify_ttl);
+  ttl.touch = m.Has('T');
+  if (ttl.touch) ttl.exptime = context_.clock.ToRelTime(m.ttl);
   if (m.Has('E')) options.new_cas = m.new_cas;
-  options.order = FlagOrder<2>(m, "TN");
-  const slabs::MetaDeltaResult r = context_.store.MetaDelta(key, options);
+  ttl.order = FlagOrder<3>(m, "TN");
+  const slabs::DeltaResult r = context_.store.Delta(key, options);
   switch (r.status) {
     case slabs::DeltaStatus::kOk:
       break;
@@ -282,16 +284,16 @@ void Executor::MetaArithmetic(const Request& request, Responder& out) {
       out.Fail(Failure::kNonNumeric);
       return;
     case slabs::DeltaStatus::kNoMemory:
-      out.TextLine(options.vivify ? "SERVER_ERROR Out of memory allocating new item\r\n"
-                                  : "SERVER_ERROR out of memory\r\n");
+      out.TextLine(ttl.vivify ? "SERVER_ERROR Out of memory allocating new item\r\n"
+                              : "SERVER_ERROR out of memory\r\n");
       return;
   }
   if (!r.created) (options.incr ? stats_->incr_hits : stats_->decr_hits).Add();
   proto::MetaItemView view;
   view.cas = r.cas;
   view.ttl = MetaTtl(r.exptime_before);
-  view.ttl_after_T = MetaTtl(options.exptime);
-  view.ttl_after_N = MetaTtl(options.vivify_exptime);
+  view.ttl_after_T = MetaTtl(ttl.exptime);
+  view.ttl_after_N = MetaTtl(ttl.vivify_exptime);
   view.created = r.created;
   SendMeta(out, request, m.Has('v') ? MetaCode::kVA : MetaCode::kHD, &view, r.created, r.value);
 }
@@ -300,19 +302,23 @@ void Executor::MetaDebug(const Request& request, Responder& out) {
   stats_->cmd_meta.Add();
   proto::MetaKeyBuffer scratch;
   const std::string_view key = proto::MetaKey(request, &scratch);
-  const slabs::MetaDebugResult r = context_.store.MetaDebug(key);
-  if (!r.found) {
+  slabs::GetOptions peek;  // no LRU bump, no hit, no win
+  peek.bump = false;
+  peek.peek = true;
+  peek.meta = true;
+  const slabs::GetResult r = context_.store.Get(key, peek);
+  if (!r.item) {
     out.TextLine(proto::kMetaMissReply);
     return;
   }
   const int64_t now = context_.clock.Now();
   proto::MetaDebugView view;
-  view.exp = r.exptime == 0 ? -1 : now - int64_t{r.exptime};
-  view.last_access = static_cast<uint64_t>(now - int64_t{r.last_access});
-  view.cas = r.cas;
-  view.fetched = r.fetched;
-  view.slab_class = r.slab_class;
-  view.total_size = r.total_size;
+  view.exp = r.exptime_before == 0 ? -1 : now - int64_t{r.exptime_before};
+  view.last_access = static_cast<uint64_t>(now - int64_t{r.item.last_access()});
+  view.cas = r.item.cas();
+  view.fetched = r.item.fetched();
+  view.slab_class = r.item.slab_class();
+  view.total_size = r.item.total_size();
   view.key_binary = r.key_binary;  // stored by ms with b, whatever this request says
   std::string line;
   proto::AppendMetaDebug(&line, key, view);

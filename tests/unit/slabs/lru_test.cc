@@ -27,7 +27,8 @@ class LruTest : public ::testing::Test {
     ASSERT_EQ(r.status, AllocStatus::kOk);
     r.item.WriteValue(0, value);
     r.item.WriteValue(value.size(), "\r\n");
-    ASSERT_EQ(store_->Link(std::move(r.item), StoreMode::kSet), StoreStatus::kStored);
+    ASSERT_EQ(store_->Link(std::move(r.item), {.mode = StoreMode::kSet}).status,
+              StoreStatus::kStored);
   }
   SlabClassStats Class() {
     auto stats = store_->GetSlabClassStats();
@@ -62,9 +63,9 @@ TEST_F(LruTest, SecondHitOnColdItemMovesItToWarm) {
   clock_.Advance(2);
   store_->RunMaintenance();
   ASSERT_EQ(Class().number_cold, 1u);
-  EXPECT_TRUE(store_->Get("a"));  // first hit: FETCHED
+  EXPECT_TRUE(store_->Get("a").item);  // first hit: FETCHED
   EXPECT_EQ(Class().number_cold, 1u);
-  EXPECT_TRUE(store_->Get("a"));  // second hit: ACTIVE, bumped to WARM
+  EXPECT_TRUE(store_->Get("a").item);  // second hit: ACTIVE, bumped to WARM
   const SlabClassStats s = Class();
   EXPECT_EQ(s.number_warm, 1u);
   EXPECT_EQ(s.number_cold, 0u);
@@ -73,14 +74,14 @@ TEST_F(LruTest, SecondHitOnColdItemMovesItToWarm) {
 
 TEST_F(LruTest, ActiveHotTailMovesToWarm) {
   Put("a", "1");
-  EXPECT_TRUE(store_->Get("a"));
-  EXPECT_TRUE(store_->Get("a"));  // ACTIVE while in HOT
+  EXPECT_TRUE(store_->Get("a").item);
+  EXPECT_TRUE(store_->Get("a").item);  // ACTIVE while in HOT
   clock_.Advance(2);
   store_->RunMaintenance();
   // (With COLD empty, WARM's age limit is 0, so the same juggle may push it
   // on to COLD: memcached does the same.)
   EXPECT_EQ(Class().moves_to_warm, 1u);
-  EXPECT_TRUE(store_->Get("a"));
+  EXPECT_TRUE(store_->Get("a").item);
 }
 
 TEST_F(LruTest, ExpiredTailItemsAreReclaimed) {
@@ -119,7 +120,7 @@ TEST_F(LruTest, FlushNeverWrapsRefcountOfBusyItem) {
   // dump's reference make 65534, Retain's cap.
   std::vector<ItemHandle> held;
   for (int i = 0; i < std::numeric_limits<uint16_t>::max() - 3; ++i) {
-    held.push_back(store_->Get("x"));
+    held.push_back(store_->Get("x").item);
     ASSERT_TRUE(held.back());
   }
   const std::atomic<uint16_t>& refcount = held.front().get()->refcount;
@@ -159,7 +160,7 @@ TEST_F(LruTest, FlushNeverWrapsRefcountOfBusyItem) {
   }
   // The flushes still unlinked it, and the held references stay counted.
   EXPECT_EQ(store_->GetStats().curr_items, 0u);
-  EXPECT_FALSE(store_->Get("x"));
+  EXPECT_FALSE(store_->Get("x").item);
   EXPECT_EQ(refcount.load(), held.size());
   EXPECT_EQ(held.back().CopyValue(), "3");
   held.clear();

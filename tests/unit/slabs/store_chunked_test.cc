@@ -35,7 +35,7 @@ class ChunkedStoreTest : public StoreTest {
 
   size_t Pieces(const std::string& key) {
     size_t n = 0;
-    ItemHandle h = store_->Get(key);
+    ItemHandle h = store_->Get(key).item;
     if (h) h.ForEachPiece(true, [&](std::string_view) { ++n; });
     return n;
   }
@@ -70,7 +70,7 @@ TEST_F(ChunkedStoreTest, ValuesRoundTripAtEveryChunkBoundary) {
   for (size_t i = 0; i < payloads.size(); ++i) {
     const std::string value = PatternValue(payloads[i] - 2, static_cast<uint32_t>(i));
     ASSERT_EQ(Put("k", value), StoreStatus::kStored) << payloads[i];
-    ItemHandle h = store_->Get("k");
+    ItemHandle h = store_->Get("k").item;
     ASSERT_TRUE(h);
     EXPECT_EQ(h.value_length(), value.size());
     EXPECT_EQ(h.CopyValue(), value) << payloads[i];
@@ -105,7 +105,7 @@ TEST_F(ChunkedStoreTest, DeletingGivesBackEveryChunkAndByte) {
 TEST_F(ChunkedStoreTest, AHeldHandleKeepsTheOldChainReadable) {
   const std::string old_value = PatternValue(900'000, 1);
   ASSERT_EQ(Put("k", old_value), StoreStatus::kStored);
-  ItemHandle held = store_->Get("k");
+  ItemHandle held = store_->Get("k").item;
   const std::string new_value = PatternValue(1'300'000, 2);
   ASSERT_EQ(Put("k", new_value), StoreStatus::kStored);
   ASSERT_EQ(Put("other", PatternValue(900'000, 3)), StoreStatus::kStored);
@@ -132,7 +132,7 @@ TEST_F(ChunkedStoreTest, AppendPrependAndIncrOnChunkedValues) {
   EXPECT_EQ(Value("s"), "small" + big);
   // memcached: chunked values are too large to be numbers.
   ASSERT_EQ(Put("n", std::string(600'000, ' ').replace(0, 1, "7")), StoreStatus::kStored);
-  EXPECT_EQ(store_->Delta("n", true, 1, {}).status, DeltaStatus::kNonNumeric);
+  EXPECT_EQ(store_->Delta("n", {.incr = true, .delta = 1}).status, DeltaStatus::kNonNumeric);
 }
 
 TEST_F(ChunkedStoreTest, EvictionMakesRoomForLargeItems) {
@@ -214,7 +214,7 @@ TEST_F(ChunkedStoreTest, APageMoveWaitsForReadersOfAChunkedItem) {
   std::vector<ItemHandle> readers;
   for (int i = 0; i < 4; ++i) {
     ASSERT_EQ(Put("k" + std::to_string(i), PatternValue(600'000, i)), StoreStatus::kStored);
-    readers.push_back(store_->Get("k" + std::to_string(i)));
+    readers.push_back(store_->Get("k" + std::to_string(i)).item);
   }
   const int head_class = static_cast<int>(store_->GetSlabClassStats().back().id);
   ASSERT_EQ(store_->Reassign(head_class, 0), Store::ReassignStatus::kOk);

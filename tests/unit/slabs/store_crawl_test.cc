@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "slabs/store.h"
-#include "slabs/store_meta.h"
 #include "tests/unit/slabs/store_fixture.h"
 
 namespace slabcached::slabs {
@@ -37,7 +36,7 @@ class StoreCrawlTest : public StoreTest {
   // The class items of `value_len` value bytes under a short key land in.
   uint8_t ClassOfValue(size_t value_len) {
     EXPECT_EQ(Put("probe", std::string(value_len, 'p')), StoreStatus::kStored);
-    const uint8_t cls = store_->Get("probe").slab_class();
+    const uint8_t cls = store_->Get("probe").item.slab_class();
     EXPECT_EQ(store_->Delete("probe"), DeleteStatus::kDeleted);
     return cls;
   }
@@ -211,7 +210,7 @@ TEST_F(StoreCrawlTest, DumpShowsEveryLinkedItemOnceWithItsFields) {
   }
   ASSERT_EQ(Put("fetched", "hello", StoreMode::kSet, 5, exptime), StoreStatus::kStored);
   ASSERT_TRUE(Value("fetched"));
-  ItemHandle held = store_->Get("fetched");  // in use: still dumped
+  ItemHandle held = store_->Get("fetched").item;  // in use: still dumped
   stored.insert("fetched");
   ASSERT_EQ(store_->Delete("key7"), DeleteStatus::kDeleted);
   stored.erase("key7");
@@ -270,7 +269,7 @@ TEST_F(StoreCrawlTest, DumpShowsAChunkedItemOnce) {
   std::vector<std::string> keys;
   const std::vector<ItemSummary> items = Dump(All(), 64, &keys);
   ASSERT_EQ(items.size(), 2u);
-  const ItemHandle h = store_->Get("big");
+  const ItemHandle h = store_->Get("big").item;
   for (const ItemSummary& s : items) {
     if (s.key != "big") continue;
     EXPECT_EQ(s.value_length, big.size());
@@ -283,10 +282,7 @@ TEST_F(StoreCrawlTest, DumpMarksBinaryKeys) {
   AllocResult r = store_->Allocate("\x01\x02 bin", 0, 0, 0);
   ASSERT_EQ(r.status, AllocStatus::kOk);
   r.item.WriteValue(0, "\r\n");
-  MetaStoreOptions options;
-  options.key_binary = true;
-  ASSERT_EQ(store_->MetaLink(std::move(r.item), StoreMode::kSet, options).status,
-            StoreStatus::kStored);
+  ASSERT_EQ(store_->Link(std::move(r.item), {.key_binary = true}).status, StoreStatus::kStored);
   ASSERT_EQ(Put("text", "t"), StoreStatus::kStored);
   std::vector<std::string> keys;
   std::map<std::string, bool> binary;

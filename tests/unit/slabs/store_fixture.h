@@ -37,16 +37,33 @@ class StoreTest : public ::testing::Test {
     EXPECT_EQ(r.item.value_length(), value.size());
     r.item.WriteValue(0, value);
     r.item.WriteValue(value.size(), "\r\n");
-    return store_->Link(std::move(r.item), mode, cas, cas_out);
+    const LinkResult linked = store_->Link(std::move(r.item), {.mode = mode, .cas_compare = cas});
+    if (cas_out != nullptr) *cas_out = linked.cas;
+    return linked.status;
   }
   std::optional<std::string> Value(const std::string& key, GetOutcome* outcome = nullptr) {
-    ItemHandle h = store_->Get(key, outcome);
-    if (!h) return std::nullopt;
-    return std::string(h.CopyValue());
+    GetResult r = store_->Get(key);
+    if (outcome != nullptr) *outcome = r.outcome;
+    if (!r.item) return std::nullopt;
+    return std::string(r.item.CopyValue());
   }
   uint64_t CasOf(const std::string& key) {
-    ItemHandle h = store_->Get(key);
+    ItemHandle h = store_->Get(key).item;
     return h ? h.cas() : 0;
+  }
+  // gat / touch: Get with T.
+  ItemHandle GetAndTouch(const std::string& key, RelTime exptime) {
+    GetOptions options;
+    options.ttl.touch = true;
+    options.ttl.exptime = exptime;
+    return store_->Get(key, options).item;
+  }
+  bool Touch(const std::string& key, RelTime exptime) {
+    return static_cast<bool>(GetAndTouch(key, exptime));
+  }
+  // incr / decr with the classic defaults.
+  DeltaResult Delta(const std::string& key, bool incr, uint64_t delta) {
+    return store_->Delta(key, {.incr = incr, .delta = delta});
   }
 
   Clock clock_{kUnixNow};

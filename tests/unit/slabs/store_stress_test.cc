@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <latch>
 #include <memory>
 #include <random>
 #include <string>
@@ -80,7 +81,13 @@ class Worker {
     if (r.status != AllocStatus::kOk) return StoreStatus::kNoMemory;
     r.item.WriteValue(0, value);
     r.item.WriteValue(value.size(), "\r\n");
-    return store_->Link(std::move(r.item), mode, cas);
+    return store_->Link(std::move(r.item), {.mode = mode, .cas_compare = cas}).status;
+  }
+  ItemHandle Touch(const std::string& key, RelTime exptime) {
+    GetOptions options;
+    options.ttl.touch = true;
+    options.ttl.exptime = exptime;
+    return store_->Get(key, options).item;
   }
   void Check(const ItemHandle& h, const std::string& key, bool number) {
     if (!h) return;
@@ -100,11 +107,11 @@ class Worker {
       if (sub == 0) {
         Put(key, std::to_string(rng_() % 1000), StoreMode::kSet);
       } else if (sub == 3) {
-        Check(store_->Get(key), key, true);
+        Check(store_->Get(key).item, key, true);
       } else {
-        DeltaOptions options;
-        options.create_on_miss = (rng_() % 2) == 0;
-        const DeltaResult r = store_->Delta(key, sub == 1, rng_() % 100, options);
+        DeltaOptions options{.incr = sub == 1, .delta = rng_() % 100};
+        options.ttl.vivify = (rng_() % 2) == 0;
+        const DeltaResult r = store_->Delta(key, options);
         if (r.status == DeltaStatus::kNonNumeric || r.status == DeltaStatus::kExists) ++errors_;
       }
       return;
@@ -120,17 +127,17 @@ class Worker {
     } else if (op < 48) {
       Put(key, seg, (rng_() % 2) ? StoreMode::kAppend : StoreMode::kPrepend);
     } else if (op < 53) {
-      ItemHandle h = store_->Get(key);
+      ItemHandle h = store_->Get(key).item;
       if (h) Put(key, seg, StoreMode::kCas, h.cas());
     } else if (op < 85) {
-      ItemHandle h = store_->Get(key);
+      ItemHandle h = store_->Get(key).item;
       Check(h, key, false);
       held_ = std::move(h);  // keep one reference alive across operations
       if (held_) Check(held_, key, false);
     } else if (op < 89) {
-      Check(store_->GetAndTouch(key, clock_->Now() + 3600), key, false);
+      Check(Touch(key, clock_->Now() + 3600), key, false);
     } else if (op < 92) {
-      store_->Touch(key, 0);
+      Touch(key, 0);
     } else if (op < 99) {
       store_->Delete(key);
     } else if (rng_() % 2000 == 0) {
@@ -194,7 +201,7 @@ void RunStress(const StoreConfig& config) {
   // Lazily unlink what a flush hid, then the counts must agree.
   uint64_t hits = 0, pieces = 0;
   auto count = [&](const std::string& key) {
-    if (ItemHandle h = store.Get(key)) {
+    if (ItemHandle h = store.Get(key).item) {
       ++hits;
       h.ForEachPiece(true, [&](std::string_view) { ++pieces; });  // a chunk each
     }
@@ -235,6 +242,72 @@ TEST(StoreStressTest, MixedOperationsOnChunkedItemsKeepInvariants) {
   StoreConfig config = StressConfig();
   config.slab_chunk_max = 1024;
   RunStress(config);
+}
+
+// CREATING A MISSING KEY (store.cc): threads racing to create the same
+// missing key, binary incr with an initial value and mg N alike, end with one
+// item and the right value. Memory is full, so creating (under the item lock)
+// evicts, which must only try-lock other stripes.
+TEST(StoreStressTest, RacingCreatorsOfAMissingKeyMakeOneItem) {
+  constexpr int kCreators = 4;
+  constexpr int kRounds = 40;
+  constexpr int kIncrs = 100;
+  Clock clock(1'700'000'000);
+  StoreConfig config;
+  config.max_bytes = 4 << 20;
+  config.background_threads = false;
+  config.slab_automove = 0;
+  Store store(config, &clock);
+  auto put = [&](const std::string& key, const std::string& value) {
+    AllocResult r = store.Allocate(key, 0, 0, static_cast<uint32_t>(value.size()));
+    ASSERT_EQ(r.status, AllocStatus::kOk);
+    r.item.WriteValue(0, value + "\r\n");
+    ASSERT_EQ(store.Link(std::move(r.item)).status, StoreStatus::kStored);
+  };
+  for (int i = 0; store.GetStats().evictions == 0; ++i) put("fill" + std::to_string(i), "1");
+  const uint64_t evictions_before = store.GetStats().evictions;
+
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string counter = "counter" + std::to_string(round);
+    const std::string placeholder = "placeholder" + std::to_string(round);
+    std::latch start(kCreators);
+    std::atomic<int> counters_created{0}, placeholders_created{0}, wins{0}, failures{0};
+    std::vector<std::thread> creators;
+    for (int t = 0; t < kCreators; ++t) {
+      creators.emplace_back([&] {
+        DeltaOptions incr{.incr = true, .delta = 1, .initial = 0};
+        incr.ttl.vivify = true;
+        GetOptions vivify;
+        vivify.meta = true;
+        vivify.ttl.vivify = true;
+        start.arrive_and_wait();
+        const GetResult got = store.Get(placeholder, vivify);
+        if (!got.item) ++failures;
+        if (got.created) ++placeholders_created;
+        if (got.won) ++wins;
+        for (int i = 0; i < kIncrs; ++i) {
+          const DeltaResult r = store.Delta(counter, incr);
+          if (r.status != DeltaStatus::kOk) ++failures;
+          if (r.created) ++counters_created;
+        }
+      });
+    }
+    for (std::thread& t : creators) t.join();
+    EXPECT_EQ(failures.load(), 0) << round;
+    EXPECT_EQ(counters_created.load(), 1) << round;
+    EXPECT_EQ(placeholders_created.load(), 1) << round;
+    EXPECT_EQ(wins.load(), 1) << round;
+    // The creating call stored 0; every other one added 1.
+    const GetResult value = store.Get(counter);
+    ASSERT_TRUE(value.item) << round;
+    EXPECT_EQ(std::stoull(value.item.CopyValue()), uint64_t{kCreators * kIncrs - 1}) << round;
+    // One item each: once deleted, no second copy answers.
+    EXPECT_EQ(store.Delete(counter), DeleteStatus::kDeleted);
+    EXPECT_EQ(store.Delete(placeholder), DeleteStatus::kDeleted);
+    EXPECT_FALSE(store.Get(counter).item) << round;
+    EXPECT_FALSE(store.Get(placeholder).item) << round;
+  }
+  EXPECT_GT(store.GetStats().evictions, evictions_before);  // creating evicted
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "slabs/store_meta.h"
 #include "tests/unit/slabs/store_fixture.h"
 
 namespace slabcached::slabs {
@@ -18,7 +17,7 @@ namespace {
 
 TEST_F(StoreTest, SetThenGetReturnsValueFlagsAndCrlf) {
   ASSERT_EQ(Put("foo", "bar", StoreMode::kSet, 123), StoreStatus::kStored);
-  ItemHandle h = store_->Get("foo");
+  ItemHandle h = store_->Get("foo").item;
   ASSERT_TRUE(h);
   EXPECT_EQ(h.key(), "foo");
   EXPECT_EQ(h.CopyValue(), "bar");
@@ -43,8 +42,8 @@ TEST_F(StoreTest, MissReportsMissOutcome) {
 
 TEST_F(StoreTest, FetchedReportsStateBeforeThisAccess) {
   ASSERT_EQ(Put("k", "v"), StoreStatus::kStored);
-  EXPECT_FALSE(store_->Get("k").fetched());
-  EXPECT_TRUE(store_->Get("k").fetched());
+  EXPECT_FALSE(store_->Get("k").item.fetched());
+  EXPECT_TRUE(store_->Get("k").item.fetched());
 }
 
 TEST_F(StoreTest, UnlinkedAllocationIsFreedWhenDropped) {
@@ -106,10 +105,10 @@ TEST_F(StoreTest, LazyExpiryUnlinksOnAccess) {
 
 TEST_F(StoreTest, TouchAndGatSetExptime) {
   ASSERT_EQ(Put("k", "v", StoreMode::kSet, 0, clock_.ToRelTime(10)), StoreStatus::kStored);
-  EXPECT_TRUE(store_->Touch("k", clock_.ToRelTime(100)));
-  EXPECT_FALSE(store_->Touch("missing", 0));
+  EXPECT_TRUE(Touch("k", clock_.ToRelTime(100)));
+  EXPECT_FALSE(Touch("missing", 0));
   clock_.Advance(50);
-  ItemHandle h = store_->GetAndTouch("k", clock_.ToRelTime(5));
+  ItemHandle h = GetAndTouch("k", clock_.ToRelTime(5));
   ASSERT_TRUE(h);
   EXPECT_EQ(h.exptime(), clock_.Now() + 5);
   h.Reset();
@@ -119,7 +118,7 @@ TEST_F(StoreTest, TouchAndGatSetExptime) {
 
 TEST_F(StoreTest, NegativeTouchExpiresImmediately) {
   ASSERT_EQ(Put("k", "v"), StoreStatus::kStored);
-  EXPECT_TRUE(store_->Touch("k", clock_.ToRelTime(-1)));
+  EXPECT_TRUE(Touch("k", clock_.ToRelTime(-1)));
   EXPECT_EQ(Value("k"), std::nullopt);
 }
 
@@ -210,7 +209,7 @@ TEST_F(StoreTest, AppendKeepsOldFlagsAndExptime) {
   const RelTime exp = clock_.ToRelTime(100);
   ASSERT_EQ(Put("k", "a", StoreMode::kSet, 7, exp), StoreStatus::kStored);
   ASSERT_EQ(Put("k", "b", StoreMode::kAppend, 99, 0), StoreStatus::kStored);
-  ItemHandle h = store_->Get("k");
+  ItemHandle h = store_->Get("k").item;
   ASSERT_TRUE(h);
   EXPECT_EQ(h.CopyValue(), "ab");
   EXPECT_EQ(h.client_flags(), 7u);
@@ -237,14 +236,14 @@ TEST_F(StoreTest, AppendWithStaleCasIsExists) {
 TEST_F(StoreTest, AccessTimeRefreshIsRateLimited) {
   ASSERT_EQ(Put("k", "v"), StoreStatus::kStored);
   const RelTime stored = clock_.Now();
-  EXPECT_EQ(store_->Get("k").last_access(), stored);  // FETCHED
-  EXPECT_EQ(store_->Get("k").last_access(), stored);  // ACTIVE, time bumped (same second)
+  EXPECT_EQ(store_->Get("k").item.last_access(), stored);  // FETCHED
+  EXPECT_EQ(store_->Get("k").item.last_access(), stored);  // ACTIVE, time bumped (same second)
   clock_.Advance(30);
-  EXPECT_EQ(store_->Get("k").last_access(), stored);  // within ITEM_UPDATE_INTERVAL: no bump
-  EXPECT_EQ(store_->Get("k").last_access(), stored);
+  EXPECT_EQ(store_->Get("k").item.last_access(), stored);  // within ITEM_UPDATE_INTERVAL: no bump
+  EXPECT_EQ(store_->Get("k").item.last_access(), stored);
   clock_.Advance(31);
-  EXPECT_EQ(store_->Get("k").last_access(), stored);  // this access refreshes it
-  EXPECT_EQ(store_->Get("k").last_access(), stored + 61);
+  EXPECT_EQ(store_->Get("k").item.last_access(), stored);  // this access refreshes it
+  EXPECT_EQ(store_->Get("k").item.last_access(), stored + 61);
 }
 
 // ------------------------------------------------------------------ CAS ---
@@ -284,7 +283,7 @@ TEST_F(StoreTest, CasDisabledReportsZeroAndSavesEightBytes) {
   uint64_t cas = 99;
   ASSERT_EQ(Put("k", "v", StoreMode::kSet, 0, 0, 0, &cas), StoreStatus::kStored);
   EXPECT_EQ(cas, 0u);
-  ItemHandle h = store_->Get("k");
+  ItemHandle h = store_->Get("k").item;
   EXPECT_EQ(h.cas(), 0u);
   EXPECT_EQ(h.total_size(), sizeof(Item) + 1 + 1 + 2);
 }
@@ -292,8 +291,8 @@ TEST_F(StoreTest, CasDisabledReportsZeroAndSavesEightBytes) {
 TEST_F(StoreTest, ClientFlagsTakeRoomOnlyWhenSet) {
   ASSERT_EQ(Put("plain", "v"), StoreStatus::kStored);
   ASSERT_EQ(Put("flagged", "v", StoreMode::kSet, 0xdeadbeef), StoreStatus::kStored);
-  ItemHandle plain = store_->Get("plain");
-  ItemHandle flagged = store_->Get("flagged");
+  ItemHandle plain = store_->Get("plain").item;
+  ItemHandle flagged = store_->Get("flagged").item;
   EXPECT_EQ(plain.client_flags(), 0u);
   EXPECT_EQ(flagged.client_flags(), 0xdeadbeefu);
   EXPECT_EQ(plain.total_size(), sizeof(Item) + 8 + 5 + 1 + 2);
@@ -302,15 +301,15 @@ TEST_F(StoreTest, ClientFlagsTakeRoomOnlyWhenSet) {
   EXPECT_EQ(flagged.CopyValue(), "v");
   // Append keeps the flags (and their room).
   ASSERT_EQ(Put("flagged", "w", StoreMode::kAppend), StoreStatus::kStored);
-  EXPECT_EQ(store_->Get("flagged").client_flags(), 0xdeadbeefu);
+  EXPECT_EQ(store_->Get("flagged").item.client_flags(), 0xdeadbeefu);
   EXPECT_EQ(Value("flagged"), "vw");
 }
 
 TEST_F(StoreTest, DeleteWithCas) {
   uint64_t cas = 0;
   ASSERT_EQ(Put("k", "v", StoreMode::kSet, 0, 0, 0, &cas), StoreStatus::kStored);
-  EXPECT_EQ(store_->Delete("k", cas + 1), DeleteStatus::kExists);
-  EXPECT_EQ(store_->Delete("k", cas), DeleteStatus::kDeleted);
+  EXPECT_EQ(store_->Delete("k", {.cas_compare = cas + 1}), DeleteStatus::kExists);
+  EXPECT_EQ(store_->Delete("k", {.cas_compare = cas}), DeleteStatus::kDeleted);
   EXPECT_EQ(store_->Delete("k"), DeleteStatus::kNotFound);
   EXPECT_EQ(Value("k"), std::nullopt);
 }
@@ -349,7 +348,7 @@ TEST_F(StoreTest, DeltaEdges) {
     Make(TestConfig());
     ASSERT_EQ(Put("n", c.initial), StoreStatus::kStored) << c.name;
     const uint64_t old_cas = CasOf("n");
-    const DeltaResult r = store_->Delta("n", c.incr, c.delta);
+    const DeltaResult r = Delta("n", c.incr, c.delta);
     EXPECT_EQ(r.status, c.want) << c.name;
     if (r.status == DeltaStatus::kOk) {
       EXPECT_EQ(r.value, c.want_value) << c.name;
@@ -365,37 +364,41 @@ TEST_F(StoreTest, IncrGrowsNineToTenForEveryKeyLength) {
   for (size_t len = 1; len < 250; ++len) {
     const std::string key(len, 'k');
     ASSERT_EQ(Put(key, "9"), StoreStatus::kStored) << len;
-    EXPECT_EQ(store_->Delta(key, true, 1).value, 10u) << len;
+    EXPECT_EQ(Delta(key, true, 1).value, 10u) << len;
     EXPECT_EQ(Value(key), "10") << len;
   }
 }
 
 TEST_F(StoreTest, DeltaOnMissingKeyIsNotFound) {
-  EXPECT_EQ(store_->Delta("nope", true, 1).status, DeltaStatus::kNotFound);
+  EXPECT_EQ(Delta("nope", true, 1).status, DeltaStatus::kNotFound);
 }
 
 TEST_F(StoreTest, DeltaCreateOnMissSeedsInitial) {
-  DeltaOptions options{.create_on_miss = true, .initial = 42, .create_exptime = 0};
-  const DeltaResult r = store_->Delta("n", true, 5, options);
+  DeltaOptions options{.incr = true, .delta = 5, .initial = 42};
+  options.ttl.vivify = true;
+  const DeltaResult r = store_->Delta("n", options);
   EXPECT_EQ(r.status, DeltaStatus::kOk);
   EXPECT_EQ(r.value, 42u);
+  EXPECT_TRUE(r.created);
   EXPECT_EQ(Value("n"), "42");
-  EXPECT_EQ(store_->Delta("n", true, 5, options).value, 47u);
+  const DeltaResult again = store_->Delta("n", options);
+  EXPECT_EQ(again.value, 47u);
+  EXPECT_FALSE(again.created);
 }
 
 TEST_F(StoreTest, DeltaCasMismatchIsExists) {
   ASSERT_EQ(Put("n", "1"), StoreStatus::kStored);
   DeltaOptions options;
   options.cas_compare = CasOf("n") + 100;
-  EXPECT_EQ(store_->Delta("n", true, 1, options).status, DeltaStatus::kExists);
+  EXPECT_EQ(store_->Delta("n", options).status, DeltaStatus::kExists);
   options.cas_compare = CasOf("n");
-  EXPECT_EQ(store_->Delta("n", true, 1, options).value, 2u);
+  EXPECT_EQ(store_->Delta("n", options).value, 2u);
 }
 
 TEST_F(StoreTest, DeltaWithHeldHandleMakesANewItem) {
   ASSERT_EQ(Put("n", "100"), StoreStatus::kStored);
-  ItemHandle held = store_->Get("n");
-  EXPECT_EQ(store_->Delta("n", false, 1).value, 99u);
+  ItemHandle held = store_->Get("n").item;
+  EXPECT_EQ(Delta("n", false, 1).value, 99u);
   EXPECT_EQ(held.CopyValue(), "100");  // the reader's bytes did not change
   EXPECT_EQ(Value("n"), "99");         // not padded: a fresh item
 }
@@ -404,7 +407,7 @@ TEST_F(StoreTest, DeltaWithHeldHandleMakesANewItem) {
 
 TEST_F(StoreTest, HandleSurvivesDelete) {
   ASSERT_EQ(Put("k", "value-1"), StoreStatus::kStored);
-  ItemHandle h = store_->Get("k");
+  ItemHandle h = store_->Get("k").item;
   ASSERT_EQ(store_->Delete("k"), DeleteStatus::kDeleted);
   EXPECT_EQ(h.CopyValue(), "value-1");
   EXPECT_EQ(store_->GetStats().curr_items, 0u);
@@ -415,7 +418,7 @@ TEST_F(StoreTest, HandleSurvivesDelete) {
 
 TEST_F(StoreTest, HandleSurvivesReplace) {
   ASSERT_EQ(Put("k", "value-1"), StoreStatus::kStored);
-  ItemHandle h = store_->Get("k");
+  ItemHandle h = store_->Get("k").item;
   ASSERT_EQ(Put("k", "value-2"), StoreStatus::kStored);
   ASSERT_EQ(Put("k", "-x", StoreMode::kAppend), StoreStatus::kStored);
   EXPECT_EQ(h.CopyValue(), "value-1");  // the held bytes, "\r\n" included, are unchanged
@@ -426,8 +429,10 @@ TEST_F(StoreTest, HandleSurvivesReplace) {
 TEST_F(StoreTest, LinkingTwiceIsRefused) {
   AllocResult r = store_->Allocate("k", 0, 0, 1);
   r.item.WriteValue(0, "x\r\n");
-  ASSERT_EQ(store_->Link(std::move(r.item), StoreMode::kSet), StoreStatus::kStored);
-  EXPECT_EQ(store_->Link(store_->Get("k"), StoreMode::kSet), StoreStatus::kNotStored);
+  ASSERT_EQ(store_->Link(std::move(r.item), {.mode = StoreMode::kSet}).status,
+            StoreStatus::kStored);
+  EXPECT_EQ(store_->Link(store_->Get("k").item, {.mode = StoreMode::kSet}).status,
+            StoreStatus::kNotStored);
 }
 
 // -------------------------------------------------------------- memory ---
@@ -465,7 +470,7 @@ TEST_F(StoreTest, HeldItemIsEvictedFromIndexButKeepsItsBytes) {
   Make(config);
   const std::string value(100000, 'v');  // ~10 per page
   ASSERT_EQ(Put("first", value), StoreStatus::kStored);
-  ItemHandle held = store_->Get("first");
+  ItemHandle held = store_->Get("first").item;
   for (int i = 0; i < 50; ++i) ASSERT_EQ(Put("k" + std::to_string(i), value), StoreStatus::kStored);
   EXPECT_EQ(Value("first"), std::nullopt);  // evicted from the index...
   EXPECT_EQ(held.CopyValue(), value);       // ...but the bytes stay while held
@@ -562,7 +567,7 @@ TEST_F(StoreTest, PerItemOverheadIsBelowMemcached) {
   // memcached 1.6: 48 header + 8 CAS + key NUL + CRLF = 59 bytes (192-byte chunk
   // for a 10-byte key and 100-byte value).
   ASSERT_EQ(Put("0123456789", std::string(100, 'v')), StoreStatus::kStored);
-  ItemHandle h = store_->Get("0123456789");
+  ItemHandle h = store_->Get("0123456789").item;
   const size_t overhead = h.total_size() - 10 - 100;
   EXPECT_EQ(overhead, 38u);             // 28 header + 8 CAS + CRLF
   EXPECT_LE(overhead * 100, 59u * 80);  // at least 20% less
@@ -792,9 +797,12 @@ TEST_F(StoreTest, RescuedItemsKeepTheirMetaStampedeState) {
   }
   // mg R: every surviving item is within its recache window; the first
   // reader of each wins (W), later ones see the token already sent (Z).
-  const MetaGetOptions recache{.recache = true, .recache_time = now + 200};
+  GetOptions recache;
+  recache.meta = true;
+  recache.ttl.recache = true;
+  recache.ttl.recache_time = now + 200;
   for (int i = 1; i < 3000; i += 2) {
-    ASSERT_TRUE(store_->MetaGet("k" + std::to_string(i), recache).won) << i;
+    ASSERT_TRUE(store_->Get("k" + std::to_string(i), recache).won) << i;
   }
   ASSERT_EQ(store_->Reassign(static_cast<int>(store_->GetSlabClassStats()[0].id),
                              static_cast<int>(store_->GetSlabClassStats()[0].id) + 1),
@@ -802,7 +810,7 @@ TEST_F(StoreTest, RescuedItemsKeepTheirMetaStampedeState) {
   store_->RunMaintenance();
   ASSERT_GT(store_->GetStats().slab_reassign_rescues, 0u);
   for (int i = 1; i < 3000; i += 2) {
-    const MetaGetResult r = store_->MetaGet("k" + std::to_string(i), recache);
+    const GetResult r = store_->Get("k" + std::to_string(i), recache);
     EXPECT_FALSE(r.won) << i << " won twice";
     EXPECT_TRUE(r.token_sent) << i;
   }

@@ -185,6 +185,7 @@ std::string_view TextCommandName(Command command) {
     case Command::kSaslListMechs:
     case Command::kSaslAuth:
     case Command::kSaslStep:
+    case Command::kDebugTime:  // test builds of the daemon only: clients never send it
       return {};
   }
   return {};
@@ -272,6 +273,7 @@ bool AppendRequestLine(std::string* out, const Request& req) {
     case Command::kSaslListMechs:
     case Command::kSaslAuth:
     case Command::kSaslStep:
+    case Command::kDebugTime:
       break;
   }
   out->append(kCrLf);

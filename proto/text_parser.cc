@@ -112,6 +112,7 @@ Lookup LookupCommand(std::string_view name) {
     case 'd':
       if (name == "delete") return {Command::kDelete};
       if (name == "decr") return {Command::kDecr};
+      if (name == "debugtime") return {Command::kDebugTime};
       return {};
     case 't':
       if (name == "touch") return {Command::kTouch};
@@ -327,6 +328,10 @@ LineResult ParseLine(std::string_view line, Request* out) {
     case Command::kWatch:
     case Command::kRefreshCerts:
       return ParseArgsCommand(line, t, out);
+    case Command::kDebugTime:  // memcached's WANT_TOKENS_MIN(ntokens, 2), less its crash
+      if (t.ntokens() < 3) return WrongTokenCount(out);
+      out->args = t.tok[1];
+      return kOkLine;
     case Command::kMetaGet:  // never from LookupCommand(): ParseMetaLine() above
     case Command::kMetaSet:
     case Command::kMetaDelete:

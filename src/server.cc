@@ -16,15 +16,16 @@
 
 namespace slabcached {
 
-Server::Server(const ServerConfig& config)
+Server::Server(const ServerConfig& config, ClockControlFactory make_clock_control)
     : config_(config),
       clock_(&slabs::TimeSource::System()),
+      clock_control_(make_clock_control != nullptr ? make_clock_control(&clock_) : nullptr),
       store_(std::make_unique<slabs::Store>(config_.store, &clock_)),
       stats_(config_.num_threads, clock_.UnixNow()),
       verbosity_(config_.verbosity),
       base_(event_base_new()) {
   if (!base_) throw std::runtime_error("event_base_new failed");
-  const ExecutorContext context{config_, *store_, clock_, stats_, *this};
+  const ExecutorContext context{config_, *store_, clock_, stats_, *this, clock_control_.get()};
   for (uint32_t i = 0; i < config_.num_threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, context, stats_.worker(i), config_.net));
   }

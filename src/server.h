@@ -8,6 +8,7 @@
 
 #include "slabs/clock.h"
 #include "slabs/store.h"
+#include "src/clock_control.h"
 #include "src/ev.h"
 #include "src/executor.h"
 #include "src/listener.h"
@@ -19,7 +20,8 @@ namespace slabcached {
 
 class Server : public ServerControl {
  public:
-  explicit Server(const ServerConfig& config);
+  // `make_clock_control`: test builds only (src/clock_control.h).
+  explicit Server(const ServerConfig& config, ClockControlFactory make_clock_control = nullptr);
   ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -45,6 +47,7 @@ class Server : public ServerControl {
 
   const ServerConfig config_;
   slabs::Clock clock_;
+  std::unique_ptr<ClockControl> clock_control_;  // null in the installed daemon
   std::unique_ptr<slabs::Store> store_;
   ServerStats stats_;
   std::atomic<int> verbosity_;

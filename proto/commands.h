@@ -29,6 +29,7 @@ enum CommandFlag : uint16_t {
   kTouches = 1 << 5,     // an exptime precedes the keys and is applied (gat gats)
   kNoreply = 1 << 6,     // a last "noreply" is Request::noreply, written by the encoder
   kArgs = 1 << 7,        // the rest of the line is Request::args, read by the executor
+  kTestOnly = 1 << 8,    // served by test builds only (debugtime); never encoded
 };
 
 // Any token count up to memcached's limit.
@@ -80,6 +81,7 @@ inline constexpr auto kCommands = std::to_array<CommandInfo>({
     {"lru", Command::kLru, 3, kAnyNtokens, kClassic | kArgs},
     {"watch", Command::kWatch, 2, kAnyNtokens, kClassic | kArgs},
     {"refresh_certs", Command::kRefreshCerts, 2, kAnyNtokens, kClassic | kArgs},
+    {"debugtime", Command::kDebugTime, 3, kAnyNtokens, kClassic | kTestOnly},
     {"", Command::kNoop, 0, 0, 0},  // binary protocol only
     {"", Command::kSaslListMechs, 0, 0, 0},
     {"", Command::kSaslAuth, 0, 0, 0},

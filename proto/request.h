@@ -50,6 +50,7 @@ enum class Command : uint8_t {
   kLru,            // args holds everything after "lru "
   kWatch,          // args
   kRefreshCerts,   // args (all ignored but a last "noreply")
+  kDebugTime,      // args = its first argument (test builds only: src/clock_control.h)
   // Binary protocol only.
   kNoop,           // flushes quiet replies; answers with an empty success packet
   kSaslListMechs,  //

@@ -123,7 +123,7 @@ void AppendVersion(std::string* out, std::string_view version) {
 
 std::string_view TextCommandName(Command command) {
   const CommandInfo& info = InfoOf(command);
-  return info.Has(kClassic) ? info.name : std::string_view();
+  return info.Has(kClassic) && !info.Has(kTestOnly) ? info.name : std::string_view();
 }
 
 bool AppendRequestLine(std::string* out, const Request& req) {
@@ -197,6 +197,7 @@ bool AppendRequestLine(std::string* out, const Request& req) {
     case Command::kSaslListMechs:
     case Command::kSaslAuth:
     case Command::kSaslStep:
+    case Command::kDebugTime:
       break;
   }
   if (info.Has(kArgs) && !req.args.empty()) {

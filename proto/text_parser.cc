@@ -239,6 +239,9 @@ LineResult ParseLine(std::string_view line, Request* out) {
     case Command::kWatch:
     case Command::kRefreshCerts:
       return ParseArgsCommand(line, t, out);
+    case Command::kDebugTime:  // memcached's WANT_TOKENS_MIN(ntokens, 2); arity checked above
+      out->args = t[1];
+      return kOkLine;
     case Command::kNone:
     case Command::kMetaGet:  // ParseMetaTokens() above
     case Command::kMetaSet:

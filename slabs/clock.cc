@@ -38,8 +38,9 @@ Clock::Clock(const TimeSource* source)
       now_(static_cast<RelTime>(kStartOffset)) {}
 
 void Clock::Update() {
-  if (source_ == nullptr) return;
-  const int64_t delta = source_->MonotonicSeconds() - monotonic_started_;
+  if (source_ == nullptr || paused_.load(std::memory_order_relaxed)) return;
+  const int64_t delta = source_->MonotonicSeconds() - monotonic_started_ +
+                        static_cast<int64_t>(advanced_.load(std::memory_order_relaxed));
   if (delta <= 0) return;
   const RelTime target = delta > std::numeric_limits<RelTime>::max()
                              ? std::numeric_limits<RelTime>::max()

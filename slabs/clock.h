@@ -3,7 +3,8 @@
 // Relative time follows the monotonic clock, so stepping the wall clock
 // neither freezes expiry nor expires items early; the wall clock is read once,
 // at start, to convert absolute exptimes and to report "stats time".
-// Tests drive it by hand with Set()/Advance().
+// Tests drive it by hand with Set()/Advance(); a test build of the daemon
+// lets clients do the same (src/clock_control.h).
 #pragma once
 
 #include <atomic>
@@ -43,10 +44,18 @@ class Clock {
   time_t UnixNow() const { return process_started_ + Now(); }
 
   // Moves Now() to the source's monotonic seconds since construction, plus
-  // kStartOffset (never backwards).
+  // kStartOffset and every Advance() so far (never backwards). Does nothing
+  // while paused.
   void Update();
   void Set(RelTime now) { now_.store(now, std::memory_order_relaxed); }
-  void Advance(RelTime seconds) { now_.fetch_add(seconds, std::memory_order_relaxed); }
+  // Moves Now() forward; later Update()s keep it that far ahead of the source.
+  void Advance(RelTime seconds) {
+    advanced_.fetch_add(seconds, std::memory_order_relaxed);
+    now_.fetch_add(seconds, std::memory_order_relaxed);
+  }
+  // Stops (and restarts) Update(): Now() then moves only by Advance(). On
+  // resume, time catches up with the source, as memcached's "debugtime r".
+  void Pause(bool paused) { paused_.store(paused, std::memory_order_relaxed); }
 
   // memcached's realtime(): converts a protocol exptime to an absolute RelTime.
   // 0 -> 0 (never); 1..2592000 -> now + exptime; larger -> absolute Unix time
@@ -61,6 +70,8 @@ class Clock {
   const time_t process_started_;
   const int64_t monotonic_started_;  // the source's monotonic seconds at the epoch
   std::atomic<RelTime> now_;
+  std::atomic<uint64_t> advanced_{0};  // the sum of every Advance()
+  std::atomic<bool> paused_{false};
 };
 
 }  // namespace slabcached::slabs

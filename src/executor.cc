@@ -136,6 +136,13 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
     case Command::kSaslStep:
       Sasl(request, out, session);
       break;
+    case Command::kDebugTime:  // ERROR, as any unknown command, unless a test build
+      if (context_.clock_control != nullptr && context_.clock_control->DebugTime(request.args)) {
+        out.Ok();
+      } else {
+        out.Fail(Failure::kUnknownCommand);
+      }
+      break;
     default:
       // lru, watch and slabs subcommands slabcached does not serve yet.
       out.Fail(Failure::kUnknownCommand);

@@ -16,6 +16,7 @@
 #include "slabs/clock.h"
 #include "slabs/item_handle.h"
 #include "slabs/store.h"
+#include "src/clock_control.h"
 #include "src/output_queue.h"
 #include "src/reply_stream.h"
 #include "src/responder.h"
@@ -42,6 +43,8 @@ struct ExecutorContext {
   const slabs::Clock& clock;
   ServerStats& server_stats;
   ServerControl& control;
+  // Test builds only ("debugtime"); null in the installed daemon.
+  ClockControl* clock_control = nullptr;
 };
 
 // Per-connection state some commands change (binary SASL, dumps).

@@ -6,12 +6,19 @@
 #include <utility>
 
 #include "build_config.h"
+#include "src/clock_control.h"
 #include "src/daemon.h"
 #include "src/flags.h"
 #include "src/server.h"
 #include "src/services.h"
 
 namespace {
+#ifdef SLABCACHED_TEST_CLOCK
+// slabcached-debug, which `make check` builds for the tests: "debugtime" moves the clock.
+constexpr slabcached::ClockControlFactory kClockControl = &slabcached::MakeClockControl;
+#else
+constexpr slabcached::ClockControlFactory kClockControl = nullptr;
+#endif
 constexpr int kExitUsage = 64;    // EX_USAGE, as memcached
 constexpr int kExitOsError = 71;  // EX_OSERR, as memcached when the rlimit cannot be raised
 }  // namespace
@@ -57,7 +64,7 @@ int main(int argc, char** argv) {
     // fork() keeps only the calling thread: detach before any thread starts.
     if (config.daemonize) slabcached::Daemonize();
     std::unique_ptr<slabcached::Server> server =
-        std::make_unique<slabcached::Server>(config, std::move(services));
+        std::make_unique<slabcached::Server>(config, std::move(services), kClockControl);
     server->Open();
     std::optional<slabcached::PidFile> pid_file;
     if (!config.pid_file.empty()) pid_file.emplace(config.pid_file);

@@ -16,16 +16,24 @@
 
 namespace slabcached {
 
-Server::Server(const ServerConfig& config, Services services)
+Server::Server(const ServerConfig& config, Services services,
+               ClockControlFactory make_clock_control)
     : config_(config),
       services_(std::move(services)),
       clock_(&slabs::TimeSource::System()),
+      clock_control_(make_clock_control != nullptr ? make_clock_control(&clock_) : nullptr),
       store_(std::make_unique<slabs::Store>(config_.store, &clock_)),
       stats_(config_.num_threads, clock_.UnixNow()),
       verbosity_(config_.verbosity),
       base_(event_base_new()) {
   if (!base_) throw std::runtime_error("event_base_new failed");
-  const ExecutorContext context{config_, services_, *store_, clock_, stats_, *this};
+  const ExecutorContext context{.config = config_,
+                                .services = services_,
+                                .store = *store_,
+                                .clock = clock_,
+                                .server_stats = stats_,
+                                .control = *this,
+                                .clock_control = clock_control_.get()};
   for (uint32_t i = 0; i < config_.num_threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, context, stats_.worker(i), config_.net));
   }

@@ -9,6 +9,7 @@
 
 #include "slabs/clock.h"
 #include "slabs/store.h"
+#include "src/clock_control.h"
 #include "src/ev.h"
 #include "src/executor.h"
 #include "src/listener.h"
@@ -22,7 +23,9 @@ namespace slabcached {
 class Server : public ServerControl {
  public:
   // `services`: LoadServices(config), loaded before the process dropped root.
-  Server(const ServerConfig& config, Services services);
+  // `make_clock_control`: test builds only (src/clock_control.h).
+  Server(const ServerConfig& config, Services services,
+         ClockControlFactory make_clock_control = nullptr);
   ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -49,6 +52,7 @@ class Server : public ServerControl {
   const ServerConfig config_;
   const Services services_;  // before everything that holds a reference to it
   slabs::Clock clock_;
+  std::unique_ptr<ClockControl> clock_control_;  // null in the installed daemon
   std::unique_ptr<slabs::Store> store_;
   ServerStats stats_;
   std::atomic<int> verbosity_;

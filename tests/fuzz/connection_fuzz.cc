@@ -38,6 +38,7 @@
 #include "src/ev.h"
 #include "src/executor.h"
 #include "src/server_config.h"
+#include "src/services.h"
 #include "src/stats.h"
 #include "src/transport.h"
 
@@ -65,20 +66,22 @@ struct Daemon {
   ServerStats stats{kModes, clock.UnixNow()};
   FakeControl control;
   ev::Base base{event_base_new()};
-  // One config and executor per mode: the executor reads -S from its config.
+  // One config, set of services and executor per mode: the executor reads
+  // -S from its config and the users from its services.
   std::array<ServerConfig, kModes> configs;
+  std::array<Services, kModes> services;
   std::array<NetConfig, kModes> auto_nets;  // the same with -B auto
   std::array<std::unique_ptr<Executor>, kModes> executors;
 };
 
 // The -Y file, written once: the fuzzer may guess "fuzz pass".
-std::shared_ptr<PasswordFile> MakePasswordFile() {
+std::unique_ptr<PasswordFile> MakePasswordFile() {
   char path[] = "/tmp/slabcached-fuzz-auth.XXXXXX";
   const int fd = mkstemp(path);
   if (fd < 0) std::abort();
   close(fd);
   std::ofstream(path) << "fuzz:pass\nuser:secret\n";
-  auto file = std::make_shared<PasswordFile>(path);
+  auto file = std::make_unique<PasswordFile>(path);
   std::string error;
   if (!file->Load(&error)) std::abort();
   unlink(path);  // the users stay loaded
@@ -92,7 +95,6 @@ Daemon::Daemon() {
   store_config.background_threads = false;   // deterministic: no maintainer, mover or expansion
   store_config.hash_expand = false;
   store = std::make_unique<slabs::Store>(store_config, &clock);
-  const std::shared_ptr<PasswordFile> password_file = MakePasswordFile();
   for (int mode = 0; mode < kModes; ++mode) {
     ServerConfig& config = configs[mode];
     config.store = store_config;
@@ -101,15 +103,20 @@ Daemon::Daemon() {
     net.protocol = mode == 1 || mode == 3 ? BindingProtocol::kBinary : BindingProtocol::kAscii;
     if (mode == 2) {
       net.protocol = BindingProtocol::kAuto;
-      net.ascii_auth = password_file;
+      services[mode].ascii_auth = MakePasswordFile();
     }
     if (mode == 3) {
       net.sasl = true;
-      config.sasl_users = {{"fuzz", "pass"}, {"user", "secret"}};
+      services[mode].sasl_users = {{"fuzz", "pass"}, {"user", "secret"}};
     }
     auto_nets[mode] = net;
     auto_nets[mode].protocol = BindingProtocol::kAuto;
-    const ExecutorContext context{config, *store, clock, stats, control};
+    const ExecutorContext context{.config = config,
+                                  .services = services[mode],
+                                  .store = *store,
+                                  .clock = clock,
+                                  .server_stats = stats,
+                                  .control = control};
     executors[mode] = std::make_unique<Executor>(context, stats.worker(mode));
   }
 }
@@ -135,9 +142,9 @@ std::unique_ptr<Connection> NewConnection(Daemon& daemon, int mode, bool auto_pr
   const NetConfig& net = auto_protocol ? daemon.auto_nets[mode] : daemon.configs[mode].net;
   daemon.stats.curr_connections.fetch_add(1, std::memory_order_relaxed);  // the listener's count
   auto transport = std::make_unique<SocketTransport>(fd.get());
-  auto connection =
-      std::make_unique<Connection>(daemon.base.get(), std::move(fd), std::move(transport),
-                                   daemon.executors[mode].get(), owner, net, &daemon.stats);
+  auto connection = std::make_unique<Connection>(
+      daemon.base.get(), std::move(fd), std::move(transport), daemon.executors[mode].get(), owner,
+      net, daemon.services[mode].ascii_auth.get(), &daemon.stats);
   if (!connection->Start()) std::abort();
   return connection;
 }

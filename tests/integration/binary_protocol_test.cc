@@ -214,6 +214,12 @@ class BinaryProtocolTest : public ServerTest {
   }
 };
 
+// Tests that let time pass on the server's clock (AdvanceClock).
+class BinaryProtocolClockTest : public BinaryProtocolTest {
+ protected:
+  bool UsesTestClock() const override { return true; }
+};
+
 TEST_P(BinaryProtocolTest, SetGetVersionNoop) {
   EXPECT_EQ(One(Packet(kSet, "k", "hello", StoreExtras(7, 0), 1)), Ok(kSet, 1, true));
   EXPECT_EQ(One(Packet(kGet, "k", {}, {}, 2)), Hit(kGet, 7, "hello", {}, 2));
@@ -343,11 +349,11 @@ TEST_P(BinaryProtocolTest, TouchAndGat) {
   EXPECT_EQ(stats.at("cmd_get"), "0");  // GAT counts as a touch only
 }
 
-TEST_P(BinaryProtocolTest, FlushWithDelay) {
+TEST_P(BinaryProtocolClockTest, FlushWithDelay) {
   EXPECT_EQ(One(Packet(kSet, "k", "v", StoreExtras(0, 0))), Ok(kSet, 0, true));
   EXPECT_EQ(One(Packet(kFlush, {}, {}, Exptime(2))), Ok(kFlush));
   EXPECT_EQ(One(Packet(kGet, "k")), Hit(kGet, 0, "v")) << "still there before the delay";
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  ASSERT_TRUE(AdvanceClock(2));
   EXPECT_EQ(One(Packet(kGet, "k")), Err(kGet, 1, "Not found"));
   EXPECT_EQ(One(Packet(kSet, "k", "v", StoreExtras(0, 0))), Ok(kSet, 0, true));
   EXPECT_EQ(One(Packet(kFlush)), Ok(kFlush));
@@ -511,6 +517,9 @@ TEST_P(BinaryProtocolTest, SaslRefusesTheAsciiProtocol) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BinaryProtocol, BinaryProtocolTest,
+                         ::testing::Values(Server::kSlabcached, Server::kMemcached),
+                         ServerParamName);
+INSTANTIATE_TEST_SUITE_P(BinaryProtocol, BinaryProtocolClockTest,
                          ::testing::Values(Server::kSlabcached, Server::kMemcached),
                          ServerParamName);
 

@@ -167,6 +167,12 @@ class CrawlerTest : public ServerTest {
   }
 };
 
+// Tests that let time pass on the server's clock (AdvanceClock).
+class CrawlerClockTest : public CrawlerTest {
+ protected:
+  bool UsesTestClock() const override { return true; }
+};
+
 // ------------------------------------------------------------- commands ---
 
 TEST_P(CrawlerTest, BadUsageIsAPlainError) {
@@ -262,7 +268,7 @@ TEST_P(CrawlerTest, NoLruCrawlerStartsDisabled) {
   EXPECT_EQ(Crawler(*c, "lru_crawler crawl all\r\n"), "OK\r\n");
 }
 
-TEST_P(CrawlerTest, CrawlReclaimsExpiredItems) {
+TEST_P(CrawlerClockTest, CrawlReclaimsExpiredItems) {
   const uint64_t starts = std::stoull(client().Stats()["lru_crawler_starts"]);
   std::string batch;
   for (int i = 0; i < 50; ++i) {
@@ -271,7 +277,7 @@ TEST_P(CrawlerTest, CrawlReclaimsExpiredItems) {
   for (int i = 0; i < 5; ++i) batch += StorageCommand("set", "keep" + std::to_string(i), "v");
   ASSERT_TRUE(client().Send(batch));
   for (int i = 0; i < 5; ++i) ASSERT_EQ(client().ReadLine(), "STORED\r\n");
-  std::this_thread::sleep_for(milliseconds(2500));  // exptime 1 is gone after 2 clock ticks
+  ASSERT_TRUE(AdvanceClock(2));  // exptime 1 is gone after 2 clock ticks
   EXPECT_EQ(Crawler("lru_crawler crawl all\r\n"), "OK\r\n");
   std::map<std::string, std::string> stats = client().Stats();
   for (const auto deadline = Clock::now() + milliseconds(5000);
@@ -515,6 +521,9 @@ TEST_P(CrawlerTest, CachedumpStopsAtTwoMegabytes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Crawler, CrawlerTest,
+                         ::testing::Values(Server::kSlabcached, Server::kMemcached),
+                         ServerParamName);
+INSTANTIATE_TEST_SUITE_P(Crawler, CrawlerClockTest,
                          ::testing::Values(Server::kSlabcached, Server::kMemcached),
                          ServerParamName);
 

@@ -4,6 +4,10 @@
 //
 //   SLABCACHED_BIN=path    the daemon under test (tests for it are skipped when unset/missing)
 //   MEMCACHED_BIN=path     the reference server, Debian's memcached (same rule)
+//   SLABCACHED_DEBUG_BIN=path
+//                          slabcached-debug, the daemon under test built with memcached's
+//                          test-build "debugtime" command; tests that move the server's clock
+//                          (ServerTest::UsesTestClock) run it instead (same rule)
 //   SLABCACHED_TEST_ADDR=host:port
 //                          reuse an already running slabcached (e.g. under gdb) instead of
 //                          spawning one; tests that need their own flags are then skipped.
@@ -35,11 +39,13 @@ enum class Server { kSlabcached, kMemcached };
 
 // "slabcached" or "memcached": the suffix of every parameterized test name.
 std::string ServerName(Server server);
-// The environment variable naming the server's binary.
-const char* ServerEnvVar(Server server);
+// The environment variable naming the server's binary; `test_clock`: slabcached's build with
+// "debugtime" (memcached has one binary).
+const char* ServerEnvVar(Server server, bool test_clock = false);
 // The binary to run for `server`, or nullopt with `why` saying which variable is unset or
 // which file is missing.
-std::optional<std::string> FindServerBinary(Server server, std::string* why);
+std::optional<std::string> FindServerBinary(Server server, std::string* why,
+                                            bool test_clock = false);
 // How gtest prints a Server value in failure messages.
 void PrintTo(Server server, std::ostream* os);
 // gtest name printer for TestWithParam<Server>.
@@ -204,6 +210,15 @@ class ServerTest : public ::testing::TestWithParam<Server> {
   // A new connection to `d` (default: daemon()); fails the test and returns nullptr on error.
   std::unique_ptr<Client> Connect(const Daemon* d = nullptr);
   bool attached() const { return daemon_ && daemon_->attached(); }
+
+  // Fixtures whose tests call AdvanceClock() return true: their slabcached servers are then
+  // SLABCACHED_DEBUG_BIN (the tests are skipped when it is unavailable).
+  virtual bool UsesTestClock() const { return false; }
+  // Lets `seconds` pass on the server's clock (default: daemon()'s): slabcached-debug is told
+  // "debugtime <seconds>" on a new text connection; memcached 1.6.18 has no such command, so
+  // for the reference server this waits in real time, long enough for its once-a-second clock
+  // to move `seconds` ticks.
+  ::testing::AssertionResult AdvanceClock(int seconds, const Daemon* d = nullptr);
 
  private:
   std::string binary_;

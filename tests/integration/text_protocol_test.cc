@@ -25,6 +25,11 @@ namespace {
 using std::chrono::milliseconds;
 
 class TextProtocolTest : public ServerTest {};
+// Tests that let time pass on the server's clock (AdvanceClock).
+class TextProtocolClockTest : public TextProtocolTest {
+ protected:
+  bool UsesTestClock() const override { return true; }
+};
 
 // One parsed "VALUE <key> <flags> <bytes> [<cas>]" hit.
 struct Hit {
@@ -566,16 +571,16 @@ TEST_P(TextProtocolTest, GatInvalidExptime) {
   EXPECT_TRUE(client().Roundtrip("gat abc k\r\n", "CLIENT_ERROR invalid exptime argument\r\n"));
 }
 
-// t/expirations.t: a TTL of 1 s is gone after 2.5 s, whether it came from set, touch or gat.
-// (The clock ticks once a second, so TTL 1 expires after 0..2 s.) One sleep for all three.
-TEST_P(TextProtocolTest, ShortTtlExpires) {
+// t/expirations.t: a TTL of 1 s is gone 2 s later, whether it came from set, touch or gat.
+// (The clock ticks once a second, so TTL 1 expires after 0..2 s.) One wait for all three.
+TEST_P(TextProtocolClockTest, ShortTtlExpires) {
   EXPECT_TRUE(client().Roundtrip(StorageCommand("set", "set1", "a", 0, 1), "STORED\r\n"));
   EXPECT_TRUE(client().Roundtrip(StorageCommand("set", "touch1", "b", 0, 0), "STORED\r\n"));
   EXPECT_TRUE(client().Roundtrip("touch touch1 1\r\n", "TOUCHED\r\n"));
   EXPECT_TRUE(client().Roundtrip(StorageCommand("set", "gat1", "c", 0, 0), "STORED\r\n"));
   EXPECT_TRUE(client().Roundtrip("gat 1 gat1\r\n", ValueReply("gat1", "c") + "END\r\n"));
   EXPECT_TRUE(client().Roundtrip(StorageCommand("set", "keep", "d", 0, 100), "STORED\r\n"));
-  std::this_thread::sleep_for(milliseconds(2500));
+  ASSERT_TRUE(AdvanceClock(2));
   EXPECT_TRUE(
       client().Roundtrip("get set1 touch1 gat1 keep\r\n", ValueReply("keep", "d") + "END\r\n"));
 }
@@ -594,11 +599,11 @@ TEST_P(TextProtocolTest, FlushAllInvalidatesEverythingNow) {
   EXPECT_TRUE(client().Roundtrip("get a\r\n", "END\r\n"));
 }
 
-TEST_P(TextProtocolTest, FlushAllWithDelay) {
+TEST_P(TextProtocolClockTest, FlushAllWithDelay) {
   EXPECT_TRUE(client().Roundtrip(StorageCommand("set", "k", "v"), "STORED\r\n"));
   EXPECT_TRUE(
       client().Roundtrip("flush_all 2\r\nget k\r\n", "OK\r\n" + ValueReply("k", "v") + "END\r\n"));
-  std::this_thread::sleep_for(milliseconds(2500));
+  ASSERT_TRUE(AdvanceClock(2));
   EXPECT_TRUE(client().Roundtrip("get k\r\n", "END\r\n"));
 }
 
@@ -942,7 +947,31 @@ TEST_P(TextProtocolTest, VeryVerboseStartsAndServes) {
   EXPECT_TRUE(c->Roundtrip("get k\r\n", ValueReply("k", "v") + "END\r\n"));
 }
 
+// ---------------------------------------------------------------- debugtime
+
+// memcached has "debugtime" only in its MEMCACHED_DEBUG test build; so has slabcached (in
+// slabcached-debug). The installed daemons answer it like any unknown command.
+TEST_P(TextProtocolTest, DebugtimeIsUnknownOutsideTestBuilds) {
+  EXPECT_TRUE(client().Roundtrip(StorageCommand("set", "k", "v", 0, 1), "STORED\r\n"));
+  EXPECT_TRUE(client().Roundtrip("debugtime 100\r\n", "ERROR\r\n"));
+  EXPECT_TRUE(client().Roundtrip("debugtime\r\n", "ERROR\r\n"));
+  EXPECT_TRUE(client().Roundtrip("get k\r\n", ValueReply("k", "v") + "END\r\n"))
+      << "the clock did not move";
+}
+
+TEST_P(TextProtocolClockTest, DebugtimeMovesTheClockInTestBuilds) {
+  if (IsReference()) GTEST_SKIP() << "Debian's memcached is not a MEMCACHED_DEBUG build";
+  const int64_t before = std::stoll(client().Stats()["time"]);
+  EXPECT_TRUE(client().Roundtrip("debugtime 1000\r\n", "OK\r\n"));
+  EXPECT_GE(std::stoll(client().Stats()["time"]), before + 1000);
+  EXPECT_TRUE(client().Roundtrip("debugtime p\r\ndebugtime r\r\n", "OK\r\nOK\r\n"));
+  EXPECT_TRUE(client().Roundtrip("debugtime soon\r\n", "ERROR\r\n"));
+}
+
 INSTANTIATE_TEST_SUITE_P(TextProtocol, TextProtocolTest,
+                         ::testing::Values(Server::kSlabcached, Server::kMemcached),
+                         ServerParamName);
+INSTANTIATE_TEST_SUITE_P(TextProtocol, TextProtocolClockTest,
                          ::testing::Values(Server::kSlabcached, Server::kMemcached),
                          ServerParamName);
 

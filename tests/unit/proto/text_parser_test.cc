@@ -652,6 +652,8 @@ std::vector<std::string> SweepInputs() {
   inputs.push_back(std::string(100, ' ') + "gets" + Tokens("", 700, "key") + "\r\nversion\r\n");
   // Ends with an HTTP request line: close, whatever follows.
   inputs.push_back("version\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  // debugtime (test builds), with and without its argument.
+  inputs.push_back("debugtime 5\r\nget a\r\ndebugtime\r\ndebugtime p extra\r\nversion\r\n");
   // Ends mid-line and mid-value.
   inputs.push_back("get a\r\nset b 0 0 10\r\nhel");
   inputs.push_back("get a\r\nset b 0 0 10 nore");
@@ -684,6 +686,70 @@ TEST(TextParserTest, FragmentSweepPipelineEvents) {
   EXPECT_EQ(t.events[3].error, ParseError::kUnknownCommand);  // "hello" parsed as a command
   EXPECT_EQ(t.events[4].command, Command::kVersion);
   EXPECT_EQ(t.events[5].status, kClose);
+}
+
+// debugtime: memcached parses it only in its MEMCACHED_DEBUG build (so it is not in the table
+// replayed against Debian's memcached); the executor answers ERROR unless the daemon is a test
+// build. One argument is required (memcached's WANT_TOKENS_MIN, which then reads a missing
+// token); the rest of the line is ignored and noreply is never set.
+TEST(TextParserTest, DebugTimeTakesOneArgument) {
+  struct DebugCase {
+    std::string input;
+    ParseStatus status;
+    std::string args;
+  };
+  const DebugCase cases[] = {
+      {"debugtime 10\r\n", kParseOk, "10"},
+      {"debugtime p\r\n", kParseOk, "p"},
+      {"debugtime r\n", kParseOk, "r"},
+      {"debugtime  -5  \r\n", kParseOk, "-5"},
+      {"debugtime 5 noreply\r\n", kParseOk, "5"},
+      {Tokens("debugtime", 30) + "\r\n", kParseOk, "x0"},
+      {"debugtime\r\n", kParseError, ""},
+      {"debugtime   \r\n", kParseError, ""},
+      {"debugtimes 5\r\n", kParseError, ""},
+      {"DEBUGTIME 5\r\n", kParseError, ""},
+  };
+  for (const DebugCase& c : cases) {
+    Request r;
+    const ParseResult res = ParseTextRequest(c.input, &r);
+    ASSERT_EQ(res.status, c.status) << c.input;
+    EXPECT_EQ(res.consumed, c.input.find('\n') + 1) << c.input;
+    EXPECT_FALSE(r.noreply) << c.input;
+    if (c.status == kParseOk) {
+      EXPECT_EQ(r.command, Command::kDebugTime) << c.input;
+      EXPECT_EQ(r.args, c.args) << c.input;
+    } else {
+      EXPECT_EQ(res.error, ParseError::kUnknownCommand) << c.input;
+      EXPECT_EQ(r.command, Command::kNone) << c.input;
+    }
+  }
+}
+
+// Whatever bytes follow "debugtime ", the parser frames exactly the line, and the argument it
+// hands the executor is a non-empty view inside that line without spaces or line ends.
+TEST(TextParserTest, DebugTimeArgumentIsAlwaysInsideTheLine) {
+  size_t parsed = 0;
+  for (int byte = 0; byte < 256; ++byte) {
+    if (byte == '\n') continue;
+    for (size_t length : {1, 2, 7, 300}) {
+      const std::string line = "debugtime " + std::string(length, static_cast<char>(byte));
+      for (const std::string& input : {line + "\r\n", line + "\n", line + " 1\r\nget k\r\n"}) {
+        Request r;
+        const ParseResult res = ParseTextRequest(input, &r);
+        ASSERT_NE(res.status, kNeedMore) << byte;
+        EXPECT_EQ(res.consumed, input.find('\n') + 1) << byte;
+        if (res.status != kParseOk) continue;
+        ASSERT_EQ(r.command, Command::kDebugTime);
+        ASSERT_FALSE(r.args.empty()) << byte;
+        EXPECT_GE(r.args.data(), input.data() + 10);
+        EXPECT_LE(r.args.data() + r.args.size(), input.data() + res.consumed);
+        EXPECT_EQ(r.args.find_first_of(" \n"), std::string_view::npos) << byte;
+        ++parsed;
+      }
+    }
+  }
+  EXPECT_GT(parsed, 500u);
 }
 
 // --- compose -> parse round trips (Pelikan's check_memcache) ---

@@ -68,6 +68,36 @@ TEST(ClockTest, UpdateFollowsTheSourceAndNeverGoesBackwards) {
   EXPECT_EQ(clock.UnixNow(), kUnixNow + 15);
 }
 
+// debugtime N (test builds): the jump is not undone when real time catches up.
+TEST(ClockTest, AdvanceStaysAheadOfTheSource) {
+  FakeTimeSource source;
+  Clock clock(&source);
+  clock.Advance(100);
+  source.Tick(10);
+  clock.Update();
+  EXPECT_EQ(clock.UnixNow(), kUnixNow + 110);
+  source.Tick(200);
+  clock.Update();
+  EXPECT_EQ(clock.UnixNow(), kUnixNow + 310);
+}
+
+// debugtime p / r (test builds): a paused clock moves only by Advance(); on
+// resume it catches up with the source.
+TEST(ClockTest, PausedClockMovesOnlyByAdvance) {
+  FakeTimeSource source;
+  Clock clock(&source);
+  clock.Pause(true);
+  source.Tick(30);
+  clock.Update();
+  EXPECT_EQ(clock.UnixNow(), kUnixNow);
+  clock.Advance(2);
+  clock.Update();
+  EXPECT_EQ(clock.UnixNow(), kUnixNow + 2);
+  clock.Pause(false);
+  clock.Update();
+  EXPECT_EQ(clock.UnixNow(), kUnixNow + 32);
+}
+
 TEST(ClockTest, WallClockStepBackwardsDoesNotFreezeTime) {
   FakeTimeSource source;
   Clock clock(&source);

@@ -2,7 +2,7 @@
 # in build/ (generated files stay out of the source tree) and forwards.
 #   make run      build, then run the daemon in the foreground on 127.0.0.1:11211
 #   make check    build, then run every test (unit, integration), the store's stress test
-#                 under TSAN, every test again under ASAN+UBSan, and the parser fuzzers
+#                 under TSAN, every test again under ASAN+UBSan, and the libFuzzer targets
 #   make install  prefix=/usr/local DESTDIR= (prefix=/usr installs the defaults file in /etc)
 BUILD ?= build
 TSAN_BUILD ?= build-tsan

@@ -253,6 +253,30 @@ TEST_F(MetricsTest, OffUnlessAPortIsGiven) {
   EXPECT_NE(bad.output.find("metrics_port must be 0..65535"), std::string::npos) << bad.output;
 }
 
+// A port that cannot be bound stops the daemon at startup, saying which.
+TEST_F(MetricsTest, UnbindablePortIsAStartupError) {
+  const int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(taken, 1), 0);
+  ASSERT_EQ(::getsockname(taken, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  std::vector<std::string> args = {"-p", std::to_string(PickFreePort()), "-l", "127.0.0.1",
+                                   "-o", "metrics_port=" + port};
+  if (::geteuid() == 0) args.insert(args.end(), {"-u", "nobody"});
+  const ExitResult result = RunToExit(binary_, args);
+  ::close(taken);
+  EXPECT_TRUE(result.exited && WIFEXITED(result.wait_status) &&
+              WEXITSTATUS(result.wait_status) != 0)
+      << result.Describe();
+  EXPECT_NE(result.output.find("metrics: cannot listen on 127.0.0.1:" + port), std::string::npos)
+      << result.output;
+}
+
 // --- Prometheus's own tools ---
 
 TEST_F(MetricsTest, PromtoolChecksTheOutput) {

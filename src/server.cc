@@ -49,7 +49,8 @@ Server::~Server() {
 }
 
 void Server::Open() {
-  listener_->Open();
+  // The endpoint first: once the memcached port accepts, it listens too
+  // (its connections wait in the backlog until Run() starts its thread).
   if (config_.metrics.port != 0) {
     metrics_ = std::make_unique<MetricsServer>(config_.metrics, [this] {
       const StatsSources sources{config_, services_.tls.get(), stats_, *store_,
@@ -57,6 +58,7 @@ void Server::Open() {
       return CollectStatsSnapshot(sources);
     });
   }
+  listener_->Open();
   // memcached's num_threads_per_udp: every worker reads each UDP socket
   // (through its own descriptor), or one worker per socket when -l lists
   // several addresses; sockets are handed out round-robin like connections.

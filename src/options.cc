@@ -581,6 +581,33 @@ constexpr Option kOptions[] = {
      [](View v, std::string_view n, StatSink* out) {
        Unsigned(out, n, v.config.net.resp_obj_mem_limit);
      }},
+    // slabcached's own: the Prometheus endpoint (src/metrics_server.h).
+    {0, "metrics_port", OptionArg::kRequired, "<num>", "0",
+     "serve Prometheus metrics over HTTP on this port (0 = off)",
+     [](const Option& o, Value v, ParsedOptions* p) {
+       const auto port = Number<int32_t>(o, Need(o, v));
+       if (port < 0 || port > 65535) throw CommandLineError("metrics_port must be 0..65535");
+       p->config.metrics.port = port;
+     },
+     "", nullptr},
+    {0, "metrics_addr", OptionArg::kRequired, "<addr>", "127.0.0.1",
+     "the address the metrics endpoint listens on",
+     [](const Option& o, Value v, ParsedOptions* p) {
+       const std::string_view addr = Need(o, v);
+       if (addr.empty()) Invalid(o, addr);
+       p->config.metrics.addr = addr;
+     },
+     "", nullptr},
+    {0, "metrics_timeout", OptionArg::kRequired, "<seconds>", "10",
+     "close a metrics connection whose next request or reply takes longer",
+     [](const Option& o, Value v, ParsedOptions* p) {
+       const auto seconds = Number<uint32_t>(o, Need(o, v));
+       if (seconds < 1 || seconds > 3600) {
+         throw CommandLineError("metrics_timeout must be 1..3600 (seconds)");
+       }
+       p->config.metrics.timeout_seconds = seconds;
+     },
+     "", nullptr},
     {0, "sasl_pwdb", OptionArg::kRequired, "<file>", "$MEMCACHED_SASL_PWDB",
      "-S users, \"user:password\" lines",
      [](const Option& o, Value v, ParsedOptions* p) { p->config.sasl_pwdb = Need(o, v); }, "",

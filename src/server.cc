@@ -43,11 +43,21 @@ Server::Server(const ServerConfig& config, Services services,
 }
 
 Server::~Server() {
+  metrics_.reset();  // joins its thread, which reads the store
   listener_.reset();
   workers_.clear();  // each stops and joins its thread before the store goes away
 }
 
 void Server::Open() {
+  // The endpoint first: once the memcached port accepts, it listens too
+  // (its connections wait in the backlog until Run() starts its thread).
+  if (config_.metrics.port != 0) {
+    metrics_ = std::make_unique<MetricsServer>(config_.metrics, [this] {
+      const StatsSources sources{config_, services_.tls.get(), stats_, *store_,
+                                 clock_,  verbosity()};
+      return CollectStatsSnapshot(sources);
+    });
+  }
   listener_->Open();
   // memcached's num_threads_per_udp: every worker reads each UDP socket
   // (through its own descriptor), or one worker per socket when -l lists
@@ -140,10 +150,12 @@ int Server::Run() {
   event_add(hangup.get(), nullptr);
   events_.push_back(std::move(hangup));
   signal(SIGPIPE, SIG_IGN);
+  if (metrics_) metrics_->Start();
 
   event_base_dispatch(base_.get());
 
   listener_->Close();
+  metrics_.reset();  // stops and joins
   for (auto& worker : workers_) worker->Stop();
   workers_.clear();  // joins
   events_.clear();

@@ -13,6 +13,7 @@
 #include "src/ev.h"
 #include "src/executor.h"
 #include "src/listener.h"
+#include "src/metrics_server.h"
 #include "src/server_config.h"
 #include "src/services.h"
 #include "src/stats.h"
@@ -30,7 +31,8 @@ class Server : public ServerControl {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds the listeners (throws std::runtime_error with a readable message).
+  // Binds the listeners and the metrics endpoint (throws std::runtime_error
+  // with a readable message).
   void Open();
   // Serves until SIGINT/SIGTERM/SIGUSR1 or "shutdown"; then stops accepting,
   // sends what is queued, joins every thread. Returns the exit code.
@@ -59,7 +61,8 @@ class Server : public ServerControl {
   ev::Base base_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Listener> listener_;
-  std::vector<ev::Event> events_;  // clock tick and signal handlers
+  std::unique_ptr<MetricsServer> metrics_;  // -o metrics_port, or null
+  std::vector<ev::Event> events_;           // clock tick and signal handlers
   uint32_t next_worker_ = 0;
 };
 

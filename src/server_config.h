@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "slabs/store.h"
+#include "src/metrics_config.h"
 
 namespace slabcached {
 
@@ -75,6 +76,7 @@ struct ServerConfig {
   bool maximize_core = false;  // -r
   std::string user;            // -u
   std::string pid_file;        // -P
+  MetricsConfig metrics;       // -o metrics_*
 };
 
 }  // namespace slabcached

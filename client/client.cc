@@ -41,15 +41,15 @@ struct Client::Work {
   size_t conn = 0;  // index into connections_, set by Execute
 };
 
-namespace {
-
-bool ValidKey(std::string_view key) {
+bool IsValidKey(std::string_view key) {
   if (key.empty() || key.size() > proto::kMaxKeyLength) return false;
   return std::none_of(key.begin(), key.end(), [](char c) {
     const auto b = static_cast<unsigned char>(c);
     return b <= 0x20 || b == 0x7f;
   });
 }
+
+namespace {
 
 Status StatusOfLine(ReplyKind kind) {
   switch (kind) {
@@ -329,7 +329,7 @@ uint32_t Client::ServerFor(std::string_view key) {
 }
 
 Status Client::PickServer(std::string_view key, uint32_t* server) {
-  if (!ValidKey(key)) return Status::kInvalidArgument;
+  if (!IsValidKey(key)) return Status::kInvalidArgument;
   *server = ServerFor(key);
   if (*server == Continuum::kNoServer) return Status::kNoServer;
   if (state_[*server].ejected) return Status::kServerEjected;
@@ -364,6 +364,8 @@ void Client::Execute(std::vector<Work>* works) {
       continue;
     }
     c.output().append(w.request);
+    // Write at once: poll for POLLOUT only if the socket would block.
+    if (!c.connecting() && c.Write() != IoResult::kOk) FailWork(&w, Status::kConnectionFailure);
   }
   std::vector<pollfd> fds;
   std::vector<Work*> active;
@@ -608,7 +610,7 @@ Status Client::MetaCommand(std::string_view key, const std::string& request, Met
 }
 
 Status Client::MetaGet(std::string_view key, const MetaGetOptions& options, MetaItem* item) {
-  if (config_.protocol != Protocol::kText || !ValidKey(key)) return Status::kInvalidArgument;
+  if (config_.protocol != Protocol::kText || !IsValidKey(key)) return Status::kInvalidArgument;
   proto::Request req;
   req.command = Command::kMetaGet;
   req.key = key;
@@ -631,7 +633,7 @@ Status Client::MetaGet(std::string_view key, const MetaGetOptions& options, Meta
 
 Status Client::MetaSet(std::string_view key, std::string_view value,
                        const MetaSetOptions& options) {
-  if (config_.protocol != Protocol::kText || !ValidKey(key) || value.size() > UINT32_MAX) {
+  if (config_.protocol != Protocol::kText || !IsValidKey(key) || value.size() > UINT32_MAX) {
     return Status::kInvalidArgument;
   }
   proto::Request req;
@@ -660,7 +662,7 @@ Status Client::MetaSet(std::string_view key, std::string_view value,
 }
 
 Status Client::MetaDelete(std::string_view key, uint64_t compare_cas, bool invalidate) {
-  if (config_.protocol != Protocol::kText || !ValidKey(key)) return Status::kInvalidArgument;
+  if (config_.protocol != Protocol::kText || !IsValidKey(key)) return Status::kInvalidArgument;
   proto::Request req;
   req.command = Command::kMetaDelete;
   req.key = key;
@@ -699,7 +701,7 @@ MetaSupport Client::MetaSupportOf(uint32_t server) {
 Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::string, Item>* found,
                         bool with_cas) {
   for (const std::string& k : keys) {
-    if (!ValidKey(k)) return Status::kInvalidArgument;
+    if (!IsValidKey(k)) return Status::kInvalidArgument;
   }
   RestoreDueServers();
   // Group keys by server, each key once.

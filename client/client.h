@@ -82,6 +82,9 @@ enum class Status : uint8_t {
 
 std::string_view StatusName(Status status);
 
+// A key memcached accepts: 1-250 bytes, no spaces or control bytes.
+bool IsValidKey(std::string_view key);
+
 struct Item {
   std::string value;
   uint32_t flags = 0;

@@ -70,6 +70,19 @@ uint8_t AppendBinaryRequest(std::string* out, Command command, std::string_view 
   return static_cast<uint8_t>(opcode);
 }
 
+void AppendKeyOnlyRequest(std::string* out, bin::Opcode opcode, std::string_view key) {
+  char header[24] = {};
+  const auto length = static_cast<uint16_t>(key.size());
+  header[0] = static_cast<char>(bin::kRequestMagic);
+  header[1] = static_cast<char>(opcode);
+  header[2] = static_cast<char>(length >> 8);  // key length
+  header[3] = static_cast<char>(length);
+  header[10] = static_cast<char>(length >> 8);  // total body length
+  header[11] = static_cast<char>(length);
+  out->append(header, sizeof(header));
+  out->append(key);
+}
+
 Status BinaryStatus(bin::Status status, uint8_t opcode) {
   const auto op = static_cast<bin::Opcode>(opcode);
   switch (status) {

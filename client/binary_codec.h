@@ -24,6 +24,11 @@ uint8_t AppendBinaryRequest(std::string* out, proto::Command command, std::strin
 // sends one per key).
 void AppendKeyOnlyRequest(std::string* out, proto::binary::Opcode opcode, std::string_view key);
 
+// A quiet set (setq: the server answers only a failure), header and extras
+// written in place: the bulk writer sends one per item.
+void AppendQuietSet(std::string* out, std::string_view key, std::string_view value, uint32_t flags,
+                    uint32_t exptime);
+
 // The Status a response status means for a request with `opcode`, with the
 // text protocol's meaning (add of an existing key and replace of a missing
 // one are kNotStored there, as in the text protocol).

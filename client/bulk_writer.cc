@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 
+#include "client/binary_codec.h"
 #include "client/connection.h"
 #include "client/near_cache.h"
 #include "proto/binary_encoder.h"
@@ -82,8 +83,7 @@ Status BulkWriter::Set(std::string_view key, std::string_view value, uint32_t fl
   if (const auto& near = client_->config().near_cache; near != nullptr) near->Invalidate(key);
   std::string& out = lane->conn.output();
   if (binary_) {
-    bin::AppendRequest(&out, bin::Opcode::kSetQ,
-                       bin::StoreExtras(flags, static_cast<uint32_t>(exptime)), key, value);
+    AppendQuietSet(&out, key, value, flags, static_cast<uint32_t>(exptime));
   } else {
     AppendTextSet(&out, key, value, flags, exptime);
   }

@@ -22,5 +22,16 @@ TEST(BinaryCodecTest, KeyOnlyRequestMatchesTheGeneralEncoder) {
   }
 }
 
+TEST(BinaryCodecTest, QuietSetMatchesTheGeneralEncoder) {
+  const std::string value("a\r\n\0b", 5);
+  for (const std::string& key : {std::string("k"), std::string(250, 'x')}) {
+    std::string fast = "prefix", general = "prefix";
+    AppendQuietSet(&fast, key, value, 0xdeadbeef, 3600);
+    bin::AppendRequest(&general, bin::Opcode::kSetQ, bin::StoreExtras(0xdeadbeef, 3600), key,
+                       value);
+    EXPECT_EQ(fast, general) << key.size();
+  }
+}
+
 }  // namespace
 }  // namespace slabcached::client

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <tuple>
 
 #include "client/binary_codec.h"
 #include "client/connection.h"
@@ -127,6 +128,19 @@ bool FillMeta(const Reply& r, MetaItem* item) {
   return ok;
 }
 
+// The multi-get result entry for `key`. Keys go to each server sorted and
+// its replies come back in that order, so the end is tried first: an
+// insertion there is not a search.
+Item& ItemFor(std::map<std::string, Item>* items, std::string_view key) {
+  if (items->empty() || std::string_view(items->rbegin()->first) < key) {
+    return items
+        ->emplace_hint(items->end(), std::piecewise_construct, std::forward_as_tuple(key),
+                       std::forward_as_tuple())
+        ->second;
+  }
+  return (*items)[std::string(key)];
+}
+
 // Applies one reply to `op`. Returns true when the op is complete; sets
 // *broken when the reply cannot belong to this op (stream out of sync).
 bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
@@ -158,7 +172,7 @@ bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
     case Expect::kValues:
       if (r.kind == ReplyKind::kValue) {
         op->hit = true;
-        Item& item = op->item != nullptr ? *op->item : (*op->items)[std::string(r.key)];
+        Item& item = op->item != nullptr ? *op->item : ItemFor(op->items, r.key);
         item.value.assign(r.data);
         item.flags = r.flags;
         item.cas = r.cas;
@@ -211,7 +225,7 @@ bool ApplyBinaryReply(const proto::binary::Response& r, Client::Op* op, bool* br
           return true;
         }
         op->hit = true;
-        Item& item = op->item != nullptr ? *op->item : (*op->items)[std::string(r.key)];
+        Item& item = op->item != nullptr ? *op->item : ItemFor(op->items, r.key);
         item.value.assign(r.value);
         item.flags = bin::LoadBe32(r.extras.data());
         item.cas = r.header.cas;

@@ -70,6 +70,44 @@ uint8_t AppendBinaryRequest(std::string* out, Command command, std::string_view 
   return static_cast<uint8_t>(opcode);
 }
 
+namespace {
+
+void StoreBe16(char* p, uint16_t v) {
+  p[0] = static_cast<char>(v >> 8);
+  p[1] = static_cast<char>(v);
+}
+
+void StoreBe32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (24 - 8 * i));
+}
+
+}  // namespace
+
+void AppendKeyOnlyRequest(std::string* out, bin::Opcode opcode, std::string_view key) {
+  char header[24] = {};
+  header[0] = static_cast<char>(bin::kRequestMagic);
+  header[1] = static_cast<char>(opcode);
+  StoreBe16(header + 2, static_cast<uint16_t>(key.size()));
+  StoreBe32(header + 8, static_cast<uint32_t>(key.size()));  // body length
+  out->append(header, sizeof(header));
+  out->append(key);
+}
+
+void AppendQuietSet(std::string* out, std::string_view key, std::string_view value, uint32_t flags,
+                    uint32_t exptime) {
+  char header[32] = {};  // 24-byte header and 8 bytes of extras
+  header[0] = static_cast<char>(bin::kRequestMagic);
+  header[1] = static_cast<char>(bin::Opcode::kSetQ);
+  StoreBe16(header + 2, static_cast<uint16_t>(key.size()));
+  header[4] = 8;  // extras: flags, exptime
+  StoreBe32(header + 8, static_cast<uint32_t>(8 + key.size() + value.size()));
+  StoreBe32(header + 24, flags);
+  StoreBe32(header + 28, exptime);
+  out->append(header, sizeof(header));
+  out->append(key);
+  out->append(value);
+}
+
 Status BinaryStatus(bin::Status status, uint8_t opcode) {
   const auto op = static_cast<bin::Opcode>(opcode);
   switch (status) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <tuple>
 
 #include "client/binary_codec.h"
 #include "client/connection.h"
@@ -23,8 +24,10 @@ struct Client::Op {
   enum class Expect : uint8_t { kLine, kValues, kStats, kMeta };
   Expect expect = Expect::kLine;
   Status status = Status::kTimeout;
-  uint64_t number = 0;                                                // kLine: incr/decr result
-  std::map<std::string, Item>* items = nullptr;                       // kValues
+  uint64_t number = 0;                           // kLine: incr/decr result
+  std::map<std::string, Item>* items = nullptr;  // kValues
+  Item* item = nullptr;                          // kValues of one key (instead of items): its hit
+  bool hit = false;                              // kValues with `item`: the key was found
   std::vector<std::pair<std::string, std::string>>* stats = nullptr;  // kStats
   uint8_t opcode = 0;        // binary protocol: the request's opcode
   MetaItem* meta = nullptr;  // kMeta: filled from mg's return flags (may be null)
@@ -41,15 +44,19 @@ struct Client::Work {
   size_t conn = 0;  // index into connections_, set by Execute
 };
 
-namespace {
-
-bool ValidKey(std::string_view key) {
+bool IsValidKey(std::string_view key) {
   if (key.empty() || key.size() > proto::kMaxKeyLength) return false;
-  return std::none_of(key.begin(), key.end(), [](char c) {
+  // A plain loop: keys are short, and std::none_of's vectorised form costs
+  // more than it saves on them (every get, set and bulk-loaded line is
+  // checked here).
+  for (const char c : key) {
     const auto b = static_cast<unsigned char>(c);
-    return b <= 0x20 || b == 0x7f;
-  });
+    if (b <= 0x20 || b == 0x7f) return false;
+  }
+  return true;
 }
+
+namespace {
 
 Status StatusOfLine(ReplyKind kind) {
   switch (kind) {
@@ -121,6 +128,19 @@ bool FillMeta(const Reply& r, MetaItem* item) {
   return ok;
 }
 
+// The multi-get result entry for `key`. Keys go to each server sorted and
+// its replies come back in that order, so the end is tried first: an
+// insertion there is not a search.
+Item& ItemFor(std::map<std::string, Item>* items, std::string_view key) {
+  if (items->empty() || std::string_view(items->rbegin()->first) < key) {
+    return items
+        ->emplace_hint(items->end(), std::piecewise_construct, std::forward_as_tuple(key),
+                       std::forward_as_tuple())
+        ->second;
+  }
+  return (*items)[std::string(key)];
+}
+
 // Applies one reply to `op`. Returns true when the op is complete; sets
 // *broken when the reply cannot belong to this op (stream out of sync).
 bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
@@ -151,7 +171,8 @@ bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
       return true;
     case Expect::kValues:
       if (r.kind == ReplyKind::kValue) {
-        Item& item = (*op->items)[std::string(r.key)];
+        op->hit = true;
+        Item& item = op->item != nullptr ? *op->item : ItemFor(op->items, r.key);
         item.value.assign(r.data);
         item.flags = r.flags;
         item.cas = r.cas;
@@ -203,7 +224,8 @@ bool ApplyBinaryReply(const proto::binary::Response& r, Client::Op* op, bool* br
           *broken = true;
           return true;
         }
-        Item& item = (*op->items)[std::string(r.key)];
+        op->hit = true;
+        Item& item = op->item != nullptr ? *op->item : ItemFor(op->items, r.key);
         item.value.assign(r.value);
         item.flags = bin::LoadBe32(r.extras.data());
         item.cas = r.header.cas;
@@ -329,7 +351,7 @@ uint32_t Client::ServerFor(std::string_view key) {
 }
 
 Status Client::PickServer(std::string_view key, uint32_t* server) {
-  if (!ValidKey(key)) return Status::kInvalidArgument;
+  if (!IsValidKey(key)) return Status::kInvalidArgument;
   *server = ServerFor(key);
   if (*server == Continuum::kNoServer) return Status::kNoServer;
   if (state_[*server].ejected) return Status::kServerEjected;
@@ -349,6 +371,20 @@ void Client::FailWork(Work* work, Status status) {
   RecordFailure(work->server);
 }
 
+void Client::ResetWork(Work* w, uint32_t server) {
+  w->server = server;
+  w->request.clear();
+  w->ops.clear();
+  w->next = 0;
+  w->done = false;
+}
+
+Client::Work& Client::OneWork(uint32_t server) {
+  one_.resize(1);
+  ResetWork(&one_[0], server);
+  return one_[0];
+}
+
 void Client::Execute(std::vector<Work>* works) {
   ++round_;
   const auto deadline = Clock::now() + config_.timeout;
@@ -364,9 +400,11 @@ void Client::Execute(std::vector<Work>* works) {
       continue;
     }
     c.output().append(w.request);
+    // Write at once: poll for POLLOUT only if the socket would block.
+    if (!c.connecting() && c.Write() != IoResult::kOk) FailWork(&w, Status::kConnectionFailure);
   }
-  std::vector<pollfd> fds;
-  std::vector<Work*> active;
+  std::vector<pollfd>& fds = poll_fds_;
+  std::vector<Work*>& active = poll_works_;
   for (;;) {
     fds.clear();
     active.clear();
@@ -457,22 +495,19 @@ Status Client::Retrieve(int command, std::string_view key, int64_t exptime, Item
   req.command = static_cast<Command>(command);
   req.keys = key;
   req.exptime = exptime;
-  std::map<std::string, Item> found;
-  std::vector<Work> works(1);
-  works[0].server = server;
-  works[0].ops.push_back({.expect = Op::Expect::kValues, .items = &found});
+  Work& w = OneWork(server);
+  w.ops.push_back({.expect = Op::Expect::kValues, .item = &fetched_});
   if (config_.protocol == Protocol::kBinary) {
-    works[0].ops[0].opcode =
-        AppendBinaryRequest(&works[0].request, req.command, key, {}, 0, exptime, 0, 0);
+    w.ops[0].opcode = AppendBinaryRequest(&w.request, req.command, key, {}, 0, exptime, 0, 0);
   } else {
-    proto::AppendRequestLine(&works[0].request, req);
+    proto::AppendRequestLine(&w.request, req);
   }
-  Execute(&works);
-  const Status status = works[0].ops[0].status;
-  if (status != Status::kOk) return status;
-  auto it = found.find(std::string(key));
-  if (it == found.end()) return Status::kNotFound;
-  *item = std::move(it->second);
+  Execute(&one_);
+  const Op& op = one_[0].ops[0];
+  if (op.status != Status::kOk) return op.status;
+  if (!op.hit) return Status::kNotFound;
+  // A swap, not a copy: the caller's old buffer is reused by the next fetch.
+  std::swap(*item, fetched_);
   return Status::kOk;
 }
 
@@ -497,20 +532,19 @@ Status Client::Store(int command, std::string_view key, std::string_view value, 
   req.exptime = exptime;
   req.value_bytes = static_cast<uint32_t>(value.size());
   req.cas_unique = cas;
-  std::vector<Work> works(1);
-  works[0].server = server;
-  works[0].ops.push_back({});
+  Work& w = OneWork(server);
+  w.ops.push_back({});
   if (config_.protocol == Protocol::kBinary) {
-    works[0].ops[0].opcode =
-        AppendBinaryRequest(&works[0].request, req.command, key, value, flags, exptime, cas, 0);
+    w.ops[0].opcode =
+        AppendBinaryRequest(&w.request, req.command, key, value, flags, exptime, cas, 0);
   } else {
-    proto::AppendRequestLine(&works[0].request, req);
-    works[0].request.append(value);
-    works[0].request.append(proto::kCrLf);
+    proto::AppendRequestLine(&w.request, req);
+    w.request.append(value);
+    w.request.append(proto::kCrLf);
   }
-  Execute(&works);
+  Execute(&one_);
   InvalidateNear(command, key);
-  return works[0].ops[0].status;
+  return one_[0].ops[0].status;
 }
 
 Status Client::Single(int command, std::string_view key, int64_t exptime, uint64_t delta,
@@ -522,20 +556,19 @@ Status Client::Single(int command, std::string_view key, int64_t exptime, uint64
   req.key = key;
   req.exptime = exptime;
   req.delta = delta;
-  std::vector<Work> works(1);
-  works[0].server = server;
-  works[0].ops.push_back({});
+  Work& w = OneWork(server);
+  w.ops.push_back({});
   if (config_.protocol == Protocol::kBinary) {
-    works[0].ops[0].opcode =
-        AppendBinaryRequest(&works[0].request, req.command, key, {}, 0, exptime, 0, delta);
+    w.ops[0].opcode = AppendBinaryRequest(&w.request, req.command, key, {}, 0, exptime, 0, delta);
   } else {
-    proto::AppendRequestLine(&works[0].request, req);
+    proto::AppendRequestLine(&w.request, req);
   }
   InvalidateNear(command, key);
-  Execute(&works);
+  Execute(&one_);
   InvalidateNear(command, key);
-  if (number != nullptr && works[0].ops[0].status == Status::kOk) *number = works[0].ops[0].number;
-  return works[0].ops[0].status;
+  const Op& op = one_[0].ops[0];
+  if (number != nullptr && op.status == Status::kOk) *number = op.number;
+  return op.status;
 }
 
 Status Client::Get(std::string_view key, Item* item) {
@@ -608,7 +641,7 @@ Status Client::MetaCommand(std::string_view key, const std::string& request, Met
 }
 
 Status Client::MetaGet(std::string_view key, const MetaGetOptions& options, MetaItem* item) {
-  if (config_.protocol != Protocol::kText || !ValidKey(key)) return Status::kInvalidArgument;
+  if (config_.protocol != Protocol::kText || !IsValidKey(key)) return Status::kInvalidArgument;
   proto::Request req;
   req.command = Command::kMetaGet;
   req.key = key;
@@ -631,7 +664,7 @@ Status Client::MetaGet(std::string_view key, const MetaGetOptions& options, Meta
 
 Status Client::MetaSet(std::string_view key, std::string_view value,
                        const MetaSetOptions& options) {
-  if (config_.protocol != Protocol::kText || !ValidKey(key) || value.size() > UINT32_MAX) {
+  if (config_.protocol != Protocol::kText || !IsValidKey(key) || value.size() > UINT32_MAX) {
     return Status::kInvalidArgument;
   }
   proto::Request req;
@@ -660,7 +693,7 @@ Status Client::MetaSet(std::string_view key, std::string_view value,
 }
 
 Status Client::MetaDelete(std::string_view key, uint64_t compare_cas, bool invalidate) {
-  if (config_.protocol != Protocol::kText || !ValidKey(key)) return Status::kInvalidArgument;
+  if (config_.protocol != Protocol::kText || !IsValidKey(key)) return Status::kInvalidArgument;
   proto::Request req;
   req.command = Command::kMetaDelete;
   req.key = key;
@@ -699,12 +732,15 @@ MetaSupport Client::MetaSupportOf(uint32_t server) {
 Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::string, Item>* found,
                         bool with_cas) {
   for (const std::string& k : keys) {
-    if (!ValidKey(k)) return Status::kInvalidArgument;
+    if (!IsValidKey(k)) return Status::kInvalidArgument;
   }
   RestoreDueServers();
-  // Group keys by server, each key once.
-  std::map<uint32_t, std::vector<std::string_view>> by_server;
-  std::vector<std::string_view> sorted(keys.begin(), keys.end());
+  // Group keys by server, each key once (buffers kept across calls).
+  std::vector<std::vector<std::string_view>>& by_server = keys_by_server_;
+  by_server.resize(state_.size());
+  for (auto& server_keys : by_server) server_keys.clear();
+  std::vector<std::string_view>& sorted = sorted_keys_;
+  sorted.assign(keys.begin(), keys.end());
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   bool unplaced = false;
@@ -716,28 +752,36 @@ Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::stri
     }
     by_server[server].push_back(k);
   }
-  std::vector<Work> works;
-  for (auto& [server, server_keys] : by_server) {
-    Work& w = works.emplace_back();
-    w.server = server;
+  std::vector<Work>& works = multi_;
+  size_t used = 0;
+  auto add_work = [&](uint32_t server) -> Work& {
+    if (used == works.size()) works.emplace_back();
+    Work& w = works[used++];
+    ResetWork(&w, server);
+    return w;
+  };
+  std::string& line = get_line_;
+  for (uint32_t server = 0; server < by_server.size(); ++server) {
+    const std::vector<std::string_view>& server_keys = by_server[server];
+    if (server_keys.empty()) continue;
+    Work& w = add_work(server);
     if (config_.protocol == Protocol::kBinary) {
       namespace bin = proto::binary;
-      for (std::string_view k : server_keys) {
-        bin::AppendRequest(&w.request, bin::Opcode::kGetKQ, {}, k, {});
-      }
-      bin::AppendRequest(&w.request, bin::Opcode::kNoop, {}, {}, {});
+      for (std::string_view k : server_keys)
+        AppendKeyOnlyRequest(&w.request, bin::Opcode::kGetKQ, k);
+      AppendKeyOnlyRequest(&w.request, bin::Opcode::kNoop, {});
       w.ops.push_back({.expect = Op::Expect::kValues, .items = found});
       continue;
     }
     // Text: one get per max_keys_per_get keys, spread over up to
     // connections_per_server works (connections) of this server.
-    const size_t first = works.size() - 1;
+    const size_t first = used - 1;
     size_t chunk = 0;
     for (size_t i = 0; i < server_keys.size(); i += config_.max_keys_per_get, ++chunk) {
       const size_t slot = chunk % config_.connections_per_server;
-      if (first + slot >= works.size()) works.emplace_back().server = server;
+      if (first + slot >= used) add_work(server);
       Work& target = works[first + slot];
-      std::string line;
+      line.clear();
       const size_t end = std::min(server_keys.size(), i + config_.max_keys_per_get);
       for (size_t j = i; j < end; ++j) {
         if (j > i) line += ' ';
@@ -750,6 +794,7 @@ Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::stri
       target.ops.push_back({.expect = Op::Expect::kValues, .items = found});
     }
   }
+  works.resize(used);
   Execute(&works);
   bool failed = unplaced;
   for (const Work& w : works) {

@@ -60,6 +60,8 @@
 #include "continuum.h"
 #include "server_spec.h"
 
+struct pollfd;  // <poll.h>
+
 namespace slabcached::client {
 
 enum class Status : uint8_t {
@@ -81,6 +83,9 @@ enum class Status : uint8_t {
 };
 
 std::string_view StatusName(Status status);
+
+// A key memcached accepts: 1-250 bytes, no spaces or control bytes.
+bool IsValidKey(std::string_view key);
 
 struct Item {
   std::string value;
@@ -209,6 +214,9 @@ class Client {
   Status PickServer(std::string_view key, uint32_t* server);
   Status MetaCommand(std::string_view key, const std::string& request, MetaItem* item);
   void Execute(std::vector<Work>* works);
+  // one_[0], emptied (buffers kept) for a single-key operation to `server`.
+  Work& OneWork(uint32_t server);
+  static void ResetWork(Work* work, uint32_t server);
   // Apply the complete replies in the input to w's ops; true when the input
   // is not a reply stream at all.
   bool ApplyTextReplies(Work* w, bool* broken);
@@ -233,6 +241,17 @@ class Client {
   std::vector<std::unique_ptr<Connection>> connections_;
   std::vector<ServerState> state_;
   std::unique_ptr<Continuum> continuum_;
+  // Reused by every operation so that a get or set allocates nothing in the
+  // steady state: the single-key work, the fetched item, the poll set.
+  std::vector<Work> one_;
+  Item fetched_;
+  std::vector<pollfd> poll_fds_;
+  std::vector<Work*> poll_works_;
+  // MultiGet's: keys grouped per server, its works, a get line.
+  std::vector<std::string_view> sorted_keys_;
+  std::vector<std::vector<std::string_view>> keys_by_server_;
+  std::vector<Work> multi_;
+  std::string get_line_;
 };
 
 }  // namespace slabcached::client

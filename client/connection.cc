@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -57,8 +58,8 @@ void Connection::Close() {
   connecting_ = false;
   out_.clear();
   out_pos_ = 0;
-  in_.clear();
   in_pos_ = 0;
+  in_end_ = 0;
 }
 
 IoResult Connection::Write() {
@@ -78,22 +79,33 @@ IoResult Connection::Write() {
 }
 
 IoResult Connection::Read() {
-  // Drop consumed bytes before growing the buffer.
-  if (in_pos_ > 0) {
-    in_.erase(0, in_pos_);
-    in_pos_ = 0;
-  }
-  constexpr size_t kChunk = 64 * 1024;
+  constexpr size_t kMinFree = 16 * 1024;
   for (;;) {
-    const size_t old = in_.size();
-    in_.resize(old + kChunk);
-    const ssize_t n = recv(fd_, in_.data() + old, kChunk, 0);
+    if (in_pos_ == in_end_) in_pos_ = in_end_ = 0;
+    if (in_capacity_ - in_end_ < kMinFree) {
+      // Slide the unconsumed bytes to the front, and grow only when they
+      // fill most of the buffer (a large value). make_unique_for_overwrite
+      // leaves the new bytes uninitialised: recv writes them.
+      const size_t pending = in_end_ - in_pos_;
+      if (in_capacity_ - pending < kMinFree) {
+        const size_t capacity = std::max<size_t>(4 * kMinFree, 2 * (pending + kMinFree));
+        auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+        if (pending > 0) std::memcpy(bigger.get(), in_.get() + in_pos_, pending);
+        in_ = std::move(bigger);
+        in_capacity_ = capacity;
+      } else if (pending > 0) {
+        std::memmove(in_.get(), in_.get() + in_pos_, pending);
+      }
+      in_pos_ = 0;
+      in_end_ = pending;
+    }
+    const size_t room = in_capacity_ - in_end_;
+    const ssize_t n = recv(fd_, in_.get() + in_end_, room, 0);
     if (n > 0) {
-      in_.resize(old + static_cast<size_t>(n));
-      if (static_cast<size_t>(n) < kChunk) return IoResult::kOk;
+      in_end_ += static_cast<size_t>(n);
+      if (static_cast<size_t>(n) < room) return IoResult::kOk;
       continue;
     }
-    in_.resize(old);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return IoResult::kOk;
     return IoResult::kClosed;
@@ -101,7 +113,7 @@ IoResult Connection::Read() {
 }
 
 ReplyParse Connection::Peek(Reply* reply, size_t* consumed) const {
-  return ParseReply(std::string_view(in_).substr(in_pos_), reply, consumed);
+  return ParseReply(input(), reply, consumed);
 }
 
 void Connection::Consume(size_t n) { in_pos_ += n; }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -50,7 +51,9 @@ class Connection {
   ReplyParse Peek(Reply* reply, size_t* consumed) const;
   // The unconsumed input (binary replies are parsed by the caller); valid
   // until Consume() or Read().
-  std::string_view input() const { return std::string_view(in_).substr(in_pos_); }
+  std::string_view input() const {
+    return std::string_view(in_.get() + in_pos_, in_end_ - in_pos_);
+  }
   void Consume(size_t n);
 
  private:
@@ -59,8 +62,12 @@ class Connection {
   bool connecting_ = false;
   std::string out_;
   size_t out_pos_ = 0;
-  std::string in_;
+  // The input buffer keeps its capacity across reads and is never
+  // zero-filled: [in_pos_, in_end_) holds unconsumed bytes.
+  std::unique_ptr<char[]> in_;
+  size_t in_capacity_ = 0;
   size_t in_pos_ = 0;
+  size_t in_end_ = 0;
 };
 
 }  // namespace slabcached::client

@@ -3,6 +3,7 @@
 //   slabcache-cli locate --servers h:p[:w],... [--distribution MODE] [--hash H]  < keys
 //   slabcache-cli ring   --servers h:p[:w],... [--distribution MODE] [--hash H]
 //   slabcache-cli get KEY... | set KEY VALUE | delete KEY... | stats [ARGS]  --servers ...
+//   slabcache-cli load --servers ... [--exptime N] [--binary]  < key<TAB>value lines
 //
 // locate reads keys, one per line (raw bytes; a trailing \r is dropped), and
 // prints "<index> <host:port>" per key, the 0-based index in --servers.
@@ -19,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "client/bulk_writer.h"
+#include "client/cli/load_line.h"
 #include "client/client.h"
 #include "client/continuum.h"
 
@@ -34,15 +37,23 @@ constexpr char kUsage[] =
     "  set KEY VALUE      store VALUE (\"-\": read it from stdin) with --flags, --exptime\n"
     "  delete KEY...      delete keys\n"
     "  stats [ARGS]       \"stats ARGS\" of every server\n"
-    "exit status: 0 success, 1 a miss or NOT_STORED/NOT_FOUND, 2 usage, 3 server errors\n"
+    "  load               read \"key<TAB>value\" lines on stdin, set each on its server,\n"
+    "                     pipelined (text noreply, or binary setq with --binary), with\n"
+    "                     --flags, --exptime; print \"stored N failed N malformed N\";\n"
+    "                     malformed lines are reported with their number and skipped.\n"
+    "                     Text noreply cannot report a refused item (counted stored);\n"
+    "                     --binary counts every refusal\n"
+    "exit status: 0 success, 1 a miss or NOT_STORED/NOT_FOUND (load: malformed lines),\n"
+    "             2 usage, 3 server errors (load: failed items)\n"
     "options:\n"
     "  --servers LIST        servers: host[:port[:weight]] separated by commas\n"
     "  --distribution MODE   ketama-weighted (default), ketama-compat-libmemcached,\n"
     "                        ketama-compat-spy, modula\n"
     "  --hash H              key hash: md5, one_at_a_time, fnv1a_64, crc32\n"
     "                        (default: md5, or one_at_a_time for modula)\n"
-    "  --flags N, --exptime N   for set\n"
-    "  --timeout MS          per-operation timeout (default 1000)\n";
+    "  --flags N, --exptime N   for set and load\n"
+    "  --timeout MS          per-operation timeout (default 1000)\n"
+    "  --binary              use the binary protocol\n";
 
 struct Options {
   std::string command;
@@ -52,6 +63,7 @@ struct Options {
   uint32_t flags = 0;
   int64_t exptime = 0;
   int64_t timeout_ms = 1000;
+  bool binary = false;
 };
 
 int UsageError(const std::string& why) {
@@ -80,6 +92,8 @@ int ParseArgs(int argc, char** argv, Options* opt) {
       if (arg == "--help") {
         std::fputs(kUsage, stdout);
         return -1;
+      } else if (arg == "--binary") {
+        opt->binary = true;
       } else if (arg == "--servers") {
         if (!take()) return UsageError("--servers needs a value");
         opt->servers = std::string(value);
@@ -169,12 +183,42 @@ int ExitFor(Status s) {
   }
 }
 
+// load: pipelined sets of "key<TAB>value" lines from stdin.
+int Load(const Options& opt, Client* client) {
+  BulkWriter writer(client);
+  uint64_t line_number = 0, malformed = 0;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    ++line_number;
+    const LoadLine parsed = ParseLoadLine(line);
+    if (!parsed.error.empty()) {
+      ++malformed;
+      std::fprintf(stderr, "slabcache-cli: load: line %llu: %.*s, skipped\n",
+                   static_cast<unsigned long long>(line_number),
+                   static_cast<int>(parsed.error.size()), parsed.error.data());
+      continue;
+    }
+    writer.Set(parsed.key, parsed.value, opt.flags, opt.exptime);
+  }
+  const BulkCounts counts = writer.Flush();
+  std::printf(
+      "stored %llu failed %llu malformed %llu\n", static_cast<unsigned long long>(counts.stored),
+      static_cast<unsigned long long>(counts.failed), static_cast<unsigned long long>(malformed));
+  if (counts.failed > 0) return 3;
+  return malformed > 0 ? 1 : 0;
+}
+
 int RunCommand(const Options& opt, std::vector<ServerSpec> servers) {
   ClientConfig config;
   config.servers = std::move(servers);
   config.placement = opt.placement;
   config.timeout = std::chrono::milliseconds(opt.timeout_ms);
+  if (opt.binary) config.protocol = Protocol::kBinary;
   Client client(config);
+  if (opt.command == "load") {
+    if (!opt.args.empty()) return UsageError("load reads its items from stdin");
+    return Load(opt, &client);
+  }
   if (opt.command == "get") {
     if (opt.args.empty()) return UsageError("get needs keys");
     std::map<std::string, Item> found;

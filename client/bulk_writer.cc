@@ -1,0 +1,225 @@
+#include "client/bulk_writer.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+
+#include "client/binary_codec.h"
+#include "client/connection.h"
+#include "client/near_cache.h"
+#include "proto/binary_encoder.h"
+
+namespace slabcached::client {
+
+using Clock = std::chrono::steady_clock;
+namespace bin = proto::binary;
+
+struct BulkWriter::Lane {
+  explicit Lane(ServerSpec server) : conn(std::move(server)) {}
+  Connection conn;
+  uint64_t pending = 0;  // sets queued or sent since the last confirmation
+  uint64_t refused = 0;  // error replies among them
+  Clock::time_point down_until{};
+};
+
+namespace {
+
+void AppendNumber(std::string* out, int64_t n) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof(digits), n).ptr;
+  out->append(digits, end);
+}
+
+// "set <key> <flags> <exptime> <bytes> noreply\r\n<value>\r\n"
+void AppendTextSet(std::string* out, std::string_view key, std::string_view value, uint32_t flags,
+                   int64_t exptime) {
+  out->append("set ");
+  out->append(key);
+  out->push_back(' ');
+  AppendNumber(out, flags);
+  out->push_back(' ');
+  AppendNumber(out, exptime);
+  out->push_back(' ');
+  AppendNumber(out, static_cast<int64_t>(value.size()));
+  out->append(" noreply\r\n");
+  out->append(value);
+  out->append("\r\n");
+}
+
+int MillisLeft(Clock::time_point deadline) {
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return static_cast<int>(std::clamp<int64_t>(left, 0, 1 << 30));
+}
+
+}  // namespace
+
+BulkWriter::BulkWriter(Client* client, size_t flush_bytes)
+    : client_(client),
+      flush_bytes_(flush_bytes),
+      binary_(client->config().protocol == Protocol::kBinary) {
+  for (const ServerSpec& s : client->config().servers) {
+    lanes_.push_back(std::make_unique<Lane>(s));
+  }
+}
+
+BulkWriter::~BulkWriter() { Flush(); }
+
+Status BulkWriter::Set(std::string_view key, std::string_view value, uint32_t flags,
+                       int64_t exptime) {
+  if (!IsValidKey(key) || value.size() > UINT32_MAX) return Status::kInvalidArgument;
+  const uint32_t server = client_->ServerFor(key);
+  if (server == Continuum::kNoServer) {
+    ++counts_.failed;
+    return Status::kNoServer;
+  }
+  Lane* lane = Open(server);
+  if (lane == nullptr) {
+    ++counts_.failed;
+    return Status::kConnectionFailure;
+  }
+  if (const auto& near = client_->config().near_cache; near != nullptr) near->Invalidate(key);
+  std::string& out = lane->conn.output();
+  if (binary_) {
+    AppendQuietSet(&out, key, value, flags, static_cast<uint32_t>(exptime));
+  } else {
+    AppendTextSet(&out, key, value, flags, exptime);
+  }
+  ++lane->pending;
+  if (out.size() >= flush_bytes_) Send(lane);
+  return Status::kOk;
+}
+
+BulkWriter::Lane* BulkWriter::Open(uint32_t server) {
+  Lane* lane = lanes_[server].get();
+  if (lane->conn.open()) return lane;
+  if (Clock::now() < lane->down_until) return nullptr;
+  if (!lane->conn.StartConnect()) {
+    Fail(lane);
+    return nullptr;
+  }
+  return lane;
+}
+
+void BulkWriter::Fail(Lane* lane) {
+  counts_.failed += lane->pending;
+  lane->pending = 0;
+  lane->refused = 0;
+  lane->conn.Close();
+  lane->down_until = Clock::now() + client_->config().retry_interval;
+}
+
+void BulkWriter::Confirm(Lane* lane) {
+  const uint64_t refused = std::min(lane->refused, lane->pending);
+  counts_.failed += refused;
+  counts_.stored += lane->pending - refused;
+  lane->pending = 0;
+  lane->refused = 0;
+}
+
+bool BulkWriter::Drain(Lane* lane, bool* broken) {
+  Connection& c = lane->conn;
+  bool synced = false;
+  for (;;) {
+    const std::string_view in = c.input();
+    if (binary_) {
+      bin::Response r;
+      const size_t used = bin::ParseResponse(in, &r);
+      if (used == SIZE_MAX) *broken = true;
+      if (used == 0 || used == SIZE_MAX) return synced;
+      if (r.header.opcode == static_cast<uint8_t>(bin::Opcode::kNoop)) {
+        synced = true;
+      } else if (r.header.status != bin::Status::kSuccess) {
+        ++lane->refused;
+      }
+      c.Consume(used);
+      continue;
+    }
+    const size_t eol = in.find("\r\n");
+    if (eol == std::string_view::npos) return synced;
+    if (in.starts_with("VERSION ")) {
+      synced = true;
+    } else {
+      ++lane->refused;  // ERROR, CLIENT_ERROR: sent even with noreply
+    }
+    c.Consume(eol + 2);
+  }
+}
+
+bool BulkWriter::Send(Lane* lane) {
+  Connection& c = lane->conn;
+  const auto deadline = Clock::now() + client_->config().timeout;
+  for (;;) {
+    if (!c.connecting()) {
+      if (c.Write() != IoResult::kOk) break;
+      if (!c.WantsWrite()) return true;
+    }
+    const int left = MillisLeft(deadline);
+    if (left == 0) break;
+    pollfd p{c.fd(), POLLOUT | POLLIN, 0};
+    if (poll(&p, 1, left) < 0 && errno != EINTR) break;
+    if (p.revents == 0) continue;
+    if (c.connecting()) {
+      if (!c.FinishConnect()) break;
+      continue;
+    }
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+      // Error replies arrive while we write: read them so neither side blocks.
+      bool broken = false;
+      if (c.Read() != IoResult::kOk) break;
+      Drain(lane, &broken);
+      if (broken) break;
+    }
+  }
+  Fail(lane);
+  return false;
+}
+
+BulkCounts BulkWriter::Flush() {
+  std::vector<Lane*> waiting;
+  for (const auto& owned : lanes_) {
+    Lane* lane = owned.get();
+    if (lane->pending == 0) continue;
+    if (binary_) {
+      bin::AppendRequest(&lane->conn.output(), bin::Opcode::kNoop, {}, {}, {});
+    } else {
+      lane->conn.output().append("version\r\n");
+    }
+    if (Send(lane)) waiting.push_back(lane);
+  }
+  const auto deadline = Clock::now() + client_->config().timeout;
+  std::vector<pollfd> fds;
+  while (!waiting.empty()) {
+    fds.clear();
+    for (Lane* lane : waiting) fds.push_back({lane->conn.fd(), POLLIN, 0});
+    const int left = MillisLeft(deadline);
+    const int n = left == 0 ? 0 : poll(fds.data(), fds.size(), left);
+    if (n == 0 || (n < 0 && errno != EINTR)) {
+      for (Lane* lane : waiting) Fail(lane);  // timeout: nothing confirmed
+      break;
+    }
+    std::vector<Lane*> still;
+    for (size_t i = 0; i < waiting.size(); ++i) {
+      Lane* lane = waiting[i];
+      if (fds[i].revents == 0) {
+        still.push_back(lane);
+        continue;
+      }
+      bool broken = false;
+      const bool closed = lane->conn.Read() != IoResult::kOk;
+      if (Drain(lane, &broken) && !broken) {
+        Confirm(lane);
+      } else if (closed || broken) {
+        Fail(lane);
+      } else {
+        still.push_back(lane);
+      }
+    }
+    waiting.swap(still);
+  }
+  return counts_;
+}
+
+}  // namespace slabcached::client

@@ -1,9 +1,20 @@
 #include "slabs/hash_table.h"
 
+#include <sys/mman.h>
+
 #include <cstring>
 #include <new>
 
 namespace slabcached::slabs {
+
+void UnmapBuckets::operator()(ItemRef* buckets) const { munmap(buckets, bytes); }
+
+HashTable::Buckets HashTable::MapBuckets(size_t count) {
+  const size_t bytes = count * sizeof(ItemRef);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return Buckets(static_cast<ItemRef*>(p), UnmapBuckets{bytes});  // zeroed by the kernel
+}
 
 HashTable::HashTable(const Config& config, const KeyHasher& hasher, ItemLocks* locks,
                      const SlabAllocator* slabs)
@@ -11,7 +22,7 @@ HashTable::HashTable(const Config& config, const KeyHasher& hasher, ItemLocks* l
   uint32_t power = config.hashpower_init;
   if (power > kMaxPower) power = kMaxPower;
   while ((uint64_t{1} << power) < locks_->count()) ++power;
-  primary_ = std::make_unique<ItemRef[]>(size_t{1} << power);
+  primary_ = MapBuckets(size_t{1} << power);
   auto view = std::make_unique<View>();
   view->primary = primary_.get();
   view->power = power;
@@ -102,9 +113,9 @@ bool HashTable::ExpandDue() const {
 void HashTable::StartExpand() {
   const View* current = view();
   if (current->expanding || current->power >= kMaxPower) return;
-  std::unique_ptr<ItemRef[]> bigger;
+  Buckets bigger;
   try {
-    bigger = std::make_unique<ItemRef[]>(size_t{1} << (current->power + 1));  // zeroed
+    bigger = MapBuckets(size_t{1} << (current->power + 1));
   } catch (const std::bad_alloc&) {
     return;  // memcached: "Hash table expansion failed"; keep serving
   }

@@ -46,6 +46,12 @@
 
 namespace slabcached::slabs {
 
+// Deleter of a HashTable's bucket array (mmap'd).
+struct UnmapBuckets {
+  size_t bytes = 0;
+  void operator()(ItemRef* buckets) const;
+};
+
 class HashTable {
  public:
   static constexpr uint32_t kMaxPower = 32;
@@ -112,9 +118,16 @@ class HashTable {
   void Publish(std::unique_ptr<View> view);  // only the expanding thread
 
   std::atomic<const View*> view_{nullptr};
+  // Bucket arrays are mapped straight from the OS: their zero pages cost
+  // nothing until used, and a table retired by an expansion goes back at once
+  // (malloc, jemalloc above all, would keep its pages for seconds).
+  using Buckets = std::unique_ptr<ItemRef[], UnmapBuckets>;
+  // @throw std::bad_alloc
+  static Buckets MapBuckets(size_t count);
+
   // Owned by the expanding thread (or Step's caller); readers use the View.
-  std::unique_ptr<ItemRef[]> primary_;
-  std::unique_ptr<ItemRef[]> old_;
+  Buckets primary_;
+  Buckets old_;
   std::vector<std::unique_ptr<View>> views_;  // current last; older ones retired
   std::atomic<uint64_t> items_{0};
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 #include <unordered_map>
+#include <vector>
 
 namespace slabcached::slabs {
 namespace {
@@ -16,7 +17,72 @@ constexpr size_t kMinReserve = size_t{4} << 30;  // address space only, committe
 
 size_t RoundUp(size_t n, size_t align) { return (n + align - 1) / align * align; }
 
+// memcached's slabs_init(): sizes grow by `factor` from `first` until the next
+// would pass chunk_max / factor; the last class is exactly chunk_max (rounded
+// down, so that it stays within a page). At most `budget` classes.
+void AppendGrowth(std::vector<uint32_t>* sizes, double first, double factor, size_t chunk_max,
+                  size_t align, size_t budget) {
+  double size = first;
+  while (sizes->size() + 1 < budget && size < static_cast<double>(chunk_max) / factor) {
+    const size_t chunk = RoundUp(static_cast<size_t>(size), align);
+    if (chunk >= chunk_max) break;
+    sizes->push_back(static_cast<uint32_t>(chunk));
+    size = static_cast<double>(chunk) * factor;
+  }
+  sizes->push_back(static_cast<uint32_t>(chunk_max / align * align));
+}
+
+// slabcached's default layout. memcached's -f 1.25 rounds an item up by 12%
+// on average (25% at worst): for small and mid-sized items that waste is most
+// of what a cache spends per item. Up to kFineLimit the classes step by at
+// least 8 bytes and by the smallest factor that still leaves room, under the
+// 63-class limit, for memcached's 1.25 steps from kFineLimit to chunk_max
+// (about 1.13 with the default 512 KB chunk_max): the rounding waste halves
+// where most items are, and larger items waste no more than in memcached.
+std::vector<uint32_t> DefaultChunkSizes(size_t chunk_max, size_t align) {
+  constexpr size_t kFineLimit = 16 * 1024;
+  constexpr size_t kSmallest = 32;  // a 28-byte header, a short key, "\r\n"
+  constexpr size_t kMinStep = 8;
+  std::vector<uint32_t> upper;
+  if (chunk_max > kFineLimit) {
+    AppendGrowth(&upper, kFineLimit, 1.25, chunk_max, align, SlabAllocator::kMaxClasses);
+  }
+  const size_t fine_limit = std::min(kFineLimit, chunk_max);
+  for (double factor = 1.02;; factor += 0.001) {
+    std::vector<uint32_t> sizes;
+    for (size_t size = RoundUp(kSmallest, align); size < fine_limit;) {
+      sizes.push_back(static_cast<uint32_t>(size));
+      size = std::max(RoundUp(size + kMinStep, align),
+                      RoundUp(static_cast<size_t>(static_cast<double>(size) * factor), align));
+    }
+    if (upper.empty()) sizes.push_back(static_cast<uint32_t>(chunk_max / align * align));
+    if (sizes.size() + upper.size() > SlabAllocator::kMaxClasses) continue;
+    sizes.insert(sizes.end(), upper.begin(), upper.end());
+    return sizes;
+  }
+}
+
 }  // namespace
+
+std::vector<uint32_t> SlabAllocator::ChunkSizes(const Config& config, size_t chunk_max,
+                                                size_t align) {
+  std::vector<uint32_t> sizes;
+  if (!config.chunk_sizes.empty()) {
+    // memcached's -o slab_sizes: the listed sizes (aligned), then chunk_max.
+    for (const uint32_t listed : config.chunk_sizes) {
+      const size_t chunk = RoundUp(listed, align);
+      if (sizes.size() + 1 >= kMaxClasses || chunk >= chunk_max) break;
+      if (sizes.empty() || chunk > sizes.back()) sizes.push_back(static_cast<uint32_t>(chunk));
+    }
+    sizes.push_back(static_cast<uint32_t>(chunk_max / align * align));
+    return sizes;
+  }
+  if (!config.growth_classes) return DefaultChunkSizes(chunk_max, align);
+  const double factor = config.growth_factor > 1.0 ? config.growth_factor : 1.25;
+  AppendGrowth(&sizes, static_cast<double>(sizeof(Item) + config.chunk_size_min), factor, chunk_max,
+               align, kMaxClasses);
+  return sizes;
+}
 
 SlabAllocator::SlabAllocator(const Config& config) {
   const size_t item_size_max = std::max<size_t>(config.item_size_max, 1024);
@@ -37,25 +103,14 @@ SlabAllocator::SlabAllocator(const Config& config) {
   page_class_ = std::make_unique<std::atomic<uint8_t>[]>(capacity_pages_);
   mem_limit_ = config.max_bytes;
 
-  // memcached's slabs_init(): sizes grow by the factor until the next would
-  // pass chunk_max / factor; the last class is exactly chunk_max.
   // Chunks are aligned to the item header's alignment (4 bytes), or to the
   // ItemRef unit when the region is too large for 4-byte units (-m above ~8 GB).
   const size_t align = std::max<size_t>(alignof(Item), size_t{1} << shift_);
-  const double factor = config.growth_factor > 1.0 ? config.growth_factor : 1.25;
-  double size = static_cast<double>(sizeof(Item) + config.chunk_size_min);
-  int id = 0;
-  while (++id < kMaxClasses) {
-    if (size >= static_cast<double>(chunk_max) / factor) break;
-    const size_t chunk = RoundUp(static_cast<size_t>(size), align);
-    if (chunk >= chunk_max) break;
-    classes_[id].info = {static_cast<uint32_t>(chunk), static_cast<uint32_t>(kPageSize / chunk)};
-    size = static_cast<double>(chunk) * factor;
+  const std::vector<uint32_t> sizes = ChunkSizes(config, chunk_max, align);
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    classes_[i + 1].info = {sizes[i], static_cast<uint32_t>(kPageSize / sizes[i])};
   }
-  // Rounded down, so that the last chunk stays within a page.
-  const size_t last = chunk_max / align * align;
-  classes_[id].info = {static_cast<uint32_t>(last), static_cast<uint32_t>(kPageSize / last)};
-  num_classes_ = id;
+  num_classes_ = static_cast<int>(sizes.size());
 }
 
 SlabAllocator::~SlabAllocator() { munmap(base_, capacity_bytes_); }

@@ -13,10 +13,10 @@
 //               page pool: "slabs reassign N 0", automove of spare pages):
 //               their memory goes back to the OS (madvise) and they stop
 //               counting against max_bytes until a class takes them again.
-//   class       chunk size grows from header + chunk_size_min by
-//               growth_factor (aligned), the last class is chunk_max (-o
-//               slab_chunk_max: half a page, or -I when that is smaller);
-//               each class keeps a free list of chunks and its page list.
+//   class       a chunk size (ChunkSizes() lays them out) with a free list
+//               of chunks and its page list; the last class is chunk_max
+//               (-o slab_chunk_max: half a page, or -I when that is
+//               smaller).
 //   chunked     an item larger than chunk_max (-I above 512 KB) is a head
 //   item        chunk of the last class plus continuation chunks (item.h
 //               shows the layout): full ones of the last class and a tail
@@ -51,9 +51,19 @@ class SlabAllocator {
     // The largest chunk (-o slab_chunk_max); 0: half a page, at most
     // item_size_max. Larger items are chunked.
     size_t chunk_max = 0;
+    // memcached's layout (-f, -n): sizes grow from header + chunk_size_min
+    // by growth_factor. Without growth_classes or chunk_sizes: slabcached's
+    // finer default layout (ChunkSizes).
+    bool growth_classes = false;
     uint32_t chunk_size_min = 48;
     double growth_factor = 1.25;
+    // -o slab_sizes: exactly these chunk sizes (ascending), then chunk_max.
+    std::vector<uint32_t> chunk_sizes;
   };
+
+  // The classes' chunk sizes, ascending, the last one chunk_max; each a
+  // multiple of `align`, at most kMaxClasses of them.
+  static std::vector<uint32_t> ChunkSizes(const Config& config, size_t chunk_max, size_t align);
 
   struct ClassInfo {
     uint32_t chunk_size = 0;

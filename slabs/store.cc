@@ -31,8 +31,10 @@ SlabAllocator::Config SlabConfigFrom(const StoreConfig& c) {
   return {.max_bytes = c.max_bytes,
           .item_size_max = c.item_size_max,
           .chunk_max = c.slab_chunk_max,
+          .growth_classes = c.growth_classes,
           .chunk_size_min = c.chunk_size_min,
-          .growth_factor = c.growth_factor};
+          .growth_factor = c.growth_factor,
+          .chunk_sizes = c.slab_sizes};
 }
 
 uint32_t LockPower(const StoreConfig& c) {

@@ -40,12 +40,17 @@ struct StoreConfig {
   size_t slab_chunk_max = 0;
   uint32_t chunk_size_min = 48;  // -n: minimum key + value + flags space
   double growth_factor = 1.25;   // -f
-  bool cas_enabled = true;       // false with -C (saves 8 bytes per item)
-  bool evict_to_free = true;     // false with -M: fail writes instead of evicting
-  uint32_t hashpower_init = 16;  // -o hashpower=N
-  bool hash_expand = true;       // false with -o no_hashexpand
-  bool lru_maintainer = true;    // background HOT/WARM/COLD juggling + reaping
-  bool lru_crawler = true;       // the maintainer also reaps expired items away from the tails
+  // -f or -n given: memcached's classes, growing from chunk_size_min by
+  // growth_factor. Otherwise slabcached's finer default classes
+  // (SlabAllocator::ChunkSizes), unless slab_sizes lists them.
+  bool growth_classes = false;
+  std::vector<uint32_t> slab_sizes;  // -o slab_sizes: these chunk sizes, then slab_chunk_max
+  bool cas_enabled = true;           // false with -C (saves 8 bytes per item)
+  bool evict_to_free = true;         // false with -M: fail writes instead of evicting
+  uint32_t hashpower_init = 16;      // -o hashpower=N
+  bool hash_expand = true;           // false with -o no_hashexpand
+  bool lru_maintainer = true;        // background HOT/WARM/COLD juggling + reaping
+  bool lru_crawler = true;           // the maintainer also reaps expired items away from the tails
   // -o lru_crawler_sleep (µs; reported only) and -o lru_crawler_tocrawl (items
   // per class an "lru_crawler crawl" looks at, 0: all); both change at run time.
   uint32_t lru_crawler_sleep = 100;

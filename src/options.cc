@@ -266,6 +266,7 @@ constexpr Option kOptions[] = {
        const double factor = Decimal(o, *v);
        if (factor <= 1.0) throw CommandLineError("Factor must be greater than 1");
        p->config.store.growth_factor = factor;
+       p->config.store.growth_classes = true;  // memcached's classes (slabs/store.h)
      },
      "growth_factor",
      [](View v, std::string_view n, StatSink* out) {
@@ -275,6 +276,7 @@ constexpr Option kOptions[] = {
      "min space used for key+value+flags",
      [](const Option& o, Value v, ParsedOptions* p) {
        p->config.store.chunk_size_min = Positive(o, v, "Chunk size");
+       p->config.store.growth_classes = true;  // memcached's classes (slabs/store.h)
      },
      "chunk_size",
      [](View v, std::string_view n, StatSink* out) {
@@ -719,7 +721,39 @@ constexpr Option kOptions[] = {
     {0, "lru_segmented", OptionArg::kOptional, "", "", "", NoEffect, "lru_segmented",
      [](View, std::string_view n, StatSink* out) { AppendStat(out, n, "yes"); }},
     {0, "no_lru_segmented", OptionArg::kOptional, "", "", "", NoEffect, "", nullptr},
-    {0, "slab_sizes", OptionArg::kOptional, "", "", "", NoEffect, "", nullptr},
+    {0, "slab_sizes", OptionArg::kOptional, "<sizes>", "",
+     "chunk sizes of the slab classes, dash separated",
+     [](const Option& o, Value v, ParsedOptions* p) {
+       // memcached's _parse_slab_sizes(), with its messages.
+       const std::string_view text = NeedArgument(o, v);
+       if (text.empty()) throw CommandLineError("slab_sizes needs a list of sizes");
+       const size_t max = p->config.store.slab_chunk_max != 0 ? p->config.store.slab_chunk_max
+                                                              : slabs::SlabAllocator::kPageSize / 2;
+       std::vector<uint32_t> sizes;
+       for (size_t pos = 0, dash = 0; pos < text.size(); pos = dash + 1) {
+         dash = std::min(text.find('-', pos), text.size());
+         if (dash == pos) continue;  // strtok() skips empty fields
+         uint32_t size = 0;
+         const auto [end, ec] = std::from_chars(text.data() + pos, text.data() + dash, size);
+         if (ec != std::errc() || end != text.data() + dash) size = 0;
+         const uint32_t last = sizes.empty() ? 0 : sizes.back();
+         std::string why;
+         if (size < p->config.store.chunk_size_min || size > max) {
+           why = " is out of valid range";
+         } else if (last >= size) {
+           why = " cannot be lower than or equal to a previous class size";
+         } else if (size <= last + 8) {
+           why = " must be at least 8 bytes larger than previous class";
+         }
+         if (!why.empty()) throw CommandLineError("slab size " + std::to_string(size) + why);
+         sizes.push_back(size);
+         if (sizes.size() >= slabs::SlabAllocator::kMaxClasses) {
+           throw CommandLineError("too many slab classes specified");
+         }
+       }
+       p->config.store.slab_sizes = std::move(sizes);
+     },
+     "", nullptr},
     {0, "inline_ascii_resp", OptionArg::kOptional, "", "", "", NoEffect, "", nullptr},
     // Not served yet: there is no item size histogram ("stats sizes").
     {0, "track_sizes", OptionArg::kOptional, "", "", "", NoEffect, "track_sizes",

@@ -20,6 +20,9 @@ class LruTest : public ::testing::Test {
     StoreConfig config;
     config.background_threads = false;
     config.hash_seed = 1;  // fixed stripes: the flush test's keys must not share one
+    // memcached's classes (76 bytes first): every small item of these tests
+    // shares one class and LRU; the default classes are 8 bytes apart.
+    config.growth_classes = true;
     store_ = std::make_unique<Store>(config, &clock_);
   }
   void Put(const std::string& key, const std::string& value, RelTime exptime = 0) {

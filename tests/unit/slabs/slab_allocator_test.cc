@@ -2,14 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace slabcached::slabs {
 namespace {
 
+// memcached's class layout, as -f 1.25 or -n 48 on the command line asks for.
 SlabAllocator::Config SmallConfig(size_t max_bytes = 64 << 20) {
   return {.max_bytes = max_bytes,
           .item_size_max = 1 << 20,
+          .growth_classes = true,
           .chunk_size_min = 48,
           .growth_factor = 1.25};
 }
@@ -30,6 +33,53 @@ TEST(SlabAllocatorTest, ClassTableGrowsByFactor) {
   EXPECT_EQ(slabs.info(slabs.num_classes()).chunk_size, 512u << 10);
   EXPECT_EQ(slabs.info(slabs.num_classes()).perslab, 2u);
   EXPECT_EQ(slabs.chunk_max(), 512u << 10);
+}
+
+// Without -f, -n or -o slab_sizes: classes 8 bytes apart at first, then at
+// most ~14% apart up to 16 KiB (memcached's -f 1.25 wastes twice as much),
+// then memcached's 1.25 steps; never more than memcached's 63 classes.
+TEST(SlabAllocatorTest, DefaultClassesAreFinerThanMemcachedsUpTo16K) {
+  SlabAllocator::Config config{.max_bytes = 64 << 20, .item_size_max = 1 << 20};
+  SlabAllocator slabs(config);
+  ASSERT_EQ(slabs.num_classes(), SlabAllocator::kMaxClasses);
+  EXPECT_EQ(slabs.info(1).chunk_size, 32u);
+  EXPECT_EQ(slabs.info(2).chunk_size, 40u);
+  int fine = 0;
+  for (int id = 2; id <= slabs.num_classes(); ++id) {
+    const uint32_t prev = slabs.info(id - 1).chunk_size;
+    const uint32_t cur = slabs.info(id).chunk_size;
+    EXPECT_EQ(cur % alignof(Item), 0u) << id;
+    EXPECT_GE(cur, prev + 8) << id;
+    EXPECT_EQ(slabs.info(id).perslab, SlabAllocator::kPageSize / cur) << id;
+    if (cur <= 16384) {
+      ++fine;
+      EXPECT_LE(cur, std::max(prev + 8, static_cast<uint32_t>(prev * 1.14)) + 4) << id;
+    } else if (id < slabs.num_classes()) {
+      EXPECT_LE(cur, static_cast<uint32_t>(prev * 1.25) + 4) << id;
+    }
+  }
+  EXPECT_GE(fine, 45);
+  EXPECT_EQ(slabs.chunk_max(), 512u << 10);
+
+  config.chunk_max = 16 << 10;  // -o slab_chunk_max=16: every class is fine
+  SlabAllocator small_chunks(config);
+  EXPECT_LE(small_chunks.num_classes(), SlabAllocator::kMaxClasses);
+  EXPECT_EQ(small_chunks.chunk_max(), 16u << 10);
+  EXPECT_EQ(small_chunks.info(1).chunk_size, 32u);
+}
+
+// -o slab_sizes: memcached's list, then chunk_max. Sizes are aligned to 4
+// bytes (our header's alignment), where memcached aligns to 8.
+TEST(SlabAllocatorTest, SlabSizesListTheClasses) {
+  SlabAllocator::Config config{
+      .max_bytes = 64 << 20, .item_size_max = 1 << 20, .chunk_sizes = {100, 201, 1000}};
+  SlabAllocator slabs(config);
+  ASSERT_EQ(slabs.num_classes(), 4);
+  EXPECT_EQ(slabs.info(1).chunk_size, 100u);
+  EXPECT_EQ(slabs.info(2).chunk_size, 204u);
+  EXPECT_EQ(slabs.info(3).chunk_size, 1000u);
+  EXPECT_EQ(slabs.info(4).chunk_size, 512u << 10);
+  EXPECT_EQ(slabs.ClassFor(101), 2);
 }
 
 TEST(SlabAllocatorTest, LargeItemSizeMaxKeepsTheLargestChunkWithinAPage) {

@@ -158,6 +158,9 @@ class Worker {
 StoreConfig StressConfig() {
   StoreConfig config;
   config.max_bytes = 24 << 20;  // some classes get several pages: page moves happen
+  // memcached's 1.25 classes: the default layout's 63 classes would spread
+  // 24 MB too thinly for page moves to be needed.
+  config.growth_classes = true;
   config.hashpower_init = 8;
   config.background_threads = true;
   config.slab_automove = 2;  // the maintainer also moves pages on its own

@@ -202,6 +202,8 @@ LineResult ParseLine(std::string_view line, Request* out) {
   // WANT_TOKENS* failures: "ERROR" before the handler runs (command stays kNone).
   if (!info->ArityOk(t.ntokens())) return Fail(ParseError::kUnknownCommand);
   out->command = info->command;
+  out->drop_on_failed_alloc = info->command == Command::kSet;
+  out->count_refused_flush = info->command == Command::kFlushAll;
   switch (info->command) {
     case Command::kGet:
     case Command::kGets:

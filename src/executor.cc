@@ -196,8 +196,9 @@ std::string_view Executor::Retrieve(const Request& request, Responder& out,
     }
     out.Value(key, std::move(item), with_cas);
   };
-  // A binary key is one key of any bytes; a text line holds a list.
-  if (request.binary) {
+  // A binary key is one key of any bytes (in `key`, `keys` empty); a text
+  // line holds a list.
+  if (request.keys.empty()) {
     retrieve(request.key);
     out.EndValues();
     return {};
@@ -228,11 +229,8 @@ StoreContinuation Executor::BeginStore(const Request& request, Responder& out) {
   }
   FailAllocation(alloc.status, out);
   // A failed set must not leave the previous value behind (memcached does
-  // the same; for binary also a set carrying a CAS).
-  const bool binary_set =
-      request.binary && (request.opcode == static_cast<uint8_t>(proto::binary::Opcode::kSet) ||
-                         request.opcode == static_cast<uint8_t>(proto::binary::Opcode::kSetQ));
-  if (request.command == Command::kSet || binary_set) context_.store.Delete(request.key);
+  // the same).
+  if (request.drop_on_failed_alloc) context_.store.Delete(request.key);
   return pending;
 }
 
@@ -358,13 +356,12 @@ void Executor::Arithmetic(const Request& request, Responder& out) {
 }
 
 void Executor::FlushAll(const Request& request, Responder& out) {
-  // Text counts every flush_all, refused ones too; binary counts done flushes.
-  if (!request.binary) stats_->cmd_flush.Add();
+  if (request.count_refused_flush) stats_->cmd_flush.Add();
   if (!context_.config.flush_enabled) {
     out.Fail(ReplyError::kFlushDisabled);
     return;
   }
-  if (request.binary) stats_->cmd_flush.Add();
+  if (!request.count_refused_flush) stats_->cmd_flush.Add();
   // A delay follows the exptime rules; zero or negative means now.
   context_.store.FlushAll(request.exptime > 0 ? context_.clock.ToRelTime(request.exptime) : 0);
   out.Ok();

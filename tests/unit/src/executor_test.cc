@@ -459,5 +459,22 @@ TEST_F(ExecutorTest, BinaryValuesGetTheirCrlfFromTheContinuation) {
   EXPECT_EQ(Run("get k\r\n"), "VALUE k 0 3\r\nabc\r\nEND\r\n");
 }
 
+TEST_F(ExecutorTest, ASetThatCannotAllocateDropsTheOldValue) {
+  const std::string big(2000000, 'x');
+  EXPECT_EQ(Run("set k 0 0 1\r\na\r\n"), "STORED\r\n");
+  EXPECT_EQ(Run("add k 0 0 2000000\r\n" + big + "\r\n"),
+            "SERVER_ERROR object too large for cache\r\n");
+  EXPECT_EQ(Run("get k\r\n"), "VALUE k 0 1\r\na\r\nEND\r\n");  // add keeps it
+  EXPECT_EQ(Run("set k 0 0 2000000\r\n" + big + "\r\n"),
+            "SERVER_ERROR object too large for cache\r\n");
+  EXPECT_EQ(Run("get k\r\n"), "END\r\n");
+  // Binary: a Set carrying a CAS drops it too.
+  EXPECT_EQ(Run("set k 0 0 1\r\na\r\n"), "STORED\r\n");
+  EXPECT_EQ(Binary(Request(bin::Opcode::kSet, "k", big, bin::StoreExtras(0, 0), 0, CasOf("k")))
+                .substr(6, 2),
+            std::string("\x00\x03", 2));  // Too large
+  EXPECT_EQ(Run("get k\r\n"), "END\r\n");
+}
+
 }  // namespace
 }  // namespace slabcached

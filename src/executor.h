@@ -110,6 +110,10 @@ class Executor {
 
   // The LRU crawler and key dumps (src/executor_admin.cc).
   void LruCrawler(const proto::Request& request, Responder& out, Session& session);
+  // "lru_crawler crawl <classes>".
+  void CrawlClasses(std::string_view arg, Responder& out);
+  // "lru_crawler metadump|mgdump <classes>": hands the session its stream.
+  void StartItemDump(bool mgdump, std::string_view arg, Responder& out, Session& session);
   void StatsCachedump(const proto::Request& request, Responder& out);
 
   // Meta protocol (src/executor_meta.cc).

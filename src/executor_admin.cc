@@ -144,63 +144,9 @@ void Executor::LruCrawler(const Request& request, Responder& out, Session& sessi
   const std::string_view sub = words[0];
   const std::string_view arg = words[1];
   if (sub == "crawl") {
-    if (!store.crawler_settings().enabled) {
-      out.Fail(ReplyError::kCrawlerDisabled);
-      return;
-    }
-    slabs::ClassSet classes;
-    switch (ParseClassList(arg, &classes)) {
-      case ClassList::kBad:
-        out.Fail(ReplyError::kCrawlerBadClass);
-        return;
-      case ClassList::kHash:  // only the dumps walk the hash table
-        out.Fail(ReplyError::kCrawlerUnknown);
-        return;
-      case ClassList::kIds:
-        break;
-    }
-    if (classes.none()) {
-      out.Fail(ReplyError::kCrawlerNotStarted);
-    } else {
-      ReplyCrawlerStatus(store.StartCrawl(classes), out);
-    }
+    CrawlClasses(arg, out);
   } else if (sub == "metadump" || sub == "mgdump") {
-    const bool mgdump = sub == "mgdump";
-    if (!store.crawler_settings().enabled) {
-      out.Fail(ReplyError::kCrawlerDisabled);
-      return;
-    }
-    if (!context_.config.dump_enabled) {
-      out.Fail(mgdump ? ReplyError::kKeyDumpNotAllowed : ReplyError::kMetadumpNotAllowed);
-      return;
-    }
-    if (session.datagram) {
-      // A dump is streamed as the client reads it; a datagram's reply
-      // cannot wait, and the crawler would stay taken for good.
-      out.Fail(mgdump ? ReplyError::kKeyDumpOverUdp : ReplyError::kMetadumpOverUdp);
-      return;
-    }
-    slabs::ClassSet classes;
-    const ClassList list = ParseClassList(arg, &classes);
-    if (list == ClassList::kBad) {
-      out.Fail(ReplyError::kCrawlerBadClass);
-      return;
-    }
-    // A hash-table walk shows every linked item once: so does a walk of
-    // every class's pages.
-    if (list == ClassList::kHash) classes.set().reset(0);
-    if (classes.none()) {
-      out.Fail(ReplyError::kCrawlerNotStarted);
-      return;
-    }
-    slabs::CrawlerStatus status;
-    std::unique_ptr<slabs::Store::ItemDump> dump = store.StartDump(classes, &status);
-    if (!dump) {
-      ReplyCrawlerStatus(status, out);
-      return;
-    }
-    // memcached sends no "OK": the dump itself is the reply.
-    session.stream = std::make_unique<ItemDumpStream>(std::move(dump), mgdump, context_.clock);
+    StartItemDump(sub == "mgdump", arg, out, session);
   } else if (sub == "tocrawl") {
     uint32_t tocrawl = 0;
     if (!proto::SafeStrtoul(arg, &tocrawl)) {
@@ -222,6 +168,69 @@ void Executor::LruCrawler(const Request& request, Responder& out, Session& sessi
   } else {
     out.Fail(ReplyError::kUnknownCommand);
   }
+}
+
+void Executor::CrawlClasses(std::string_view arg, Responder& out) {
+  slabs::Store& store = context_.store;
+  if (!store.crawler_settings().enabled) {
+    out.Fail(ReplyError::kCrawlerDisabled);
+    return;
+  }
+  slabs::ClassSet classes;
+  switch (ParseClassList(arg, &classes)) {
+    case ClassList::kBad:
+      out.Fail(ReplyError::kCrawlerBadClass);
+      return;
+    case ClassList::kHash:  // only the dumps walk the hash table
+      out.Fail(ReplyError::kCrawlerUnknown);
+      return;
+    case ClassList::kIds:
+      break;
+  }
+  if (classes.none()) {
+    out.Fail(ReplyError::kCrawlerNotStarted);
+  } else {
+    ReplyCrawlerStatus(store.StartCrawl(classes), out);
+  }
+}
+
+void Executor::StartItemDump(bool mgdump, std::string_view arg, Responder& out, Session& session) {
+  slabs::Store& store = context_.store;
+  if (!store.crawler_settings().enabled) {
+    out.Fail(ReplyError::kCrawlerDisabled);
+    return;
+  }
+  if (!context_.config.dump_enabled) {
+    out.Fail(mgdump ? ReplyError::kKeyDumpNotAllowed : ReplyError::kMetadumpNotAllowed);
+    return;
+  }
+  if (session.datagram) {
+    // A dump is streamed as the client reads it; a datagram's reply
+    // cannot wait, and the crawler would stay taken for good.
+    out.Fail(mgdump ? ReplyError::kKeyDumpOverUdp : ReplyError::kMetadumpOverUdp);
+    return;
+  }
+  slabs::ClassSet classes;
+  const ClassList list = ParseClassList(arg, &classes);
+  if (list == ClassList::kBad) {
+    out.Fail(ReplyError::kCrawlerBadClass);
+    return;
+  }
+  // A hash-table walk shows every linked item once: so does a walk of
+  // every class's pages.
+  if (list == ClassList::kHash) classes.set().reset(0);
+  if (classes.none()) {
+    out.Fail(ReplyError::kCrawlerNotStarted);
+    return;
+  }
+  slabs::CrawlerStatus status;
+  std::unique_ptr<slabs::Store::ItemDump> dump = store.StartDump(classes, &status);
+  if (!dump) {
+    ReplyCrawlerStatus(status, out);
+    return;
+  }
+  // memcached sends no "OK": the dump itself is the reply.
+  session.stream = std::make_unique<ItemDumpStream>(std::move(dump), mgdump, context_.clock);
 }
 
 void Executor::StatsCachedump(const Request& request, Responder& out) {

@@ -201,6 +201,7 @@ BinaryParseResult ParseBinaryRequest(std::string_view input, Request* out) {
       out->client_flags = binary::LoadBe32(extras);
       out->exptime = binary::LoadBe32(extras + 4);
       out->value_bytes = bodylen - keylen - extlen;
+      out->drop_on_failed_alloc = info.command == Command::kSet;
       // A CAS in the header makes set/add/replace a compare-and-swap.
       if (header.cas != 0) out->command = Command::kCas;
       break;

@@ -1,33 +1,10 @@
 #include "proto/binary_protocol.h"
 
+#include "proto/errors.h"
+
 namespace slabcached::proto::binary {
 
-std::string_view StatusText(Status status) {
-  switch (status) {
-    case Status::kSuccess:
-    case Status::kAuthContinue:
-      return {};
-    case Status::kKeyNotFound:
-      return "Not found";
-    case Status::kKeyExists:
-      return "Data exists for key.";
-    case Status::kTooLarge:
-      return "Too large.";
-    case Status::kInvalidArguments:
-      return "Invalid arguments";
-    case Status::kNotStored:
-      return "Not stored.";
-    case Status::kDeltaBadValue:
-      return "Non-numeric server-side value for incr or decr";
-    case Status::kAuthError:
-      return "Auth failure.";
-    case Status::kUnknownCommand:
-      return "Unknown command";
-    case Status::kOutOfMemory:
-      return "Out of memory";
-  }
-  return {};
-}
+std::string_view StatusText(Status status) { return StatusMessage(status); }
 
 RequestHeader DecodeRequestHeader(std::string_view in) {
   const char* p = in.data();

@@ -199,37 +199,19 @@ std::string_view MetaKey(const Request& req, MetaKeyBuffer* scratch) {
   return {scratch->data(), n};
 }
 
+// The meta rows of the error table follow ParseError's meta values, in the
+// same order (this file is also built into the client library, without the
+// text parser's ErrorOf()).
+static_assert(static_cast<int>(ParseError::kMetaArithmeticMode) -
+                  static_cast<int>(ParseError::kMetaInvalidFlag) ==
+              static_cast<int>(ReplyError::kMetaArithmeticMode) -
+                  static_cast<int>(ReplyError::kMetaInvalidFlag));
+
 std::string_view MetaErrorReply(ParseError error) {
-  switch (error) {
-    case ParseError::kMetaInvalidFlag:
-      return "CLIENT_ERROR invalid flag\r\n";
-    case ParseError::kMetaDuplicateFlag:
-      return "CLIENT_ERROR duplicate flag\r\n";
-    case ParseError::kMetaInvalidOrDuplicateFlag:
-      return "CLIENT_ERROR invalid or duplicate flag\r\n";
-    case ParseError::kMetaBadToken:
-      return "CLIENT_ERROR bad token in command line format\r\n";
-    case ParseError::kMetaGetFlagsTooLong:
-      return "CLIENT_ERROR options flags are too long\r\n";
-    case ParseError::kMetaFlagsTooLong:
-      return "CLIENT_ERROR options flags too long\r\n";
-    case ParseError::kMetaKeyDecode:
-      return "CLIENT_ERROR error decoding key\r\n";
-    case ParseError::kMetaOpaqueTooLong:
-      return "CLIENT_ERROR opaque token too long\r\n";
-    case ParseError::kMetaModeLength:
-      return "CLIENT_ERROR incorrect length for M token\r\n";
-    case ParseError::kMetaInitial:
-      return "CLIENT_ERROR invalid numeric initial value\r\n";
-    case ParseError::kMetaDelta:
-      return "CLIENT_ERROR invalid numeric delta value\r\n";
-    case ParseError::kMetaSetMode:
-      return "CLIENT_ERROR invalid mode for ms M token\r\n";
-    case ParseError::kMetaArithmeticMode:
-      return "CLIENT_ERROR invalid mode for ma M token\r\n";
-    default:
-      return {};
-  }
+  if (error < ParseError::kMetaInvalidFlag || error > ParseError::kMetaArithmeticMode) return {};
+  const int offset = static_cast<int>(error) - static_cast<int>(ParseError::kMetaInvalidFlag);
+  return ErrorText(
+      static_cast<ReplyError>(static_cast<int>(ReplyError::kMetaInvalidFlag) + offset));
 }
 
 }  // namespace slabcached::proto

@@ -92,6 +92,15 @@ struct Request {
   bool create_on_miss = false;  // incr/decr: seed `initial` on a miss (exptime applies)
   uint64_t initial = 0;         // incr/decr
 
+  // Where the protocols differ, as the parsers say (the executor follows
+  // these instead of asking which protocol a request came in):
+  // A set whose item cannot be allocated drops the old value (text set;
+  // binary Set/SetQ, with a CAS too; ms does in every mode).
+  bool drop_on_failed_alloc = false;
+  // flush_all counts refused flushes (-F) too (text); binary counts the
+  // flushes done.
+  bool count_refused_flush = false;
+
   // Meta protocol (kMeta*): the flags; default-constructed otherwise.
   MetaFlags meta;
 };

@@ -9,32 +9,31 @@
 #include <string_view>
 #include <type_traits>
 
+#include "proto/errors.h"
 #include "proto/request.h"
 
 namespace slabcached::proto {
 
 inline constexpr std::string_view kStored = "STORED\r\n";
 inline constexpr std::string_view kNotStored = "NOT_STORED\r\n";
-inline constexpr std::string_view kExists = "EXISTS\r\n";
-inline constexpr std::string_view kNotFound = "NOT_FOUND\r\n";
 inline constexpr std::string_view kDeleted = "DELETED\r\n";
 inline constexpr std::string_view kTouched = "TOUCHED\r\n";
 inline constexpr std::string_view kOk = "OK\r\n";
 inline constexpr std::string_view kEnd = "END\r\n";
 inline constexpr std::string_view kReset = "RESET\r\n";
-inline constexpr std::string_view kError = "ERROR\r\n";
 inline constexpr std::string_view kCrLf = "\r\n";
-inline constexpr std::string_view kBadDataChunk = "CLIENT_ERROR bad data chunk\r\n";
-inline constexpr std::string_view kNonNumeric =
-    "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
-inline constexpr std::string_view kTooLarge = "SERVER_ERROR object too large for cache\r\n";
-inline constexpr std::string_view kOutOfMemoryStoring =
-    "SERVER_ERROR out of memory storing object\r\n";
-inline constexpr std::string_view kOutOfMemory = "SERVER_ERROR out of memory\r\n";
-inline constexpr std::string_view kTooManyConnections = "ERROR Too many open connections\r\n";
-// memcached 1.6.18 (our behaviour reference) sends this; later 1.6.x say "SERVER_ERROR: ...".
-inline constexpr std::string_view kShutdownDisabled = "ERROR: shutdown not enabled\r\n";
-inline constexpr std::string_view kFlushDisabled = "CLIENT_ERROR flush_all not allowed\r\n";
+// Error lines, from the one error table (proto/errors.h).
+inline constexpr std::string_view kExists = ErrorText(ReplyError::kExists);
+inline constexpr std::string_view kNotFound = ErrorText(ReplyError::kNotFound);
+inline constexpr std::string_view kError = ErrorText(ReplyError::kUnknownCommand);
+inline constexpr std::string_view kBadDataChunk = ErrorText(ReplyError::kBadDataChunk);
+inline constexpr std::string_view kNonNumeric = ErrorText(ReplyError::kNonNumeric);
+inline constexpr std::string_view kTooLarge = ErrorText(ReplyError::kTooLarge);
+inline constexpr std::string_view kOutOfMemoryStoring = ErrorText(ReplyError::kOutOfMemoryStoring);
+inline constexpr std::string_view kOutOfMemory = ErrorText(ReplyError::kOutOfMemory);
+inline constexpr std::string_view kTooManyConnections = ErrorText(ReplyError::kTooManyConnections);
+inline constexpr std::string_view kShutdownDisabled = ErrorText(ReplyError::kShutdownDisabled);
+inline constexpr std::string_view kFlushDisabled = ErrorText(ReplyError::kFlushDisabled);
 
 // "VALUE <key> <flags> <bytes>\r\n", or with " <cas>" before \r\n when with_cas.
 void AppendValueHeader(std::string* out, std::string_view key, uint32_t client_flags,

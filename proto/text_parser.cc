@@ -202,6 +202,8 @@ LineResult ParseLine(std::string_view line, Request* out) {
   // WANT_TOKENS* failures: "ERROR" before the handler runs (command stays kNone).
   if (!info->ArityOk(t.ntokens())) return Fail(ParseError::kUnknownCommand);
   out->command = info->command;
+  out->drop_on_failed_alloc = info->command == Command::kSet;
+  out->count_refused_flush = info->command == Command::kFlushAll;
   switch (info->command) {
     case Command::kGet:
     case Command::kGets:
@@ -296,36 +298,52 @@ ParseResult ParseTextRequest(std::string_view input, Request* out, size_t scanne
   return {r.status, r.error, line_end + 1};
 }
 
-std::string_view ErrorReply(ParseError error) {
+ReplyError ErrorOf(ParseError error) {
   switch (error) {
     case ParseError::kNone:
-      return {};
     case ParseError::kUnknownCommand:
-      return "ERROR\r\n";
+      return ReplyError::kUnknownCommand;
     case ParseError::kBadFormat:
-      return "CLIENT_ERROR bad command line format\r\n";
+      return ReplyError::kBadFormat;
     case ParseError::kInvalidExptime:
-      return "CLIENT_ERROR invalid exptime argument\r\n";
+      return ReplyError::kInvalidExptime;
     case ParseError::kInvalidDelta:
-      return "CLIENT_ERROR invalid numeric delta argument\r\n";
+      return ReplyError::kInvalidDelta;
     case ParseError::kBadDeleteFormat:
-      return "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n";
+      return ReplyError::kBadDeleteFormat;
     case ParseError::kMetaInvalidFlag:
+      return ReplyError::kMetaInvalidFlag;
     case ParseError::kMetaDuplicateFlag:
+      return ReplyError::kMetaDuplicateFlag;
     case ParseError::kMetaInvalidOrDuplicateFlag:
+      return ReplyError::kMetaInvalidOrDuplicateFlag;
     case ParseError::kMetaBadToken:
+      return ReplyError::kMetaBadToken;
     case ParseError::kMetaGetFlagsTooLong:
+      return ReplyError::kMetaGetFlagsTooLong;
     case ParseError::kMetaFlagsTooLong:
+      return ReplyError::kMetaFlagsTooLong;
     case ParseError::kMetaKeyDecode:
+      return ReplyError::kMetaKeyDecode;
     case ParseError::kMetaOpaqueTooLong:
+      return ReplyError::kMetaOpaqueTooLong;
     case ParseError::kMetaModeLength:
+      return ReplyError::kMetaModeLength;
     case ParseError::kMetaInitial:
+      return ReplyError::kMetaInitial;
     case ParseError::kMetaDelta:
+      return ReplyError::kMetaDelta;
     case ParseError::kMetaSetMode:
+      return ReplyError::kMetaSetMode;
     case ParseError::kMetaArithmeticMode:
-      return MetaErrorReply(error);
+      return ReplyError::kMetaArithmeticMode;
   }
-  return "ERROR\r\n";
+  return ReplyError::kUnknownCommand;
+}
+
+std::string_view ErrorReply(ParseError error) {
+  if (error == ParseError::kNone) return {};
+  return ErrorText(ErrorOf(error));
 }
 
 }  // namespace slabcached::proto

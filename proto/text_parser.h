@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "proto/errors.h"
 #include "proto/request.h"
 
 namespace slabcached::proto {
@@ -28,7 +29,7 @@ enum class ParseError : uint8_t {
   kInvalidExptime,   // CLIENT_ERROR invalid exptime argument
   kInvalidDelta,     // CLIENT_ERROR invalid numeric delta argument
   kBadDeleteFormat,  // CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]
-  // Meta commands (proto/meta_parser.h; strings in MetaErrorReply()).
+  // Meta commands (proto/meta_parser.h). Strings: proto/errors.h.
   kMetaInvalidFlag,             // CLIENT_ERROR invalid flag
   kMetaDuplicateFlag,           // CLIENT_ERROR duplicate flag
   kMetaInvalidOrDuplicateFlag,  // CLIENT_ERROR invalid or duplicate flag (md, ma)
@@ -86,7 +87,9 @@ inline constexpr size_t kMaxCommandLine = 2048;
 // call, not O(line).
 ParseResult ParseTextRequest(std::string_view input, Request* out, size_t scanned = 0);
 
-// The wire reply for a parse error, including "\r\n".
+// The entry of the error table (proto/errors.h) a parse error answers with.
+ReplyError ErrorOf(ParseError error);
+// Its wire reply, "\r\n" included; "" for kNone.
 std::string_view ErrorReply(ParseError error);
 
 }  // namespace slabcached::proto

@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "proto/ascii_auth.h"
+#include "proto/errors.h"
+#include "proto/text_encoder.h"
 #include "src/request_dispatch.h"
 
 namespace slabcached {
@@ -188,7 +190,7 @@ bool Connection::ReadOnce(bool* drained) {
   char* dest;
   size_t wanted;
   if (into_item) {
-    const auto [piece, room] = pending_.item.WritableAt(value_offset_);
+    const auto [piece, room] = pending_.WritableAt(value_offset_);
     dest = piece;
     wanted = std::min(value_remaining_, room);
   } else {
@@ -203,7 +205,7 @@ bool Connection::ReadOnce(bool* drained) {
       case Room::kOutOfMemory:
         // -o read_buf_mem_limit: memcached's reply, then the connection goes.
         server_stats_->read_buf_oom.fetch_add(1, std::memory_order_relaxed);
-        output_.Append("SERVER_ERROR out of memory reading request\r\n");
+        output_.Append(proto::ErrorText(proto::ReplyError::kReadBufferFull));
         state_ = State::kClosing;
         *drained = true;
         return true;
@@ -247,7 +249,7 @@ bool Connection::Process(uint32_t* budget) {
     }
     if (state_ == State::kValue) {
       const size_t take = std::min(buffered(), value_remaining_);
-      pending_.item.WriteValue(value_offset_, {buffer_.get() + start_, take});
+      pending_.Write(value_offset_, {buffer_.get() + start_, take});
       value_offset_ += take;
       value_remaining_ -= take;
       start_ += take;
@@ -342,19 +344,19 @@ bool Connection::ProcessAsciiAuth() {
       return false;
     case proto::AsciiAuthRequest::Status::kError:
       output_.Append(auth.error);
+      output_.Append(proto::kCrLf);
       break;
     case proto::AsciiAuthRequest::Status::kCredentials:
       executor_->stats()->auth_cmds.Add();
       if (ascii_auth_->Check(auth.user, auth.password)) {
         session_.authenticated = true;
-        output_.Append("STORED");
+        output_.Append(proto::kStored);
       } else {
         executor_->stats()->auth_errors.Add();
-        output_.Append("CLIENT_ERROR authentication failure");
+        output_.Append(proto::ErrorText(proto::ReplyError::kAsciiAuthFailure));
       }
       break;
   }
-  output_.Append("\r\n");
   start_ += auth.consumed;
   return true;
 }
@@ -375,8 +377,8 @@ void Connection::ResumeRetrieval() {
 }
 
 void Connection::FinishValue() {
-  FinishStore(*executor_, std::move(pending_), binary_, &output_);
-  pending_ = Executor::PendingStore();
+  std::move(pending_).Complete(&output_);
+  pending_ = StoreContinuation();
   state_ = State::kCommand;
 }
 

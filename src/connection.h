@@ -130,7 +130,7 @@ class Connection {
   bool protocol_checked_ = false;
   bool binary_ = false;  // memcached's binary protocol (-B, or a first byte of 0x80)
   Session session_;
-  Executor::PendingStore pending_;
+  StoreContinuation pending_;   // kValue: the store the data block completes
   size_t reported_output_ = 0;  // this connection's share of response_obj_bytes
   size_t value_offset_ = 0;     // where in the item's value the next data-block byte goes
   size_t value_remaining_ = 0;  // data-block bytes (incl. "\r\n") still to read

@@ -17,6 +17,7 @@
 namespace slabcached {
 
 using proto::Command;
+using proto::ReplyError;
 using proto::Request;
 
 namespace {
@@ -56,10 +57,10 @@ bool ParseSigned(std::string_view text, int* value) {
 void Executor::FailAllocation(slabs::AllocStatus status, Responder& out) {
   if (status == slabs::AllocStatus::kTooLarge) {
     stats_->store_too_large.Add();
-    out.Fail(Failure::kTooLarge);
+    out.Fail(ReplyError::kTooLarge);
   } else {
     stats_->store_no_memory.Add();
-    out.Fail(Failure::kOutOfMemoryStoring);
+    out.Fail(ReplyError::kOutOfMemoryStoring);
   }
 }
 
@@ -126,7 +127,7 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
       MetaDebug(request, out);
       break;
     case Command::kMetaNoop:
-      out.TextLine(proto::kMetaNoopReply);
+      out.MetaNoop();
       break;
     case Command::kLruCrawler:
       LruCrawler(request, out, session);
@@ -140,28 +141,27 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
       if (context_.clock_control != nullptr && context_.clock_control->DebugTime(request.args)) {
         out.Ok();
       } else {
-        out.Fail(Failure::kUnknownCommand);
+        out.Fail(ReplyError::kUnknownCommand);
       }
       break;
     default:
       // lru, watch and slabs subcommands slabcached does not serve yet.
-      out.Fail(Failure::kUnknownCommand);
+      out.Fail(ReplyError::kUnknownCommand);
       break;
   }
   return Next::kContinue;
 }
 
-void Executor::ReplyParseError(const Request& request, proto::ParseError error, OutputQueue* out) {
-  TextResponder reply(request, out);
+void Executor::ReplyParseError(const Request& request, proto::ParseError error, Responder& reply) {
   if (request.command == Command::kFlushAll) {
     // memcached counts the flush and checks -F before it reads the delay.
     stats_->cmd_flush.Add();
     if (!context_.config.flush_enabled) {
-      reply.Fail(Failure::kFlushDisabled);
+      reply.Fail(ReplyError::kFlushDisabled);
       return;
     }
   }
-  reply.TextLine(proto::ErrorReply(error));
+  reply.Fail(proto::ErrorOf(error));
 }
 
 std::string_view Executor::Retrieve(const Request& request, Responder& out,
@@ -196,8 +196,9 @@ std::string_view Executor::Retrieve(const Request& request, Responder& out,
     }
     out.Value(key, std::move(item), with_cas);
   };
-  // A binary key is one key of any bytes; a text line holds a list.
-  if (request.binary) {
+  // A binary key is one key of any bytes (in `key`, `keys` empty); a text
+  // line holds a list.
+  if (request.keys.empty()) {
     retrieve(request.key);
     out.EndValues();
     return {};
@@ -215,44 +216,40 @@ std::string_view Executor::Retrieve(const Request& request, Responder& out,
   return {};
 }
 
-Executor::PendingStore Executor::BeginStore(const Request& request, Responder& out) {
+StoreContinuation Executor::BeginStore(const Request& request, Responder& out) {
   if (request.command == Command::kMetaSet) return BeginMetaStore(request, out);
-  PendingStore pending;
-  pending.request = request;
-  pending.request.key = pending.request.keys = pending.request.args = {};
+  StoreContinuation pending(this, request);
+  pending.request_.key = pending.request_.keys = pending.request_.args = {};
   slabs::AllocResult alloc =
       context_.store.Allocate(request.key, request.client_flags,
                               context_.clock.ToRelTime(request.exptime), request.value_bytes);
   if (alloc.status == slabs::AllocStatus::kOk) {
-    pending.item = std::move(alloc.item);
+    pending.item_ = std::move(alloc.item);
     return pending;
   }
   FailAllocation(alloc.status, out);
   // A failed set must not leave the previous value behind (memcached does
-  // the same; for binary also a set carrying a CAS).
-  const bool binary_set =
-      request.binary && (request.opcode == static_cast<uint8_t>(proto::binary::Opcode::kSet) ||
-                         request.opcode == static_cast<uint8_t>(proto::binary::Opcode::kSetQ));
-  if (request.command == Command::kSet || binary_set) context_.store.Delete(request.key);
+  // the same).
+  if (request.drop_on_failed_alloc) context_.store.Delete(request.key);
   return pending;
 }
 
-void Executor::CompleteStore(PendingStore pending, bool data_ok, Responder& out) {
-  if (pending.request.command == Command::kMetaSet) {
-    CompleteMetaStore(std::move(pending), data_ok, out);
-    return;
-  }
-  if (!pending.item) return;
+void Executor::CompleteStore(slabs::ItemHandle item, const Request& request, bool data_ok,
+                             Responder& out) {
   if (!data_ok) {
-    out.Fail(Failure::kBadDataChunk);
+    out.Fail(ReplyError::kBadDataChunk);
+    return;  // `item` is freed unlinked
+  }
+  if (request.command == Command::kMetaSet) {
+    CompleteMetaStore(std::move(item), request, out);
     return;
   }
   stats_->cmd_set.Add();
-  const Command command = pending.request.command;
+  const Command command = request.command;
   slabs::LinkOptions options;
   options.mode = ModeFor(command);
-  options.cas_compare = pending.request.cas_unique;
-  const slabs::LinkResult linked = context_.store.Link(std::move(pending.item), options);
+  options.cas_compare = request.cas_unique;
+  const slabs::LinkResult linked = context_.store.Link(std::move(item), options);
   const slabs::StoreStatus status = linked.status;
   const uint64_t cas = linked.cas;
   const bool is_cas = command == Command::kCas;
@@ -267,11 +264,11 @@ void Executor::CompleteStore(PendingStore pending, bool data_ok, Responder& out)
       break;
     case slabs::StoreStatus::kExists:  // cas mismatch (binary append/prepend too)
       if (is_cas) stats_->cas_badval.Add();
-      out.Fail(Failure::kExists);
+      out.Fail(ReplyError::kExists);
       break;
     case slabs::StoreStatus::kNotFound:
       if (is_cas) stats_->cas_misses.Add();
-      out.Fail(Failure::kNotFound);
+      out.Fail(ReplyError::kNotFound);
       break;
     case slabs::StoreStatus::kNoMemory:
       stats_->store_no_memory.Add();
@@ -294,10 +291,10 @@ void Executor::Delete(const Request& request, Responder& out) {
       break;
     case slabs::DeleteStatus::kNotFound:
       stats_->delete_misses.Add();
-      out.Fail(Failure::kNotFound);
+      out.Fail(ReplyError::kNotFound);
       break;
     case slabs::DeleteStatus::kExists:  // binary delete with a stale CAS
-      out.Fail(Failure::kExists);
+      out.Fail(ReplyError::kExists);
       break;
     case slabs::DeleteStatus::kInvalidated:  // md only
     case slabs::DeleteStatus::kNotStored:
@@ -317,7 +314,7 @@ void Executor::Touch(const Request& request, Responder& out) {
     out.Touched(item);
   } else {
     stats_->touch_misses.Add();
-    out.Fail(Failure::kNotFound);
+    out.Fail(ReplyError::kNotFound);
   }
 }
 
@@ -344,28 +341,27 @@ void Executor::Arithmetic(const Request& request, Responder& out) {
       break;
     case slabs::DeltaStatus::kNotFound:
       (incr ? stats_->incr_misses : stats_->decr_misses).Add();
-      out.Fail(Failure::kNotFound);
+      out.Fail(ReplyError::kNotFound);
       break;
     case slabs::DeltaStatus::kExists:  // binary CAS mismatch
-      out.Fail(Failure::kExists);
+      out.Fail(ReplyError::kExists);
       break;
     case slabs::DeltaStatus::kNonNumeric:
-      out.Fail(Failure::kNonNumeric);
+      out.Fail(ReplyError::kNonNumeric);
       break;
     case slabs::DeltaStatus::kNoMemory:
-      out.Fail(Failure::kOutOfMemory);
+      out.Fail(ReplyError::kOutOfMemory);
       break;
   }
 }
 
 void Executor::FlushAll(const Request& request, Responder& out) {
-  // Text counts every flush_all, refused ones too; binary counts done flushes.
-  if (!request.binary) stats_->cmd_flush.Add();
+  if (request.count_refused_flush) stats_->cmd_flush.Add();
   if (!context_.config.flush_enabled) {
-    out.Fail(Failure::kFlushDisabled);
+    out.Fail(ReplyError::kFlushDisabled);
     return;
   }
-  if (request.binary) stats_->cmd_flush.Add();
+  if (!request.count_refused_flush) stats_->cmd_flush.Add();
   // A delay follows the exptime rules; zero or negative means now.
   context_.store.FlushAll(request.exptime > 0 ? context_.clock.ToRelTime(request.exptime) : 0);
   out.Ok();
@@ -424,17 +420,17 @@ void Executor::RefreshCerts(const Request& request, Responder& out) {
     if (!noreply) out.Ok();
     return;
   }
-  out.TextLine(error + "\r\n");
+  out.CertsNotReloaded(error);
 }
 
 Executor::Next Executor::Shutdown(const Request& request, Responder& out) {
   if (!context_.config.shutdown_enabled) {
-    out.TextLine(proto::kShutdownDisabled);
+    out.Fail(ReplyError::kShutdownDisabled);
     return Next::kContinue;
   }
   const std::string_view mode = FirstWord(request.args);
   if (!mode.empty() && mode != "graceful") {
-    out.TextLine("CLIENT_ERROR invalid shutdown mode\r\n");
+    out.Fail(ReplyError::kInvalidShutdownMode);
     return Next::kContinue;
   }
   context_.control.RequestShutdown(mode == "graceful");
@@ -445,13 +441,13 @@ void Executor::Slabs(const Request& request, Responder& out) {
   const proto::LineTokens words(request.args);
   if (words.size() == 3 && words[0] == "reassign") {
     if (!context_.config.store.slab_reassign) {
-      out.TextLine("CLIENT_ERROR slab reassignment disabled\r\n");
+      out.Fail(ReplyError::kReassignDisabled);
       return;
     }
     int src = 0;
     int dst = 0;
     if (!ParseSigned(words[1], &src) || !ParseSigned(words[2], &dst)) {
-      out.TextLine("CLIENT_ERROR bad command line format\r\n");
+      out.Fail(ReplyError::kBadFormat);
       return;
     }
     using Status = slabs::Store::ReassignStatus;
@@ -460,16 +456,16 @@ void Executor::Slabs(const Request& request, Responder& out) {
         out.Ok();
         break;
       case Status::kBusy:
-        out.TextLine("BUSY currently processing reassign request\r\n");
+        out.Fail(ReplyError::kReassignBusy);
         break;
       case Status::kBadClass:
-        out.TextLine("BADCLASS invalid src or dst class id\r\n");
+        out.Fail(ReplyError::kReassignBadClass);
         break;
       case Status::kNoSpare:
-        out.TextLine("NOSPARE source class has no spare pages\r\n");
+        out.Fail(ReplyError::kReassignNoSpare);
         break;
       case Status::kSame:
-        out.TextLine("SAME src and dst class are identical\r\n");
+        out.Fail(ReplyError::kReassignSame);
         break;
     }
     return;
@@ -477,34 +473,34 @@ void Executor::Slabs(const Request& request, Responder& out) {
   if (words.size() >= 2 && words[0] == "automove") {
     int level = 0;
     if (!ParseSigned(words[1], &level) || level < 0) {
-      out.TextLine("CLIENT_ERROR bad command line format\r\n");
+      out.Fail(ReplyError::kBadFormat);
     } else if (level > 2) {
-      out.Fail(Failure::kUnknownCommand);
+      out.Fail(ReplyError::kUnknownCommand);
     } else {
       context_.store.SetAutomove(static_cast<uint32_t>(level));
       out.Ok();
     }
     return;
   }
-  out.Fail(Failure::kUnknownCommand);
+  out.Fail(ReplyError::kUnknownCommand);
 }
 
 void Executor::CacheMemlimit(const Request& request, Responder& out) {
   const uint64_t megabytes = request.number;
   if (megabytes < 8) {
-    out.TextLine("MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n");
+    out.Fail(ReplyError::kMemlimitTooSmall);
   } else if (megabytes > 1000000000) {
-    out.TextLine("MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n");
+    out.Fail(ReplyError::kMemlimitNotBytes);
   } else if (context_.store.SetMemoryLimit(megabytes * 1024 * 1024)) {
     out.Ok();
   } else {
-    out.TextLine("MEMLIMIT_ADJUST_FAILED out of bounds or unable to adjust\r\n");
+    out.Fail(ReplyError::kMemlimitFailed);
   }
 }
 
 void Executor::Sasl(const Request& request, Responder& out, Session& session) {
   if (!context_.config.net.sasl) {
-    out.Fail(Failure::kUnknownCommand);
+    out.Fail(ReplyError::kUnknownCommand);
     return;
   }
   if (request.command == Command::kSaslListMechs) {
@@ -512,7 +508,7 @@ void Executor::Sasl(const Request& request, Responder& out, Session& session) {
     return;
   }
   if (request.key.size() > proto::binary::kMaxSaslMechLength) {
-    out.Fail(Failure::kInvalidArguments);
+    out.Fail(ReplyError::kInvalidArguments);
     return;
   }
   // PLAIN completes in one step, so a step (or another mechanism) fails.
@@ -523,7 +519,7 @@ void Executor::Sasl(const Request& request, Responder& out, Session& session) {
     out.Authenticated();
   } else {
     stats_->auth_errors.Add();
-    out.Fail(Failure::kAuthError);
+    out.Fail(ReplyError::kAuthError);
   }
 }
 

@@ -23,6 +23,7 @@
 #include "src/server_config.h"
 #include "src/services.h"
 #include "src/stats.h"
+#include "src/store_continuation.h"
 
 namespace slabcached {
 
@@ -75,28 +76,24 @@ class Executor {
                             const std::function<bool()>& enough);
 
   // A text parse error for a complete line: the reply memcached gives.
-  void ReplyParseError(const proto::Request& request, proto::ParseError error, OutputQueue* out);
+  void ReplyParseError(const proto::Request& request, proto::ParseError error, Responder& out);
 
-  // Storage commands run in two steps around the data block.
-  struct PendingStore {
-    slabs::ItemHandle item;  // empty: the data block is swallowed
-    // The request, to answer it once the data block is in (its string views
-    // are cleared: the input they pointed into is gone by then).
-    proto::Request request;
-    // ms: the key and flag tokens, which `request` points into.
-    std::unique_ptr<char[]> meta_line;
-  };
-  // Allocates the item the data block is read into; on failure replies with
-  // the error (and, for set, drops the old value) and returns a pending
-  // store without an item.
-  PendingStore BeginStore(const proto::Request& request, Responder& out);
-  // Links the filled item. `data_ok` is false when the block did not end in "\r\n".
-  void CompleteStore(PendingStore pending, bool data_ok, Responder& out);
+  // A storage command's first step: allocates the item its data block is
+  // read into, and returns the continuation that links it once the block
+  // is in (src/store_continuation.h). On failure it answers the error (and,
+  // for set, drops the old value); the continuation then has no item.
+  StoreContinuation BeginStore(const proto::Request& request, Responder& out);
 
   ThreadStats* stats() { return stats_; }
   const slabs::Clock& clock() const { return context_.clock; }
 
  private:
+  friend class StoreContinuation;
+  // The second step (StoreContinuation::Complete): links the filled item.
+  // `data_ok` is false when the block did not end in "\r\n".
+  void CompleteStore(slabs::ItemHandle item, const proto::Request& request, bool data_ok,
+                     Responder& out);
+
   // A data block that has no item to go to: counts it and answers the error.
   void FailAllocation(slabs::AllocStatus status, Responder& out);
   void Delete(const proto::Request& request, Responder& out);
@@ -113,6 +110,10 @@ class Executor {
 
   // The LRU crawler and key dumps (src/executor_admin.cc).
   void LruCrawler(const proto::Request& request, Responder& out, Session& session);
+  // "lru_crawler crawl <classes>".
+  void CrawlClasses(std::string_view arg, Responder& out);
+  // "lru_crawler metadump|mgdump <classes>": hands the session its stream.
+  void StartItemDump(bool mgdump, std::string_view arg, Responder& out, Session& session);
   void StatsCachedump(const proto::Request& request, Responder& out);
 
   // Meta protocol (src/executor_meta.cc).
@@ -120,8 +121,8 @@ class Executor {
   void MetaDelete(const proto::Request& request, Responder& out);
   void MetaArithmetic(const proto::Request& request, Responder& out);
   void MetaDebug(const proto::Request& request, Responder& out);
-  PendingStore BeginMetaStore(const proto::Request& request, Responder& out);
-  void CompleteMetaStore(PendingStore pending, bool data_ok, Responder& out);
+  StoreContinuation BeginMetaStore(const proto::Request& request, Responder& out);
+  void CompleteMetaStore(slabs::ItemHandle item, const proto::Request& request, Responder& out);
   // Remaining TTL as meta t prints it: -1 for never.
   int64_t MetaTtl(slabs::RelTime exptime) const;
 

@@ -19,6 +19,7 @@
 
 namespace slabcached {
 
+using proto::ReplyError;
 using proto::Request;
 
 namespace {
@@ -30,13 +31,6 @@ constexpr uint32_t kMaxClassId = 63;
 constexpr size_t kCachedumpLimit = 2 * 1024 * 1024;
 // Chunks an ItemDump looks at per Produce() call.
 constexpr uint32_t kDumpChunksPerPart = 2048;
-
-constexpr std::string_view kBusy = "BUSY currently processing crawler request\r\n";
-constexpr std::string_view kBadClass = "BADCLASS invalid class id\r\n";
-constexpr std::string_view kNotStarted = "NOTSTARTED no items to crawl\r\n";
-constexpr std::string_view kUnknownError = "ERROR an unknown error happened\r\n";
-constexpr std::string_view kCrawlerDisabled = "CLIENT_ERROR lru crawler disabled\r\n";
-constexpr std::string_view kBadFormat = "CLIENT_ERROR bad command line format\r\n";
 
 // lru_crawler_crawl()'s class list: "all", "hash" (a hash-table walk, which
 // only the dumps accept), or comma-separated ids (empty pieces skipped).
@@ -64,17 +58,16 @@ ClassList ParseClassList(std::string_view text, slabs::ClassSet* classes) {
   return ClassList::kIds;
 }
 
-std::string_view CrawlerStatusLine(slabs::CrawlerStatus status) {
+void ReplyCrawlerStatus(slabs::CrawlerStatus status, Responder& out) {
   switch (status) {
     case slabs::CrawlerStatus::kOk:
-      return proto::kOk;
+      return out.Ok();
     case slabs::CrawlerStatus::kBusy:
-      return kBusy;
+      return out.Fail(ReplyError::kCrawlerBusy);
     case slabs::CrawlerStatus::kDisabled:
       // memcached's crawler thread is stopping: lru_crawler_start() fails.
-      return kUnknownError;
+      return out.Fail(ReplyError::kCrawlerUnknown);
   }
-  return kUnknownError;
 }
 
 // "lru_crawler metadump" / "mgdump" as the client takes it.
@@ -108,7 +101,7 @@ class ItemDumpStream final : public ReplyStream {
     if (dump_->taken_over()) {
       // The client stopped reading for so long that another job took the
       // crawler: the dump ends short, and says so instead of its end line.
-      out->append("SERVER_ERROR dump stalled and was taken over\r\n");
+      out->append(proto::ErrorText(ReplyError::kDumpTakenOver));
       dump_.reset();
       return false;
     }
@@ -131,81 +124,33 @@ void Executor::LruCrawler(const Request& request, Responder& out, Session& sessi
   // memcached's ntokens is the words after "lru_crawler" plus two.
   if (words.size() == 1) {
     if (words[0] == "enable") {
-      out.TextLine(store.EnableCrawler() ? proto::kOk
-                                         : "ERROR failed to start lru crawler thread\r\n");
+      if (store.EnableCrawler()) {
+        out.Ok();
+      } else {
+        out.Fail(ReplyError::kCrawlerStartFailed);
+      }
     } else if (words[0] == "disable") {
       store.DisableCrawler();
       out.Ok();
     } else {
-      out.Fail(Failure::kUnknownCommand);
+      out.Fail(ReplyError::kUnknownCommand);
     }
     return;
   }
   if (words.size() != 2) {
-    out.Fail(Failure::kUnknownCommand);
+    out.Fail(ReplyError::kUnknownCommand);
     return;
   }
   const std::string_view sub = words[0];
   const std::string_view arg = words[1];
   if (sub == "crawl") {
-    if (!store.crawler_settings().enabled) {
-      out.TextLine(kCrawlerDisabled);
-      return;
-    }
-    slabs::ClassSet classes;
-    switch (ParseClassList(arg, &classes)) {
-      case ClassList::kBad:
-        out.TextLine(kBadClass);
-        return;
-      case ClassList::kHash:  // only the dumps walk the hash table
-        out.TextLine(kUnknownError);
-        return;
-      case ClassList::kIds:
-        break;
-    }
-    out.TextLine(classes.none() ? kNotStarted : CrawlerStatusLine(store.StartCrawl(classes)));
+    CrawlClasses(arg, out);
   } else if (sub == "metadump" || sub == "mgdump") {
-    const bool mgdump = sub == "mgdump";
-    if (!store.crawler_settings().enabled) {
-      out.TextLine(kCrawlerDisabled);
-      return;
-    }
-    if (!context_.config.dump_enabled) {
-      out.TextLine(mgdump ? "ERROR key dump not allowed\r\n" : "ERROR metadump not allowed\r\n");
-      return;
-    }
-    if (session.datagram) {
-      // A dump is streamed as the client reads it; a datagram's reply
-      // cannot wait, and the crawler would stay taken for good.
-      out.TextLine(mgdump ? "ERROR key dump not allowed over UDP\r\n"
-                          : "ERROR metadump not allowed over UDP\r\n");
-      return;
-    }
-    slabs::ClassSet classes;
-    const ClassList list = ParseClassList(arg, &classes);
-    if (list == ClassList::kBad) {
-      out.TextLine(kBadClass);
-      return;
-    }
-    // A hash-table walk shows every linked item once: so does a walk of
-    // every class's pages.
-    if (list == ClassList::kHash) classes.set().reset(0);
-    if (classes.none()) {
-      out.TextLine(kNotStarted);
-      return;
-    }
-    slabs::CrawlerStatus status;
-    std::unique_ptr<slabs::Store::ItemDump> dump = store.StartDump(classes, &status);
-    if (!dump) {
-      out.TextLine(CrawlerStatusLine(status));
-      return;
-    }
-    // memcached sends no "OK": the dump itself is the reply.
-    session.stream = std::make_unique<ItemDumpStream>(std::move(dump), mgdump, context_.clock);
+    StartItemDump(sub == "mgdump", arg, out, session);
   } else if (sub == "tocrawl") {
     uint32_t tocrawl = 0;
     if (!proto::SafeStrtoul(arg, &tocrawl)) {
-      out.TextLine(kBadFormat);
+      out.Fail(ReplyError::kBadFormat);
       return;
     }
     store.SetCrawlerToCrawl(tocrawl);
@@ -213,36 +158,99 @@ void Executor::LruCrawler(const Request& request, Responder& out, Session& sessi
   } else if (sub == "sleep") {
     uint32_t sleep_us = 0;
     if (!proto::SafeStrtoul(arg, &sleep_us)) {
-      out.TextLine(kBadFormat);
+      out.Fail(ReplyError::kBadFormat);
     } else if (sleep_us > 1000000) {
-      out.TextLine("CLIENT_ERROR sleep must be one second or less\r\n");
+      out.Fail(ReplyError::kCrawlerSleepTooLong);
     } else {
       store.SetCrawlerSleep(sleep_us);
       out.Ok();
     }
   } else {
-    out.Fail(Failure::kUnknownCommand);
+    out.Fail(ReplyError::kUnknownCommand);
   }
+}
+
+void Executor::CrawlClasses(std::string_view arg, Responder& out) {
+  slabs::Store& store = context_.store;
+  if (!store.crawler_settings().enabled) {
+    out.Fail(ReplyError::kCrawlerDisabled);
+    return;
+  }
+  slabs::ClassSet classes;
+  switch (ParseClassList(arg, &classes)) {
+    case ClassList::kBad:
+      out.Fail(ReplyError::kCrawlerBadClass);
+      return;
+    case ClassList::kHash:  // only the dumps walk the hash table
+      out.Fail(ReplyError::kCrawlerUnknown);
+      return;
+    case ClassList::kIds:
+      break;
+  }
+  if (classes.none()) {
+    out.Fail(ReplyError::kCrawlerNotStarted);
+  } else {
+    ReplyCrawlerStatus(store.StartCrawl(classes), out);
+  }
+}
+
+void Executor::StartItemDump(bool mgdump, std::string_view arg, Responder& out, Session& session) {
+  slabs::Store& store = context_.store;
+  if (!store.crawler_settings().enabled) {
+    out.Fail(ReplyError::kCrawlerDisabled);
+    return;
+  }
+  if (!context_.config.dump_enabled) {
+    out.Fail(mgdump ? ReplyError::kKeyDumpNotAllowed : ReplyError::kMetadumpNotAllowed);
+    return;
+  }
+  if (session.datagram) {
+    // A dump is streamed as the client reads it; a datagram's reply
+    // cannot wait, and the crawler would stay taken for good.
+    out.Fail(mgdump ? ReplyError::kKeyDumpOverUdp : ReplyError::kMetadumpOverUdp);
+    return;
+  }
+  slabs::ClassSet classes;
+  const ClassList list = ParseClassList(arg, &classes);
+  if (list == ClassList::kBad) {
+    out.Fail(ReplyError::kCrawlerBadClass);
+    return;
+  }
+  // A hash-table walk shows every linked item once: so does a walk of
+  // every class's pages.
+  if (list == ClassList::kHash) classes.set().reset(0);
+  if (classes.none()) {
+    out.Fail(ReplyError::kCrawlerNotStarted);
+    return;
+  }
+  slabs::CrawlerStatus status;
+  std::unique_ptr<slabs::Store::ItemDump> dump = store.StartDump(classes, &status);
+  if (!dump) {
+    ReplyCrawlerStatus(status, out);
+    return;
+  }
+  // memcached sends no "OK": the dump itself is the reply.
+  session.stream = std::make_unique<ItemDumpStream>(std::move(dump), mgdump, context_.clock);
 }
 
 void Executor::StatsCachedump(const Request& request, Responder& out) {
   if (!context_.config.dump_enabled) {
-    out.TextLine("CLIENT_ERROR stats cachedump not allowed\r\n");
+    out.Fail(ReplyError::kCachedumpNotAllowed);
     return;
   }
   const proto::LineTokens words(request.args);  // "cachedump" <id> <limit>
   if (words.size() < 3) {
-    out.TextLine("CLIENT_ERROR bad command line\r\n");
+    out.Fail(ReplyError::kCachedumpBadLine);
     return;
   }
   uint32_t id = 0;
   uint32_t limit = 0;
   if (!proto::SafeStrtoul(words[1], &id) || !proto::SafeStrtoul(words[2], &limit)) {
-    out.TextLine(kBadFormat);
+    out.Fail(ReplyError::kBadFormat);
     return;
   }
   if (id > kMaxClassId) {
-    out.TextLine("CLIENT_ERROR Illegal slab id\r\n");
+    out.Fail(ReplyError::kCachedumpBadClass);
     return;
   }
   std::string reply;
@@ -260,8 +268,7 @@ void Executor::StatsCachedump(const Request& request, Responder& out) {
     ++shown;
     return true;
   });
-  reply += proto::kEnd;
-  out.TextLine(reply);
+  out.Cachedump(reply);
 }
 
 }  // namespace slabcached

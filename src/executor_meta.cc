@@ -25,18 +25,10 @@ namespace slabcached {
 
 using proto::Command;
 using proto::MetaCode;
+using proto::ReplyError;
 using proto::Request;
 
 namespace {
-
-void SendMeta(Responder& out, const Request& request, MetaCode code,
-              const proto::MetaItemView* view, bool created, uint64_t number = 0,
-              slabs::ItemHandle value = {}) {
-  if (proto::MetaReplySuppressed(request, code, created)) return;
-  std::string line;
-  proto::AppendMetaReply(&line, request, code, view, number);
-  out.MetaReply(line, std::move(value));
-}
 
 slabs::StoreMode MetaStoreMode(char mode) {
   switch (mode) {
@@ -99,7 +91,7 @@ void Executor::MetaGet(const Request& request, Responder& out) {
   if (!r.item) {
     stats_->cmd_get.Add();
     stats_->get_misses.Add();
-    SendMeta(out, request, MetaCode::kEN, nullptr, false);
+    out.Meta(request, MetaCode::kEN, nullptr, false, 0, {});
     return;
   }
   if (ttl.touch) {
@@ -124,23 +116,22 @@ void Executor::MetaGet(const Request& request, Responder& out) {
   view.stale = r.stale;
   view.won = r.won;
   const bool with_value = m.Has('v');
-  SendMeta(out, request, with_value ? MetaCode::kVA : MetaCode::kHD, &view, r.created, 0,
+  out.Meta(request, with_value ? MetaCode::kVA : MetaCode::kHD, &view, r.created, 0,
            with_value ? std::move(r.item) : slabs::ItemHandle());
 }
 
-Executor::PendingStore Executor::BeginMetaStore(const Request& request, Responder& out) {
-  PendingStore pending;
-  pending.request = request;
+StoreContinuation Executor::BeginMetaStore(const Request& request, Responder& out) {
+  StoreContinuation pending(this, request);
   // The reply is written after the data block, when the input buffer the
   // request points into is gone: keep the key and flag tokens.
   const std::string_view key = request.key;
   const std::string_view tokens = request.meta.tokens;
-  pending.meta_line = std::make_unique<char[]>(key.size() + tokens.size() + 1);
-  char* copy = pending.meta_line.get();
+  pending.kept_ = std::make_unique<char[]>(key.size() + tokens.size() + 1);
+  char* copy = pending.kept_.get();
   std::memcpy(copy, key.data(), key.size());
   // An ms without flags has an empty (null) token view: memcpy must not see it.
   if (!tokens.empty()) std::memcpy(copy + key.size(), tokens.data(), tokens.size());
-  Request& kept = pending.request;
+  Request& kept = pending.request_;
   kept.keys = kept.args = {};
   kept.key = std::string_view(copy, key.size());
   kept.meta.tokens = std::string_view(copy + key.size(), tokens.size());
@@ -155,7 +146,7 @@ Executor::PendingStore Executor::BeginMetaStore(const Request& request, Responde
   slabs::AllocResult alloc =
       context_.store.Allocate(item_key, request.meta.client_flags, exptime, request.value_bytes);
   if (alloc.status == slabs::AllocStatus::kOk) {
-    pending.item = std::move(alloc.item);
+    pending.item_ = std::move(alloc.item);
     return pending;
   }
   // memcached answers the error (even with q), swallows the data block and
@@ -165,14 +156,8 @@ Executor::PendingStore Executor::BeginMetaStore(const Request& request, Responde
   return pending;
 }
 
-void Executor::CompleteMetaStore(PendingStore pending, bool data_ok, Responder& out) {
-  if (!pending.item) return;
-  if (!data_ok) {
-    out.Fail(Failure::kBadDataChunk);
-    return;
-  }
+void Executor::CompleteMetaStore(slabs::ItemHandle item, const Request& request, Responder& out) {
   stats_->cmd_set.Add();
-  const Request& request = pending.request;
   const proto::MetaFlags& m = request.meta;
   slabs::LinkOptions options;
   options.mode = MetaStoreMode(m.mode);
@@ -185,8 +170,8 @@ void Executor::CompleteMetaStore(PendingStore pending, bool data_ok, Responder& 
   options.key_binary = m.base64_key();
   const bool cas_mode = options.has_cas && (options.mode == slabs::StoreMode::kSet ||
                                             options.mode == slabs::StoreMode::kReplace);
-  const uint32_t value_length = pending.item.value_length();
-  const slabs::LinkResult r = context_.store.Link(std::move(pending.item), options);
+  const uint32_t value_length = item.value_length();
+  const slabs::LinkResult r = context_.store.Link(std::move(item), options);
   MetaCode code = MetaCode::kNS;
   switch (r.status) {
     case slabs::StoreStatus::kStored:
@@ -205,17 +190,17 @@ void Executor::CompleteMetaStore(PendingStore pending, bool data_ok, Responder& 
       break;
     case slabs::StoreStatus::kNoMemory:
       stats_->store_no_memory.Add();
-      out.TextLine("SERVER_ERROR out of memory storing object\r\n");
+      out.Fail(ReplyError::kOutOfMemoryStoring);
       return;
     case slabs::StoreStatus::kTooLarge:
       stats_->store_too_large.Add();
-      out.TextLine("SERVER_ERROR object too large for cache\r\n");
+      out.Fail(ReplyError::kTooLarge);
       return;
   }
   proto::MetaItemView view;
   view.cas = r.cas;
   view.value_length = value_length;
-  SendMeta(out, request, code, &view, false);
+  out.Meta(request, code, &view, false, 0, {});
 }
 
 void Executor::MetaDelete(const Request& request, Responder& out) {
@@ -250,7 +235,7 @@ void Executor::MetaDelete(const Request& request, Responder& out) {
       code = MetaCode::kNS;
       break;
   }
-  SendMeta(out, request, code, nullptr, false);
+  out.Meta(request, code, nullptr, false, 0, {});
 }
 
 void Executor::MetaArithmetic(const Request& request, Responder& out) {
@@ -275,17 +260,16 @@ void Executor::MetaArithmetic(const Request& request, Responder& out) {
       break;
     case slabs::DeltaStatus::kNotFound:
       (options.incr ? stats_->incr_misses : stats_->decr_misses).Add();
-      SendMeta(out, request, MetaCode::kNF, nullptr, false);
+      out.Meta(request, MetaCode::kNF, nullptr, false, 0, {});
       return;
     case slabs::DeltaStatus::kExists:
-      SendMeta(out, request, MetaCode::kEX, nullptr, false);
+      out.Meta(request, MetaCode::kEX, nullptr, false, 0, {});
       return;
     case slabs::DeltaStatus::kNonNumeric:
-      out.Fail(Failure::kNonNumeric);
+      out.Fail(ReplyError::kNonNumeric);
       return;
     case slabs::DeltaStatus::kNoMemory:
-      out.TextLine(ttl.vivify ? "SERVER_ERROR Out of memory allocating new item\r\n"
-                              : "SERVER_ERROR out of memory\r\n");
+      out.Fail(ttl.vivify ? ReplyError::kOutOfMemoryAllocating : ReplyError::kOutOfMemory);
       return;
   }
   if (!r.created) (options.incr ? stats_->incr_hits : stats_->decr_hits).Add();
@@ -295,7 +279,7 @@ void Executor::MetaArithmetic(const Request& request, Responder& out) {
   view.ttl_after_T = MetaTtl(ttl.exptime);
   view.ttl_after_N = MetaTtl(ttl.vivify_exptime);
   view.created = r.created;
-  SendMeta(out, request, m.Has('v') ? MetaCode::kVA : MetaCode::kHD, &view, r.created, r.value);
+  out.Meta(request, m.Has('v') ? MetaCode::kVA : MetaCode::kHD, &view, r.created, r.value, {});
 }
 
 void Executor::MetaDebug(const Request& request, Responder& out) {
@@ -308,7 +292,7 @@ void Executor::MetaDebug(const Request& request, Responder& out) {
   peek.meta = true;
   const slabs::GetResult r = context_.store.Get(key, peek);
   if (!r.item) {
-    out.TextLine(proto::kMetaMissReply);
+    out.MetaDebug(key, nullptr);
     return;
   }
   const int64_t now = context_.clock.Now();
@@ -320,9 +304,7 @@ void Executor::MetaDebug(const Request& request, Responder& out) {
   view.slab_class = r.item.slab_class();
   view.total_size = r.item.total_size();
   view.key_binary = r.key_binary;  // stored by ms with b, whatever this request says
-  std::string line;
-  proto::AppendMetaDebug(&line, key, view);
-  out.TextLine(line);
+  out.MetaDebug(key, &view);
 }
 
 }  // namespace slabcached

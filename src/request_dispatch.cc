@@ -20,10 +20,10 @@ bool IsStorage(proto::Command command) { return proto::InfoOf(command).Has(proto
 // Allocates the item a storage request's data block goes to (or, when that
 // failed and the error is answered, has the block swallowed).
 void BeginStore(Executor& executor, const proto::Request& request, Responder& responder,
-                size_t block, DispatchResult* result) {
+                DispatchResult* result) {
   result->pending = executor.BeginStore(request, responder);
-  result->next = result->pending.item ? Next::kValue : Next::kSwallow;
-  result->block = block;
+  result->next = result->pending.has_item() ? Next::kValue : Next::kSwallow;
+  result->block = result->pending.block_bytes();
 }
 
 bool IsRetrieval(proto::Command command) { return proto::InfoOf(command).Has(proto::kRetrieval); }
@@ -61,16 +61,18 @@ DispatchResult DispatchText(Executor& executor, std::string_view input, Session&
     case proto::ParseStatus::kClose:
       result.next = Next::kAbort;
       return result;
-    case proto::ParseStatus::kError:
+    case proto::ParseStatus::kError: {
       result.consumed = parsed.consumed;
       result.next = Next::kContinue;
-      executor.ReplyParseError(request, parsed.error, out);
+      TextResponder responder(request, out);
+      executor.ReplyParseError(request, parsed.error, responder);
       if (request.meta.swallow_data) {
         // ms rejected after <datalen>: memcached drops the data block too.
         result.next = Next::kSwallow;
         result.block = static_cast<size_t>(request.value_bytes) + 2;
       }
       return result;
+    }
     case proto::ParseStatus::kOk:
       break;
   }
@@ -78,8 +80,7 @@ DispatchResult DispatchText(Executor& executor, std::string_view input, Session&
   result.next = Next::kContinue;
   TextResponder responder(request, out);
   if (IsStorage(request.command)) {
-    // Text data blocks end in "\r\n".
-    BeginStore(executor, request, responder, static_cast<size_t>(request.value_bytes) + 2, &result);
+    BeginStore(executor, request, responder, &result);
   } else if (IsRetrieval(request.command)) {
     RunRetrieval(executor, request, responder, out, options.reply_cap, &result);
   } else if (executor.Execute(request, responder, session) == Executor::Next::kClose) {
@@ -109,7 +110,7 @@ DispatchResult DispatchBinary(Executor& executor, std::string_view input, Sessio
   const bool error = parsed.status == proto::ParseStatus::kError;
   if (sasl && !session.authenticated && !proto::AllowedBeforeAuth(request.opcode) &&
       !(error && parsed.before_auth)) {
-    responder.Fail(Failure::kAuthError);
+    responder.Fail(proto::ReplyError::kAuthError);
     result.next = Next::kClose;
     return result;
   }
@@ -124,8 +125,7 @@ DispatchResult DispatchBinary(Executor& executor, std::string_view input, Sessio
     return result;
   }
   if (IsStorage(request.command)) {
-    // Binary values carry no "\r\n".
-    BeginStore(executor, request, responder, request.value_bytes, &result);
+    BeginStore(executor, request, responder, &result);
   } else if (executor.Execute(request, responder, session) == Executor::Next::kClose) {
     result.next = Next::kClose;
   }
@@ -139,25 +139,6 @@ DispatchResult ResumeRetrieval(Executor& executor, const proto::Request& paused,
   TextResponder responder(paused, out);
   RunRetrieval(executor, paused, responder, out, reply_cap, &result);
   return result;
-}
-
-void FinishStore(Executor& executor, Executor::PendingStore pending, bool binary,
-                 OutputQueue* out) {
-  bool data_ok = true;
-  if (binary) {
-    // The store keeps values followed by "\r\n"; binary clients do not send it.
-    pending.item.WriteValue(pending.item.value_length(), "\r\n");
-  } else {
-    data_ok = pending.item.EndsWithCrlf();
-  }
-  const proto::Request request = pending.request;
-  if (binary) {
-    BinaryResponder responder(request, out);
-    executor.CompleteStore(std::move(pending), data_ok, responder);
-  } else {
-    TextResponder responder(request, out);
-    executor.CompleteStore(std::move(pending), data_ok, responder);
-  }
 }
 
 }  // namespace slabcached

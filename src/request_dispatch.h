@@ -18,7 +18,7 @@ struct DispatchResult {
   enum class Next : uint8_t {
     kNeedMore,  // no complete request yet; nothing consumed
     kContinue,  // done; parse the next request after `consumed` bytes
-    kValue,     // `block` data-block bytes follow: put them in `pending.item`, then FinishStore()
+    kValue,     // `block` data-block bytes follow: write them into `pending`, then Complete() it
     kSwallow,   // `block` bytes follow that are to be discarded
     kPaused,    // a text retrieval stopped before `paused.keys`: its replies reached
                 // the cap; ResumeRetrieval() once they are sent. Nothing consumed yet:
@@ -27,10 +27,10 @@ struct DispatchResult {
     kAbort,     // close without a reply (an HTTP request line, an overlong line)
   };
   Next next = Next::kNeedMore;
-  size_t consumed = 0;  // bytes of the request itself (its data block excluded)
-  size_t block = 0;     // kValue, kSwallow
-  Executor::PendingStore pending;
-  proto::Request paused;  // kPaused: the request, `keys` holding the keys not yet run
+  size_t consumed = 0;        // bytes of the request itself (its data block excluded)
+  size_t block = 0;           // kValue, kSwallow
+  StoreContinuation pending;  // kValue (kSwallow: one without an item)
+  proto::Request paused;      // kPaused: the request, `keys` holding the keys not yet run
   // The request asked for no reply (text "noreply", meta "q").
   bool silent = false;
 };
@@ -55,8 +55,5 @@ DispatchResult ResumeRetrieval(Executor& executor, const proto::Request& paused,
 // `sasl`: -S, requests need authentication first.
 DispatchResult DispatchBinary(Executor& executor, std::string_view input, Session& session,
                               bool sasl, OutputQueue* out, int log_id);
-
-// Links the item of a kValue result once its data block is in, and answers.
-void FinishStore(Executor& executor, Executor::PendingStore pending, bool binary, OutputQueue* out);
 
 }  // namespace slabcached

@@ -47,30 +47,7 @@ void TextResponder::Version(std::string_view version) {
   if (!silent_) proto::AppendVersion(out_->text(), version);
 }
 
-void TextResponder::Fail(Failure failure) {
-  switch (failure) {
-    case Failure::kNotFound:
-      return Send(proto::kNotFound);
-    case Failure::kExists:
-      return Send(proto::kExists);
-    case Failure::kTooLarge:
-      return Send(proto::kTooLarge);
-    case Failure::kOutOfMemoryStoring:
-      return Send(proto::kOutOfMemoryStoring);
-    case Failure::kOutOfMemory:
-      return Send(proto::kOutOfMemory);
-    case Failure::kNonNumeric:
-      return Send(proto::kNonNumeric);
-    case Failure::kBadDataChunk:
-      return Send(proto::kBadDataChunk);
-    case Failure::kFlushDisabled:
-      return Send(proto::kFlushDisabled);
-    case Failure::kUnknownCommand:
-    case Failure::kInvalidArguments:
-    case Failure::kAuthError:
-      return Send(proto::kError);
-  }
-}
+void TextResponder::Fail(proto::ReplyError error) { Send(proto::ErrorText(error)); }
 
 void TextResponder::Goodbye() {}
 
@@ -84,12 +61,36 @@ void TextResponder::UnknownStatsGroup() { Send(proto::kError); }
 // SASL is binary-only: a text connection never gets here.
 void TextResponder::Authenticated() { Send(proto::kError); }
 void TextResponder::Mechanisms(std::string_view) { Send(proto::kError); }
-void TextResponder::TextLine(std::string_view line) { Send(line); }
 
-void TextResponder::MetaReply(std::string_view line, slabs::ItemHandle value) {
+void TextResponder::CertsNotReloaded(std::string_view why) {
   if (silent_) return;
-  out_->Append(line);
+  out_->Append(why);
+  out_->Append(proto::kCrLf);
+}
+
+void TextResponder::Cachedump(std::string_view lines) {
+  if (silent_) return;
+  out_->Append(lines);
+  out_->Append(proto::kEnd);
+}
+
+void TextResponder::Meta(const proto::Request& request, proto::MetaCode code,
+                         const proto::MetaItemView* item, bool created, uint64_t number,
+                         slabs::ItemHandle value) {
+  if (silent_ || proto::MetaReplySuppressed(request, code, created)) return;
+  proto::AppendMetaReply(out_->text(), request, code, item, number);
   if (value) out_->AppendValue(std::move(value));
+}
+
+void TextResponder::MetaNoop() { Send(proto::kMetaNoopReply); }
+
+void TextResponder::MetaDebug(std::string_view key, const proto::MetaDebugView* item) {
+  if (silent_) return;
+  if (item == nullptr) {
+    out_->Append(proto::kMetaMissReply);
+  } else {
+    proto::AppendMetaDebug(out_->text(), key, *item);
+  }
 }
 
 // --- binary ---
@@ -151,29 +152,7 @@ void BinaryResponder::Ok() {
 
 void BinaryResponder::Version(std::string_view version) { Success(version); }
 
-void BinaryResponder::Fail(Failure failure) {
-  switch (failure) {
-    case Failure::kNotFound:
-      return Error(Status::kKeyNotFound);
-    case Failure::kExists:
-      return Error(Status::kKeyExists);
-    case Failure::kTooLarge:
-      return Error(Status::kTooLarge);
-    case Failure::kOutOfMemoryStoring:
-    case Failure::kOutOfMemory:
-      return Error(Status::kOutOfMemory);
-    case Failure::kNonNumeric:
-      return Error(Status::kDeltaBadValue);
-    case Failure::kBadDataChunk:
-    case Failure::kInvalidArguments:
-      return Error(Status::kInvalidArguments);
-    case Failure::kUnknownCommand:
-      return Error(Status::kUnknownCommand);
-    case Failure::kFlushDisabled:  // memcached answers a refused flush with "Auth failure."
-    case Failure::kAuthError:
-      return Error(Status::kAuthError);
-  }
-}
+void BinaryResponder::Fail(proto::ReplyError error) { Error(proto::ErrorStatus(error)); }
 
 void BinaryResponder::Goodbye() {
   if (!quiet_) Success();
@@ -188,7 +167,5 @@ void BinaryResponder::StatsReset() { EndStats(); }
 void BinaryResponder::UnknownStatsGroup() { Error(Status::kKeyNotFound); }
 void BinaryResponder::Authenticated() { Success("Authenticated"); }
 void BinaryResponder::Mechanisms(std::string_view list) { Success(list); }
-// Text-only commands never come from the binary parser.
-void BinaryResponder::TextLine(std::string_view) { Error(Status::kUnknownCommand); }
 
 }  // namespace slabcached

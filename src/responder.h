@@ -13,27 +13,14 @@
 #include <string_view>
 
 #include "proto/binary_encoder.h"
+#include "proto/errors.h"
+#include "proto/meta_encoder.h"
 #include "proto/request.h"
 #include "slabs/item_handle.h"
 #include "src/output_queue.h"
 #include "src/stats.h"
 
 namespace slabcached {
-
-// Outcomes that are errors on the wire.
-enum class Failure : uint8_t {
-  kNotFound,            // NOT_FOUND / 0x01 "Not found"
-  kExists,              // EXISTS / 0x02
-  kTooLarge,            // SERVER_ERROR object too large for cache / 0x03
-  kOutOfMemoryStoring,  // SERVER_ERROR out of memory storing object / 0x82
-  kOutOfMemory,         // SERVER_ERROR out of memory / 0x82
-  kNonNumeric,          // CLIENT_ERROR cannot increment or decrement ... / 0x06
-  kBadDataChunk,        // CLIENT_ERROR bad data chunk (text only)
-  kUnknownCommand,      // ERROR / 0x81
-  kInvalidArguments,    // (binary only) 0x04
-  kFlushDisabled,       // CLIENT_ERROR flush_all not allowed / 0x20 "Auth failure."
-  kAuthError,           // (binary only) 0x20 "Auth failure."
-};
 
 class Responder : public StatSink {
  public:
@@ -54,7 +41,9 @@ class Responder : public StatSink {
   virtual void Number(uint64_t value, uint64_t cas) = 0;  // incr/decr result
   virtual void Ok() = 0;                                  // flush, verbosity, noop
   virtual void Version(std::string_view version) = 0;
-  virtual void Fail(Failure failure) = 0;
+  // An error of the error table (proto/errors.h): its text line, or its
+  // binary status.
+  virtual void Fail(proto::ReplyError error) = 0;
   // Quit: text says nothing; binary Quit answers before the close.
   virtual void Goodbye() = 0;
 
@@ -68,12 +57,21 @@ class Responder : public StatSink {
   virtual void Authenticated() = 0;
   virtual void Mechanisms(std::string_view list) = 0;
 
-  // A reply line of a text-only command (slabs, cache_memlimit, shutdown),
-  // "\r\n" included.
-  virtual void TextLine(std::string_view line) = 0;
-  // A meta-protocol reply (text only): the line, "\r\n" included, then the
-  // value of `value` (with its "\r\n") when it holds an item.
-  virtual void MetaReply(std::string_view line, slabs::ItemHandle value) = 0;
+  // Text-only replies (a binary client never sends their commands).
+  // refresh_certs: why the certificates did not load.
+  virtual void CertsNotReloaded(std::string_view why) = 0;
+  // "stats cachedump": its lines, "\r\n" each, before the end line.
+  virtual void Cachedump(std::string_view lines) = 0;
+
+  // Meta protocol (text only). A reply to `request` with `code` and the
+  // flags it asked for, then the value of `value` when it holds an item; q
+  // suppresses what memcached suppresses (proto::MetaReplySuppressed).
+  virtual void Meta(const proto::Request& request, proto::MetaCode code,
+                    const proto::MetaItemView* item, bool created, uint64_t number,
+                    slabs::ItemHandle value) = 0;
+  virtual void MetaNoop() = 0;
+  // "me": the item's debug line, or its miss when `item` is null.
+  virtual void MetaDebug(std::string_view key, const proto::MetaDebugView* item) = 0;
 };
 
 class TextResponder final : public Responder {
@@ -91,7 +89,7 @@ class TextResponder final : public Responder {
   void Number(uint64_t value, uint64_t cas) override;
   void Ok() override;
   void Version(std::string_view version) override;
-  void Fail(Failure failure) override;
+  void Fail(proto::ReplyError error) override;
   void Goodbye() override;
   void Stat(std::string_view name, std::string_view value) override;
   void EndStats() override;
@@ -99,8 +97,12 @@ class TextResponder final : public Responder {
   void UnknownStatsGroup() override;
   void Authenticated() override;
   void Mechanisms(std::string_view list) override;
-  void TextLine(std::string_view line) override;
-  void MetaReply(std::string_view line, slabs::ItemHandle value) override;
+  void CertsNotReloaded(std::string_view why) override;
+  void Cachedump(std::string_view lines) override;
+  void Meta(const proto::Request& request, proto::MetaCode code, const proto::MetaItemView* item,
+            bool created, uint64_t number, slabs::ItemHandle value) override;
+  void MetaNoop() override;
+  void MetaDebug(std::string_view key, const proto::MetaDebugView* item) override;
 
  private:
   void Send(std::string_view bytes);
@@ -134,7 +136,7 @@ class BinaryResponder final : public Responder {
   void Number(uint64_t value, uint64_t cas) override;
   void Ok() override;
   void Version(std::string_view version) override;
-  void Fail(Failure failure) override;
+  void Fail(proto::ReplyError error) override;
   void Goodbye() override;
   void Stat(std::string_view name, std::string_view value) override;
   void EndStats() override;
@@ -142,9 +144,16 @@ class BinaryResponder final : public Responder {
   void UnknownStatsGroup() override;
   void Authenticated() override;
   void Mechanisms(std::string_view list) override;
-  void TextLine(std::string_view line) override;
-  void MetaReply(std::string_view, slabs::ItemHandle) override {
-    Error(proto::binary::Status::kUnknownCommand);
+  // Text-only commands never come from the binary parser.
+  void CertsNotReloaded(std::string_view) override { Fail(proto::ReplyError::kUnknownCommand); }
+  void Cachedump(std::string_view) override { Fail(proto::ReplyError::kUnknownCommand); }
+  void Meta(const proto::Request&, proto::MetaCode, const proto::MetaItemView*, bool, uint64_t,
+            slabs::ItemHandle) override {
+    Fail(proto::ReplyError::kUnknownCommand);
+  }
+  void MetaNoop() override { Fail(proto::ReplyError::kUnknownCommand); }
+  void MetaDebug(std::string_view, const proto::MetaDebugView*) override {
+    Fail(proto::ReplyError::kUnknownCommand);
   }
 
   // An error status straight from the parser (framing, unknown opcode).

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "proto/binary_protocol.h"
+#include "proto/errors.h"
 #include "src/request_dispatch.h"
 
 namespace slabcached {
@@ -119,15 +120,15 @@ void UdpPort::Execute(std::string_view input) {
           return;
         }
         if (result.next == Next::kValue) {
-          result.pending.item.WriteValue(0, input.substr(used, result.block));
-          FinishStore(*executor_, std::move(result.pending), binary, &out_);
+          result.pending.Write(0, input.substr(used, result.block));
+          std::move(result.pending).Complete(&out_);
         }
         used += result.block;
         break;
       case Next::kPaused:
         // A multi-key get whose reply outgrew the datagram budget.
         DropRequestReply();
-        out_.Append("SERVER_ERROR out of memory writing get response\r\n");
+        out_.Append(proto::ErrorText(proto::ReplyError::kUdpGetTooLarge));
         break;
       case Next::kContinue:
       case Next::kClose:

@@ -95,9 +95,9 @@ class ExecutorTest : public ::testing::Test {
           break;
         }
         if (r.next == Next::kValue) {
-          r.pending.item.WriteValue(0, input.substr(0, r.block));
+          r.pending.Write(0, input.substr(0, r.block));
           input.remove_prefix(r.block);
-          FinishStore(*executor_, std::move(r.pending), binary, &out);
+          std::move(r.pending).Complete(&out);
         } else {
           input.remove_prefix(r.block);
         }
@@ -110,6 +110,13 @@ class ExecutorTest : public ::testing::Test {
     return transport.written;
   }
   std::string Binary(std::string_view packets) { return Run(packets, /*binary=*/true); }
+
+  // Chunks in use across every slab class (linked or not).
+  uint64_t UsedChunks() const {
+    uint64_t used = 0;
+    for (const slabs::SlabClassStats& c : store_->GetSlabClassStats()) used += c.used_chunks;
+    return used;
+  }
 
   uint64_t CasOf(std::string_view key) {
     slabs::ItemHandle item = store_->Get(key).item;
@@ -384,6 +391,89 @@ TEST_F(ExecutorTest, BinaryFlushWithDelay) {
   clock_.Advance(1);
   EXPECT_EQ(Binary(Request(bin::Opcode::kGet, "k")),
             Header(bin::Opcode::kGet, 0, 0, 1, 9, 0, 0) + "Not found");
+}
+
+// ------------------------------------------------------- store continuation
+
+TEST_F(ExecutorTest, AnAbandonedStoreFreesItsItem) {
+  OutputQueue out;
+  {
+    DispatchResult r = DispatchText(*executor_, "set k 0 0 3\r\n", session_, &out, 0);
+    ASSERT_EQ(r.next, Next::kValue);
+    EXPECT_EQ(r.block, 5u);  // the value and its "\r\n"
+    EXPECT_EQ(UsedChunks(), 1u);
+    r.pending.Write(0, "ab");  // the client goes away mid-value
+  }
+  EXPECT_EQ(UsedChunks(), 0u);
+  EXPECT_EQ(Run("get k\r\n"), "END\r\n");
+}
+
+TEST_F(ExecutorTest, AMovedContinuationCompletesOnce) {
+  OutputQueue out;
+  DispatchResult r = DispatchText(*executor_, "set k 0 0 2\r\n", session_, &out, 0);
+  ASSERT_EQ(r.next, Next::kValue);
+  StoreContinuation kept = std::move(r.pending);
+  EXPECT_FALSE(r.pending.has_item());
+  kept.Write(0, "hi\r\n");
+  std::move(kept).Complete(&out);
+  std::move(r.pending).Complete(&out);  // moved from: nothing to link or answer
+  CapturingTransport transport;
+  size_t written = 0;
+  out.Flush(transport, &written);
+  EXPECT_EQ(transport.written, "STORED\r\n");
+  EXPECT_EQ(Run("get k\r\n"), "VALUE k 0 2\r\nhi\r\nEND\r\n");
+}
+
+TEST_F(ExecutorTest, ABadDataChunkFreesItsItem) {
+  EXPECT_EQ(Run("set k 0 0 2\r\nabcd"), "CLIENT_ERROR bad data chunk\r\n");
+  EXPECT_EQ(UsedChunks(), 0u);
+  EXPECT_EQ(Run("ms k 2\r\nabcd"), "CLIENT_ERROR bad data chunk\r\n");
+  EXPECT_EQ(UsedChunks(), 0u);
+  EXPECT_EQ(Run("get k\r\n"), "END\r\n");
+}
+
+TEST_F(ExecutorTest, AFailedAllocationSwallowsTheBlock) {
+  // Larger than -I (1 MB by default): answered at once, the block discarded.
+  DispatchResult r;
+  OutputQueue out;
+  r = DispatchText(*executor_, "set k 0 0 2000000\r\n", session_, &out, 0);
+  EXPECT_EQ(r.next, Next::kSwallow);
+  EXPECT_EQ(r.block, 2000002u);
+  EXPECT_FALSE(r.pending.has_item());
+  CapturingTransport transport;
+  size_t written = 0;
+  out.Flush(transport, &written);
+  EXPECT_EQ(transport.written, "SERVER_ERROR object too large for cache\r\n");
+}
+
+TEST_F(ExecutorTest, BinaryValuesGetTheirCrlfFromTheContinuation) {
+  OutputQueue out;
+  DispatchResult r =
+      DispatchBinary(*executor_, Request(bin::Opcode::kSet, "k", "abc", bin::StoreExtras(0, 0)),
+                     session_, false, &out, 0);
+  ASSERT_EQ(r.next, Next::kValue);
+  EXPECT_EQ(r.block, 3u);  // binary values carry no "\r\n"
+  // The bytes the item would otherwise end with are not the client's.
+  r.pending.Write(0, "abc");
+  std::move(r.pending).Complete(&out);
+  EXPECT_EQ(Run("get k\r\n"), "VALUE k 0 3\r\nabc\r\nEND\r\n");
+}
+
+TEST_F(ExecutorTest, ASetThatCannotAllocateDropsTheOldValue) {
+  const std::string big(2000000, 'x');
+  EXPECT_EQ(Run("set k 0 0 1\r\na\r\n"), "STORED\r\n");
+  EXPECT_EQ(Run("add k 0 0 2000000\r\n" + big + "\r\n"),
+            "SERVER_ERROR object too large for cache\r\n");
+  EXPECT_EQ(Run("get k\r\n"), "VALUE k 0 1\r\na\r\nEND\r\n");  // add keeps it
+  EXPECT_EQ(Run("set k 0 0 2000000\r\n" + big + "\r\n"),
+            "SERVER_ERROR object too large for cache\r\n");
+  EXPECT_EQ(Run("get k\r\n"), "END\r\n");
+  // Binary: a Set carrying a CAS drops it too.
+  EXPECT_EQ(Run("set k 0 0 1\r\na\r\n"), "STORED\r\n");
+  EXPECT_EQ(Binary(Request(bin::Opcode::kSet, "k", big, bin::StoreExtras(0, 0), 0, CasOf("k")))
+                .substr(6, 2),
+            std::string("\x00\x03", 2));  // Too large
+  EXPECT_EQ(Run("get k\r\n"), "END\r\n");
 }
 
 }  // namespace

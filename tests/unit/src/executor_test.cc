@@ -20,30 +20,16 @@
 #include "src/services.h"
 #include "src/stats.h"
 #include "src/transport.h"
+#include "tests/unit/src/sent_bytes.h"
 
 namespace slabcached {
 namespace {
 
 namespace bin = proto::binary;
+using testing::Sent;
 using Next = DispatchResult::Next;
 
 constexpr time_t kUnixNow = 1'700'000'000;
-
-// Keeps whatever the output queue writes.
-class CapturingTransport final : public Transport {
- public:
-  IoResult Read(char*, size_t) override { return {IoStatus::kWantRead, 0}; }
-  IoResult Write(const iovec* iov, int count) override {
-    size_t bytes = 0;
-    for (int i = 0; i < count; ++i) {
-      written.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
-      bytes += iov[i].iov_len;
-    }
-    return {IoStatus::kOk, bytes};
-  }
-
-  std::string written;
-};
 
 class FakeServerControl final : public ServerControl {
  public:
@@ -104,10 +90,7 @@ class ExecutorTest : public ::testing::Test {
       }
       if (r.next == Next::kClose || r.next == Next::kAbort || r.next == Next::kPaused) break;
     }
-    CapturingTransport transport;
-    size_t written = 0;
-    EXPECT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
-    return transport.written;
+    return Sent(out);
   }
   std::string Binary(std::string_view packets) { return Run(packets, /*binary=*/true); }
 
@@ -417,10 +400,7 @@ TEST_F(ExecutorTest, AMovedContinuationCompletesOnce) {
   kept.Write(0, "hi\r\n");
   std::move(kept).Complete(&out);
   std::move(r.pending).Complete(&out);  // moved from: nothing to link or answer
-  CapturingTransport transport;
-  size_t written = 0;
-  out.Flush(transport, &written);
-  EXPECT_EQ(transport.written, "STORED\r\n");
+  EXPECT_EQ(Sent(out), "STORED\r\n");
   EXPECT_EQ(Run("get k\r\n"), "VALUE k 0 2\r\nhi\r\nEND\r\n");
 }
 
@@ -440,10 +420,7 @@ TEST_F(ExecutorTest, AFailedAllocationSwallowsTheBlock) {
   EXPECT_EQ(r.next, Next::kSwallow);
   EXPECT_EQ(r.block, 2000002u);
   EXPECT_FALSE(r.pending.has_item());
-  CapturingTransport transport;
-  size_t written = 0;
-  out.Flush(transport, &written);
-  EXPECT_EQ(transport.written, "SERVER_ERROR object too large for cache\r\n");
+  EXPECT_EQ(Sent(out), "SERVER_ERROR object too large for cache\r\n");
 }
 
 TEST_F(ExecutorTest, BinaryValuesGetTheirCrlfFromTheContinuation) {

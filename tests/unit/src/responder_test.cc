@@ -18,6 +18,7 @@
 #include "proto/text_parser.h"
 #include "src/output_queue.h"
 #include "src/transport.h"
+#include "tests/unit/src/sent_bytes.h"
 
 namespace slabcached {
 namespace {
@@ -25,26 +26,7 @@ namespace {
 using proto::ReplyError;
 namespace bin = proto::binary;
 
-class CapturingTransport final : public Transport {
- public:
-  IoResult Read(char*, size_t) override { return {IoStatus::kWantRead, 0}; }
-  IoResult Write(const iovec* iov, int count) override {
-    size_t bytes = 0;
-    for (int i = 0; i < count; ++i) {
-      written.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
-      bytes += iov[i].iov_len;
-    }
-    return {IoStatus::kOk, bytes};
-  }
-  std::string written;
-};
-
-std::string Sent(OutputQueue& out) {
-  CapturingTransport transport;
-  size_t written = 0;
-  EXPECT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
-  return transport.written;
-}
+using testing::Sent;
 
 struct Row {
   ReplyError error;

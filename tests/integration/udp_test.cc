@@ -462,6 +462,10 @@ TEST_P(UdpPortsTest, UdpOnlyWithPortZero) {
   UdpClient udp(d->port());
   ASSERT_TRUE(udp.ok());
   auto stored = udp.Exchange(1, StorageCommand("set", "k", "v"), 1);
+  // Debian's memcached once refused the first datagram (ICMP port
+  // unreachable) right after answering the start-up probe on a loaded
+  // machine; the reference gets one more try, slabcached none.
+  if (IsReference() && stored.empty()) stored = udp.Exchange(1, StorageCommand("set", "k", "v"), 1);
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_TRUE(IsDatagram(stored[0], 1, 0, 1, "STORED\r\n"));
   std::string settings;

@@ -59,12 +59,14 @@ struct MetricsServer::Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // evhttp sets its callbacks on the bufferevent right after creating it
-  // and clears them when it frees it (libevent 2.1's http.c).
+  // evhttp sets its event callback on the bufferevent right after creating
+  // it, keeps it through every phase, and bufferevent_free() clears it
+  // (libevent 2.1's http.c). The read callback is no sign: evhttp clears it
+  // while it writes a reply, which is when a client that never reads stalls.
   bool alive() const {
-    bufferevent_data_cb read = nullptr;
-    bufferevent_getcb(bev, &read, nullptr, nullptr, nullptr);
-    return read != nullptr;
+    bufferevent_event_cb event = nullptr;
+    bufferevent_getcb(bev, nullptr, nullptr, &event, nullptr);
+    return event != nullptr;
   }
 
   MetricsServer* const server;

@@ -295,12 +295,8 @@ class AbuseTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string why;
-    const auto bin = FindServerBinary(Server::kSlabcached, &why);
+    const auto bin = OwnSlabcachedBinary(&why);
     if (!bin) GTEST_SKIP() << why;
-    const char* addr = std::getenv("SLABCACHED_TEST_ADDR");
-    if (addr != nullptr && *addr != '\0') {
-      GTEST_SKIP() << "needs its own server; SLABCACHED_TEST_ADDR is set";
-    }
     binary_ = *bin;
   }
   void TearDown() override {

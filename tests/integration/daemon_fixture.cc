@@ -310,6 +310,15 @@ std::optional<std::string> FindServerBinary(Server server, std::string* why, boo
   return std::string(value);
 }
 
+std::optional<std::string> OwnSlabcachedBinary(std::string* why) {
+  const char* addr = std::getenv("SLABCACHED_TEST_ADDR");
+  if (addr != nullptr && *addr != '\0') {
+    *why = "needs its own server; SLABCACHED_TEST_ADDR is set";
+    return std::nullopt;
+  }
+  return FindServerBinary(Server::kSlabcached, why);
+}
+
 void PrintTo(Server server, std::ostream* os) { *os << ServerName(server); }
 
 std::string ServerParamName(const ::testing::TestParamInfo<Server>& info) {

@@ -46,6 +46,10 @@ const char* ServerEnvVar(Server server, bool test_clock = false);
 // which file is missing.
 std::optional<std::string> FindServerBinary(Server server, std::string* why,
                                             bool test_clock = false);
+// For tests that start their own slabcached daemons: its binary, or nullopt
+// with `why` when it is not built or SLABCACHED_TEST_ADDR points the tests at
+// a running server instead.
+std::optional<std::string> OwnSlabcachedBinary(std::string* why);
 // How gtest prints a Server value in failure messages.
 void PrintTo(Server server, std::ostream* os);
 // gtest name printer for TestWithParam<Server>.

@@ -111,11 +111,8 @@ std::string PollStat(Client& client, const std::string& stat, Done done,
 class FdLimitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::getenv("SLABCACHED_TEST_ADDR") != nullptr) {
-      GTEST_SKIP() << "needs its own server; SLABCACHED_TEST_ADDR is set";
-    }
     std::string why;
-    std::optional<std::string> binary = FindServerBinary(Server::kSlabcached, &why);
+    std::optional<std::string> binary = OwnSlabcachedBinary(&why);
     if (!binary) GTEST_SKIP() << why;
     binary_ = *binary;
   }

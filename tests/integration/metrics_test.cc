@@ -132,11 +132,8 @@ bool PeerClosesWithin(int fd, milliseconds timeout) {
 class MetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::getenv("SLABCACHED_TEST_ADDR") != nullptr) {
-      GTEST_SKIP() << "needs its own server; SLABCACHED_TEST_ADDR is set";
-    }
     std::string why;
-    std::optional<std::string> binary = FindServerBinary(Server::kSlabcached, &why);
+    std::optional<std::string> binary = OwnSlabcachedBinary(&why);
     if (!binary) GTEST_SKIP() << why;
     binary_ = *binary;
   }

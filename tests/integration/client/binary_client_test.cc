@@ -18,15 +18,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class BinaryClientTest : public ::testing::Test {
+class BinaryClientTest : public testing::FleetTest<> {
  protected:
-  void SetUp() override {
-    const std::string binary = testing::SlabcachedBinary();
-    if (binary.empty()) GTEST_SKIP() << "SLABCACHED_BIN is not set to the built daemon";
-    std::string error;
-    ASSERT_TRUE(testing::StartFleet(binary, 3, &fleet_, &error)) << error;
-  }
-
   ClientConfig Config(Protocol protocol) const {
     ClientConfig config;
     config.servers = fleet_.servers;
@@ -34,8 +27,6 @@ class BinaryClientTest : public ::testing::Test {
     config.protocol = protocol;
     return config;
   }
-
-  testing::Fleet fleet_;
 };
 
 TEST_F(BinaryClientTest, EveryCommandAnswersAsOverText) {

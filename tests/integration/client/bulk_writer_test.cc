@@ -29,15 +29,8 @@ using std::chrono::milliseconds;
 std::string KeyOf(int i) { return "bulk:" + std::to_string(i); }
 std::string ValueOf(int i) { return "value-" + std::to_string(i * 7919); }
 
-class BulkWriterTest : public ::testing::TestWithParam<Protocol> {
+class BulkWriterTest : public testing::FleetTest<::testing::TestWithParam<Protocol>> {
  protected:
-  void SetUp() override {
-    const std::string binary = testing::SlabcachedBinary();
-    if (binary.empty()) GTEST_SKIP() << "SLABCACHED_BIN is not set to the built daemon";
-    std::string error;
-    ASSERT_TRUE(testing::StartFleet(binary, 3, &fleet_, &error)) << error;
-  }
-
   ClientConfig Config(std::vector<ServerSpec> servers) const {
     ClientConfig config;
     config.servers = std::move(servers);
@@ -62,8 +55,6 @@ class BulkWriterTest : public ::testing::TestWithParam<Protocol> {
     }
     return found;
   }
-
-  testing::Fleet fleet_;
 };
 
 TEST_P(BulkWriterTest, LoadsOneHundredThousandItemsOntoTheirRingServers) {

@@ -33,15 +33,8 @@ CacheAsideConfig AddLock() {
 
 using testing::CountingLoader;
 
-class CacheAsideTest : public ::testing::Test {
+class CacheAsideTest : public testing::FleetTest<> {
  protected:
-  void SetUp() override {
-    const std::string binary = testing::SlabcachedBinary();
-    if (binary.empty()) GTEST_SKIP() << "SLABCACHED_BIN is not set to the built daemon";
-    std::string error;
-    ASSERT_TRUE(testing::StartFleet(binary, 3, &fleet_, &error)) << error;
-  }
-
   ClientConfig Config() const {
     ClientConfig config;
     config.servers = fleet_.servers;
@@ -91,8 +84,6 @@ class CacheAsideTest : public ::testing::Test {
       });
     }
   }
-
-  testing::Fleet fleet_;
 };
 
 TEST_F(CacheAsideTest, AHitDoesNotCallTheLoader) {

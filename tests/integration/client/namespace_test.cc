@@ -15,15 +15,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class NamespaceTest : public ::testing::Test {
+class NamespaceTest : public testing::FleetTest<> {
  protected:
-  void SetUp() override {
-    const std::string binary = testing::SlabcachedBinary();
-    if (binary.empty()) GTEST_SKIP() << "SLABCACHED_BIN is not set to the built daemon";
-    std::string error;
-    ASSERT_TRUE(testing::StartFleet(binary, 3, &fleet_, &error)) << error;
-  }
-
   ClientConfig Config() const {
     ClientConfig config;
     config.servers = fleet_.servers;
@@ -38,7 +31,6 @@ class NamespaceTest : public ::testing::Test {
     return config;
   }
 
-  testing::Fleet fleet_;
   std::chrono::steady_clock::time_point now_{};
 };
 

@@ -3,6 +3,7 @@
 // signalled, by their own PID.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -58,5 +59,20 @@ struct Fleet {
 };
 // Starts them with $SLABCACHED_BIN; false (and `error`) when one fails.
 bool StartFleet(const std::string& binary, size_t count, Fleet* fleet, std::string* error);
+
+// A fixture that starts three daemons for each test (skipped when
+// SLABCACHED_BIN is unset). `Base`: ::testing::Test or a TestWithParam.
+template <typename Base = ::testing::Test>
+class FleetTest : public Base {
+ protected:
+  void SetUp() override {
+    const std::string binary = SlabcachedBinary();
+    if (binary.empty()) GTEST_SKIP() << "SLABCACHED_BIN is not set to the built daemon";
+    std::string error;
+    ASSERT_TRUE(StartFleet(binary, 3, &fleet_, &error)) << error;
+  }
+
+  Fleet fleet_;
+};
 
 }  // namespace slabcached::client::testing

@@ -29,7 +29,7 @@ AsciiAuthRequest Outcome(AsciiAuthRequest::Status status, size_t consumed = 0) {
   return r;
 }
 
-AsciiAuthRequest Error(size_t consumed, std::string_view reply) {
+AsciiAuthRequest Error(size_t consumed, ReplyError reply) {
   AsciiAuthRequest r = Outcome(AsciiAuthRequest::Status::kError, consumed);
   r.error = reply;
   return r;
@@ -53,19 +53,19 @@ AsciiAuthRequest ParseAsciiAuth(std::string_view input) {
   const auto [end, ec] = std::from_chars(bytes.data(), bytes.data() + bytes.size(), size);
   if (Token(line, 0) != "set" || bytes.empty() || ec != std::errc() ||
       end != bytes.data() + bytes.size()) {
-    return Error(line_bytes, "CLIENT_ERROR unauthenticated");
+    return Error(line_bytes, ReplyError::kAsciiAuthUnauthenticated);
   }
-  if (size > kMaxAuthTokenBytes) return Error(line_bytes, "CLIENT_ERROR auth token too long");
+  if (size > kMaxAuthTokenBytes) return Error(line_bytes, ReplyError::kAsciiAuthTokenTooLong);
 
   const size_t block_bytes = size_t{size} + 2;
   if (input.size() - line_bytes < block_bytes) return {};
   const std::string_view block = input.substr(line_bytes, block_bytes);
   const size_t consumed = line_bytes + block_bytes;
-  if (!block.ends_with("\r\n")) return Error(consumed, "CLIENT_ERROR bad command line termination");
+  if (!block.ends_with("\r\n")) return Error(consumed, ReplyError::kAsciiAuthBadTermination);
   const std::string_view token = block.substr(0, size);
   const size_t space = token.find(' ');
   if (space == std::string_view::npos) {
-    return Error(consumed, "CLIENT_ERROR bad authentication token format");
+    return Error(consumed, ReplyError::kAsciiAuthBadTokenFormat);
   }
   AsciiAuthRequest r = Outcome(AsciiAuthRequest::Status::kCredentials, consumed);
   r.user = token.substr(0, space);

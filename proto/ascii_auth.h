@@ -4,11 +4,14 @@
 //   set <any key> <any flags> <any exptime> <bytes>\r\n<user> <password>\r\n
 //
 // answered "STORED" when the pair is in the auth file. Pure: bytes in, a
-// decision out; checking the pair and replying are the caller's.
+// decision out (errors named from proto/errors.h); checking the pair and
+// replying are the caller's.
 #pragma once
 
 #include <cstddef>
 #include <string_view>
+
+#include "proto/errors.h"
 
 namespace slabcached::proto {
 
@@ -24,8 +27,8 @@ struct AsciiAuthRequest {
   };
   Status status = Status::kNeedMore;
   size_t consumed = 0;
-  std::string_view error;  // the reply line, without "\r\n"
-  std::string_view user;   // views into the input
+  ReplyError error = ReplyError::kAsciiAuthUnauthenticated;  // kError: the reply
+  std::string_view user;                                     // views into the input
   std::string_view password;
 };
 

@@ -81,6 +81,11 @@ enum class ReplyError : uint8_t {
   kUdpGetTooLarge,      // a UDP get whose reply outgrew the datagram budget
   kTooManyConnections,  // -c reached
   kAsciiAuthFailure,    // -Y: wrong user or password
+  // -Y: what an unauthenticated connection sent instead of its token.
+  kAsciiAuthUnauthenticated,
+  kAsciiAuthTokenTooLong,
+  kAsciiAuthBadTermination,
+  kAsciiAuthBadTokenFormat,
 };
 
 struct ErrorRow {
@@ -208,6 +213,14 @@ inline constexpr std::array kTable = {
              Status::kUnknownCommand},
     ErrorRow{ReplyError::kAsciiAuthFailure, "CLIENT_ERROR authentication failure\r\n",
              Status::kAuthError},
+    ErrorRow{ReplyError::kAsciiAuthUnauthenticated, "CLIENT_ERROR unauthenticated\r\n",
+             Status::kAuthError},
+    ErrorRow{ReplyError::kAsciiAuthTokenTooLong, "CLIENT_ERROR auth token too long\r\n",
+             Status::kAuthError},
+    ErrorRow{ReplyError::kAsciiAuthBadTermination, "CLIENT_ERROR bad command line termination\r\n",
+             Status::kAuthError},
+    ErrorRow{ReplyError::kAsciiAuthBadTokenFormat,
+             "CLIENT_ERROR bad authentication token format\r\n", Status::kAuthError},
 };
 
 constexpr bool InEnumOrder() {
@@ -220,7 +233,7 @@ static_assert(InEnumOrder(), "kTable rows follow the order of enum ReplyError");
 }  // namespace errors_internal
 
 inline constexpr size_t kErrorCount = errors_internal::kTable.size();
-static_assert(static_cast<size_t>(ReplyError::kAsciiAuthFailure) + 1 == kErrorCount,
+static_assert(static_cast<size_t>(ReplyError::kAsciiAuthBadTokenFormat) + 1 == kErrorCount,
               "every ReplyError has a row");
 
 // The text line of `error`, "\r\n" included.

@@ -343,8 +343,7 @@ bool Connection::ProcessAsciiAuth() {
       state_ = State::kClosing;
       return false;
     case proto::AsciiAuthRequest::Status::kError:
-      output_.Append(auth.error);
-      output_.Append(proto::kCrLf);
+      output_.Append(proto::ErrorText(auth.error));
       break;
     case proto::AsciiAuthRequest::Status::kCredentials:
       executor_->stats()->auth_cmds.Add();

@@ -42,7 +42,7 @@ TEST(AsciiAuthTest, EveryOtherCommandIsUnauthenticated) {
         "set k 0 0 -1\r\n", "mg foo v\r\n", "add k 0 0 9\r\n", "sets k 0 0 3\r\n", "abc\r\n"}) {
     const AsciiAuthRequest r = ParseAsciiAuth(line + "more");
     EXPECT_EQ(r.status, Status::kError) << line;
-    EXPECT_EQ(r.error, "CLIENT_ERROR unauthenticated") << line;
+    EXPECT_EQ(ErrorText(r.error), "CLIENT_ERROR unauthenticated\r\n") << line;
     EXPECT_EQ(r.consumed, line.size()) << line;  // only the line
   }
 }
@@ -50,7 +50,7 @@ TEST(AsciiAuthTest, EveryOtherCommandIsUnauthenticated) {
 TEST(AsciiAuthTest, TokenLargerThanSixteenKilobytesIsRefused) {
   const AsciiAuthRequest r = ParseAsciiAuth("set k 0 0 16385\r\n");
   EXPECT_EQ(r.status, Status::kError);
-  EXPECT_EQ(r.error, "CLIENT_ERROR auth token too long");
+  EXPECT_EQ(ErrorText(r.error), "CLIENT_ERROR auth token too long\r\n");
   EXPECT_EQ(r.consumed, 17u);
   EXPECT_EQ(ParseAsciiAuth("set k 0 0 16384\r\n").status, Status::kNeedMore);
 }
@@ -58,11 +58,11 @@ TEST(AsciiAuthTest, TokenLargerThanSixteenKilobytesIsRefused) {
 TEST(AsciiAuthTest, BadBlocksAreConsumedWithTheirError) {
   AsciiAuthRequest r = ParseAsciiAuth("set k 0 0 9\r\nuser passXX");
   EXPECT_EQ(r.status, Status::kError);
-  EXPECT_EQ(r.error, "CLIENT_ERROR bad command line termination");
+  EXPECT_EQ(ErrorText(r.error), "CLIENT_ERROR bad command line termination\r\n");
   EXPECT_EQ(r.consumed, 24u);
   r = ParseAsciiAuth("set k 0 0 8\r\nuserpass\r\n");
   EXPECT_EQ(r.status, Status::kError);
-  EXPECT_EQ(r.error, "CLIENT_ERROR bad authentication token format");
+  EXPECT_EQ(ErrorText(r.error), "CLIENT_ERROR bad authentication token format\r\n");
   EXPECT_EQ(r.consumed, 23u);
 }
 
@@ -87,7 +87,7 @@ TEST(AsciiAuthTest, EmptyLineIsUnauthenticated) {
     for (const std::string& input : {line, line + "more", line + "set k 0 0 3\r\na b\r\n"}) {
       const AsciiAuthRequest r = ParseCopy(input);
       EXPECT_EQ(r.status, Status::kError) << line.size();
-      EXPECT_EQ(r.error, "CLIENT_ERROR unauthenticated") << line.size();
+      EXPECT_EQ(ErrorText(r.error), "CLIENT_ERROR unauthenticated\r\n") << line.size();
       EXPECT_EQ(r.consumed, line.size()) << line.size();
     }
   }
@@ -106,7 +106,7 @@ std::vector<std::string> Replies(const std::string& input, uint32_t cuts) {
       if (r.status == Status::kNeedMore) break;
       EXPECT_NE(r.status, Status::kClose);
       EXPECT_LE(r.consumed, buffer.size());
-      replies.emplace_back(r.status == Status::kError ? r.error : "credentials");
+      replies.emplace_back(r.status == Status::kError ? ErrorText(r.error) : "credentials");
       buffer.erase(0, r.consumed);
       if (buffer.empty()) break;
     }
@@ -119,8 +119,8 @@ TEST(AsciiAuthTest, EmptyLineAfterABadBlockInEverySplit) {
   // which leaves a lone "\n" as the next line.
   const std::string input = "set a 0 0 0\r\n\r\r\n";
   ASSERT_EQ(input.size(), 16u);
-  const std::vector<std::string> expected = {"CLIENT_ERROR bad command line termination",
-                                             "CLIENT_ERROR unauthenticated"};
+  const std::vector<std::string> expected = {"CLIENT_ERROR bad command line termination\r\n",
+                                             "CLIENT_ERROR unauthenticated\r\n"};
   for (uint32_t cuts = 0; cuts < (1u << (input.size() - 1)); ++cuts) {
     ASSERT_EQ(Replies(input, cuts), expected) << "cuts " << cuts;
   }

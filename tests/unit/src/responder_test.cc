@@ -133,6 +133,14 @@ constexpr Row kRows[] = {
      "Unknown command"},
     {ReplyError::kAsciiAuthFailure, "CLIENT_ERROR authentication failure\r\n", 0x20,
      "Auth failure."},
+    {ReplyError::kAsciiAuthUnauthenticated, "CLIENT_ERROR unauthenticated\r\n", 0x20,
+     "Auth failure."},
+    {ReplyError::kAsciiAuthTokenTooLong, "CLIENT_ERROR auth token too long\r\n", 0x20,
+     "Auth failure."},
+    {ReplyError::kAsciiAuthBadTermination, "CLIENT_ERROR bad command line termination\r\n", 0x20,
+     "Auth failure."},
+    {ReplyError::kAsciiAuthBadTokenFormat, "CLIENT_ERROR bad authentication token format\r\n", 0x20,
+     "Auth failure."},
 };
 static_assert(std::size(kRows) == proto::kErrorCount, "a row here for every error of the table");
 

@@ -223,8 +223,12 @@ BinaryParseResult ParseBinaryRequest(std::string_view input, Request* out) {
       out->exptime = binary::LoadBe32(extras);
       break;
     case Shape::kStat:
+      // The key is the group; memcached matches "reset" and "settings" by
+      // prefix only.
       out->args = out->key;
-      out->key = {};
+      for (std::string_view prefixed : {"reset", "settings"}) {
+        if (out->key.starts_with(prefixed)) out->key = prefixed;
+      }
       break;
     case Shape::kSasl:
       if (bodylen - keylen > kMaxSaslData) {

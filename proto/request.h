@@ -42,7 +42,7 @@ enum class Command : uint8_t {
   kVersion,        //
   kVerbosity,      // number
   kQuit,           //
-  kStats,          // args holds everything after "stats " (may be empty)
+  kStats,          // key = the group ("" for general stats), args = everything after "stats "
   kShutdown,       // args holds the optional mode ("graceful")
   kCacheMemlimit,  // number (megabytes)
   kSlabs,          // args holds everything after "slabs "
@@ -100,6 +100,9 @@ struct Request {
   // flush_all counts refused flushes (-F) too (text); binary counts the
   // flushes done.
   bool count_refused_flush = false;
+  // The text protocol's own subcommands are served (stats cachedump); a
+  // binary client is answered as for an unknown group.
+  bool text_subcommands = false;
 
   // Meta protocol (kMeta*): the flags; default-constructed otherwise.
   MetaFlags meta;

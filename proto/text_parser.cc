@@ -169,6 +169,11 @@ LineResult ParseNumberCommand(const LineTokens& t, Request* out, ParseError bad_
 LineResult ParseArgsCommand(std::string_view line, const LineTokens& t, Request* out) {
   out->args = RestOfLine(line, EndOf(line, t[0]));
   switch (out->command) {
+    case Command::kStats: {
+      std::string_view rest = out->args;
+      out->key = PopToken(&rest);  // the group
+      break;
+    }
     case Command::kLru:
       out->noreply = LastIsNoreply(t);
       break;
@@ -204,6 +209,7 @@ LineResult ParseLine(std::string_view line, Request* out) {
   out->command = info->command;
   out->drop_on_failed_alloc = info->command == Command::kSet;
   out->count_refused_flush = info->command == Command::kFlushAll;
+  out->text_subcommands = true;
   switch (info->command) {
     case Command::kGet:
     case Command::kGets:

@@ -371,14 +371,7 @@ void Executor::Stats(const Request& request, Responder& out) {
   const StatsSources sources{context_.config,       context_.services.tls.get(),
                              context_.server_stats, context_.store,
                              context_.clock,        context_.control.verbosity()};
-  // Text: "stats <group> ..."; binary: the key is the group, and memcached
-  // matches "reset" and "settings" by prefix only.
-  std::string_view group = request.binary ? request.args : FirstWord(request.args);
-  if (request.binary) {
-    for (std::string_view prefixed : {"reset", "settings"}) {
-      if (group.starts_with(prefixed)) group = prefixed;
-    }
-  }
+  const std::string_view group = request.key;  // as the parser found it
   if (group.empty()) {
     AppendGeneralStats(sources, &out);
   } else if (group == "settings") {
@@ -389,7 +382,7 @@ void Executor::Stats(const Request& request, Responder& out) {
     AppendItemsStats(sources, &out);
   } else if (group == "sizes") {
     AppendSizesStats(sources, &out);
-  } else if (group == "cachedump" && !request.binary) {
+  } else if (group == "cachedump" && request.text_subcommands) {
     StatsCachedump(request, out);  // its own framing
     return;
   } else if (group == "reset") {

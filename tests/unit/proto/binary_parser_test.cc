@@ -353,7 +353,16 @@ TEST(BinaryParserTest, Fields) {
   in = Packet(Opcode::kStat, {}, "slabs");
   ASSERT_EQ(ParseBinaryRequest(in, &req).status, ParseStatus::kOk);
   EXPECT_EQ(req.args, "slabs");
-  EXPECT_TRUE(req.key.empty());
+  EXPECT_EQ(req.key, "slabs");  // the group
+  EXPECT_FALSE(req.text_subcommands);
+
+  // memcached matches these two groups by prefix.
+  in = Packet(Opcode::kStat, {}, "settingsXYZ");
+  ASSERT_EQ(ParseBinaryRequest(in, &req).status, ParseStatus::kOk);
+  EXPECT_EQ(req.key, "settings");
+  in = Packet(Opcode::kStat, {}, "resetting");
+  ASSERT_EQ(ParseBinaryRequest(in, &req).status, ParseStatus::kOk);
+  EXPECT_EQ(req.key, "reset");
 
   in = Packet(Opcode::kSaslAuth, {}, "PLAIN", std::string("\0user\0pw", 8));
   ASSERT_EQ(ParseBinaryRequest(in, &req).status, ParseStatus::kOk);

@@ -182,6 +182,7 @@ TEST(TextEncoderTest, RequestLinesExactBytesAndRoundTrip) {
     cases.push_back({"stats", Make(Command::kStats), "stats\r\n"});
     r = Make(Command::kStats);
     r.args = "slabs";
+    r.key = "slabs";  // the group, as the parser reads it
     cases.push_back({"stats_slabs", r, "stats slabs\r\n"});
     r = Make(Command::kLru);
     r.args = "mode flat noreply";

@@ -82,6 +82,12 @@ Expect Retrieve(Command c, std::string keys, int64_t exptime = 0) {
 Expect Args(Command c, std::string args, bool noreply = false) {
   return {.status = kParseOk, .command = c, .noreply = noreply, .args = std::move(args)};
 }
+// stats: the group (its first word) is the key.
+Expect Stats(std::string group, std::string args) {
+  Expect e = Args(Command::kStats, std::move(args));
+  e.key = std::move(group);
+  return e;
+}
 
 std::vector<Case> FramingCases() {
   return {
@@ -393,11 +399,11 @@ std::vector<Case> AdminCases() {
       {"version_30_tokens", Tokens("version", 30) + "\r\n", Ok(C::kVersion)},
       {"quit", "quit\r\n", Ok(C::kQuit)},
       {"quit_extra", "quit extra\r\n", Ok(C::kQuit)},
-      {"stats", "stats\r\n", Args(C::kStats, "")},
-      {"stats_reset", "stats reset\r\n", Args(C::kStats, "reset")},
-      {"stats_spaces", "stats  detail  on \r\n", Args(C::kStats, "detail  on")},
-      {"stats_noreply_is_an_arg", "stats noreply\r\n", Args(C::kStats, "noreply")},
-      {"stats_30_tokens", Tokens("stats", 30) + "\r\n", Args(C::kStats, Tokens("", 30).substr(1))},
+      {"stats", "stats\r\n", Stats("", "")},
+      {"stats_reset", "stats reset\r\n", Stats("reset", "reset")},
+      {"stats_spaces", "stats  detail  on \r\n", Stats("detail", "detail  on")},
+      {"stats_noreply_is_an_arg", "stats noreply\r\n", Stats("noreply", "noreply")},
+      {"stats_30_tokens", Tokens("stats", 30) + "\r\n", Stats("x0", Tokens("", 30).substr(1))},
       {"shutdown", "shutdown\r\n", Args(C::kShutdown, "")},
       {"shutdown_graceful", "shutdown graceful\r\n", Args(C::kShutdown, "graceful")},
       {"shutdown_noreply_ignored", "shutdown graceful noreply\r\n",
@@ -506,6 +512,13 @@ TEST(TextParserTest, ErrorReplyStrings) {
             "CLIENT_ERROR invalid numeric delta argument\r\n");
   EXPECT_EQ(ErrorReply(ParseError::kBadDeleteFormat),
             "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n");
+}
+
+TEST(TextParserTest, TextRequestsServeTextOnlySubcommands) {
+  Request r;
+  ASSERT_EQ(ParseTextRequest("stats cachedump 1 0\r\n", &r).status, kParseOk);
+  EXPECT_EQ(r.key, "cachedump");
+  EXPECT_TRUE(r.text_subcommands);
 }
 
 TEST(TextParserTest, ForEachKeySplitsKeys) {

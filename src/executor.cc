@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <optional>
 #include <string_view>
 
 #include "build_config.h"
@@ -54,14 +53,13 @@ bool ParseSigned(std::string_view text, int* value) {
 
 }  // namespace
 
-void Executor::FailAllocation(slabs::AllocStatus status, Responder& out) {
+StoreResponse Executor::FailAllocation(slabs::AllocStatus status) {
   if (status == slabs::AllocStatus::kTooLarge) {
     stats_->store_too_large.Add();
-    out.Fail(ReplyError::kTooLarge);
-  } else {
-    stats_->store_no_memory.Add();
-    out.Fail(ReplyError::kOutOfMemoryStoring);
+    return {.outcome = StoreOutcome::kTooLarge};
   }
+  stats_->store_no_memory.Add();
+  return {.outcome = StoreOutcome::kNoMemory};
 }
 
 Executor::Executor(const ExecutorContext& context, ThreadStats* stats)
@@ -76,14 +74,14 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
       Retrieve(request, out, {});
       break;
     case Command::kDelete:
-      Delete(request, out);
+      out.Reply(Delete(request));
       break;
     case Command::kTouch:
-      Touch(request, out);
+      out.Reply(Touch(request));
       break;
     case Command::kIncr:
     case Command::kDecr:
-      Arithmetic(request, out);
+      out.Reply(Arithmetic(request));
       break;
     case Command::kFlushAll:
       FlushAll(request, out);
@@ -115,19 +113,19 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
       out.Ok();
       break;
     case Command::kMetaGet:
-      MetaGet(request, out);
+      out.Reply(MetaGet(request));
       break;
     case Command::kMetaDelete:
-      MetaDelete(request, out);
+      out.Reply(MetaDelete(request));
       break;
     case Command::kMetaArithmetic:
-      MetaArithmetic(request, out);
+      out.Reply(MetaArithmetic(request));
       break;
     case Command::kMetaDebug:
-      MetaDebug(request, out);
+      out.Reply(MetaDebug(request));
       break;
-    case Command::kMetaNoop:
-      out.MetaNoop();
+    case Command::kMetaNoop:  // the meta composer's Ok() is "MN"
+      out.Ok();
       break;
     case Command::kLruCrawler:
       LruCrawler(request, out, session);
@@ -164,49 +162,45 @@ void Executor::ReplyParseError(const Request& request, proto::ParseError error, 
   reply.Fail(proto::ErrorOf(error));
 }
 
-std::string_view Executor::Retrieve(const Request& request, Responder& out,
-                                    const std::function<bool()>& enough) {
+RetrievalResponse Executor::RetrieveKey(const Request& request, std::string_view key) {
   const proto::CommandInfo& info = proto::InfoOf(request.command);
-  const bool with_cas = info.Has(proto::kReturnsCas);
   const bool touch = info.Has(proto::kTouches);
-  std::optional<slabs::GetOptions> gat;
+  slabs::GetResult found;
   if (touch) {
-    gat.emplace();
-    gat->ttl.touch = true;
-    gat->ttl.exptime = context_.clock.ToRelTime(request.exptime);
+    slabs::GetOptions gat;
+    gat.ttl.touch = true;
+    gat.ttl.exptime = context_.clock.ToRelTime(request.exptime);
+    found = context_.store.Get(key, gat);
+  } else {
+    found = context_.store.Get(key, kPlainGet);
   }
-  const slabs::GetOptions& options = touch ? *gat : kPlainGet;
-  auto retrieve = [&](std::string_view key) {
-    slabs::GetResult found = context_.store.Get(key, options);
-    slabs::ItemHandle& item = found.item;
-    const slabs::GetOutcome outcome = found.outcome;
-    // memcached 1.6.18 counts gat/gats (and binary GAT) as touches only.
-    if (touch) {
-      stats_->cmd_touch.Add();
-      (item ? stats_->touch_hits : stats_->touch_misses).Add();
-    } else {
-      stats_->cmd_get.Add();
-      (item ? stats_->get_hits : stats_->get_misses).Add();
-    }
-    if (outcome == slabs::GetOutcome::kExpired) stats_->get_expired.Add();
-    if (outcome == slabs::GetOutcome::kFlushed) stats_->get_flushed.Add();
-    if (!item) {
-      out.Miss(key);
-      return;
-    }
-    out.Value(key, std::move(item), with_cas);
-  };
+  const bool hit = static_cast<bool>(found.item);
+  // memcached 1.6.18 counts gat/gats (and binary GAT) as touches only.
+  if (touch) {
+    stats_->cmd_touch.Add();
+    (hit ? stats_->touch_hits : stats_->touch_misses).Add();
+  } else {
+    stats_->cmd_get.Add();
+    (hit ? stats_->get_hits : stats_->get_misses).Add();
+  }
+  if (found.outcome == slabs::GetOutcome::kExpired) stats_->get_expired.Add();
+  if (found.outcome == slabs::GetOutcome::kFlushed) stats_->get_flushed.Add();
+  return {.key = key, .item = std::move(found.item), .with_cas = info.Has(proto::kReturnsCas)};
+}
+
+std::string_view Executor::Retrieve(const Request& request, Responder& out,
+                                    const ReplyBudget& budget) {
   // A binary key is one key of any bytes (in `key`, `keys` empty); a text
   // line holds a list.
   if (request.keys.empty()) {
-    retrieve(request.key);
+    out.Reply(RetrieveKey(request, request.key));
     out.EndValues();
     return {};
   }
   std::string_view keys = request.keys;
   for (std::string_view key = proto::PopKey(&keys); !key.empty(); key = proto::PopKey(&keys)) {
-    retrieve(key);
-    if (enough && enough()) {
+    out.Reply(RetrieveKey(request, key));
+    if (budget.Spent()) {
       // Pause only when a key is left; else finish the reply now.
       std::string_view rest = keys;
       if (!proto::PopKey(&rest).empty()) return keys;
@@ -227,98 +221,78 @@ StoreContinuation Executor::BeginStore(const Request& request, Responder& out) {
     pending.item_ = std::move(alloc.item);
     return pending;
   }
-  FailAllocation(alloc.status, out);
+  out.Reply(FailAllocation(alloc.status));
   // A failed set must not leave the previous value behind (memcached does
   // the same).
   if (request.drop_on_failed_alloc) context_.store.Delete(request.key);
   return pending;
 }
 
-void Executor::CompleteStore(slabs::ItemHandle item, const Request& request, bool data_ok,
-                             Responder& out) {
-  if (!data_ok) {
-    out.Fail(ReplyError::kBadDataChunk);
-    return;  // `item` is freed unlinked
-  }
-  if (request.command == Command::kMetaSet) {
-    CompleteMetaStore(std::move(item), request, out);
-    return;
-  }
+StoreResponse Executor::CompleteStore(slabs::ItemHandle item, const Request& request,
+                                      bool data_ok) {
+  if (!data_ok) return {.outcome = StoreOutcome::kBadDataChunk};  // `item` is freed unlinked
+  if (request.command == Command::kMetaSet) return CompleteMetaStore(std::move(item), request);
   stats_->cmd_set.Add();
-  const Command command = request.command;
   slabs::LinkOptions options;
-  options.mode = ModeFor(command);
+  options.mode = ModeFor(request.command);
   options.cas_compare = request.cas_unique;
   const slabs::LinkResult linked = context_.store.Link(std::move(item), options);
-  const slabs::StoreStatus status = linked.status;
-  const uint64_t cas = linked.cas;
-  const bool is_cas = command == Command::kCas;
-  using Reason = Responder::NotStoredReason;
-  switch (status) {
+  const bool is_cas = request.command == Command::kCas;
+  switch (linked.status) {
     case slabs::StoreStatus::kStored:
       if (is_cas) stats_->cas_hits.Add();
-      out.Stored(cas);
-      break;
+      return {.outcome = StoreOutcome::kStored, .cas = linked.cas};
     case slabs::StoreStatus::kNotStored:
-      out.NotStored(Reason::kNotStored);
-      break;
+      return {.outcome = StoreOutcome::kNotStored};
     case slabs::StoreStatus::kExists:  // cas mismatch (binary append/prepend too)
       if (is_cas) stats_->cas_badval.Add();
-      out.Fail(ReplyError::kExists);
-      break;
+      return {.outcome = StoreOutcome::kExists};
     case slabs::StoreStatus::kNotFound:
       if (is_cas) stats_->cas_misses.Add();
-      out.Fail(ReplyError::kNotFound);
-      break;
+      return {.outcome = StoreOutcome::kNotFound};
     case slabs::StoreStatus::kNoMemory:
       stats_->store_no_memory.Add();
-      out.NotStored(Reason::kNoMemory);
-      break;
+      return {.outcome = StoreOutcome::kLinkNoMemory};
     case slabs::StoreStatus::kTooLarge:
       stats_->store_too_large.Add();
-      out.NotStored(Reason::kTooLarge);
-      break;
+      return {.outcome = StoreOutcome::kLinkTooLarge};
   }
+  return {.outcome = StoreOutcome::kNotStored};
 }
 
-void Executor::Delete(const Request& request, Responder& out) {
+DeleteResponse Executor::Delete(const Request& request) {
   slabs::DeleteOptions options;
   options.cas_compare = request.cas_unique;
-  switch (context_.store.Delete(request.key, options)) {
+  const slabs::DeleteStatus status = context_.store.Delete(request.key, options);
+  switch (status) {
     case slabs::DeleteStatus::kDeleted:
       stats_->delete_hits.Add();
-      out.Deleted();
-      break;
+      return {DeleteOutcome::kDeleted};
     case slabs::DeleteStatus::kNotFound:
       stats_->delete_misses.Add();
-      out.Fail(ReplyError::kNotFound);
-      break;
+      return {DeleteOutcome::kNotFound};
     case slabs::DeleteStatus::kExists:  // binary delete with a stale CAS
-      out.Fail(ReplyError::kExists);
-      break;
+      return {DeleteOutcome::kExists};
     case slabs::DeleteStatus::kInvalidated:  // md only
+      return {DeleteOutcome::kInvalidated};
     case slabs::DeleteStatus::kNotStored:
       break;
   }
+  return {DeleteOutcome::kNotStored};
 }
 
-void Executor::Touch(const Request& request, Responder& out) {
+TouchResponse Executor::Touch(const Request& request) {
   stats_->cmd_touch.Add();
   // The item comes back because binary Touch answers with its flags and CAS.
   slabs::GetOptions options;
   options.ttl.touch = true;
   options.ttl.exptime = context_.clock.ToRelTime(request.exptime);
-  const slabs::ItemHandle item = context_.store.Get(request.key, options).item;
-  if (item) {
-    stats_->touch_hits.Add();
-    out.Touched(item);
-  } else {
-    stats_->touch_misses.Add();
-    out.Fail(ReplyError::kNotFound);
-  }
+  slabs::ItemHandle item = context_.store.Get(request.key, options).item;
+  (item ? stats_->touch_hits : stats_->touch_misses).Add();
+  return {std::move(item)};
 }
 
-void Executor::Arithmetic(const Request& request, Responder& out) {
+ArithmeticResponse Executor::Arithmetic(const Request& request) {
   const bool incr = request.command == Command::kIncr;
   slabs::DeltaOptions options;
   options.incr = incr;
@@ -330,29 +304,31 @@ void Executor::Arithmetic(const Request& request, Responder& out) {
     options.ttl.vivify_exptime = context_.clock.ToRelTime(request.exptime);
   }
   const slabs::DeltaResult result = context_.store.Delta(request.key, options);
-  if (result.created) {  // counted as neither hit nor miss, as in memcached
-    out.Number(result.value, result.cas);
-    return;
-  }
+  ArithmeticResponse response;
+  response.value = result.value;
+  response.item.cas = result.cas;
+  response.item.created = result.created;
+  if (result.created) return response;  // counted as neither hit nor miss, as in memcached
   switch (result.status) {
     case slabs::DeltaStatus::kOk:
       (incr ? stats_->incr_hits : stats_->decr_hits).Add();
-      out.Number(result.value, result.cas);
       break;
     case slabs::DeltaStatus::kNotFound:
       (incr ? stats_->incr_misses : stats_->decr_misses).Add();
-      out.Fail(ReplyError::kNotFound);
+      response.outcome = ArithmeticOutcome::kNotFound;
       break;
     case slabs::DeltaStatus::kExists:  // binary CAS mismatch
-      out.Fail(ReplyError::kExists);
+      response.outcome = ArithmeticOutcome::kExists;
       break;
     case slabs::DeltaStatus::kNonNumeric:
-      out.Fail(ReplyError::kNonNumeric);
+      response.outcome = ArithmeticOutcome::kNonNumeric;
       break;
     case slabs::DeltaStatus::kNoMemory:
-      out.Fail(ReplyError::kOutOfMemory);
+      response.outcome =
+          options.ttl.vivify ? ArithmeticOutcome::kNoMemoryCreating : ArithmeticOutcome::kNoMemory;
       break;
   }
+  return response;
 }
 
 void Executor::FlushAll(const Request& request, Responder& out) {

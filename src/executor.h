@@ -1,12 +1,13 @@
 // Executes decoded requests against the store, for every protocol.
 // This is the only module that sees both proto/ and slabs/ (Pelikan's
-// process.c): connections hand it Requests and a Responder; the executor
-// decides the outcome (store calls, counters) and the Responder encodes it
-// in the connection's protocol (src/responder.h).
+// process.c): connections hand it Requests and the request's composer; the
+// executor decides the outcome (store calls, counters) as a typed Response
+// (src/response.h), pure of wire format, and the composer encodes it in the
+// connection's protocol (src/responder.h).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 #include "src/output_queue.h"
 #include "src/reply_stream.h"
 #include "src/responder.h"
+#include "src/response.h"
 #include "src/server_config.h"
 #include "src/services.h"
 #include "src/stats.h"
@@ -58,6 +60,14 @@ struct Session {
   std::unique_ptr<ReplyStream> stream;
 };
 
+// How much reply a multi-key retrieval may queue before it pauses: once
+// `queue` holds more than `cap` bytes (none: never pauses).
+struct ReplyBudget {
+  const OutputQueue* queue = nullptr;
+  size_t cap = SIZE_MAX;
+  bool Spent() const { return queue != nullptr && queue->footprint() > cap; }
+};
+
 class Executor {
  public:
   Executor(const ExecutorContext& context, ThreadStats* stats);
@@ -67,13 +77,12 @@ class Executor {
   // A request with no data block (everything but storage commands).
   Next Execute(const proto::Request& request, Responder& out, Session& session);
 
-  // A retrieval (get/gets/gat/gats) run a key at a time: before each key
-  // after the first, `enough()` may say the replies queued so far are all
-  // the connection should hold now. Returns the keys not yet run (empty once
-  // every key ran and the reply ended); run them by passing a request whose
-  // `keys` are what was returned.
+  // A retrieval (get/gets/gat/gats) run a key at a time: after each key but
+  // the last it stops when `budget` is spent. Returns the keys not yet run
+  // (empty once every key ran and the reply ended); run them by passing a
+  // request whose `keys` are what was returned.
   std::string_view Retrieve(const proto::Request& request, Responder& out,
-                            const std::function<bool()>& enough);
+                            const ReplyBudget& budget);
 
   // A text parse error for a complete line: the reply memcached gives.
   void ReplyParseError(const proto::Request& request, proto::ParseError error, Responder& out);
@@ -87,18 +96,25 @@ class Executor {
   ThreadStats* stats() { return stats_; }
   const slabs::Clock& clock() const { return context_.clock; }
 
- private:
-  friend class StoreContinuation;
-  // The second step (StoreContinuation::Complete): links the filled item.
-  // `data_ok` is false when the block did not end in "\r\n".
-  void CompleteStore(slabs::ItemHandle item, const proto::Request& request, bool data_ok,
-                     Responder& out);
+  // The data-path verbs: store calls and counters, the outcome returned for
+  // the composer (Execute() hands it over).
+  // One key of a retrieval (`request` is the get/gets/gat/gats).
+  RetrievalResponse RetrieveKey(const proto::Request& request, std::string_view key);
+  // The second step of a store (StoreContinuation::Complete): links the
+  // filled item. `data_ok` is false when the block did not end in "\r\n".
+  StoreResponse CompleteStore(slabs::ItemHandle item, const proto::Request& request, bool data_ok);
+  DeleteResponse Delete(const proto::Request& request);
+  TouchResponse Touch(const proto::Request& request);
+  ArithmeticResponse Arithmetic(const proto::Request& request);
+  // Meta protocol (src/executor_meta.cc).
+  MetaGetResponse MetaGet(const proto::Request& request);
+  DeleteResponse MetaDelete(const proto::Request& request);
+  ArithmeticResponse MetaArithmetic(const proto::Request& request);
+  MetaDebugResponse MetaDebug(const proto::Request& request);
 
-  // A data block that has no item to go to: counts it and answers the error.
-  void FailAllocation(slabs::AllocStatus status, Responder& out);
-  void Delete(const proto::Request& request, Responder& out);
-  void Touch(const proto::Request& request, Responder& out);
-  void Arithmetic(const proto::Request& request, Responder& out);
+ private:
+  // A data block that has no item to go to: counts it; the outcome says why.
+  StoreResponse FailAllocation(slabs::AllocStatus status);
   void FlushAll(const proto::Request& request, Responder& out);
   void Stats(const proto::Request& request, Responder& out);
   void Verbosity(const proto::Request& request, Responder& out);
@@ -116,13 +132,8 @@ class Executor {
   void StartItemDump(bool mgdump, std::string_view arg, Responder& out, Session& session);
   void StatsCachedump(const proto::Request& request, Responder& out);
 
-  // Meta protocol (src/executor_meta.cc).
-  void MetaGet(const proto::Request& request, Responder& out);
-  void MetaDelete(const proto::Request& request, Responder& out);
-  void MetaArithmetic(const proto::Request& request, Responder& out);
-  void MetaDebug(const proto::Request& request, Responder& out);
   StoreContinuation BeginMetaStore(const proto::Request& request, Responder& out);
-  void CompleteMetaStore(slabs::ItemHandle item, const proto::Request& request, Responder& out);
+  StoreResponse CompleteMetaStore(slabs::ItemHandle item, const proto::Request& request);
   // Remaining TTL as meta t prints it: -1 for never.
   int64_t MetaTtl(slabs::RelTime exptime) const;
 

@@ -24,8 +24,6 @@
 namespace slabcached {
 
 using proto::Command;
-using proto::MetaCode;
-using proto::ReplyError;
 using proto::Request;
 
 namespace {
@@ -68,7 +66,7 @@ int64_t Executor::MetaTtl(slabs::RelTime exptime) const {
   return int64_t{exptime} - int64_t{context_.clock.Now()};
 }
 
-void Executor::MetaGet(const Request& request, Responder& out) {
+MetaGetResponse Executor::MetaGet(const Request& request) {
   const proto::MetaFlags& m = request.meta;
   proto::MetaKeyBuffer scratch;
   const std::string_view key = proto::MetaKey(request, &scratch);
@@ -91,8 +89,7 @@ void Executor::MetaGet(const Request& request, Responder& out) {
   if (!r.item) {
     stats_->cmd_get.Add();
     stats_->get_misses.Add();
-    out.Meta(request, MetaCode::kEN, nullptr, false, 0, {});
-    return;
+    return {};
   }
   if (ttl.touch) {
     stats_->cmd_touch.Add();
@@ -101,7 +98,8 @@ void Executor::MetaGet(const Request& request, Responder& out) {
     stats_->cmd_get.Add();
     stats_->get_hits.Add();
   }
-  proto::MetaItemView view;
+  MetaGetResponse response;
+  proto::MetaItemView& view = response.view;
   view.cas = r.item.cas();
   view.client_flags = r.item.client_flags();
   view.value_length = r.item.value_length();
@@ -115,9 +113,8 @@ void Executor::MetaGet(const Request& request, Responder& out) {
   view.token_sent = r.token_sent;
   view.stale = r.stale;
   view.won = r.won;
-  const bool with_value = m.Has('v');
-  out.Meta(request, with_value ? MetaCode::kVA : MetaCode::kHD, &view, r.created, 0,
-           with_value ? std::move(r.item) : slabs::ItemHandle());
+  response.item = std::move(r.item);
+  return response;
 }
 
 StoreContinuation Executor::BeginMetaStore(const Request& request, Responder& out) {
@@ -151,12 +148,12 @@ StoreContinuation Executor::BeginMetaStore(const Request& request, Responder& ou
   }
   // memcached answers the error (even with q), swallows the data block and
   // drops the old value whatever the mode.
-  FailAllocation(alloc.status, out);
+  out.Reply(FailAllocation(alloc.status));
   context_.store.Delete(item_key);
   return pending;
 }
 
-void Executor::CompleteMetaStore(slabs::ItemHandle item, const Request& request, Responder& out) {
+StoreResponse Executor::CompleteMetaStore(slabs::ItemHandle item, const Request& request) {
   stats_->cmd_set.Add();
   const proto::MetaFlags& m = request.meta;
   slabs::LinkOptions options;
@@ -172,38 +169,36 @@ void Executor::CompleteMetaStore(slabs::ItemHandle item, const Request& request,
                                             options.mode == slabs::StoreMode::kReplace);
   const uint32_t value_length = item.value_length();
   const slabs::LinkResult r = context_.store.Link(std::move(item), options);
-  MetaCode code = MetaCode::kNS;
+  StoreResponse response{
+      .outcome = StoreOutcome::kNotStored, .cas = r.cas, .value_length = value_length};
   switch (r.status) {
     case slabs::StoreStatus::kStored:
       if (cas_mode) stats_->cas_hits.Add();
-      code = MetaCode::kHD;
+      response.outcome = StoreOutcome::kStored;
       break;
     case slabs::StoreStatus::kExists:
       if (cas_mode) stats_->cas_badval.Add();
-      code = MetaCode::kEX;
+      response.outcome = StoreOutcome::kExists;
       break;
     case slabs::StoreStatus::kNotFound:
       if (cas_mode) stats_->cas_misses.Add();
-      code = MetaCode::kNF;
+      response.outcome = StoreOutcome::kNotFound;
       break;
     case slabs::StoreStatus::kNotStored:
       break;
     case slabs::StoreStatus::kNoMemory:
       stats_->store_no_memory.Add();
-      out.Fail(ReplyError::kOutOfMemoryStoring);
-      return;
+      response.outcome = StoreOutcome::kLinkNoMemory;
+      break;
     case slabs::StoreStatus::kTooLarge:
       stats_->store_too_large.Add();
-      out.Fail(ReplyError::kTooLarge);
-      return;
+      response.outcome = StoreOutcome::kLinkTooLarge;
+      break;
   }
-  proto::MetaItemView view;
-  view.cas = r.cas;
-  view.value_length = value_length;
-  out.Meta(request, code, &view, false, 0, {});
+  return response;
 }
 
-void Executor::MetaDelete(const Request& request, Responder& out) {
+DeleteResponse Executor::MetaDelete(const Request& request) {
   const proto::MetaFlags& m = request.meta;
   proto::MetaKeyBuffer scratch;
   const std::string_view key = proto::MetaKey(request, &scratch);
@@ -216,29 +211,25 @@ void Executor::MetaDelete(const Request& request, Responder& out) {
   options.remove_value = m.Has('x');
   options.client_flags = m.client_flags;
   if (m.Has('E')) options.new_cas = m.new_cas;
-  MetaCode code = MetaCode::kHD;
   switch (context_.store.Delete(key, options)) {
     case slabs::DeleteStatus::kDeleted:
       stats_->delete_hits.Add();
-      break;
+      return {DeleteOutcome::kDeleted};
     case slabs::DeleteStatus::kInvalidated:
-      break;
+      return {DeleteOutcome::kInvalidated};
     case slabs::DeleteStatus::kNotFound:
       stats_->delete_misses.Add();
-      code = MetaCode::kNF;
-      break;
+      return {DeleteOutcome::kNotFound};
     case slabs::DeleteStatus::kExists:
       stats_->delete_misses.Add();
-      code = MetaCode::kEX;
-      break;
+      return {DeleteOutcome::kExists};
     case slabs::DeleteStatus::kNotStored:
-      code = MetaCode::kNS;
       break;
   }
-  out.Meta(request, code, nullptr, false, 0, {});
+  return {DeleteOutcome::kNotStored};
 }
 
-void Executor::MetaArithmetic(const Request& request, Responder& out) {
+ArithmeticResponse Executor::MetaArithmetic(const Request& request) {
   const proto::MetaFlags& m = request.meta;
   proto::MetaKeyBuffer scratch;
   const std::string_view key = proto::MetaKey(request, &scratch);
@@ -255,34 +246,37 @@ void Executor::MetaArithmetic(const Request& request, Responder& out) {
   if (m.Has('E')) options.new_cas = m.new_cas;
   ttl.order = FlagOrder<3>(m, "TN");
   const slabs::DeltaResult r = context_.store.Delta(key, options);
+  ArithmeticResponse response;
   switch (r.status) {
     case slabs::DeltaStatus::kOk:
       break;
     case slabs::DeltaStatus::kNotFound:
       (options.incr ? stats_->incr_misses : stats_->decr_misses).Add();
-      out.Meta(request, MetaCode::kNF, nullptr, false, 0, {});
-      return;
+      response.outcome = ArithmeticOutcome::kNotFound;
+      return response;
     case slabs::DeltaStatus::kExists:
-      out.Meta(request, MetaCode::kEX, nullptr, false, 0, {});
-      return;
+      response.outcome = ArithmeticOutcome::kExists;
+      return response;
     case slabs::DeltaStatus::kNonNumeric:
-      out.Fail(ReplyError::kNonNumeric);
-      return;
+      response.outcome = ArithmeticOutcome::kNonNumeric;
+      return response;
     case slabs::DeltaStatus::kNoMemory:
-      out.Fail(ttl.vivify ? ReplyError::kOutOfMemoryAllocating : ReplyError::kOutOfMemory);
-      return;
+      response.outcome =
+          ttl.vivify ? ArithmeticOutcome::kNoMemoryCreating : ArithmeticOutcome::kNoMemory;
+      return response;
   }
   if (!r.created) (options.incr ? stats_->incr_hits : stats_->decr_hits).Add();
-  proto::MetaItemView view;
+  response.value = r.value;
+  proto::MetaItemView& view = response.item;
   view.cas = r.cas;
   view.ttl = MetaTtl(r.exptime_before);
   view.ttl_after_T = MetaTtl(ttl.exptime);
   view.ttl_after_N = MetaTtl(ttl.vivify_exptime);
   view.created = r.created;
-  out.Meta(request, m.Has('v') ? MetaCode::kVA : MetaCode::kHD, &view, r.created, r.value, {});
+  return response;
 }
 
-void Executor::MetaDebug(const Request& request, Responder& out) {
+MetaDebugResponse Executor::MetaDebug(const Request& request) {
   stats_->cmd_meta.Add();
   proto::MetaKeyBuffer scratch;
   const std::string_view key = proto::MetaKey(request, &scratch);
@@ -291,12 +285,11 @@ void Executor::MetaDebug(const Request& request, Responder& out) {
   peek.peek = true;
   peek.meta = true;
   const slabs::GetResult r = context_.store.Get(key, peek);
-  if (!r.item) {
-    out.MetaDebug(key, nullptr);
-    return;
-  }
+  MetaDebugResponse response;
+  if (!r.item) return response;
+  response.found = true;
   const int64_t now = context_.clock.Now();
-  proto::MetaDebugView view;
+  proto::MetaDebugView& view = response.view;
   view.exp = r.exptime_before == 0 ? -1 : now - int64_t{r.exptime_before};
   view.last_access = static_cast<uint64_t>(now - int64_t{r.item.last_access()});
   view.cas = r.item.cas();
@@ -304,7 +297,7 @@ void Executor::MetaDebug(const Request& request, Responder& out) {
   view.slab_class = r.item.slab_class();
   view.total_size = r.item.total_size();
   view.key_binary = r.key_binary;  // stored by ms with b, whatever this request says
-  out.MetaDebug(key, &view);
+  return response;
 }
 
 }  // namespace slabcached

@@ -35,7 +35,7 @@ bool IsRetrieval(proto::Command command) { return proto::InfoOf(command).Has(pro
 void RunRetrieval(Executor& executor, const proto::Request& request, Responder& responder,
                   const OutputQueue* out, size_t reply_cap, DispatchResult* result) {
   const std::string_view rest =
-      executor.Retrieve(request, responder, [&] { return out->footprint() > reply_cap; });
+      executor.Retrieve(request, responder, ReplyBudget{.queue = out, .cap = reply_cap});
   if (rest.empty()) return;
   result->next = Next::kPaused;
   result->paused = request;
@@ -78,7 +78,8 @@ DispatchResult DispatchText(Executor& executor, std::string_view input, Session&
   }
   result.consumed = parsed.consumed;
   result.next = Next::kContinue;
-  TextResponder responder(request, out);
+  ComposerFor composer(request, out);  // text or meta
+  Responder& responder = composer.get();
   if (IsStorage(request.command)) {
     BeginStore(executor, request, responder, &result);
   } else if (IsRetrieval(request.command)) {

@@ -1,11 +1,58 @@
 #include "src/responder.h"
 
+#include "proto/commands.h"
+#include "proto/meta_parser.h"
 #include "proto/text_encoder.h"
 
 namespace slabcached {
 
 namespace binary = proto::binary;
 using binary::Status;
+using proto::ReplyError;
+
+namespace {
+
+// The error a failed store is on a text line (classic and meta alike).
+ReplyError StoreError(StoreOutcome outcome) {
+  switch (outcome) {
+    case StoreOutcome::kTooLarge:
+    case StoreOutcome::kLinkTooLarge:
+      return ReplyError::kTooLarge;
+    case StoreOutcome::kNoMemory:
+    case StoreOutcome::kLinkNoMemory:
+      return ReplyError::kOutOfMemoryStoring;
+    case StoreOutcome::kExists:
+      return ReplyError::kExists;
+    case StoreOutcome::kNotFound:
+      return ReplyError::kNotFound;
+    default:
+      return ReplyError::kBadDataChunk;
+  }
+}
+
+// The error a failed incr/decr is (classic text and binary).
+ReplyError ArithmeticError(ArithmeticOutcome outcome) {
+  switch (outcome) {
+    case ArithmeticOutcome::kNotFound:
+      return ReplyError::kNotFound;
+    case ArithmeticOutcome::kExists:
+      return ReplyError::kExists;
+    case ArithmeticOutcome::kNonNumeric:
+      return ReplyError::kNonNumeric;
+    default:
+      return ReplyError::kOutOfMemory;
+  }
+}
+
+// A classic delete that is an error on the wire (text and binary alike);
+// false for a delete done, or one md alone gets (no reply).
+bool DeleteError(DeleteOutcome outcome, ReplyError* error) {
+  if (outcome == DeleteOutcome::kNotFound) *error = ReplyError::kNotFound;
+  if (outcome == DeleteOutcome::kExists) *error = ReplyError::kExists;
+  return outcome == DeleteOutcome::kNotFound || outcome == DeleteOutcome::kExists;
+}
+
+}  // namespace
 
 // --- text ---
 
@@ -13,32 +60,44 @@ void TextResponder::Send(std::string_view bytes) {
   if (!silent_) out_->Append(bytes);
 }
 
-void TextResponder::Value(std::string_view key, slabs::ItemHandle item, bool with_cas) {
+void TextResponder::Reply(RetrievalResponse r) {
   NextKey();
-  proto::AppendValueHeader(out_->text(), key, item.client_flags(), item.value_length(), with_cas,
-                           item.cas());
-  out_->AppendValue(std::move(item));
+  if (!r.item) return;  // a miss says nothing
+  proto::AppendValueHeader(out_->text(), r.key, r.item.client_flags(), r.item.value_length(),
+                           r.with_cas, r.item.cas());
+  out_->AppendValue(std::move(r.item));
 }
 
 void TextResponder::EndValues() { Send(proto::kEnd); }
-void TextResponder::Stored(uint64_t) { Send(proto::kStored); }
 
-void TextResponder::NotStored(NotStoredReason why) {
-  switch (why) {
-    case NotStoredReason::kNotStored:
+void TextResponder::Reply(const StoreResponse& r) {
+  switch (r.outcome) {
+    case StoreOutcome::kStored:
+      return Send(proto::kStored);
+    case StoreOutcome::kNotStored:
       return Send(proto::kNotStored);
-    case NotStoredReason::kTooLarge:
-      return Send(proto::kTooLarge);
-    case NotStoredReason::kNoMemory:
-      return Send(proto::kOutOfMemoryStoring);
+    default:
+      return Fail(StoreError(r.outcome));
   }
 }
 
-void TextResponder::Deleted() { Send(proto::kDeleted); }
-void TextResponder::Touched(const slabs::ItemHandle&) { Send(proto::kTouched); }
+void TextResponder::Reply(const DeleteResponse& r) {
+  ReplyError error;
+  if (DeleteError(r.outcome, &error)) return Fail(error);
+  if (r.outcome == DeleteOutcome::kDeleted) Send(proto::kDeleted);
+}
 
-void TextResponder::Number(uint64_t value, uint64_t) {
-  if (!silent_) proto::AppendNumberLine(out_->text(), value);
+void TextResponder::Reply(TouchResponse r) {
+  if (r.item) {
+    Send(proto::kTouched);
+  } else {
+    Fail(ReplyError::kNotFound);
+  }
+}
+
+void TextResponder::Reply(const ArithmeticResponse& r) {
+  if (r.outcome != ArithmeticOutcome::kDone) return Fail(ArithmeticError(r.outcome));
+  if (!silent_) proto::AppendNumberLine(out_->text(), r.value);
 }
 
 void TextResponder::Ok() { Send(proto::kOk); }
@@ -47,9 +106,7 @@ void TextResponder::Version(std::string_view version) {
   if (!silent_) proto::AppendVersion(out_->text(), version);
 }
 
-void TextResponder::Fail(proto::ReplyError error) { Send(proto::ErrorText(error)); }
-
-void TextResponder::Goodbye() {}
+void TextResponder::Fail(ReplyError error) { Send(proto::ErrorText(error)); }
 
 void TextResponder::Stat(std::string_view name, std::string_view value) {
   if (!silent_) proto::AppendStat(out_->text(), name, value);
@@ -57,10 +114,6 @@ void TextResponder::Stat(std::string_view name, std::string_view value) {
 
 void TextResponder::EndStats() { Send(proto::kEnd); }
 void TextResponder::StatsReset() { Send(proto::kReset); }
-void TextResponder::UnknownStatsGroup() { Send(proto::kError); }
-// SASL is binary-only: a text connection never gets here.
-void TextResponder::Authenticated() { Send(proto::kError); }
-void TextResponder::Mechanisms(std::string_view) { Send(proto::kError); }
 
 void TextResponder::CertsNotReloaded(std::string_view why) {
   if (silent_) return;
@@ -74,23 +127,96 @@ void TextResponder::Cachedump(std::string_view lines) {
   out_->Append(proto::kEnd);
 }
 
-void TextResponder::Meta(const proto::Request& request, proto::MetaCode code,
-                         const proto::MetaItemView* item, bool created, uint64_t number,
-                         slabs::ItemHandle value) {
-  if (silent_ || proto::MetaReplySuppressed(request, code, created)) return;
-  proto::AppendMetaReply(out_->text(), request, code, item, number);
+// --- meta ---
+
+void MetaResponder::Line(proto::MetaCode code, const proto::MetaItemView* item, bool created,
+                         uint64_t number, slabs::ItemHandle value) {
+  if (silent_ || proto::MetaReplySuppressed(request_, code, created)) return;
+  proto::AppendMetaReply(out_->text(), request_, code, item, number);
   if (value) out_->AppendValue(std::move(value));
 }
 
-void TextResponder::MetaNoop() { Send(proto::kMetaNoopReply); }
-
-void TextResponder::MetaDebug(std::string_view key, const proto::MetaDebugView* item) {
-  if (silent_) return;
-  if (item == nullptr) {
-    out_->Append(proto::kMetaMissReply);
-  } else {
-    proto::AppendMetaDebug(out_->text(), key, *item);
+void MetaResponder::Reply(const StoreResponse& r) {
+  using proto::MetaCode;
+  MetaCode code = MetaCode::kNS;
+  switch (r.outcome) {
+    case StoreOutcome::kStored:
+      code = MetaCode::kHD;
+      break;
+    case StoreOutcome::kNotStored:
+      break;
+    case StoreOutcome::kExists:
+      code = MetaCode::kEX;
+      break;
+    case StoreOutcome::kNotFound:
+      code = MetaCode::kNF;
+      break;
+    default:
+      return Fail(StoreError(r.outcome));  // even with q
   }
+  proto::MetaItemView view;
+  view.cas = r.cas;
+  view.value_length = r.value_length;
+  Line(code, &view);
+}
+
+void MetaResponder::Reply(const DeleteResponse& r) {
+  using proto::MetaCode;
+  switch (r.outcome) {
+    case DeleteOutcome::kDeleted:
+    case DeleteOutcome::kInvalidated:
+      return Line(MetaCode::kHD, nullptr);
+    case DeleteOutcome::kNotFound:
+      return Line(MetaCode::kNF, nullptr);
+    case DeleteOutcome::kExists:
+      return Line(MetaCode::kEX, nullptr);
+    case DeleteOutcome::kNotStored:
+      return Line(MetaCode::kNS, nullptr);
+  }
+}
+
+void MetaResponder::Reply(const ArithmeticResponse& r) {
+  using proto::MetaCode;
+  switch (r.outcome) {
+    case ArithmeticOutcome::kDone:
+      return Line(request_.meta.Has('v') ? MetaCode::kVA : MetaCode::kHD, &r.item, r.item.created,
+                  r.value);
+    case ArithmeticOutcome::kNotFound:
+      return Line(MetaCode::kNF, nullptr);
+    case ArithmeticOutcome::kExists:
+      return Line(MetaCode::kEX, nullptr);
+    case ArithmeticOutcome::kNonNumeric:
+      return Fail(ReplyError::kNonNumeric);
+    case ArithmeticOutcome::kNoMemory:
+      return Fail(ReplyError::kOutOfMemory);
+    case ArithmeticOutcome::kNoMemoryCreating:
+      return Fail(ReplyError::kOutOfMemoryAllocating);
+  }
+}
+
+void MetaResponder::Reply(MetaGetResponse r) {
+  using proto::MetaCode;
+  if (!r.item) return Line(MetaCode::kEN, nullptr);
+  if (!request_.meta.Has('v')) return Line(MetaCode::kHD, &r.view, r.view.created);
+  Line(MetaCode::kVA, &r.view, r.view.created, 0, std::move(r.item));
+}
+
+void MetaResponder::Reply(const MetaDebugResponse& r) {
+  if (silent_) return;
+  if (r.found) {
+    proto::MetaKeyBuffer scratch;  // a base64 key (b) is printed from its bytes
+    proto::AppendMetaDebug(out_->text(), proto::MetaKey(request_, &scratch), r.view);
+  } else {
+    out_->Append(proto::kMetaMissReply);
+  }
+}
+
+void MetaResponder::Ok() {
+  if (!silent_) out_->Append(proto::kMetaNoopReply);
+}
+
+void MetaResponder::Fail(ReplyError error) {
+  if (!silent_) out_->Append(proto::ErrorText(error));
 }
 
 // --- binary ---
@@ -101,28 +227,23 @@ void BinaryResponder::Success(std::string_view value, uint64_t cas) {
 
 void BinaryResponder::Error(Status status) { binary::AppendError(out_->text(), to_, status); }
 
-void BinaryResponder::Value(std::string_view key, slabs::ItemHandle item, bool) {
-  // Hits are sent even for GetQ/GetKQ/GATQ/GATKQ: quiet only hides misses.
-  binary::AppendValueHeader(out_->text(), to_, item.cas(), item.client_flags(),
-                            return_key_ ? key : std::string_view(), item.value_length());
-  out_->AppendValue(std::move(item), /*with_crlf=*/false);
-}
-
-void BinaryResponder::Miss(std::string_view key) {
-  if (quiet_) return;
-  if (return_key_) {
+void BinaryResponder::Reply(RetrievalResponse r) {
+  if (r.item) {
+    // Hits are sent even for GetQ/GetKQ/GATQ/GATKQ: quiet only hides misses.
+    binary::AppendValueHeader(out_->text(), to_, r.item.cas(), r.item.client_flags(),
+                              return_key_ ? r.key : std::string_view(), r.item.value_length());
+    out_->AppendValue(std::move(r.item), /*with_crlf=*/false);
+  } else if (quiet_) {
+    return;
+  } else if (return_key_) {
     // GetK/GATK misses carry the key instead of "Not found".
-    binary::AppendResponse(out_->text(), to_, Status::kKeyNotFound, 0, {}, key, {});
+    binary::AppendResponse(out_->text(), to_, Status::kKeyNotFound, 0, {}, r.key, {});
   } else {
     Error(Status::kKeyNotFound);
   }
 }
 
-void BinaryResponder::Stored(uint64_t cas) {
-  if (!quiet_) Success({}, cas);
-}
-
-void BinaryResponder::NotStored(NotStoredReason) {
+void BinaryResponder::NotStored() {
   switch (command_) {
     case proto::Command::kAdd:
       return Error(Status::kKeyExists);
@@ -133,17 +254,35 @@ void BinaryResponder::NotStored(NotStoredReason) {
   }
 }
 
-void BinaryResponder::Deleted() {
-  if (!quiet_) Success();
+void BinaryResponder::Reply(const StoreResponse& r) {
+  switch (r.outcome) {
+    case StoreOutcome::kStored:
+      if (!quiet_) Success({}, r.cas);
+      return;
+    case StoreOutcome::kNotStored:
+    case StoreOutcome::kLinkTooLarge:
+    case StoreOutcome::kLinkNoMemory:
+      return NotStored();
+    default:
+      return Fail(StoreError(r.outcome));
+  }
 }
 
-void BinaryResponder::Touched(const slabs::ItemHandle& item) {
+void BinaryResponder::Reply(const DeleteResponse& r) {
+  ReplyError error;
+  if (DeleteError(r.outcome, &error)) return Fail(error);
+  if (r.outcome == DeleteOutcome::kDeleted && !quiet_) Success();
+}
+
+void BinaryResponder::Reply(TouchResponse r) {
+  if (!r.item) return Fail(ReplyError::kNotFound);
   // Touch answers with the item's flags and CAS, without the value.
-  binary::AppendValueHeader(out_->text(), to_, item.cas(), item.client_flags(), {}, 0);
+  binary::AppendValueHeader(out_->text(), to_, r.item.cas(), r.item.client_flags(), {}, 0);
 }
 
-void BinaryResponder::Number(uint64_t value, uint64_t cas) {
-  if (!quiet_) binary::AppendNumber(out_->text(), to_, cas, value);
+void BinaryResponder::Reply(const ArithmeticResponse& r) {
+  if (r.outcome != ArithmeticOutcome::kDone) return Fail(ArithmeticError(r.outcome));
+  if (!quiet_) binary::AppendNumber(out_->text(), to_, r.item.cas, r.value);
 }
 
 void BinaryResponder::Ok() {
@@ -152,7 +291,7 @@ void BinaryResponder::Ok() {
 
 void BinaryResponder::Version(std::string_view version) { Success(version); }
 
-void BinaryResponder::Fail(proto::ReplyError error) { Error(proto::ErrorStatus(error)); }
+void BinaryResponder::Fail(ReplyError error) { Error(proto::ErrorStatus(error)); }
 
 void BinaryResponder::Goodbye() {
   if (!quiet_) Success();
@@ -167,5 +306,25 @@ void BinaryResponder::StatsReset() { EndStats(); }
 void BinaryResponder::UnknownStatsGroup() { Error(Status::kKeyNotFound); }
 void BinaryResponder::Authenticated() { Success("Authenticated"); }
 void BinaryResponder::Mechanisms(std::string_view list) { Success(list); }
+
+// --- the request's composer ---
+
+namespace {
+
+using AnyComposer = std::variant<TextResponder, MetaResponder, BinaryResponder>;
+
+AnyComposer MakeComposer(const proto::Request& request, OutputQueue* out) {
+  if (request.binary) return AnyComposer(std::in_place_type<BinaryResponder>, request, out);
+  if (proto::InfoOf(request.command).Has(proto::kMeta)) {
+    return AnyComposer(std::in_place_type<MetaResponder>, request, out);
+  }
+  return AnyComposer(std::in_place_type<TextResponder>, request, out);
+}
+
+}  // namespace
+
+ComposerFor::ComposerFor(const proto::Request& request, OutputQueue* out)
+    : composer_(MakeComposer(request, out)),
+      active_(std::visit([](Responder& r) { return &r; }, composer_)) {}
 
 }  // namespace slabcached

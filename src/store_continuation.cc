@@ -15,13 +15,8 @@ void StoreContinuation::Complete(OutputQueue* out) && {
   } else {
     data_ok = item_.EndsWithCrlf();
   }
-  if (request_.binary) {
-    BinaryResponder responder(request_, out);
-    executor_->CompleteStore(std::move(item_), request_, data_ok, responder);
-  } else {
-    TextResponder responder(request_, out);
-    executor_->CompleteStore(std::move(item_), request_, data_ok, responder);
-  }
+  ComposerFor composer(request_, out);
+  composer.get().Reply(executor_->CompleteStore(std::move(item_), request_, data_ok));
 }
 
 }  // namespace slabcached

@@ -46,7 +46,8 @@ class StoreContinuation {
 
   // Once the whole block is in: checks its end (text: "\r\n", else "bad
   // data chunk"), or, for binary, writes the "\r\n" the store keeps after
-  // every value; links the item and answers into `out`. Without an item it
+  // every value; links the item and has the request's composer answer
+  // into `out`. Without an item it
   // does nothing (the error was answered when it was made).
   void Complete(OutputQueue* out) &&;
 

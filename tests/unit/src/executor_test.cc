@@ -13,9 +13,11 @@
 
 #include "proto/binary_encoder.h"
 #include "proto/binary_protocol.h"
+#include "proto/text_parser.h"
 #include "src/clock_control.h"
 #include "src/output_queue.h"
 #include "src/request_dispatch.h"
+#include "src/response.h"
 #include "src/server_config.h"
 #include "src/services.h"
 #include "src/stats.h"
@@ -451,6 +453,111 @@ TEST_F(ExecutorTest, ASetThatCannotAllocateDropsTheOldValue) {
                 .substr(6, 2),
             std::string("\x00\x03", 2));  // Too large
   EXPECT_EQ(Run("get k\r\n"), "END\r\n");
+}
+
+// ------------------------------------------------------- typed responses
+// The verbs alone: what they decide (outcome, item, numbers, counters),
+// before any composer turns it into bytes.
+
+// A text request line parsed as a connection would (the line must outlive it).
+proto::Request Parsed(std::string_view line) {
+  proto::Request request;
+  EXPECT_EQ(proto::ParseTextRequest(line, &request).status, proto::ParseStatus::kOk) << line;
+  return request;
+}
+
+TEST_F(ExecutorTest, RetrieveKeyReturnsTheItemOrAMissAndCountsIt) {
+  ASSERT_EQ(Run("set k 5 0 3\r\nabc\r\n"), "STORED\r\n");
+  const proto::Request gets = Parsed("gets k nope\r\n");
+  RetrievalResponse hit = executor_->RetrieveKey(gets, "k");
+  ASSERT_TRUE(hit.item);
+  EXPECT_EQ(hit.key, "k");
+  EXPECT_TRUE(hit.with_cas);
+  EXPECT_EQ(hit.item.client_flags(), 5u);
+  EXPECT_EQ(hit.item.value_length(), 3u);
+  EXPECT_FALSE(executor_->RetrieveKey(gets, "nope").item);
+  const ThreadStats& stats = *server_stats_.worker(0);
+  EXPECT_EQ(stats.get_hits.Get(), 1u);
+  EXPECT_EQ(stats.get_misses.Get(), 1u);
+}
+
+TEST_F(ExecutorTest, GatResponseMovesTheExpiryOnTheHandDrivenClock) {
+  ASSERT_EQ(Run("set k 0 0 1\r\na\r\n"), "STORED\r\n");
+  EXPECT_TRUE(executor_->RetrieveKey(Parsed("gat 10 k\r\n"), "k").item);
+  const proto::Request get = Parsed("get k\r\n");
+  clock_.Advance(9);
+  EXPECT_TRUE(executor_->RetrieveKey(get, "k").item);
+  clock_.Advance(1);
+  EXPECT_FALSE(executor_->RetrieveKey(get, "k").item);
+}
+
+TEST_F(ExecutorTest, CompleteStoreReturnsTheLinkOutcome) {
+  const proto::Request set = Parsed("set k 0 0 1\r\n");
+  const proto::Request add = Parsed("add k 0 0 1\r\n");
+  auto filled = [&](const char* value) {
+    slabs::ItemHandle item = store_->Allocate("k", 0, 0, 1).item;
+    item.WriteValue(0, value);
+    return item;
+  };
+  const StoreResponse stored = executor_->CompleteStore(filled("a\r\n"), set, true);
+  EXPECT_EQ(stored.outcome, StoreOutcome::kStored);
+  EXPECT_EQ(stored.cas, CasOf("k"));
+  EXPECT_EQ(executor_->CompleteStore(filled("b\r\n"), add, true).outcome, StoreOutcome::kNotStored);
+  EXPECT_EQ(executor_->CompleteStore(filled("cXY"), set, false).outcome,
+            StoreOutcome::kBadDataChunk);
+  EXPECT_EQ(Run("get k\r\n"), "VALUE k 0 1\r\na\r\nEND\r\n");
+}
+
+TEST_F(ExecutorTest, DeleteTouchAndArithmeticResponses) {
+  ASSERT_EQ(Run("set n 0 0 2\r\n10\r\nset s 0 0 1\r\nx\r\n"), "STORED\r\nSTORED\r\n");
+  ArithmeticResponse incr = executor_->Arithmetic(Parsed("incr n 5\r\n"));
+  EXPECT_EQ(incr.outcome, ArithmeticOutcome::kDone);
+  EXPECT_EQ(incr.value, 15u);
+  EXPECT_EQ(incr.item.cas, CasOf("n"));
+  EXPECT_EQ(executor_->Arithmetic(Parsed("decr s 1\r\n")).outcome, ArithmeticOutcome::kNonNumeric);
+  EXPECT_EQ(executor_->Arithmetic(Parsed("incr gone 1\r\n")).outcome, ArithmeticOutcome::kNotFound);
+
+  EXPECT_TRUE(executor_->Touch(Parsed("touch n 5\r\n")).item);
+  EXPECT_FALSE(executor_->Touch(Parsed("touch gone 5\r\n")).item);
+  clock_.Advance(5);
+  EXPECT_EQ(executor_->Delete(Parsed("delete n\r\n")).outcome, DeleteOutcome::kNotFound);
+  EXPECT_EQ(executor_->Delete(Parsed("delete s\r\n")).outcome, DeleteOutcome::kDeleted);
+  EXPECT_EQ(executor_->Delete(Parsed("delete s\r\n")).outcome, DeleteOutcome::kNotFound);
+}
+
+TEST_F(ExecutorTest, MetaResponsesCarryTheItemFacts) {
+  ASSERT_EQ(Run("ms k 5 T100 F9\r\nhello\r\n"), "HD\r\n");
+  clock_.Advance(30);
+  MetaGetResponse got = executor_->MetaGet(Parsed("mg k t v\r\n"));
+  ASSERT_TRUE(got.item);
+  EXPECT_EQ(got.view.client_flags, 9u);
+  EXPECT_EQ(got.view.value_length, 5u);
+  EXPECT_EQ(got.view.ttl, 70);
+  EXPECT_EQ(got.view.last_access, 30u);
+  EXPECT_FALSE(executor_->MetaGet(Parsed("mg gone\r\n")).item);
+
+  const ArithmeticResponse created = executor_->MetaArithmetic(Parsed("ma n N0 J7\r\n"));
+  EXPECT_EQ(created.outcome, ArithmeticOutcome::kDone);
+  EXPECT_TRUE(created.item.created);
+  EXPECT_EQ(created.value, 7u);
+  EXPECT_EQ(executor_->MetaArithmetic(Parsed("ma k\r\n")).outcome, ArithmeticOutcome::kNonNumeric);
+  EXPECT_EQ(executor_->MetaArithmetic(Parsed("ma gone\r\n")).outcome, ArithmeticOutcome::kNotFound);
+
+  const MetaDebugResponse debug = executor_->MetaDebug(Parsed("me k\r\n"));
+  EXPECT_TRUE(debug.found);
+  EXPECT_EQ(debug.view.exp, -70);  // 1.6.18 prints now - exptime
+  EXPECT_FALSE(executor_->MetaDebug(Parsed("me gone\r\n")).found);
+
+  EXPECT_EQ(executor_->MetaDelete(Parsed("md k I\r\n")).outcome, DeleteOutcome::kInvalidated);
+  EXPECT_EQ(executor_->MetaDelete(Parsed("md k\r\n")).outcome, DeleteOutcome::kDeleted);
+  EXPECT_EQ(executor_->MetaDelete(Parsed("md k\r\n")).outcome, DeleteOutcome::kNotFound);
+}
+
+TEST_F(ExecutorTest, BinaryStatsCachedumpIsAnUnknownGroup) {
+  // cachedump is served to text lines only (Request::text_subcommands).
+  EXPECT_EQ(Binary(Request(bin::Opcode::kStat, "cachedump")).substr(6, 2),
+            std::string("\x00\x01", 2));  // Not found
+  EXPECT_EQ(Run("stats cachedump 1 1\r\n"), "END\r\n");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -16,7 +17,10 @@
 #include "proto/meta_parser.h"
 #include "proto/request.h"
 #include "proto/text_parser.h"
+#include "slabs/clock.h"
+#include "slabs/store.h"
 #include "src/output_queue.h"
+#include "src/response.h"
 #include "src/transport.h"
 #include "tests/unit/src/sent_bytes.h"
 
@@ -195,10 +199,10 @@ TEST(TextComposerTest, NoreplySilencesEveryReplyOfTheLine) {
   const proto::Request request = TextRequest("set k 0 0 1 noreply\r\n");
   OutputQueue out;
   TextResponder reply(request, &out);
-  reply.Stored(1);
-  reply.NotStored(Responder::NotStoredReason::kTooLarge);
+  reply.Reply(StoreResponse{.outcome = StoreOutcome::kStored, .cas = 1});
+  reply.Reply(StoreResponse{.outcome = StoreOutcome::kLinkTooLarge});
   reply.Fail(ReplyError::kBadDataChunk);
-  reply.Number(5, 0);
+  reply.Reply(ArithmeticResponse{.value = 5});
   reply.CertsNotReloaded("Error TLS not enabled");
   EXPECT_EQ(Sent(out), "");
 }
@@ -207,12 +211,12 @@ TEST(TextComposerTest, OutcomesHaveTheirLines) {
   const proto::Request request = TextRequest("incr k 1\r\n");
   OutputQueue out;
   TextResponder reply(request, &out);
-  reply.Stored(1);
-  reply.NotStored(Responder::NotStoredReason::kNotStored);
-  reply.NotStored(Responder::NotStoredReason::kTooLarge);
-  reply.NotStored(Responder::NotStoredReason::kNoMemory);
-  reply.Deleted();
-  reply.Number(18446744073709551615u, 0);
+  reply.Reply(StoreResponse{.outcome = StoreOutcome::kStored, .cas = 1});
+  reply.Reply(StoreResponse{.outcome = StoreOutcome::kNotStored});
+  reply.Reply(StoreResponse{.outcome = StoreOutcome::kLinkTooLarge});
+  reply.Reply(StoreResponse{.outcome = StoreOutcome::kLinkNoMemory});
+  reply.Reply(DeleteResponse{DeleteOutcome::kDeleted});
+  reply.Reply(ArithmeticResponse{.value = 18446744073709551615u});
   reply.Ok();
   reply.Version("1.6.18");
   reply.Stat("pid", "42");
@@ -229,25 +233,155 @@ TEST(TextComposerTest, OutcomesHaveTheirLines) {
             "ERROR\r\nError TLS not enabled\r\nITEM k [1 b; 0 s]\r\nEND\r\n");
 }
 
+// Has `reply` answer each store outcome in turn.
+void ReplyStores(Responder& reply, std::initializer_list<StoreOutcome> outcomes) {
+  for (const StoreOutcome outcome : outcomes) reply.Reply(StoreResponse{.outcome = outcome});
+}
+// The same for failed incr/decr/ma outcomes.
+void ReplyArithmetic(Responder& reply, std::initializer_list<ArithmeticOutcome> outcomes) {
+  for (const ArithmeticOutcome outcome : outcomes) {
+    reply.Reply(ArithmeticResponse{.outcome = outcome});
+  }
+}
+
+TEST(TextComposerTest, FailedOutcomesAreTheirErrorLines) {
+  const proto::Request request = TextRequest("cas k 0 0 1 5\r\n");
+  OutputQueue out;
+  TextResponder reply(request, &out);
+  ReplyStores(reply, {StoreOutcome::kExists, StoreOutcome::kNotFound, StoreOutcome::kTooLarge,
+                      StoreOutcome::kNoMemory, StoreOutcome::kBadDataChunk});
+  EXPECT_EQ(Sent(out),
+            "EXISTS\r\nNOT_FOUND\r\nSERVER_ERROR object too large for cache\r\n"
+            "SERVER_ERROR out of memory storing object\r\nCLIENT_ERROR bad data chunk\r\n");
+  reply.Reply(DeleteResponse{DeleteOutcome::kNotFound});
+  reply.Reply(DeleteResponse{DeleteOutcome::kExists});
+  reply.Reply(TouchResponse{});
+  ReplyArithmetic(reply, {ArithmeticOutcome::kNotFound, ArithmeticOutcome::kNonNumeric,
+                          ArithmeticOutcome::kNoMemoryCreating});
+  EXPECT_EQ(Sent(out),
+            "NOT_FOUND\r\nEXISTS\r\nNOT_FOUND\r\nNOT_FOUND\r\n"
+            "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
+            "SERVER_ERROR out of memory\r\n");
+}
+
+// Composers that carry items: a real store (no threads) holds them.
+class ItemComposerTest : public ::testing::Test {
+ protected:
+  slabs::ItemHandle Item(std::string_view key, std::string_view value, uint32_t flags) {
+    slabs::AllocResult alloc = store_.Allocate(key, flags, 0, static_cast<uint32_t>(value.size()));
+    EXPECT_EQ(alloc.status, slabs::AllocStatus::kOk);
+    alloc.item.WriteValue(0, value);
+    alloc.item.WriteValue(value.size(), "\r\n");
+    EXPECT_EQ(store_.Link(std::move(alloc.item), {}).status, slabs::StoreStatus::kStored);
+    return store_.Get(key).item;
+  }
+
+  static slabs::StoreConfig Config() {
+    slabs::StoreConfig config;
+    config.background_threads = false;
+    return config;
+  }
+
+  slabs::Clock clock_{1'700'000'000};
+  slabs::Store store_{Config(), &clock_};
+};
+
+TEST_F(ItemComposerTest, TextValuesThenEnd) {
+  const proto::Request request = TextRequest("gets a b\r\n");
+  OutputQueue out;
+  TextResponder reply(request, &out);
+  slabs::ItemHandle a = Item("a", "xyz", 7);
+  const uint64_t cas = a.cas();
+  reply.Reply(RetrievalResponse{.key = "a", .item = std::move(a), .with_cas = true});
+  reply.Reply(RetrievalResponse{.key = "b"});  // a miss says nothing
+  reply.EndValues();
+  EXPECT_EQ(Sent(out), "VALUE a 7 3 " + std::to_string(cas) + "\r\nxyz\r\nEND\r\n");
+  reply.Reply(TouchResponse{Item("t", "1", 0)});
+  EXPECT_EQ(Sent(out), "TOUCHED\r\n");
+}
+
+TEST_F(ItemComposerTest, MetaGetSendsTheValueOnlyWithV) {
+  OutputQueue out;
+  const proto::Request with_value = TextRequest("mg k v f\r\n");
+  MetaResponder(with_value, &out)
+      .Reply(MetaGetResponse{Item("k", "hello", 3), {.client_flags = 3, .value_length = 5}});
+  const proto::Request without = TextRequest("mg k s\r\n");
+  MetaResponder(without, &out).Reply(MetaGetResponse{Item("k", "hello", 3), {.value_length = 5}});
+  MetaResponder(without, &out).Reply(MetaGetResponse{});
+  EXPECT_EQ(Sent(out), "VA 5 f3\r\nhello\r\nHD s5\r\nEN\r\n");
+}
+
+TEST_F(ItemComposerTest, BinaryHitsMissesAndTouch) {
+  proto::Request getk = BinaryRequest(bin::Opcode::kGetK, 9);
+  getk.return_key = true;
+  OutputQueue out;
+  BinaryResponder(getk, &out)
+      .Reply(RetrievalResponse{.key = "k", .item = Item("k", "v", 0x01020304)});
+  const uint64_t cas = store_.Get("k").item.cas();
+  BinaryResponder(getk, &out).Reply(RetrievalResponse{.key = "gone"});
+  const proto::Request touch = BinaryRequest(bin::Opcode::kTouch, 10);
+  BinaryResponder(touch, &out).Reply(TouchResponse{store_.Get("k").item});
+  const std::string flags("\x01\x02\x03\x04", 4);
+  EXPECT_EQ(Sent(out), BinaryReply(0x0c, 0, 9, cas, flags, "k", "v") +
+                           BinaryReply(0x0c, 0x01, 9, 0, {}, "gone", {}) +
+                           BinaryReply(0x1c, 0, 10, cas, flags, {}, {}));
+}
+
 // ------------------------------------------------------------------ meta
 
 TEST(MetaComposerTest, RepliesEchoTheFlagsAsked) {
   const proto::Request request = TextRequest("md k q O123 k\r\n");
   OutputQueue out;
-  TextResponder reply(request, &out);
+  MetaResponder reply(request, &out);
   // q: HD is suppressed, NF sent.
-  reply.Meta(request, proto::MetaCode::kHD, nullptr, false, 0, {});
-  reply.Meta(request, proto::MetaCode::kNF, nullptr, false, 0, {});
-  reply.MetaNoop();
-  reply.MetaDebug("k", nullptr);
+  reply.Reply(DeleteResponse{DeleteOutcome::kDeleted});
+  reply.Reply(DeleteResponse{DeleteOutcome::kNotFound});
+  reply.Ok();                        // mn
+  reply.Reply(MetaDebugResponse{});  // me miss
   EXPECT_EQ(Sent(out), "NF O123 kk\r\nMN\r\nEN\r\n");
 }
 
 TEST(MetaComposerTest, ErrorsAreSentEvenWithQ) {
   const proto::Request request = TextRequest("ms k 2 q\r\n");
   OutputQueue out;
-  TextResponder(request, &out).Fail(ReplyError::kOutOfMemoryStoring);
+  MetaResponder(request, &out).Reply(StoreResponse{.outcome = StoreOutcome::kNoMemory});
   EXPECT_EQ(Sent(out), "SERVER_ERROR out of memory storing object\r\n");
+}
+
+TEST(MetaComposerTest, StoreOutcomesAreCodes) {
+  const proto::Request request = TextRequest("ms k 2 O9\r\n");
+  OutputQueue out;
+  MetaResponder reply(request, &out);
+  ReplyStores(reply,
+              {StoreOutcome::kStored, StoreOutcome::kNotStored, StoreOutcome::kExists,
+               StoreOutcome::kNotFound, StoreOutcome::kLinkTooLarge, StoreOutcome::kBadDataChunk});
+  EXPECT_EQ(Sent(out),
+            "HD O9\r\nNS O9\r\nEX O9\r\nNF O9\r\nSERVER_ERROR object too large for cache\r\n"
+            "CLIENT_ERROR bad data chunk\r\n");
+}
+
+TEST(MetaComposerTest, ArithmeticOutcomes) {
+  const proto::Request request = TextRequest("ma k v\r\n");
+  OutputQueue out;
+  MetaResponder reply(request, &out);
+  reply.Reply(ArithmeticResponse{.value = 42});
+  ReplyArithmetic(reply, {ArithmeticOutcome::kNotFound, ArithmeticOutcome::kNonNumeric,
+                          ArithmeticOutcome::kNoMemory, ArithmeticOutcome::kNoMemoryCreating});
+  EXPECT_EQ(Sent(out),
+            "VA 2\r\n42\r\nNF\r\n"
+            "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
+            "SERVER_ERROR out of memory\r\nSERVER_ERROR Out of memory allocating new item\r\n");
+}
+
+TEST(ComposerForTest, PicksTheRequestsProtocol) {
+  OutputQueue out;
+  const proto::Request meta = TextRequest("mn\r\n");
+  const proto::Request text = TextRequest("version\r\n");
+  const proto::Request binary = BinaryRequest(bin::Opcode::kNoop, 1);
+  ComposerFor(meta, &out).get().Ok();
+  ComposerFor(text, &out).get().Ok();
+  ComposerFor(binary, &out).get().Ok();
+  EXPECT_EQ(Sent(out), "MN\r\nOK\r\n" + BinaryReply(0x0a, 0, 1, 0, {}, {}, {}));
 }
 
 // ---------------------------------------------------------------- binary
@@ -267,11 +401,12 @@ TEST(BinaryComposerTest, QuietOpcodesSilenceSuccessOnly) {
   const proto::Request request = BinaryRequest(bin::Opcode::kSetQ, 7);
   OutputQueue out;
   BinaryResponder reply(request, &out);
-  reply.Stored(99);
-  reply.Deleted();
+  reply.Reply(StoreResponse{.outcome = StoreOutcome::kStored, .cas = 99});
+  reply.Reply(DeleteResponse{DeleteOutcome::kDeleted});
+  reply.Reply(ArithmeticResponse{.value = 1});
   reply.Ok();
   EXPECT_EQ(Sent(out), "");
-  reply.NotStored(Responder::NotStoredReason::kNoMemory);
+  reply.Reply(StoreResponse{.outcome = StoreOutcome::kLinkNoMemory});
   EXPECT_EQ(Sent(out), BinaryReply(0x11, 0x05, 7, 0, {}, {}, "Not stored."));
 }
 
@@ -281,8 +416,8 @@ TEST(BinaryComposerTest, NotStoredAnswersByCommand) {
   proto::Request replace = BinaryRequest(bin::Opcode::kReplace, 2);
   replace.command = proto::Command::kReplace;
   OutputQueue out;
-  BinaryResponder(add, &out).NotStored(Responder::NotStoredReason::kTooLarge);
-  BinaryResponder(replace, &out).NotStored(Responder::NotStoredReason::kNotStored);
+  BinaryResponder(add, &out).Reply(StoreResponse{.outcome = StoreOutcome::kLinkTooLarge});
+  BinaryResponder(replace, &out).Reply(StoreResponse{.outcome = StoreOutcome::kNotStored});
   EXPECT_EQ(Sent(out), BinaryReply(0x02, 0x02, 1, 0, {}, {}, "Data exists for key.") +
                            BinaryReply(0x03, 0x01, 2, 0, {}, {}, "Not found"));
 }
@@ -291,7 +426,7 @@ TEST(BinaryComposerTest, SuccessRepliesCarryCasAndValues) {
   const proto::Request set = BinaryRequest(bin::Opcode::kSet, 3);
   const proto::Request version = BinaryRequest(bin::Opcode::kVersion, 4);
   OutputQueue out;
-  BinaryResponder(set, &out).Stored(0x1122);
+  BinaryResponder(set, &out).Reply(StoreResponse{.outcome = StoreOutcome::kStored, .cas = 0x1122});
   BinaryResponder(version, &out).Version("1.6.18");
   EXPECT_EQ(Sent(out), BinaryReply(0x01, 0, 3, 0x1122, {}, {}, {}) +
                            BinaryReply(0x0b, 0, 4, 0, {}, {}, "1.6.18"));
@@ -301,10 +436,31 @@ TEST(BinaryComposerTest, TextOnlyRepliesAreUnknownCommands) {
   const proto::Request request = BinaryRequest(bin::Opcode::kNoop, 5);
   OutputQueue out;
   BinaryResponder reply(request, &out);
-  reply.MetaNoop();
+  reply.Reply(MetaDebugResponse{});
   reply.Cachedump("x\r\n");
   const std::string unknown = BinaryReply(0x0a, 0x81, 5, 0, {}, {}, "Unknown command");
   EXPECT_EQ(Sent(out), unknown + unknown);
+}
+
+TEST(BinaryComposerTest, AllocationFailuresKeepTheirStatus) {
+  const proto::Request request = BinaryRequest(bin::Opcode::kSet, 6);
+  OutputQueue out;
+  BinaryResponder reply(request, &out);
+  reply.Reply(StoreResponse{.outcome = StoreOutcome::kTooLarge});
+  reply.Reply(StoreResponse{.outcome = StoreOutcome::kNoMemory});
+  EXPECT_EQ(Sent(out), BinaryReply(0x01, 0x03, 6, 0, {}, {}, "Too large.") +
+                           BinaryReply(0x01, 0x82, 6, 0, {}, {}, "Out of memory"));
+}
+
+TEST(BinaryComposerTest, ArithmeticAnswersTheNumberAndCas) {
+  const proto::Request request = BinaryRequest(bin::Opcode::kIncrement, 8);
+  OutputQueue out;
+  BinaryResponder reply(request, &out);
+  reply.Reply(ArithmeticResponse{.value = 0x0102, .item = {.cas = 77}});
+  reply.Reply(ArithmeticResponse{.outcome = ArithmeticOutcome::kNonNumeric});
+  EXPECT_EQ(Sent(out), BinaryReply(0x05, 0, 8, 77, {}, {}, std::string("\0\0\0\0\0\0\x01\x02", 8)) +
+                           BinaryReply(0x05, 0x06, 8, 0, {}, {},
+                                       "Non-numeric server-side value for incr or decr"));
 }
 
 }  // namespace

@@ -142,6 +142,15 @@ BinaryParseResult Error(Status status, size_t consumed, bool close, bool before_
   return result;
 }
 
+// The stats group a Stat key names: the key, but memcached matches
+// "reset" and "settings" by prefix only.
+std::string_view StatsGroup(std::string_view key) {
+  for (std::string_view prefixed : {"reset", "settings"}) {
+    if (key.starts_with(prefixed)) return prefixed;
+  }
+  return key;
+}
+
 }  // namespace
 
 bool AllowedBeforeAuth(uint8_t opcode) {
@@ -223,12 +232,8 @@ BinaryParseResult ParseBinaryRequest(std::string_view input, Request* out) {
       out->exptime = binary::LoadBe32(extras);
       break;
     case Shape::kStat:
-      // The key is the group; memcached matches "reset" and "settings" by
-      // prefix only.
       out->args = out->key;
-      for (std::string_view prefixed : {"reset", "settings"}) {
-        if (out->key.starts_with(prefixed)) out->key = prefixed;
-      }
+      out->key = StatsGroup(out->key);
       break;
     case Shape::kSasl:
       if (bodylen - keylen > kMaxSaslData) {

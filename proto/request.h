@@ -103,6 +103,9 @@ struct Request {
   // The text protocol's own subcommands are served (stats cachedump); a
   // binary client is answered as for an unknown group.
   bool text_subcommands = false;
+  // A storage command's data block ends in "\r\n" the client sends (text,
+  // ms: checked, else "bad data chunk"); a binary value carries none.
+  bool data_crlf = false;
 
   // Meta protocol (kMeta*): the flags; default-constructed otherwise.
   MetaFlags meta;

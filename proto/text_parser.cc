@@ -209,7 +209,6 @@ LineResult ParseLine(std::string_view line, Request* out) {
   out->command = info->command;
   out->drop_on_failed_alloc = info->command == Command::kSet;
   out->count_refused_flush = info->command == Command::kFlushAll;
-  out->text_subcommands = true;
   switch (info->command) {
     case Command::kGet:
     case Command::kGets:
@@ -296,6 +295,9 @@ ParseResult ParseTextRequest(std::string_view input, Request* out, size_t scanne
   if (const size_t nul = line.find('\0'); nul != std::string_view::npos) {
     line = line.substr(0, nul);
   }
+  // Where text differs from binary (proto/request.h).
+  out->text_subcommands = true;
+  out->data_crlf = true;
   const LineResult r = ParseLine(line, out);
   if (r.status == ParseStatus::kClose) {
     *out = Request{};

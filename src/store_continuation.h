@@ -36,7 +36,7 @@ class StoreContinuation {
   // Bytes of data block that follow the command on the wire: the value,
   // and for text its "\r\n" (binary values carry none).
   size_t block_bytes() const {
-    return static_cast<size_t>(request_.value_bytes) + (request_.binary ? 0 : 2);
+    return static_cast<size_t>(request_.value_bytes) + (request_.data_crlf ? 2 : 0);
   }
 
   // Where data-block bytes from `offset` on go: a piece of item memory and

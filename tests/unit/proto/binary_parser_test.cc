@@ -355,6 +355,7 @@ TEST(BinaryParserTest, Fields) {
   EXPECT_EQ(req.args, "slabs");
   EXPECT_EQ(req.key, "slabs");  // the group
   EXPECT_FALSE(req.text_subcommands);
+  EXPECT_FALSE(req.data_crlf);  // binary values carry no "\r\n"
 
   // memcached matches these two groups by prefix.
   in = Packet(Opcode::kStat, {}, "settingsXYZ");

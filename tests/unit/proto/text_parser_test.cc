@@ -521,6 +521,14 @@ TEST(TextParserTest, TextRequestsServeTextOnlySubcommands) {
   EXPECT_TRUE(r.text_subcommands);
 }
 
+TEST(TextParserTest, TextDataBlocksEndInCrlf) {
+  Request r;
+  ASSERT_EQ(ParseTextRequest("set k 0 0 5\r\n", &r).status, kParseOk);
+  EXPECT_TRUE(r.data_crlf);
+  ASSERT_EQ(ParseTextRequest("ms k 5\r\n", &r).status, kParseOk);
+  EXPECT_TRUE(r.data_crlf);
+}
+
 TEST(TextParserTest, ForEachKeySplitsKeys) {
   Request r;
   ASSERT_EQ(ParseTextRequest("gets  a bb   ccc \r\n", &r).status, kParseOk);

@@ -42,6 +42,14 @@ slabs::StoreMode ModeFor(Command command) {
   }
 }
 
+// gat/gats: a get that moves the item's expiry to `exptime`.
+slabs::GetOptions GatOptions(slabs::RelTime exptime) {
+  slabs::GetOptions gat;
+  gat.ttl.touch = true;
+  gat.ttl.exptime = exptime;
+  return gat;
+}
+
 // The first token of a command's arguments ("" when there is none).
 std::string_view FirstWord(std::string_view args) { return proto::PopToken(&args); }
 
@@ -165,15 +173,9 @@ void Executor::ReplyParseError(const Request& request, proto::ParseError error, 
 RetrievalResponse Executor::RetrieveKey(const Request& request, std::string_view key) {
   const proto::CommandInfo& info = proto::InfoOf(request.command);
   const bool touch = info.Has(proto::kTouches);
-  slabs::GetResult found;
-  if (touch) {
-    slabs::GetOptions gat;
-    gat.ttl.touch = true;
-    gat.ttl.exptime = context_.clock.ToRelTime(request.exptime);
-    found = context_.store.Get(key, gat);
-  } else {
-    found = context_.store.Get(key, kPlainGet);
-  }
+  slabs::GetResult found =
+      touch ? context_.store.Get(key, GatOptions(context_.clock.ToRelTime(request.exptime)))
+            : context_.store.Get(key, kPlainGet);
   const bool hit = static_cast<bool>(found.item);
   // memcached 1.6.18 counts gat/gats (and binary GAT) as touches only.
   if (touch) {
@@ -284,10 +286,8 @@ DeleteResponse Executor::Delete(const Request& request) {
 TouchResponse Executor::Touch(const Request& request) {
   stats_->cmd_touch.Add();
   // The item comes back because binary Touch answers with its flags and CAS.
-  slabs::GetOptions options;
-  options.ttl.touch = true;
-  options.ttl.exptime = context_.clock.ToRelTime(request.exptime);
-  slabs::ItemHandle item = context_.store.Get(request.key, options).item;
+  slabs::ItemHandle item =
+      context_.store.Get(request.key, GatOptions(context_.clock.ToRelTime(request.exptime))).item;
   (item ? stats_->touch_hits : stats_->touch_misses).Add();
   return {std::move(item)};
 }

@@ -52,11 +52,13 @@ std::string ParseChecked(const std::string& buffered, size_t* consumed, bool* cl
       Check(r.consumed == 0 && in.find('\n') == std::string_view::npos);
       *close = true;
       return "close";
-    case Status::kError:
-      Check(r.consumed > 0 && !r.error.empty());
-      Check(r.error.starts_with("CLIENT_ERROR "));
-      Check(r.error.find('\n') == std::string_view::npos);
-      return std::string(r.error);
+    case Status::kError: {
+      const std::string_view line = slabcached::proto::ErrorText(r.error);
+      Check(r.consumed > 0);
+      Check(line.starts_with("CLIENT_ERROR "));
+      Check(line.find('\n') == line.size() - 1);  // one line
+      return std::string(line);
+    }
     case Status::kCredentials: {
       Check(Inside(r.user, in) && Inside(r.password, in));
       Check(r.user.find(' ') == std::string_view::npos);

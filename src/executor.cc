@@ -239,27 +239,36 @@ StoreResponse Executor::CompleteStore(slabs::ItemHandle item, const Request& req
   options.mode = ModeFor(request.command);
   options.cas_compare = request.cas_unique;
   const slabs::LinkResult linked = context_.store.Link(std::move(item), options);
-  const bool is_cas = request.command == Command::kCas;
+  return Linked(linked, request.command == Command::kCas);
+}
+
+StoreResponse Executor::Linked(const slabs::LinkResult& linked, bool cas_mode) {
+  StoreResponse response{.outcome = StoreOutcome::kNotStored, .cas = linked.cas};
   switch (linked.status) {
     case slabs::StoreStatus::kStored:
-      if (is_cas) stats_->cas_hits.Add();
-      return {.outcome = StoreOutcome::kStored, .cas = linked.cas};
+      if (cas_mode) stats_->cas_hits.Add();
+      response.outcome = StoreOutcome::kStored;
+      break;
     case slabs::StoreStatus::kNotStored:
-      return {.outcome = StoreOutcome::kNotStored};
+      break;
     case slabs::StoreStatus::kExists:  // cas mismatch (binary append/prepend too)
-      if (is_cas) stats_->cas_badval.Add();
-      return {.outcome = StoreOutcome::kExists};
+      if (cas_mode) stats_->cas_badval.Add();
+      response.outcome = StoreOutcome::kExists;
+      break;
     case slabs::StoreStatus::kNotFound:
-      if (is_cas) stats_->cas_misses.Add();
-      return {.outcome = StoreOutcome::kNotFound};
+      if (cas_mode) stats_->cas_misses.Add();
+      response.outcome = StoreOutcome::kNotFound;
+      break;
     case slabs::StoreStatus::kNoMemory:
       stats_->store_no_memory.Add();
-      return {.outcome = StoreOutcome::kLinkNoMemory};
+      response.outcome = StoreOutcome::kLinkNoMemory;
+      break;
     case slabs::StoreStatus::kTooLarge:
       stats_->store_too_large.Add();
-      return {.outcome = StoreOutcome::kLinkTooLarge};
+      response.outcome = StoreOutcome::kLinkTooLarge;
+      break;
   }
-  return {.outcome = StoreOutcome::kNotStored};
+  return response;
 }
 
 DeleteResponse Executor::Delete(const Request& request) {

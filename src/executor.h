@@ -115,6 +115,10 @@ class Executor {
  private:
   // A data block that has no item to go to: counts it; the outcome says why.
   StoreResponse FailAllocation(slabs::AllocStatus status);
+  // What linking a filled item did (classic and ms alike), counted as
+  // memcached counts it; `cas_mode`: a compare-and-swap, with its own hit,
+  // mismatch and miss counters.
+  StoreResponse Linked(const slabs::LinkResult& linked, bool cas_mode);
   void FlushAll(const proto::Request& request, Responder& out);
   void Stats(const proto::Request& request, Responder& out);
   void Verbosity(const proto::Request& request, Responder& out);

@@ -168,33 +168,8 @@ StoreResponse Executor::CompleteMetaStore(slabs::ItemHandle item, const Request&
   const bool cas_mode = options.has_cas && (options.mode == slabs::StoreMode::kSet ||
                                             options.mode == slabs::StoreMode::kReplace);
   const uint32_t value_length = item.value_length();
-  const slabs::LinkResult r = context_.store.Link(std::move(item), options);
-  StoreResponse response{
-      .outcome = StoreOutcome::kNotStored, .cas = r.cas, .value_length = value_length};
-  switch (r.status) {
-    case slabs::StoreStatus::kStored:
-      if (cas_mode) stats_->cas_hits.Add();
-      response.outcome = StoreOutcome::kStored;
-      break;
-    case slabs::StoreStatus::kExists:
-      if (cas_mode) stats_->cas_badval.Add();
-      response.outcome = StoreOutcome::kExists;
-      break;
-    case slabs::StoreStatus::kNotFound:
-      if (cas_mode) stats_->cas_misses.Add();
-      response.outcome = StoreOutcome::kNotFound;
-      break;
-    case slabs::StoreStatus::kNotStored:
-      break;
-    case slabs::StoreStatus::kNoMemory:
-      stats_->store_no_memory.Add();
-      response.outcome = StoreOutcome::kLinkNoMemory;
-      break;
-    case slabs::StoreStatus::kTooLarge:
-      stats_->store_too_large.Add();
-      response.outcome = StoreOutcome::kLinkTooLarge;
-      break;
-  }
+  StoreResponse response = Linked(context_.store.Link(std::move(item), options), cas_mode);
+  response.value_length = value_length;
   return response;
 }
 

@@ -214,6 +214,11 @@ Status CacheAside::GetOrLoad(Client& client, std::string_view key, const Loader&
   if (key.size() + kLockSuffix.size() > kMaxKey || ttl < 0 || !loader) {
     return Status::kInvalidArgument;
   }
+  if (config_.guard != nullptr && !config_.guard->MightExist(key)) {
+    info->guarded = true;
+    info->negative = true;
+    return Status::kNotFound;
+  }
   info->strategy = ProtectionFor(client, key);
   if (info->strategy == StampedeProtection::kMeta) {
     return LoadWithMeta(client, key, loader, ttl, value, info);

@@ -28,12 +28,14 @@ bool HotKeys::Mark(std::string_view key) {
   if (marked_.find(key) != marked_.end()) return true;
   if (marked_.size() + learned_.size() >= config_.max_keys) return false;
   marked_.emplace(key);
+  count_.store(marked_.size() + learned_.size(), std::memory_order_relaxed);
   return true;
 }
 
 void HotKeys::Unmark(std::string_view key) {
   std::unique_lock lock(mu_);
   if (auto it = marked_.find(key); it != marked_.end()) marked_.erase(it);
+  count_.store(marked_.size() + learned_.size(), std::memory_order_relaxed);
 }
 
 void HotKeys::SetLearned(const std::vector<std::string>& keys) {
@@ -46,9 +48,11 @@ void HotKeys::SetLearned(const std::vector<std::string>& keys) {
     learned.insert(key);
   }
   learned_.swap(learned);
+  count_.store(marked_.size() + learned_.size(), std::memory_order_relaxed);
 }
 
 bool HotKeys::IsHot(std::string_view key) const {
+  if (count_.load(std::memory_order_relaxed) == 0) return false;
   std::shared_lock lock(mu_);
   return marked_.find(key) != marked_.end() || learned_.find(key) != learned_.end();
 }

@@ -49,6 +49,7 @@
 // number of Clients.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <shared_mutex>
@@ -99,6 +100,9 @@ class HotKeys {
   mutable std::shared_mutex mu_;
   KeySet marked_;   // guarded by mu_
   KeySet learned_;  // guarded by mu_
+  // marked_.size() + learned_.size(), written under mu_: IsHot on an empty
+  // set (the C API's default) takes no lock.
+  std::atomic<size_t> count_{0};
 };
 
 // The keys of a "stats hotkeys" reply, hottest first. Provisional format

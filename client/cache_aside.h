@@ -48,7 +48,9 @@
 //   kAuto picks per key from the server that owns it: kMeta when the Client
 //   speaks the text protocol and Client::MetaSupportOf(server) answers kYes
 //   (one "mn" probe per server: slabcached, memcached >= 1.6), else kAddLock
-//   (binary protocol, "ERROR" from an older server, or a failed probe).
+//   (binary protocol, "ERROR" from an older server, or a failed probe), and
+//   kAddLock for a hot key (hot_keys.h): its reads then spread over its
+//   replicas, which meta commands (primary only) would not do.
 //   The near cache is not consulted by kMeta (mg goes to the server).
 //
 // Negative caching

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "client/cache_aside.h"
 #include "client/client.h"
 #include "client/near_cache.h"
 #include "tests/integration/client/client_checks.h"
@@ -300,6 +301,28 @@ TEST_F(HotKeysTest, ReplicaStalledDuringDeleteReportsItAndAppliesItLater) {
   // The retry a caller makes on kTimeout is harmless.
   EXPECT_EQ(client.Delete("banner"), Status::kNotFound);
   for (int i = 0; i < 9; ++i) EXPECT_EQ(client.Get("banner", &item), Status::kNotFound);
+}
+
+TEST_F(HotKeysTest, CacheAsideOnAHotKeyLoadsOnceAndFillsEveryReplica) {
+  auto hot = std::make_shared<HotKeys>(HotKeysConfig{.replicas = 3});
+  hot->Mark("user:7");
+  Client client(Config(hot));
+  CacheAside patterns;  // kAuto: meta where spoken, but add-lock for hot keys
+  testing::CountingLoader db;
+  std::string value;
+  LoadInfo info;
+  ASSERT_EQ(patterns.GetOrLoad(client, "user:7", db.AsLoader(), 300, &value, &info), Status::kOk);
+  EXPECT_EQ(info.strategy, StampedeProtection::kAddLock);
+  EXPECT_EQ(patterns.ProtectionFor(client, "user:8"), StampedeProtection::kMeta);
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_EQ(patterns.GetOrLoad(client, "user:7", db.AsLoader(), 300, &value), Status::kOk);
+    EXPECT_EQ(value, "from-db");
+  }
+  EXPECT_EQ(db.calls, 1);
+  Item item;
+  for (uint32_t server = 0; server < 3; ++server) {
+    EXPECT_EQ(ReadFrom(server, "user:7", &item), Status::kOk) << server;
+  }
 }
 
 TEST_F(HotKeysTest, NearCacheIsTheFirstTierForHotKeysOnly) {

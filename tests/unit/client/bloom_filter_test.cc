@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace slabcached::client {
@@ -145,6 +147,58 @@ TEST_F(PenetrationGuardTest, RebuildIfDueFollowsTheInterval) {
   EXPECT_FALSE(guard.RebuildIfDue());
   EXPECT_FALSE(guard.RebuildIfDue());
   EXPECT_EQ(scans_, 3);
+}
+
+// Readers and writers while the filter is rebuilt and swapped: no key that
+// the source holds or that was Added is ever ruled out (run under TSAN too).
+TEST(PenetrationGuardConcurrencyTest, NoFalseNegativeWhileRebuilding) {
+  std::vector<std::string> rows;
+  for (int i = 0; i < 2000; ++i) rows.push_back("row:" + std::to_string(i));
+  PenetrationGuard guard(PenetrationGuardConfig{.expected_keys = 10000}, [&](const KeySink& emit) {
+    for (const std::string& key : rows) emit(key);
+    return true;
+  });
+  ASSERT_TRUE(guard.Rebuild());
+  std::atomic<int> false_negatives{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; !stop.load(); ++i) {
+        const std::string added = "added:" + std::to_string(t) + ":" + std::to_string(i);
+        guard.Add(added);
+        if (!guard.MightExist(added)) ++false_negatives;
+        if (!guard.MightExist(rows[static_cast<size_t>(i) % rows.size()])) ++false_negatives;
+        if (i >= 3000) break;
+      }
+    });
+  }
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(guard.Rebuild());
+  stop = true;
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(false_negatives.load(), 0);
+  EXPECT_EQ(guard.stats().rebuilds, 21u);
+}
+
+TEST(PenetrationGuardConcurrencyTest, OwnThreadBuildsAtOnceAndStopsOnDestruction) {
+  std::atomic<int> scans{0};
+  {
+    PenetrationGuard guard(
+        PenetrationGuardConfig{
+            .expected_keys = 10, .rebuild_interval = std::chrono::hours(1), .start_thread = true},
+        [&](const KeySink& emit) {
+          emit("only");
+          ++scans;
+          return true;
+        });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (guard.stats().rebuilds == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    EXPECT_EQ(guard.stats().rebuilds, 1u);
+    EXPECT_FALSE(guard.MightExist("other"));
+  }  // the destructor wakes the thread from its hour-long wait
+  EXPECT_EQ(scans.load(), 1);
 }
 
 }  // namespace

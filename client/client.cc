@@ -309,7 +309,7 @@ Client::Client(ClientConfig config) : config_(std::move(config)) {
   state_.resize(config_.servers.size());
   if (config_.failure_limit == 0) config_.failure_limit = 1;
   if (config_.max_keys_per_get == 0) config_.max_keys_per_get = 1;
-  read_turn_ = std::random_device{}();  // Clients start their replica turns apart
+  replica_rng_ = std::random_device{}();  // each Client picks read replicas differently
   Rebuild();
 }
 

@@ -273,10 +273,11 @@ class Client {
   std::vector<Work> multi_;
   std::string get_line_;
   // Hot keys: the server single-key operations go to instead of the key's
-  // owner (kNoServer: none), a key's replicas, the next read's turn.
+  // owner (kNoServer: none), a key's replicas, the state of the random
+  // choice of the replica a read goes to.
   uint32_t pinned_ = Continuum::kNoServer;
   std::vector<uint32_t> replicas_;
-  uint64_t read_turn_ = 0;
+  uint64_t replica_rng_ = 0;
 };
 
 }  // namespace slabcached::client

@@ -24,6 +24,16 @@ bool Unanswered(Status s) {
   }
 }
 
+// SplitMix64: a random choice per read. A round-robin counter shared by all
+// hot keys would alias (two keys read in alternation would each always get
+// the same replica).
+uint64_t NextRandom(uint64_t* state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 // The primary's answer, unless a secondary did not answer.
 Status Combined(Status primary, Status secondary_failure) {
   if (Unanswered(primary) || secondary_failure == Status::kOk) return primary;
@@ -69,7 +79,7 @@ bool Client::NearCacheTakes(std::string_view key) const {
 Status Client::RetrieveReplicated(std::string_view key, Item* item) {
   const int get = static_cast<int>(Command::kGet);
   const uint32_t primary = replicas_[0];
-  const uint32_t chosen = replicas_[read_turn_++ % replicas_.size()];
+  const uint32_t chosen = replicas_[NextRandom(&replica_rng_) % replicas_.size()];
   if (chosen != primary) {
     const Status s = Pinned(chosen, [&] { return Retrieve(get, key, 0, item); });
     if (s == Status::kOk) return s;

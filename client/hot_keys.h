@@ -14,8 +14,8 @@
 // primary copy.
 //
 // What a Client does with a hot key:
-//   get       one replica, chosen per request (round-robin from a per-Client
-//             random start); a miss on a secondary is read again from the
+//   get       one replica, chosen at random per request (a per-Client
+//             generator with a random seed); a miss on a secondary is read again from the
 //             primary and, when found, copied to that secondary with `add`
 //             (read repair); a replica that fails (down, timeout) is skipped
 //             for the primary.

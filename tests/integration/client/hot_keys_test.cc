@@ -151,7 +151,7 @@ TEST_F(HotKeysTest, ZipfLoadHottestServerShareDropsWithReplicas) {
         r, Counts(after).c_str(), 100 * MaxShare(after), Counts(after_hot).c_str(),
         static_cast<unsigned long long>(max_before), static_cast<unsigned long long>(max_after),
         static_cast<double>(max_after) / static_cast<double>(max_before));
-    // Each hot read goes to one of R servers in turn; read repair adds at
+    // Each hot read goes to one of R servers at random; read repair adds at
     // most one primary read per hot key and secondary.
     EXPECT_LE(max_after, hot_total / r + hot_total / 20 + kHot * r);
     EXPECT_LT(MaxShare(after), MaxShare(base));
@@ -159,7 +159,7 @@ TEST_F(HotKeysTest, ZipfLoadHottestServerShareDropsWithReplicas) {
 }
 
 // One viral key: its owner serves every read; marked hot with R replicas,
-// each replica serves 1/R of them (round-robin), plus one repair read.
+// each replica serves about 1/R of them (a random choice per read).
 TEST_F(HotKeysTest, AViralKeysReadsSplitEvenlyOverItsReplicas) {
   constexpr uint64_t kReads = 3000;
   for (const uint32_t r : {1u, 2u, 3u}) {
@@ -182,8 +182,12 @@ TEST_F(HotKeysTest, AViralKeysReadsSplitEvenlyOverItsReplicas) {
       const bool replica = std::find(replicas.begin(), replicas.end(), s) != replicas.end();
       if (!replica) EXPECT_EQ(reads[s], 0u);
     }
-    EXPECT_LE(*std::max_element(reads.begin(), reads.end()), kReads / r + 1);
-    EXPECT_GE(*std::min_element(reads.begin(), reads.end()), r == 3 ? kReads / r : 0);
+    // Random choice: within 10% of an even split (more than 5 standard
+    // deviations of the binomial).
+    for (uint32_t server : replicas) {
+      EXPECT_LE(reads[server], kReads / r + kReads / r / 10);
+      EXPECT_GE(reads[server], kReads / r - kReads / r / 10);
+    }
   }
 }
 
@@ -210,13 +214,13 @@ TEST_F(HotKeysTest, SetReachesEveryReplicaAndDeleteClearsThemAll) {
     EXPECT_EQ(item.flags, 7u);
   }
   ASSERT_EQ(client.Set("banner", "v2"), Status::kOk);
-  for (int i = 0; i < 9; ++i) {  // every replica's turn, three times
+  for (int i = 0; i < 30; ++i) {  // every replica, almost surely
     ASSERT_EQ(client.Get("banner", &item), Status::kOk);
     EXPECT_EQ(item.value, "v2");
   }
   ASSERT_EQ(client.Delete("banner"), Status::kOk);
   for (uint32_t server : replicas) EXPECT_EQ(ReadFrom(server, "banner", &item), Status::kNotFound);
-  for (int i = 0; i < 9; ++i) EXPECT_EQ(client.Get("banner", &item), Status::kNotFound);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(client.Get("banner", &item), Status::kNotFound);
 }
 
 TEST_F(HotKeysTest, WritesTheSecondariesCannotApplyDropTheirCopies) {
@@ -228,13 +232,13 @@ TEST_F(HotKeysTest, WritesTheSecondariesCannotApplyDropTheirCopies) {
   ASSERT_EQ(client.Incr("counter", 5, &n), Status::kOk);
   EXPECT_EQ(n, 15u);
   Item item;
-  for (int i = 0; i < 6; ++i) {  // secondaries repair from the primary
+  for (int i = 0; i < 30; ++i) {  // secondaries repair from the primary
     ASSERT_EQ(client.Get("counter", &item), Status::kOk);
     EXPECT_EQ(item.value, "15");
     EXPECT_EQ(item.flags, 5u);
   }
   ASSERT_EQ(client.Append("counter", "0"), Status::kOk);
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < 30; ++i) {
     ASSERT_EQ(client.Get("counter", &item), Status::kOk);
     EXPECT_EQ(item.value, "150");
   }
@@ -260,14 +264,14 @@ TEST_F(HotKeysTest, DeleteWithAReplicaKilledReportsItAndNoReadIsStale) {
   Item item;
   EXPECT_EQ(ReadFrom(replicas[0], "banner", &item), Status::kNotFound);
   EXPECT_EQ(ReadFrom(replicas[2], "banner", &item), Status::kNotFound);
-  // Reads whose turn is the dead replica fall back to the primary.
-  for (int i = 0; i < 9; ++i) EXPECT_EQ(client.Get("banner", &item), Status::kNotFound);
+  // Reads that pick the dead replica fall back to the primary.
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(client.Get("banner", &item), Status::kNotFound);
 
   // A restarted daemon comes back empty: still no stale read.
   std::string error;
   fleet_.daemons[dead] = testing::StartSlabcached(testing::SlabcachedBinary(), dead_port, &error);
   ASSERT_NE(fleet_.daemons[dead], nullptr) << error;
-  for (int i = 0; i < 9; ++i) EXPECT_EQ(client.Get("banner", &item), Status::kNotFound);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(client.Get("banner", &item), Status::kNotFound);
 }
 
 // A replica that stalls (here SIGSTOP) while the delete is sent: Delete
@@ -300,7 +304,7 @@ TEST_F(HotKeysTest, ReplicaStalledDuringDeleteReportsItAndAppliesItLater) {
   EXPECT_EQ(s, Status::kNotFound);
   // The retry a caller makes on kTimeout is harmless.
   EXPECT_EQ(client.Delete("banner"), Status::kNotFound);
-  for (int i = 0; i < 9; ++i) EXPECT_EQ(client.Get("banner", &item), Status::kNotFound);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(client.Get("banner", &item), Status::kNotFound);
 }
 
 TEST_F(HotKeysTest, CacheAsideOnAHotKeyLoadsOnceAndFillsEveryReplica) {
@@ -314,7 +318,7 @@ TEST_F(HotKeysTest, CacheAsideOnAHotKeyLoadsOnceAndFillsEveryReplica) {
   ASSERT_EQ(patterns.GetOrLoad(client, "user:7", db.AsLoader(), 300, &value, &info), Status::kOk);
   EXPECT_EQ(info.strategy, StampedeProtection::kAddLock);
   EXPECT_EQ(patterns.ProtectionFor(client, "user:8"), StampedeProtection::kMeta);
-  for (int i = 0; i < 9; ++i) {
+  for (int i = 0; i < 30; ++i) {
     ASSERT_EQ(patterns.GetOrLoad(client, "user:7", db.AsLoader(), 300, &value), Status::kOk);
     EXPECT_EQ(value, "from-db");
   }

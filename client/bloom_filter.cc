@@ -72,9 +72,14 @@ std::chrono::steady_clock::time_point PenetrationGuard::Now() const {
   return config_.now ? config_.now() : std::chrono::steady_clock::now();
 }
 
+std::shared_ptr<BloomFilter> PenetrationGuard::Current() const {
+  std::lock_guard lock(filter_mu_);
+  return filter_;
+}
+
 bool PenetrationGuard::MightExist(std::string_view key) const {
   checks_.fetch_add(1, std::memory_order_relaxed);
-  const std::shared_ptr<BloomFilter> filter = filter_.load();
+  const std::shared_ptr<BloomFilter> filter = Current();
   if (filter == nullptr || filter->MightContain(key)) return true;
   rejected_.fetch_add(1, std::memory_order_relaxed);
   return false;
@@ -85,7 +90,7 @@ void PenetrationGuard::Add(std::string_view key) {
   // has already swapped in the filter it is added to.
   std::lock_guard lock(pending_mu_);
   if (building_) pending_.emplace_back(key);
-  if (const std::shared_ptr<BloomFilter> filter = filter_.load()) filter->Add(key);
+  if (const std::shared_ptr<BloomFilter> filter = Current()) filter->Add(key);
 }
 
 bool PenetrationGuard::Rebuild() {
@@ -109,7 +114,10 @@ bool PenetrationGuard::Rebuild() {
   }
   for (const std::string& key : pending_) fresh->Add(key);
   pending_.clear();
-  filter_.store(std::move(fresh));
+  {
+    std::lock_guard swap(filter_mu_);
+    filter_.swap(fresh);
+  }  // `fresh` now holds the old filter: freed when the last check using it ends
   rebuilds_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
@@ -139,7 +147,7 @@ PenetrationGuardStats PenetrationGuard::stats() const {
   s.rejected = rejected_.load(std::memory_order_relaxed);
   s.rebuilds = rebuilds_.load(std::memory_order_relaxed);
   s.failed_rebuilds = failed_rebuilds_.load(std::memory_order_relaxed);
-  if (const std::shared_ptr<BloomFilter> filter = filter_.load()) {
+  if (const std::shared_ptr<BloomFilter> filter = Current()) {
     s.keys = filter->added();
     s.bits = filter->bits();
     s.hashes = filter->hashes();

@@ -25,7 +25,9 @@
 //   db_insert(...); guard->Add(key);  // a row created since the last build
 //
 // A rebuild builds a new filter while the old one keeps answering, then
-// swaps it in atomically (std::atomic<std::shared_ptr>); keys Added during
+// swaps it in atomically (a shared_ptr swapped under a mutex: checks copy
+// the pointer and test bits outside it, so a rebuild never blocks them for
+// longer than the swap); keys Added during
 // the build are added to the new filter too, so none is lost. A failed
 // KeySource keeps the old filter (counted). Until the first build the guard
 // answers "maybe" for every key (fail open). Keys created in the source
@@ -128,11 +130,15 @@ class PenetrationGuard {
 
  private:
   std::chrono::steady_clock::time_point Now() const;
+  std::shared_ptr<BloomFilter> Current() const;
   void RebuildLoop(std::stop_token stop);
 
   const PenetrationGuardConfig config_;
   const KeySource source_;
-  std::atomic<std::shared_ptr<BloomFilter>> filter_;
+  // libstdc++ 12's std::atomic<std::shared_ptr> works but is opaque to
+  // TSAN (its lock bit is not annotated), so the pointer sits behind a mutex.
+  mutable std::mutex filter_mu_;
+  std::shared_ptr<BloomFilter> filter_;  // guarded by filter_mu_
   mutable std::atomic<uint64_t> checks_{0};
   mutable std::atomic<uint64_t> rejected_{0};
   std::atomic<uint64_t> rebuilds_{0};

@@ -205,6 +205,10 @@ class Client {
   // Every server that may hold `key` now: its owner, and for a hot key its
   // replicas (owner first). Empty if no server is live.
   void ServersFor(std::string_view key, std::vector<uint32_t>* servers);
+  // Deletes `key` on that server only, whoever owns the key (an invalidator
+  // retrying the one replica that missed a delete). kServerEjected while
+  // the server is ejected.
+  Status DeleteFrom(uint32_t server, std::string_view key);
   bool IsEjected(uint32_t server) const { return state_[server].ejected; }
   const ClientConfig& config() const { return config_; }
 

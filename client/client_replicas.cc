@@ -71,6 +71,12 @@ void Client::ServersFor(std::string_view key, std::vector<uint32_t>* servers) {
   if (server != Continuum::kNoServer) servers->push_back(server);
 }
 
+Status Client::DeleteFrom(uint32_t server, std::string_view key) {
+  if (server >= state_.size()) return Status::kInvalidArgument;
+  return Pinned(server,
+                [&] { return Single(static_cast<int>(Command::kDelete), key, 0, 0, nullptr); });
+}
+
 bool Client::NearCacheTakes(std::string_view key) const {
   const HotKeys* hot = config_.hot_keys.get();
   return hot == nullptr || !hot->config().near_cache_hot_only || hot->IsHot(key);

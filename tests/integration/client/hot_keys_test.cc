@@ -223,6 +223,23 @@ TEST_F(HotKeysTest, SetReachesEveryReplicaAndDeleteClearsThemAll) {
   for (int i = 0; i < 30; ++i) EXPECT_EQ(client.Get("banner", &item), Status::kNotFound);
 }
 
+TEST_F(HotKeysTest, DeleteFromClearsOneServerOnly) {
+  auto hot = std::make_shared<HotKeys>(HotKeysConfig{.replicas = 3});
+  hot->Mark("banner");
+  Client client(Config(hot));
+  ASSERT_EQ(client.Set("banner", "v"), Status::kOk);
+  std::vector<uint32_t> replicas;
+  client.ServersFor("banner", &replicas);
+  ASSERT_EQ(replicas.size(), 3u);
+  EXPECT_EQ(client.DeleteFrom(replicas[1], "banner"), Status::kOk);
+  EXPECT_EQ(client.DeleteFrom(replicas[1], "banner"), Status::kNotFound);
+  EXPECT_EQ(client.DeleteFrom(7, "banner"), Status::kInvalidArgument);
+  Item item;
+  EXPECT_EQ(ReadFrom(replicas[0], "banner", &item), Status::kOk);
+  EXPECT_EQ(ReadFrom(replicas[1], "banner", &item), Status::kNotFound);
+  EXPECT_EQ(ReadFrom(replicas[2], "banner", &item), Status::kOk);
+}
+
 TEST_F(HotKeysTest, WritesTheSecondariesCannotApplyDropTheirCopies) {
   auto hot = std::make_shared<HotKeys>(HotKeysConfig{.replicas = 3});
   hot->Mark("counter");

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <ctime>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client/continuum.h"
@@ -123,6 +125,25 @@ TEST(HotKeysReportTest, KeysFromStatLinesHottestFirst) {
       {"bad key", "12"},  // not a valid key
   };
   EXPECT_EQ(ParseHotKeysReport(report), (std::vector<std::string>{"user:1", "user:2", "user:3"}));
+}
+
+// Clients on many threads ask while a learner replaces the set (TSAN).
+TEST(HotKeysTest, ReadersWhileTheLearnedSetIsReplaced) {
+  HotKeys hot;
+  hot.Mark("always");
+  std::atomic<int> misses{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      for (int i = 0; i < 20000; ++i) misses += hot.IsHot("always") ? 0 : 1;
+    });
+  }
+  for (int round = 0; round < 200; ++round) {
+    hot.SetLearned({"l" + std::to_string(round), "l" + std::to_string(round + 1)});
+  }
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(misses.load(), 0);
+  EXPECT_TRUE(hot.IsHot("l200"));
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 //   ClientConfig config;  ...
 //   config.hot_keys = hot;          // same pointer in every thread's Client
 //   hot->Mark("home:banner");       // the application knows, or
-//   LearnHotKeys(client, 20, *hot); // ask the servers ("stats hotkeys 20")
+//   LearnHotKeys(client, 20, hot.get());  // the servers report ("stats hotkeys 20")
 //
 // Placement: a hot key lives on the R distinct servers that follow its point
 // on the ring (Continuum::PickDistinct); the first is the server that owns it
@@ -15,10 +15,11 @@
 //
 // What a Client does with a hot key:
 //   get       one replica, chosen at random per request (a per-Client
-//             generator with a random seed); a miss on a secondary is read again from the
-//             primary and, when found, copied to that secondary with `add`
-//             (read repair); a replica that fails (down, timeout) is skipped
-//             for the primary.
+//             generator with a random seed); a miss on a secondary is read
+//             again from the primary and, when found, copied to that
+//             secondary with `add` and exptime replica_ttl (read repair; the
+//             copy may outlive a shorter primary TTL by up to replica_ttl);
+//             a replica that fails (down, timeout) is skipped for the primary.
 //   set, touch, delete
 //             every replica, the primary first.
 //   add, replace, cas
@@ -28,7 +29,8 @@
 //             the primary; the secondaries' copies are deleted (the next read
 //             there repairs from the primary).
 //   gets, gat, multi-get, meta get
-//             the primary only (CAS values are per server).
+//             the primary only (CAS values are per server). CacheAside uses
+//             its add-lock for hot keys, so their loads spread too.
 // Secondary copies expire after at most replica_ttl seconds, whatever the
 // write asked: that bounds how long a secondary can serve a value it missed
 // an update of (a key unmarked, written while not hot, then marked again; a

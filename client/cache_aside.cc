@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "client/hot_keys.h"
+
 namespace slabcached::client {
 
 namespace {
@@ -30,6 +32,10 @@ CacheAside::CacheAside(CacheAsideConfig config) : config_(std::move(config)) {}
 StampedeProtection CacheAside::ProtectionFor(Client& client, std::string_view key) const {
   if (config_.protection != StampedeProtection::kAuto) return config_.protection;
   if (client.config().protocol != Protocol::kText) return StampedeProtection::kAddLock;
+  // mg/ms speak to the primary only; get/set spread a hot key over its replicas.
+  if (client.config().hot_keys != nullptr && client.config().hot_keys->IsHot(key)) {
+    return StampedeProtection::kAddLock;
+  }
   const uint32_t server = client.ServerFor(key);
   if (server != Continuum::kNoServer && client.MetaSupportOf(server) == MetaSupport::kYes) {
     return StampedeProtection::kMeta;
@@ -213,6 +219,11 @@ Status CacheAside::GetOrLoad(Client& client, std::string_view key, const Loader&
   *info = LoadInfo{};
   if (key.size() + kLockSuffix.size() > kMaxKey || ttl < 0 || !loader) {
     return Status::kInvalidArgument;
+  }
+  if (config_.guard != nullptr && !config_.guard->MightExist(key)) {
+    info->guarded = true;
+    info->negative = true;
+    return Status::kNotFound;
   }
   info->strategy = ProtectionFor(client, key);
   if (info->strategy == StampedeProtection::kMeta) {

@@ -48,7 +48,9 @@
 //   kAuto picks per key from the server that owns it: kMeta when the Client
 //   speaks the text protocol and Client::MetaSupportOf(server) answers kYes
 //   (one "mn" probe per server: slabcached, memcached >= 1.6), else kAddLock
-//   (binary protocol, "ERROR" from an older server, or a failed probe).
+//   (binary protocol, "ERROR" from an older server, or a failed probe), and
+//   kAddLock for a hot key (hot_keys.h): its reads then spread over its
+//   replicas, which meta commands (primary only) would not do.
 //   The near cache is not consulted by kMeta (mg goes to the server).
 //
 // Negative caching
@@ -59,6 +61,17 @@
 //   Bit 31 of the client flags is reserved on keys managed here: values the
 //   loader returns are stored with flags 0. Other clients see an empty value
 //   with flags 0x80000000 (IsNegativeEntry() tells).
+//
+// Penetration guard (optional, bloom_filter.h)
+//   With config.guard set, GetOrLoad first asks the guard whether `key` can
+//   exist in the source of truth. A key the guard rules out is answered
+//   kNotFound at once: no cache request, no loader call (LoadInfo::guarded
+//   and the guard's `rejected` count say so). A key that exists is never
+//   ruled out (Bloom filters have no false negatives) as long as the guard
+//   was built from, or told about (Add), every existing key; about p of the
+//   absent keys still pass and take the normal path (negative caching then
+//   covers them). WriteThrough does not consult the guard: call guard->Add
+//   for keys your writer creates.
 //
 // When the cache fails (connection failure, timeout, no live server, server
 // errors), GetOrLoad fails open by default: it runs the loader and returns
@@ -95,9 +108,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "bloom_filter.h"
 #include "client.h"
 
 namespace slabcached::client {
@@ -147,6 +162,8 @@ struct CacheAsideConfig {
   std::chrono::milliseconds poll_max{100};  // backoff ceiling
   LockTimeoutAction on_lock_timeout = LockTimeoutAction::kLoad;
   bool load_when_cache_fails = true;  // fail open
+  // Optional: keys that can exist (see "Penetration guard" above).
+  std::shared_ptr<const PenetrationGuard> guard;
 };
 
 enum class WriteMode : uint8_t {
@@ -163,6 +180,7 @@ struct LoadInfo {
   bool negative = false;    // the answer is "not found"
   bool lock_won = false;    // this caller took the load lock (or meta's W)
   bool refreshed = false;   // kMeta: W on a live value (early refresh or stale)
+  bool guarded = false;     // the guard ruled the key out: nothing was asked
   StampedeProtection strategy = StampedeProtection::kAuto;  // what was used (not kAuto)
   uint32_t loader_calls = 0;                                // 0 or 1
   uint32_t polls = 0;                 // gets made while another caller held the lock

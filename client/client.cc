@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <random>
 #include <tuple>
 
 #include "client/binary_codec.h"
@@ -308,6 +309,7 @@ Client::Client(ClientConfig config) : config_(std::move(config)) {
   state_.resize(config_.servers.size());
   if (config_.failure_limit == 0) config_.failure_limit = 1;
   if (config_.max_keys_per_get == 0) config_.max_keys_per_get = 1;
+  replica_rng_ = std::random_device{}();  // each Client picks read replicas differently
   Rebuild();
 }
 
@@ -352,6 +354,10 @@ uint32_t Client::ServerFor(std::string_view key) {
 
 Status Client::PickServer(std::string_view key, uint32_t* server) {
   if (!IsValidKey(key)) return Status::kInvalidArgument;
+  if (pinned_ != Continuum::kNoServer) {
+    *server = pinned_;
+    return state_[*server].ejected ? Status::kServerEjected : Status::kOk;
+  }
   *server = ServerFor(key);
   if (*server == Continuum::kNoServer) return Status::kNoServer;
   if (state_[*server].ejected) return Status::kServerEjected;
@@ -489,6 +495,9 @@ bool Client::ApplyBinaryReplies(Work* w, bool* broken) {
 }
 
 Status Client::Retrieve(int command, std::string_view key, int64_t exptime, Item* item) {
+  if (static_cast<Command>(command) == Command::kGet && HotReplicas(key)) {
+    return RetrieveReplicated(key, item);
+  }
   uint32_t server = 0;
   if (Status s = PickServer(key, &server); s != Status::kOk) return s;
   proto::Request req;
@@ -521,6 +530,7 @@ void Client::InvalidateNear(int command, std::string_view key) {
 
 Status Client::Store(int command, std::string_view key, std::string_view value, uint32_t flags,
                      int64_t exptime, uint64_t cas) {
+  if (HotReplicas(key)) return StoreReplicated(command, key, value, flags, exptime, cas);
   uint32_t server = 0;
   if (Status s = PickServer(key, &server); s != Status::kOk) return s;
   if (value.size() > UINT32_MAX) return Status::kInvalidArgument;
@@ -549,6 +559,7 @@ Status Client::Store(int command, std::string_view key, std::string_view value, 
 
 Status Client::Single(int command, std::string_view key, int64_t exptime, uint64_t delta,
                       uint64_t* number) {
+  if (HotReplicas(key)) return SingleReplicated(command, key, exptime, delta, number);
   uint32_t server = 0;
   if (Status s = PickServer(key, &server); s != Status::kOk) return s;
   proto::Request req;
@@ -572,7 +583,7 @@ Status Client::Single(int command, std::string_view key, int64_t exptime, uint64
 }
 
 Status Client::Get(std::string_view key, Item* item) {
-  NearCache* near = config_.near_cache.get();
+  NearCache* near = NearCacheTakes(key) ? config_.near_cache.get() : nullptr;
   if (near == nullptr) return Retrieve(static_cast<int>(Command::kGet), key, 0, item);
   if (near->Get(key, item)) return Status::kOk;
   const uint64_t epoch = near->Epoch();
@@ -689,6 +700,7 @@ Status Client::MetaSet(std::string_view key, std::string_view value,
   if (config_.near_cache != nullptr) config_.near_cache->Invalidate(key);
   const Status s = MetaCommand(key, request, nullptr);
   if (config_.near_cache != nullptr) config_.near_cache->Invalidate(key);
+  DropSecondaries(key);
   return s;
 }
 
@@ -707,6 +719,7 @@ Status Client::MetaDelete(std::string_view key, uint64_t compare_cas, bool inval
   if (config_.near_cache != nullptr) config_.near_cache->Invalidate(key);
   const Status s = MetaCommand(key, request, nullptr);
   if (config_.near_cache != nullptr) config_.near_cache->Invalidate(key);
+  DropSecondaries(key);
   return s;
 }
 

@@ -94,6 +94,7 @@ struct Item {
 };
 
 class NearCache;
+class HotKeys;
 
 enum class MetaSupport : uint8_t {
   kUnknown,  // not asked yet, or the probe failed (connection, timeout)
@@ -148,6 +149,9 @@ struct ClientConfig {
   // Optional in-process cache for hot keys, may be shared by many Clients
   // (near_cache.h): Get reads through it, writes invalidate it.
   std::shared_ptr<NearCache> near_cache;
+  // Optional set of hot keys, may be shared by many Clients (hot_keys.h):
+  // each is written to several servers and read from one of them.
+  std::shared_ptr<HotKeys> hot_keys;
 };
 
 class Connection;
@@ -198,6 +202,13 @@ class Client {
   // The index (in config.servers) of the server that owns `key` now, with
   // ejected servers left out; Continuum::kNoServer if none is live.
   uint32_t ServerFor(std::string_view key);
+  // Every server that may hold `key` now: its owner, and for a hot key its
+  // replicas (owner first). Empty if no server is live.
+  void ServersFor(std::string_view key, std::vector<uint32_t>* servers);
+  // Deletes `key` on that server only, whoever owns the key (an invalidator
+  // retrying the one replica that missed a delete). kServerEjected while
+  // the server is ejected.
+  Status DeleteFrom(uint32_t server, std::string_view key);
   bool IsEjected(uint32_t server) const { return state_[server].ejected; }
   const ClientConfig& config() const { return config_; }
 
@@ -227,6 +238,19 @@ class Client {
   void RestoreDueServers();
   void Rebuild();
 
+  // Hot-key replication (client_replicas.cc; see hot_keys.h).
+  bool HotReplicas(std::string_view key);  // fills replicas_ when `key` has > 1
+  Status RetrieveReplicated(std::string_view key, Item* item);
+  Status StoreReplicated(int command, std::string_view key, std::string_view value, uint32_t flags,
+                         int64_t exptime, uint64_t cas);
+  Status SingleReplicated(int command, std::string_view key, int64_t exptime, uint64_t delta,
+                          uint64_t* number);
+  void DropSecondaries(std::string_view key);
+  bool NearCacheTakes(std::string_view key) const;
+  // Runs `op` (a single-key operation) against `server` instead of the key's owner.
+  template <typename Fn>
+  Status Pinned(uint32_t server, const Fn& op);
+
   struct ServerState {
     uint32_t failures = 0;
     bool ejected = false;
@@ -252,6 +276,12 @@ class Client {
   std::vector<std::vector<std::string_view>> keys_by_server_;
   std::vector<Work> multi_;
   std::string get_line_;
+  // Hot keys: the server single-key operations go to instead of the key's
+  // owner (kNoServer: none), a key's replicas, the state of the random
+  // choice of the replica a read goes to.
+  uint32_t pinned_ = Continuum::kNoServer;
+  std::vector<uint32_t> replicas_;
+  uint64_t replica_rng_ = 0;
 };
 
 }  // namespace slabcached::client

@@ -141,6 +141,27 @@ uint32_t Continuum::PickHash(uint32_t hash) const {
   return it->server;
 }
 
+void Continuum::PickDistinct(uint32_t hash, uint32_t count, std::vector<uint32_t>* out) const {
+  out->clear();
+  if (servers_.empty() || count == 0) return;
+  const auto size = static_cast<uint32_t>(servers_.size());
+  if (config_.distribution == Distribution::kModula) {
+    for (uint32_t i = 0; i < std::min(count, size); ++i) out->push_back((hash + i) % size);
+    return;
+  }
+  if (points_.empty()) return;
+  auto it = std::lower_bound(points_.begin(), points_.end(), hash,
+                             [](const ContinuumPoint& p, uint32_t h) { return p.value < h; });
+  // One lap of the ring at most; a few servers own every point, so the walk
+  // stops after a handful of points in practice.
+  for (size_t step = 0; step < points_.size() && out->size() < count; ++step, ++it) {
+    if (it == points_.end()) it = points_.begin();
+    if (std::find(out->begin(), out->end(), it->server) == out->end()) {
+      out->push_back(it->server);
+    }
+  }
+}
+
 std::vector<ServerShare> Continuum::Shares() const {
   std::vector<ServerShare> shares(servers_.size());
   if (config_.distribution == Distribution::kModula) {

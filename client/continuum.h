@@ -92,6 +92,12 @@ class Continuum {
   // mode the index may name an ejected server (libmemcached does the same).
   uint32_t Pick(std::string_view key) const { return PickHash(HashForKey(key)); }
   uint32_t PickHash(uint32_t hash) const;
+  // Up to `count` distinct servers for `hash`, in ring order: the server
+  // PickHash() names first, then the owners of the following points, each
+  // server once (hot-key replicas). Fewer when fewer servers are live; in
+  // modula mode, the servers after hash % size, wrapping (ejected ones too,
+  // as Pick()). Appends to *out after clearing it.
+  void PickDistinct(uint32_t hash, uint32_t count, std::vector<uint32_t>* out) const;
 
   const std::vector<ServerSpec>& servers() const { return servers_; }
   const PlacementConfig& config() const { return config_; }

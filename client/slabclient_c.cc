@@ -7,9 +7,16 @@
 #include <string>
 #include <string_view>
 
+#include "client/bloom_filter.h"
 #include "client/client.h"
 #include "client/continuum.h"
+#include "client/hot_keys.h"
 #include "client/server_spec.h"
+
+struct slabclient_bloom {
+  slabclient_bloom(uint64_t n, double p) : filter(n, p) {}
+  slabcached::client::BloomFilter filter;
+};
 
 struct slabclient {
   explicit slabclient(slabcached::client::ClientConfig config) : client(std::move(config)) {}
@@ -92,6 +99,7 @@ slabclient_status slabclient_create(const char* servers, const char* distributio
       config.placement.distribution = *d;
     }
     if (timeout_ms != 0) config.timeout = std::chrono::milliseconds(timeout_ms);
+    config.hot_keys = std::make_shared<sc::HotKeys>();  // empty: no cost until a key is marked
     *out = new slabclient(std::move(config));
     return SLABCLIENT_OK;
   } catch (...) {
@@ -173,6 +181,56 @@ slabclient_status slabclient_locate(slabclient* client, const char* key, size_t 
   } catch (...) {
     return SLABCLIENT_NO_MEMORY;
   }
+}
+
+slabclient_status slabclient_mark_hot(slabclient* client, const char* key, size_t key_len) {
+  if (client == nullptr || !slabcached::client::IsValidKey(Key(key, key_len))) {
+    return SLABCLIENT_INVALID_ARGUMENT;
+  }
+  try {
+    return client->client.config().hot_keys->Mark(Key(key, key_len)) ? SLABCLIENT_OK
+                                                                     : SLABCLIENT_NO_MEMORY;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
+}
+
+slabclient_status slabclient_unmark_hot(slabclient* client, const char* key, size_t key_len) {
+  return Guarded(client, [&](auto& c) {
+    c.config().hot_keys->Unmark(Key(key, key_len));
+    return Status::kOk;
+  });
+}
+
+slabclient_status slabclient_learn_hot_keys(slabclient* client, unsigned top_n) {
+  return Guarded(client, [&](auto& c) {
+    return slabcached::client::LearnHotKeys(c, top_n, c.config().hot_keys.get());
+  });
+}
+
+slabclient_status slabclient_bloom_create(uint64_t expected_keys, double false_positive_rate,
+                                          slabclient_bloom** out) {
+  if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (expected_keys == 0 || !(false_positive_rate > 0 && false_positive_rate < 1)) {
+    return SLABCLIENT_INVALID_ARGUMENT;
+  }
+  try {
+    *out = new slabclient_bloom(expected_keys, false_positive_rate);
+    return SLABCLIENT_OK;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
+}
+
+void slabclient_bloom_destroy(slabclient_bloom* bloom) { delete bloom; }
+
+void slabclient_bloom_add(slabclient_bloom* bloom, const char* key, size_t key_len) {
+  if (bloom != nullptr) bloom->filter.Add(Key(key, key_len));
+}
+
+int slabclient_bloom_check(const slabclient_bloom* bloom, const char* key, size_t key_len) {
+  return bloom == nullptr || bloom->filter.MightContain(Key(key, key_len)) ? 1 : 0;
 }
 
 const char* slabclient_status_name(slabclient_status status) {

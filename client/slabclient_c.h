@@ -85,6 +85,33 @@ slabclient_status slabclient_decr(slabclient *client, const char *key, size_t ke
 slabclient_status slabclient_locate(slabclient *client, const char *key, size_t key_len,
                                     uint32_t *index);
 
+/* Hot-key replication (hot_keys.h): a marked key is written to the 2
+ * distinct servers after its point on the ring (deletes too) and each get
+ * reads one of them in turn, spreading a viral key's load. Copies on the
+ * second server expire within 60 s. Marking needs no I/O; a delete that
+ * could not reach a replica returns its failure (retry it).
+ * SLABCLIENT_NO_MEMORY when 10,000 keys are already hot. */
+slabclient_status slabclient_mark_hot(slabclient *client, const char *key, size_t key_len);
+slabclient_status slabclient_unmark_hot(slabclient *client, const char *key, size_t key_len);
+/* Makes the keys of every server's "stats hotkeys <top_n>" report the
+ * learned hot set (marked keys stay); the first failure when some server
+ * did not answer with one. */
+slabclient_status slabclient_learn_hot_keys(slabclient *client, unsigned top_n);
+
+/* A Bloom filter of keys (bloom_filter.h): the penetration guard for C
+ * programs. Sized for expected_keys at false_positive_rate (0 < p < 1);
+ * add every key that exists in your database, then skip both the cache and
+ * the database for keys slabclient_bloom_check rules out (0). To rebuild,
+ * create a new filter and swap your pointer (adds and checks may run
+ * concurrently; destroy only when no thread uses the filter). */
+typedef struct slabclient_bloom slabclient_bloom;
+slabclient_status slabclient_bloom_create(uint64_t expected_keys, double false_positive_rate,
+                                          slabclient_bloom **out);
+void slabclient_bloom_destroy(slabclient_bloom *bloom); /* NULL is fine */
+void slabclient_bloom_add(slabclient_bloom *bloom, const char *key, size_t key_len);
+/* 1: the key may exist; 0: it was never added. */
+int slabclient_bloom_check(const slabclient_bloom *bloom, const char *key, size_t key_len);
+
 /* "OK", "NOT_FOUND", ...; "UNKNOWN" for other values. */
 const char *slabclient_status_name(slabclient_status status);
 

@@ -176,6 +176,64 @@ static void test_daemon(int port) {
   slabclient_destroy(c);
 }
 
+/* A hot key lives on both daemons; a plain client of each sees it. */
+static void test_hot_keys(int port_a, int port_b) {
+  char both[64], only_a[32], only_b[32], buf[16];
+  size_t len = 0;
+  slabclient *c = NULL, *a = NULL, *b = NULL;
+  int i;
+  snprintf(both, sizeof(both), "127.0.0.1:%d,127.0.0.1:%d", port_a, port_b);
+  snprintf(only_a, sizeof(only_a), "127.0.0.1:%d", port_a);
+  snprintf(only_b, sizeof(only_b), "127.0.0.1:%d", port_b);
+  CHECK_STATUS(slabclient_create(both, NULL, 2000, &c), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_create(only_a, NULL, 2000, &a), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_create(only_b, NULL, 2000, &b), SLABCLIENT_OK);
+  if (c == NULL || a == NULL || b == NULL) return;
+  CHECK_STATUS(slabclient_mark_hot(c, "a b", 3), SLABCLIENT_INVALID_ARGUMENT);
+  CHECK_STATUS(slabclient_mark_hot(c, "viral", 5), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_set(c, "viral", 5, "v", 1, 0, 0), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_get(a, "viral", 5, buf, sizeof(buf), &len, NULL), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_get(b, "viral", 5, buf, sizeof(buf), &len, NULL), SLABCLIENT_OK);
+  for (i = 0; i < 4; ++i) {
+    CHECK_STATUS(slabclient_get(c, "viral", 5, buf, sizeof(buf), &len, NULL), SLABCLIENT_OK);
+  }
+  CHECK_STATUS(slabclient_delete(c, "viral", 5), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_get(a, "viral", 5, buf, sizeof(buf), &len, NULL), SLABCLIENT_NOT_FOUND);
+  CHECK_STATUS(slabclient_get(b, "viral", 5, buf, sizeof(buf), &len, NULL), SLABCLIENT_NOT_FOUND);
+  /* Unmarked, a key lives on its owner only. */
+  CHECK_STATUS(slabclient_unmark_hot(c, "viral", 5), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_set(c, "viral", 5, "v", 1, 0, 0), SLABCLIENT_OK);
+  CHECK((slabclient_get(a, "viral", 5, buf, sizeof(buf), &len, NULL) == SLABCLIENT_OK) !=
+        (slabclient_get(b, "viral", 5, buf, sizeof(buf), &len, NULL) == SLABCLIENT_OK));
+  slabclient_destroy(c);
+  slabclient_destroy(a);
+  slabclient_destroy(b);
+}
+
+static void test_bloom(void) {
+  slabclient_bloom *bloom = (slabclient_bloom *)1;
+  char key[32];
+  int i, len, false_positives = 0;
+  CHECK_STATUS(slabclient_bloom_create(0, 0.01, &bloom), SLABCLIENT_INVALID_ARGUMENT);
+  CHECK(bloom == NULL);
+  CHECK_STATUS(slabclient_bloom_create(1000, 1.5, &bloom), SLABCLIENT_INVALID_ARGUMENT);
+  CHECK_STATUS(slabclient_bloom_create(1000, 0.01, &bloom), SLABCLIENT_OK);
+  if (bloom == NULL) return;
+  for (i = 0; i < 1000; ++i) {
+    len = snprintf(key, sizeof(key), "user:%d", i);
+    slabclient_bloom_add(bloom, key, (size_t)len);
+  }
+  for (i = 0; i < 1000; ++i) {
+    len = snprintf(key, sizeof(key), "user:%d", i);
+    CHECK(slabclient_bloom_check(bloom, key, (size_t)len) == 1);
+    len = snprintf(key, sizeof(key), "ghost:%d", i);
+    false_positives += slabclient_bloom_check(bloom, key, (size_t)len);
+  }
+  CHECK(false_positives < 50); /* about 10 expected (1%) */
+  slabclient_bloom_destroy(bloom);
+  slabclient_bloom_destroy(NULL);
+}
+
 static void test_unreachable(void) {
   char list[64], buf[4];
   size_t len;
@@ -195,6 +253,7 @@ int main(void) {
   test_locate(1);
   test_locate(0);
   test_unreachable();
+  test_bloom();
   if (binary == NULL || *binary == '\0' || access(binary, X_OK) != 0) {
     fprintf(stderr, "SLABCACHED_BIN unset: daemon tests skipped\n");
     return failures == 0 ? 77 : 1;
@@ -203,7 +262,15 @@ int main(void) {
   pid = start_daemon(binary, port);
   CHECK(pid > 0);
   if (pid > 0) {
+    const int port_b = free_port();
+    const pid_t pid_b = start_daemon(binary, port_b);
+    CHECK(pid_b > 0);
     test_daemon(port);
+    if (pid_b > 0) {
+      test_hot_keys(port, port_b);
+      kill(pid_b, SIGTERM);
+      waitpid(pid_b, NULL, 0);
+    }
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
   }

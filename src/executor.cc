@@ -389,6 +389,15 @@ void Executor::Stats(const Request& request, Responder& out) {
     AppendItemsStats(sources, &out);
   } else if (group == "sizes") {
     AppendSizesStats(sources, &out);
+  } else if (group == "latency") {
+    AppendLatencyStats(sources, &out);
+  } else if (group == "hotkeys") {
+    const std::optional<size_t> limit = ParseHotKeysLimit(request.binary ? "" : request.args);
+    if (!limit) {
+      out.Fail(ReplyError::kBadFormat);
+      return;
+    }
+    AppendHotKeyStats(sources, *limit, &out);
   } else if (group == "cachedump" && !request.binary) {
     StatsCachedump(request, out);  // its own framing
     return;

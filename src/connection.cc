@@ -408,7 +408,8 @@ void Connection::RepliesQueued(uint64_t now) {
 void Connection::RepliesWritten() {
   if (unwritten_.empty()) return;
   const uint64_t now = LatencyNow();  // one clock read per completed write
-  RepliesQueued(now);                 // none left unless a write completed mid-batch
+  // None left untimed unless a write completed mid-batch.
+  if (queued_timed_ < unwritten_.size()) RepliesQueued(now);
   WorkerLatency& latency = executor_->stats()->latency;
   for (const Unwritten& reply : unwritten_) {
     latency.Record(reply.command, LatencyStage::kWritten, now - reply.arrival_ns);

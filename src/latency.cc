@@ -1,6 +1,5 @@
 #include "src/latency.h"
 
-#include <bit>
 #include <cmath>
 
 namespace slabcached {
@@ -9,17 +8,6 @@ namespace {
 constexpr uint64_t kSubBuckets = uint64_t{1} << kLatencySubBits;
 
 }  // namespace
-
-size_t LatencyBucketOf(uint64_t ns) {
-  // Upper bounds are inclusive: bucket the value one below, whose bucket's
-  // half-open range [lo, hi) is (lo, hi] for `ns`.
-  if (ns <= (uint64_t{1} << kLatencyMinShift)) return 0;
-  const uint64_t below = ns - 1;
-  const int power = std::bit_width(below) - 1;  // >= kLatencyMinShift
-  if (power >= kLatencyMaxShift) return kLatencyBuckets - 1;
-  const uint64_t sub = (below >> (power - kLatencySubBits)) & (kSubBuckets - 1);
-  return 1 + static_cast<size_t>(power - kLatencyMinShift) * kSubBuckets + sub;
-}
 
 uint64_t LatencyBucketUpperBound(size_t bucket) {
   if (bucket == 0) return uint64_t{1} << kLatencyMinShift;

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -32,9 +33,19 @@ inline constexpr int kLatencySubBits = 2;    // 4 sub-buckets per power of two
 inline constexpr size_t kLatencyBuckets =
     2 + (kLatencyMaxShift - kLatencyMinShift) * (size_t{1} << kLatencySubBits);
 
-// The bucket `ns` falls in, and a bucket's inclusive upper bound (the
-// overflow bucket's is UINT64_MAX).
-size_t LatencyBucketOf(uint64_t ns);
+// The bucket `ns` falls in (inline: it runs twice per request), and a
+// bucket's inclusive upper bound (the overflow bucket's is UINT64_MAX).
+inline size_t LatencyBucketOf(uint64_t ns) {
+  constexpr uint64_t kSubBuckets = uint64_t{1} << kLatencySubBits;
+  // Upper bounds are inclusive: bucket the value one below, whose bucket's
+  // half-open range [lo, hi) is (lo, hi] for `ns`.
+  if (ns <= (uint64_t{1} << kLatencyMinShift)) return 0;
+  const uint64_t below = ns - 1;
+  const int power = std::bit_width(below) - 1;  // >= kLatencyMinShift
+  if (power >= kLatencyMaxShift) return kLatencyBuckets - 1;
+  const uint64_t sub = (below >> (power - kLatencySubBits)) & (kSubBuckets - 1);
+  return 1 + static_cast<size_t>(power - kLatencyMinShift) * kSubBuckets + sub;
+}
 uint64_t LatencyBucketUpperBound(size_t bucket);
 
 // A monotonic reading in nanoseconds (clock_gettime(CLOCK_MONOTONIC), a

@@ -28,15 +28,19 @@ void BeginStore(Executor& executor, const proto::Request& request, Responder& re
 
 bool IsRetrieval(proto::Command command) { return proto::InfoOf(command).Has(proto::kRetrieval); }
 
+// Counts a sampled request's keys (the rare path, kept out of line).
+[[gnu::noinline]] void AddKeys(const proto::Request& request, WorkerHotKeys* hot_keys) {
+  if (!request.key.empty()) hot_keys->Add(request.key);
+  proto::ForEachKey(request.keys, [&](std::string_view key) { hot_keys->Add(key); });
+}
+
 // One get or set in the worker's sampling rate has its keys counted
 // (src/hot_keys.h).
-void SampleKeys(const proto::Request& request, WorkerHotKeys* hot_keys) {
+inline void SampleKeys(const proto::Request& request, WorkerHotKeys* hot_keys) {
   const proto::Command command = request.command;
   const bool get_or_set =
       IsRetrieval(command) || IsStorage(command) || command == proto::Command::kMetaGet;
-  if (!get_or_set || !hot_keys->Sample()) return;
-  if (!request.key.empty()) hot_keys->Add(request.key);
-  proto::ForEachKey(request.keys, [&](std::string_view key) { hot_keys->Add(key); });
+  if (get_or_set && hot_keys->Sample()) AddKeys(request, hot_keys);
 }
 
 // Runs a text retrieval's keys until its replies pass `reply_cap`: a

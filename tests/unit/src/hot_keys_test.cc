@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace slabcached {
@@ -114,6 +115,29 @@ TEST(WorkerHotKeysTest, SamplesOneRequestInN) {
   EXPECT_EQ(sampled, 100);
   worker.set_sample_every(0);
   for (int i = 0; i < 800; ++i) EXPECT_FALSE(worker.Sample());
+}
+
+// A reader (stats, a scrape) copying the table while the worker counts
+// sees a whole table each time: Space-Saving's counts always sum to the
+// samples added so far.
+TEST(WorkerHotKeysTest, ReadersCopyWholeTablesWhileTheWorkerCounts) {
+  WorkerHotKeys worker;
+  constexpr uint64_t kAdds = 200000;
+  std::thread writer([&] {
+    for (uint64_t i = 0; i < kAdds; ++i) worker.Add("key" + std::to_string(i * 7 % 1000));
+  });
+  uint64_t last = 0;
+  for (int i = 0; i < 200; ++i) {
+    uint64_t sum = 0;
+    for (const HotKeyCount& entry : worker.Top()) sum += entry.count;
+    EXPECT_GE(sum, last);
+    EXPECT_LE(sum, kAdds);
+    last = sum;
+  }
+  writer.join();
+  uint64_t sum = 0;
+  for (const HotKeyCount& entry : worker.Top()) sum += entry.count;
+  EXPECT_EQ(sum, kAdds);
 }
 
 TEST(WorkerHotKeysTest, MergeAddsWorkersAndScalesBySampling) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <thread>
 #include <vector>
 
 namespace slabcached {
@@ -111,6 +112,27 @@ TEST(LatencyTest, MergeLatencySumsWorkersAndListsOnlyTimedCommands) {
   EXPECT_EQ(merged[0].written.sum_ns, 5000u);
   EXPECT_EQ(merged[1].command, "ms");
   EXPECT_EQ(merged[1].queued.QuantileNs(0.5), LatencyBucketUpperBound(LatencyBucketOf(70000)));
+}
+
+// A scrape while the worker records: no count ever goes backwards, and
+// once the writer is done the scrape has every sample.
+TEST(LatencyTest, AScrapeDuringWritesSeesCountsThatOnlyGrow) {
+  LatencyHistogram histogram;
+  constexpr uint64_t kSamples = 1000000;
+  std::thread writer([&] {
+    for (uint64_t i = 0; i < kSamples; ++i) histogram.Record(i % 5000 * 100);
+  });
+  uint64_t last = 0;
+  for (int i = 0; i < 1000; ++i) {
+    LatencySnapshot snapshot;
+    histogram.AddTo(&snapshot);
+    EXPECT_GE(snapshot.count(), last);
+    last = snapshot.count();
+  }
+  writer.join();
+  LatencySnapshot snapshot;
+  histogram.AddTo(&snapshot);
+  EXPECT_EQ(snapshot.count(), kSamples);
 }
 
 TEST(LatencyTest, WorkersDoNotShareCacheLines) {

@@ -161,6 +161,22 @@ TEST_F(ObserveTest, StatsHotkeysRejectsABadCount) {
       client->Roundtrip("stats hotkeys 1 2\r\n", "CLIENT_ERROR bad command line format\r\n"));
 }
 
+TEST_F(ObserveTest, StatsResetStartsTheHotKeysAfresh) {
+  StartDaemon({"-o", "hot_keys_sample=1"});
+  std::unique_ptr<Client> client = Connect();
+  ASSERT_NE(client, nullptr);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client->Roundtrip("get old\r\n", "END\r\n"));
+  std::map<std::string, std::string> stats = client->Stats("hotkeys");
+  EXPECT_EQ(stats["hotkey:1:key"], "old");
+  EXPECT_EQ(stats["hotkey:1:requests"], "3");
+  ASSERT_TRUE(client->Roundtrip("stats reset\r\n", "RESET\r\n"));
+  ASSERT_TRUE(client->Roundtrip("get new\r\n", "END\r\n"));
+  stats = client->Stats("hotkeys");
+  EXPECT_EQ(stats["hotkey:1:key"], "new");
+  EXPECT_EQ(stats["hotkey:1:requests"], "1");
+  EXPECT_EQ(stats.count("hotkey:2:key"), 0u);
+}
+
 // 40,000 gets pipelined over 4 connections (spread over the 2 workers), the
 // default sampling of 1 in 8: 98% Zipf(0.99) over 10,000 keys, 2% on one
 // key. The viral key and the Zipf head must come out on top.

@@ -106,6 +106,8 @@ void Connection::HandleRead() {
     output_ = OutputQueue();  // the peer is gone or broken: nothing more to send
     return;
   }
+  // One clock read per read, shared by every request it completes.
+  arrival_ns_ = executor_->stats()->latency.enabled() ? LatencyNow() : 0;
   ProcessAndFlush();
   ShrinkBuffer();
 }
@@ -143,6 +145,8 @@ void Connection::ReportOutput() {
 void Connection::ProcessAndFlush() {
   uint32_t budget = net_.reqs_per_event;
   const bool yielded = Process(&budget);
+  // The batch's replies are queued: one clock read times them all.
+  if (queued_timed_ < unwritten_.size()) RepliesQueued(LatencyNow());
   Flush();
   if (state_ == State::kClosing || writing_) return;
   if (yielded) {
@@ -304,10 +308,13 @@ bool Connection::ProcessCommand() {
     result.paused.key = result.paused.keys = result.paused.args = {};
     const auto keys_begin = static_cast<size_t>(keys.data() - input.data());
     paused_ = PausedRetrieval{std::move(result.paused), keys_begin, keys_begin + keys.size(),
-                              result.consumed};
+                              result.consumed, arrival_ns_};
     return true;
   }
   start_ += result.consumed;
+  if (result.next != Next::kValue && result.next != Next::kAbort) {
+    ReplyQueued(result.command, arrival_ns_);
+  }
   switch (result.next) {
     case Next::kNeedMore:
     case Next::kPaused:
@@ -316,6 +323,7 @@ bool Connection::ProcessCommand() {
       return true;
     case Next::kValue:
       // Value bytes go straight into item memory (see ReadOnce).
+      pending_command_ = result.command;
       pending_ = std::move(result.pending);
       value_offset_ = 0;
       value_remaining_ = result.block;
@@ -372,6 +380,7 @@ void Connection::ResumeRetrieval() {
     return;
   }
   start_ += paused.line_bytes;
+  ReplyQueued(paused.request.command, paused.arrival_ns);
   paused_.reset();
 }
 
@@ -379,6 +388,33 @@ void Connection::FinishValue() {
   std::move(pending_).Complete(&output_);
   pending_ = StoreContinuation();
   state_ = State::kCommand;
+  ReplyQueued(pending_command_, arrival_ns_);
+}
+
+void Connection::ReplyQueued(proto::Command command, uint64_t arrival_ns) {
+  if (arrival_ns == 0) return;  // -o no_latency (or no read yet)
+  unwritten_.push_back({command, arrival_ns});
+}
+
+void Connection::RepliesQueued(uint64_t now) {
+  WorkerLatency& latency = executor_->stats()->latency;
+  for (; queued_timed_ < unwritten_.size(); ++queued_timed_) {
+    const Unwritten& reply = unwritten_[queued_timed_];
+    latency.Record(reply.command, LatencyStage::kQueued, now - reply.arrival_ns);
+  }
+}
+
+void Connection::RepliesWritten() {
+  if (unwritten_.empty()) return;
+  const uint64_t now = LatencyNow();  // one clock read per completed write
+  // None left untimed unless a write completed mid-batch.
+  if (queued_timed_ < unwritten_.size()) RepliesQueued(now);
+  WorkerLatency& latency = executor_->stats()->latency;
+  for (const Unwritten& reply : unwritten_) {
+    latency.Record(reply.command, LatencyStage::kWritten, now - reply.arrival_ns);
+  }
+  unwritten_.clear();
+  queued_timed_ = 0;
 }
 
 void Connection::Flush() {
@@ -390,6 +426,7 @@ void Connection::Flush() {
   }
   switch (status) {
     case OutputQueue::FlushStatus::kDone:
+      RepliesWritten();
       // Reading resumes (unless a TLS read is waiting to write first).
       writing_ = false;
       Arm(read_wants_write_ ? EV_WRITE : EV_READ);
@@ -405,6 +442,8 @@ void Connection::Flush() {
       break;
     case OutputQueue::FlushStatus::kError:
       output_ = OutputQueue();
+      unwritten_.clear();
+      queued_timed_ = 0;
       state_ = State::kClosing;
       break;
   }

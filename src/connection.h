@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "src/ev.h"
 #include "src/executor.h"
@@ -85,6 +86,13 @@ class Connection {
   void ReportOutput();
   // Links the item whose data block has been read in, and answers.
   void FinishValue();
+  // Latency (src/latency.h): `command`'s reply is being queued; it arrived
+  // at `arrival_ns`. Its stages are timed per batch: RepliesQueued() once
+  // the batch has run (`now`: one clock read for all), RepliesWritten() by
+  // the Flush that sends the last byte.
+  void ReplyQueued(proto::Command command, uint64_t arrival_ns);
+  void RepliesQueued(uint64_t now);
+  void RepliesWritten();
   enum class Room { kOk, kTooLong, kOutOfMemory };
   // Makes room at the end of the buffer for a read.
   Room MakeRoom();
@@ -123,6 +131,7 @@ class Connection {
     size_t keys_begin = 0;
     size_t keys_end = 0;
     size_t line_bytes = 0;
+    uint64_t arrival_ns = 0;
   };
   std::optional<PausedRetrieval> paused_;
 
@@ -140,6 +149,19 @@ class Connection {
   // TLS: the last read needs the socket writable first (reads wait for EV_WRITE).
   bool read_wants_write_ = false;
   short armed_ = 0;  // the events registered with libevent
+
+  // Latency: when the last read returned (0 with -o no_latency): every
+  // request it completed arrived then. And the replies queued but not yet
+  // written, with their arrivals (as many as one read's batch, -R); the
+  // first `queued_timed_` have had their queued stage recorded.
+  uint64_t arrival_ns_ = 0;
+  proto::Command pending_command_ = proto::Command::kNone;  // kValue's
+  struct Unwritten {
+    proto::Command command;
+    uint64_t arrival_ns;
+  };
+  std::vector<Unwritten> unwritten_;
+  size_t queued_timed_ = 0;
 
   OutputQueue output_;
 };

@@ -367,6 +367,16 @@ void Executor::Stats(const Request& request, Responder& out) {
     AppendItemsStats(sources, &out);
   } else if (group == "sizes") {
     AppendSizesStats(sources, &out);
+  } else if (group == "latency") {
+    AppendLatencyStats(sources, &out);
+  } else if (group == "hotkeys") {
+    // Binary's args are the group alone: the default count.
+    const std::optional<size_t> limit = ParseHotKeysLimit(request.args);
+    if (!limit) {
+      out.Fail(ReplyError::kBadFormat);
+      return;
+    }
+    AppendHotKeyStats(sources, *limit, &out);
   } else if (group == "cachedump" && request.text_subcommands) {
     StatsCachedump(request, out);  // its own framing
     return;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -14,7 +15,7 @@ namespace {
 
 using Lookup = std::map<std::string_view, std::string_view, std::less<>>;
 
-enum class Type { kCounter, kGauge, kUntyped };
+enum class Type { kCounter, kGauge, kHistogram, kUntyped };
 
 struct Family {
   std::string_view name;
@@ -184,6 +185,14 @@ constexpr Family kMaxConnections{"memcached_max_connections", Type::kGauge,
                                  "The connection limit (-c)."};
 constexpr Family kVersion{"memcached_version", Type::kGauge, "The server's version, as a label."};
 constexpr Family kUp{"memcached_up", Type::kGauge, "1 when every stat could be read."};
+constexpr Family kCommandDuration{
+    "slabcached_command_duration_seconds", Type::kHistogram,
+    "Service time by command, from the request's complete arrival to its reply queued "
+    "(stage=queued) or its last byte written (stage=written)."};
+constexpr Family kHotKeyRequests{
+    "slabcached_hot_key_requests", Type::kGauge,
+    "Estimated requests (sampled gets and sets) for the hottest keys since start or stats reset; "
+    "key %XX-escaped and truncated."};
 
 std::string_view TypeName(Type type) {
   switch (type) {
@@ -191,6 +200,8 @@ std::string_view TypeName(Type type) {
       return "counter";
     case Type::kGauge:
       return "gauge";
+    case Type::kHistogram:
+      return "histogram";
     case Type::kUntyped:
       break;
   }
@@ -282,13 +293,16 @@ class Writer {
       ++unreadable_;
     }
   }
-  void Sample(const Family& family, std::string_view labels, std::string_view value) {
+  // `suffix`: a histogram's "_bucket", "_sum" or "_count".
+  void Sample(const Family& family, std::string_view labels, std::string_view value,
+              std::string_view suffix = "") {
     if (family.name != current_) {
       current_ = family.name;
       Line("# HELP ", family.name, " ", family.help);
       Line("# TYPE ", family.name, " ", TypeName(family.type));
     }
     out_ += family.name;
+    out_ += suffix;
     if (!labels.empty()) {
       out_ += '{';
       out_ += labels;
@@ -398,6 +412,45 @@ void PerSlab(const StatsSnapshot& stats, Writer* out) {
   }
 }
 
+// Shortest round-trip decimal text of a double.
+std::string Decimal(double value) {
+  char text[32];
+  const auto [end, ec] = std::to_chars(text, text + sizeof(text), value);
+  return std::string(text, ec == std::errc() ? end : text);
+}
+
+// One command's stage as a Prometheus histogram, with a bucket at every
+// power of two of nanoseconds (every 4th of the histogram's own buckets).
+void Histogram(std::string_view command, std::string_view stage, const LatencySnapshot& latency,
+               Writer* out) {
+  uint64_t cumulative = 0;
+  for (size_t bucket = 0; bucket + 1 < kLatencyBuckets; ++bucket) {
+    cumulative += latency.buckets[bucket];
+    const uint64_t bound = LatencyBucketUpperBound(bucket);
+    if ((bound & (bound - 1)) != 0) continue;  // not a power of two
+    const std::string le = Decimal(static_cast<double>(bound) / 1e9);
+    out->Sample(kCommandDuration, Labels({{"command", command}, {"stage", stage}, {"le", le}}),
+                std::to_string(cumulative), "_bucket");
+  }
+  const std::string total = std::to_string(latency.count());
+  const std::string labels = Labels({{"command", command}, {"stage", stage}});
+  out->Sample(kCommandDuration, Labels({{"command", command}, {"stage", stage}, {"le", "+Inf"}}),
+              total, "_bucket");
+  out->Sample(kCommandDuration, labels, Decimal(static_cast<double>(latency.sum_ns) / 1e9), "_sum");
+  out->Sample(kCommandDuration, labels, total, "_count");
+}
+
+void HotKeys(const std::vector<HotKey>& keys, Writer* out) {
+  size_t rank = 0;
+  for (const HotKey& key : keys) {
+    if (rank == kExportedHotKeys) break;
+    // The rank keeps two keys whose truncated labels agree apart.
+    const std::string name = EscapeHotKey(key.key).substr(0, kHotKeyLabelBytes);
+    out->Sample(kHotKeyRequests, Labels({{"rank", std::to_string(++rank)}, {"key", name}}),
+                std::to_string(key.requests));
+  }
+}
+
 }  // namespace
 
 std::string FormatExposition(const StatsSnapshot& stats) {
@@ -422,6 +475,13 @@ std::string FormatExposition(const StatsSnapshot& stats) {
   Commands(general, &out);
   Settings(settings, &out);
   PerSlab(stats, &out);
+  for (const CommandLatency& latency : stats.latency) {
+    Histogram(latency.command, "queued", latency.queued, &out);
+  }
+  for (const CommandLatency& latency : stats.latency) {
+    Histogram(latency.command, "written", latency.written, &out);
+  }
+  HotKeys(stats.hot_keys, &out);
   out.Sample(kUp, "", out.unreadable() == 0 ? "1" : "0");
   return out.Take();
 }

@@ -13,6 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "src/hot_keys.h"
+#include "src/latency.h"
+
 namespace slabcached {
 
 struct StatsSnapshot {
@@ -21,7 +24,15 @@ struct StatsSnapshot {
   Pairs settings;  // "stats settings"
   Pairs slabs;     // "stats slabs": "<class>:<field>" and the totals
   Pairs items;     // "stats items": "items:<class>:<field>"
+  // slabcached's own: latency histograms and the hottest keys.
+  std::vector<CommandLatency> latency;
+  std::vector<HotKey> hot_keys;
 };
+
+// How many hot keys the endpoint exports, and how many bytes of each key
+// (after %XX escaping) a label holds.
+inline constexpr size_t kExportedHotKeys = 10;
+inline constexpr size_t kHotKeyLabelBytes = 100;
 
 // The exposition text. A stat whose value is not a finite number is left out
 // and turns memcached_up to 0, as the exporter does when it cannot parse one;

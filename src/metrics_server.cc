@@ -45,6 +45,8 @@ StatsSnapshot CollectStatsSnapshot(const StatsSources& sources) {
   AppendSettingsStats(sources, &settings);
   AppendSlabsStats(sources, &slabs);
   AppendItemsStats(sources, &items);
+  snapshot.latency = sources.server.Latency();
+  snapshot.hot_keys = sources.server.HotKeys(kExportedHotKeys);
   return snapshot;
 }
 

@@ -610,6 +610,18 @@ constexpr Option kOptions[] = {
        p->config.metrics.timeout_seconds = seconds;
      },
      "", nullptr},
+    {0, "no_latency", OptionArg::kNone, "", "",
+     "do not time requests (stats latency, command_duration_seconds)",
+     [](const Option&, Value, ParsedOptions* p) { p->config.metrics.latency = false; }, "",
+     nullptr},
+    {0, "hot_keys_sample", OptionArg::kRequired, "<num>", "8",
+     "count the keys of one request in <num> for stats hotkeys (0 = off)",
+     [](const Option& o, Value v, ParsedOptions* p) {
+       const auto every = Number<uint32_t>(o, Need(o, v));
+       if (every > 65536) throw CommandLineError("hot_keys_sample must be 0..65536");
+       p->config.metrics.hot_keys_sample = every;
+     },
+     "", nullptr},
     {0, "sasl_pwdb", OptionArg::kRequired, "<file>", "$MEMCACHED_SASL_PWDB",
      "-S users, \"user:password\" lines",
      [](const Option& o, Value v, ParsedOptions* p) { p->config.sasl_pwdb = Need(o, v); }, "",

@@ -28,6 +28,21 @@ void BeginStore(Executor& executor, const proto::Request& request, Responder& re
 
 bool IsRetrieval(proto::Command command) { return proto::InfoOf(command).Has(proto::kRetrieval); }
 
+// Counts a sampled request's keys (the rare path, kept out of line).
+[[gnu::noinline]] void AddKeys(const proto::Request& request, WorkerHotKeys* hot_keys) {
+  if (!request.key.empty()) hot_keys->Add(request.key);
+  proto::ForEachKey(request.keys, [&](std::string_view key) { hot_keys->Add(key); });
+}
+
+// One get or set in the worker's sampling rate has its keys counted
+// (src/hot_keys.h).
+inline void SampleKeys(const proto::Request& request, WorkerHotKeys* hot_keys) {
+  const proto::Command command = request.command;
+  const bool get_or_set =
+      IsRetrieval(command) || IsStorage(command) || command == proto::Command::kMetaGet;
+  if (get_or_set && hot_keys->Sample()) AddKeys(request, hot_keys);
+}
+
 // Runs a text retrieval's keys until its replies pass `reply_cap`: a
 // multi-get of millions of keys from a client that does not read holds one
 // cap's worth of replies, not one per key (the connection resumes it as
@@ -55,6 +70,7 @@ DispatchResult DispatchText(Executor& executor, std::string_view input, Session&
     VLOG(2) << "<" << log_id << " " << line;
   }
   result.silent = request.noreply || request.meta.quiet();
+  result.command = request.command;
   switch (parsed.status) {
     case proto::ParseStatus::kNeedMore:
       return result;
@@ -78,6 +94,7 @@ DispatchResult DispatchText(Executor& executor, std::string_view input, Session&
   }
   result.consumed = parsed.consumed;
   result.next = Next::kContinue;
+  SampleKeys(request, &executor.stats()->hot_keys);
   ComposerFor composer(request, out);  // text or meta
   Responder& responder = composer.get();
   if (IsStorage(request.command)) {
@@ -105,6 +122,7 @@ DispatchResult DispatchBinary(Executor& executor, std::string_view input, Sessio
           << std::dec << " key " << request.key;
   result.consumed = parsed.consumed;
   result.next = Next::kContinue;
+  result.command = request.command;
   BinaryResponder responder(request, out);
   // -S: only SASL and version before authentication; the rest gets
   // "Auth failure." and the connection closes (memcached's order of checks).
@@ -125,6 +143,7 @@ DispatchResult DispatchBinary(Executor& executor, std::string_view input, Sessio
     }
     return result;
   }
+  SampleKeys(request, &executor.stats()->hot_keys);
   if (IsStorage(request.command)) {
     BeginStore(executor, request, responder, &result);
   } else if (executor.Execute(request, responder, session) == Executor::Next::kClose) {

@@ -33,6 +33,8 @@ struct DispatchResult {
   proto::Request paused;      // kPaused: the request, `keys` holding the keys not yet run
   // The request asked for no reply (text "noreply", meta "q").
   bool silent = false;
+  // What was parsed (kNone for a line that named no command): latency's label.
+  proto::Command command = proto::Command::kNone;
 };
 
 // How a text request is read and answered beyond the defaults.

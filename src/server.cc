@@ -27,6 +27,7 @@ Server::Server(const ServerConfig& config, Services services,
       verbosity_(config_.verbosity),
       base_(event_base_new()) {
   if (!base_) throw std::runtime_error("event_base_new failed");
+  stats_.ConfigureObservation(config_.metrics);
   const ExecutorContext context{.config = config_,
                                 .services = services_,
                                 .store = *store_,

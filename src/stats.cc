@@ -37,7 +37,8 @@ void AppendStat(StatSink* out, std::string_view name, double value) {
   out->Stat(name, std::string_view(text, std::min(static_cast<size_t>(n), sizeof(text) - 1)));
 }
 
-ServerStats::ServerStats(uint32_t num_workers, time_t started) : started_(started) {
+ServerStats::ServerStats(uint32_t num_workers, time_t started)
+    : started_(started), hot_keys_since_(time(nullptr)) {
   for (uint32_t i = 0; i < num_workers; ++i) workers_.push_back(std::make_unique<ThreadStats>());
 }
 
@@ -70,6 +71,29 @@ void ServerStats::Reset() {
   ssl_new_sessions.store(0);
   listen_disabled_num.store(0);
   time_in_listen_disabled_us.store(0);
+  // Hot keys count from now on; latency histograms stay cumulative (they
+  // are Prometheus counters).
+  for (const auto& worker : workers_) worker->hot_keys.Clear();
+  hot_keys_since_.store(time(nullptr), std::memory_order_relaxed);
+}
+
+void ServerStats::ConfigureObservation(const MetricsConfig& config) {
+  for (const auto& worker : workers_) {
+    worker->latency.set_enabled(config.latency);
+    worker->hot_keys.set_sample_every(config.hot_keys_sample);
+  }
+}
+
+std::vector<CommandLatency> ServerStats::Latency() const {
+  std::vector<const WorkerLatency*> latencies;
+  for (const auto& worker : workers_) latencies.push_back(&worker->latency);
+  return MergeLatency(latencies);
+}
+
+std::vector<HotKey> ServerStats::HotKeys(size_t limit) const {
+  std::vector<const WorkerHotKeys*> sketches;
+  for (const auto& worker : workers_) sketches.push_back(&worker->hot_keys);
+  return MergeHotKeys(sketches, limit);
 }
 
 namespace {
@@ -227,6 +251,52 @@ void AppendItemsStats(const StatsSources& s, StatSink* out) {
 void AppendSizesStats(const StatsSources&, StatSink* out) {
   // No size histogram yet: -o track_sizes is accepted without effect.
   AppendStat(out, "sizes_status", "disabled");
+}
+
+namespace {
+
+// Nanoseconds as microseconds with 3 decimals.
+void AppendMicros(StatSink* out, std::string_view name, uint64_t ns) {
+  char text[32];
+  const int n =
+      std::snprintf(text, sizeof(text), "%llu.%03llu", static_cast<unsigned long long>(ns / 1000),
+                    static_cast<unsigned long long>(ns % 1000));
+  out->Stat(name, std::string_view(text, static_cast<size_t>(std::max(n, 0))));
+}
+
+constexpr std::pair<std::string_view, double> kQuantiles[] = {
+    {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}};
+
+}  // namespace
+
+void AppendLatencyStats(const StatsSources& sources, StatSink* out) {
+  for (const CommandLatency& latency : sources.server.Latency()) {
+    const std::string command(latency.command);
+    AppendStat(out, command + "_count", latency.queued.count());
+    for (const auto& [name, q] : kQuantiles) {
+      AppendMicros(out, command + "_" + std::string(name) + "_us", latency.queued.QuantileNs(q));
+    }
+    for (const auto& [name, q] : kQuantiles) {
+      AppendMicros(out, command + "_written_" + std::string(name) + "_us",
+                   latency.written.QuantileNs(q));
+    }
+  }
+}
+
+void AppendHotKeyStats(const StatsSources& sources, size_t limit, StatSink* out) {
+  const time_t since = sources.server.hot_keys_since();
+  const time_t now = time(nullptr);  // the wall clock, as hot_keys_since() (not debugtime)
+  const double seconds = static_cast<double>(std::max<time_t>(now - since, 1));
+  AppendStat(out, "hotkeys_sample_every", uint64_t{sources.config.metrics.hot_keys_sample});
+  AppendStat(out, "hotkeys_seconds", static_cast<uint64_t>(seconds));
+  size_t rank = 0;
+  for (const HotKey& key : sources.server.HotKeys(limit)) {
+    const std::string prefix = "hotkey:" + std::to_string(++rank) + ":";
+    AppendStat(out, prefix + "key", EscapeHotKey(key.key));
+    AppendStat(out, prefix + "requests", key.requests);
+    AppendStat(out, prefix + "rate", static_cast<double>(key.requests) / seconds);
+    AppendStat(out, prefix + "error", key.error);
+  }
 }
 
 }  // namespace slabcached

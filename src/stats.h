@@ -13,6 +13,8 @@
 
 #include "slabs/clock.h"
 #include "slabs/store.h"
+#include "src/hot_keys.h"
+#include "src/latency.h"
 #include "src/server_config.h"
 
 namespace slabcached {
@@ -43,6 +45,8 @@ struct ThreadStats {
 #define SLABCACHED_COUNTER(name) Counter name;
   SLABCACHED_THREAD_STATS(SLABCACHED_COUNTER)
 #undef SLABCACHED_COUNTER
+  WorkerLatency latency;   // src/latency.h: "stats latency", command_duration_seconds
+  WorkerHotKeys hot_keys;  // src/hot_keys.h: "stats hotkeys", hot_key_requests
 };
 
 // The sum of every worker's ThreadStats at one moment.
@@ -86,6 +90,15 @@ class ServerStats {
   ThreadStatsTotals Totals() const;
   void Reset();
 
+  // -o no_latency and -o hot_keys_sample (src/metrics_config.h).
+  void ConfigureObservation(const MetricsConfig& config);
+  // Every worker's latency histograms, merged (since start).
+  std::vector<CommandLatency> Latency() const;
+  // The `limit` hottest keys (since start or the last Reset()), and when
+  // (time(), the wall clock) their counting began.
+  std::vector<HotKey> HotKeys(size_t limit) const;
+  time_t hot_keys_since() const { return hot_keys_since_.load(std::memory_order_relaxed); }
+
  private:
   ThreadStatsTotals RawTotals() const;
 
@@ -95,6 +108,7 @@ class ServerStats {
   ThreadStatsTotals baseline_;  // guarded by baseline_mutex_
   uint64_t total_connections_baseline_ = 0;
   uint64_t rejected_connections_baseline_ = 0;
+  std::atomic<time_t> hot_keys_since_;
 };
 
 // What the stats renderers read.
@@ -130,5 +144,12 @@ void AppendSettingsStats(const StatsSources& sources, StatSink* out);
 void AppendSlabsStats(const StatsSources& sources, StatSink* out);
 void AppendItemsStats(const StatsSources& sources, StatSink* out);
 void AppendSizesStats(const StatsSources& sources, StatSink* out);
+// "stats latency": per command timed, "<cmd>_count" and "<cmd>_p50_us"
+// .. "_p999_us" (arrival to reply queued), then "<cmd>_written_p50_us" ..
+// (to the reply's last byte written); microseconds with 3 decimals.
+void AppendLatencyStats(const StatsSources& sources, StatSink* out);
+// "stats hotkeys [N]": the N hottest keys (src/hot_keys.h), as
+// "hotkey:<rank>:key|requests|rate|error".
+void AppendHotKeyStats(const StatsSources& sources, size_t limit, StatSink* out);
 
 }  // namespace slabcached

@@ -5,7 +5,8 @@
 //
 // Input: a list of records, each a selector byte (which reply it belongs to,
 // and whether its name is a known stat or arbitrary) followed by
-// NUL-terminated name and value. The output must parse as the text format:
+// NUL-terminated name and value (selector bit 3: a hot key instead, bit 4:
+// a latency histogram). The output must parse as the text format:
 // HELP and TYPE once per family before its samples, samples of a family
 // together, metric and label names valid, label values properly escaped and
 // printable, every value a finite number, and memcached_up last.
@@ -93,6 +94,7 @@ void CheckExposition(const std::string& text) {
   std::set<std::string> finished;  // families whose samples are done
   std::string current;             // the family being written
   std::string typed;               // the family whose TYPE was the last line seen
+  bool histogram = false;          // its TYPE is histogram
   std::string last_sample;
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
@@ -107,7 +109,9 @@ void CheckExposition(const std::string& text) {
       std::istringstream words(line.substr(7));
       std::string name, type;
       words >> name >> type;
-      Check(name == current && (type == "counter" || type == "gauge" || type == "untyped"));
+      Check(name == current &&
+            (type == "counter" || type == "gauge" || type == "untyped" || type == "histogram"));
+      histogram = type == "histogram";
       typed = name;
       continue;
     }
@@ -115,7 +119,13 @@ void CheckExposition(const std::string& text) {
     Check(space != std::string::npos);
     const std::string series = line.substr(0, space);
     const size_t brace = series.find('{');
-    const std::string name = series.substr(0, brace);
+    std::string name = series.substr(0, brace);
+    if (histogram) {
+      // A histogram's samples are <name>_bucket, _sum and _count.
+      for (std::string_view suffix : {"_bucket", "_sum", "_count"}) {
+        if (name.ends_with(suffix)) name.resize(name.size() - suffix.size());
+      }
+    }
     Check(name == current && typed == current);
     if (brace != std::string::npos) CheckLabels(std::string_view(series).substr(brace));
     Check(FiniteNumber(line.substr(space + 1)));
@@ -134,6 +144,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     in.remove_prefix(1);
     std::string_view name = NextString(&in);
     const std::string_view value = NextString(&in);
+    // Bit 3: a hot key, its name the key, its value's length the count.
+    if ((selector & 8) != 0) {
+      snapshot.hot_keys.push_back({std::string(name), value.size(), 0});
+      continue;
+    }
+    // Bit 4: a command's latency, the value's bytes bucket counts.
+    if ((selector & 16) != 0) {
+      slabcached::CommandLatency latency;
+      latency.command = "get";
+      for (size_t i = 0; i < value.size(); ++i) {
+        latency.queued.buckets[i % slabcached::kLatencyBuckets] += static_cast<uint8_t>(value[i]);
+        latency.written.buckets[(i * 7) % slabcached::kLatencyBuckets] += 1;
+      }
+      latency.queued.sum_ns = name.size() * 1000;
+      snapshot.latency.push_back(latency);
+      continue;
+    }
     // Low bits: which reply; bit 2: the name is a known stat picked by its first byte.
     slabcached::StatsSnapshot::Pairs* pairs[] = {&snapshot.general, &snapshot.settings,
                                                  &snapshot.slabs, &snapshot.items};

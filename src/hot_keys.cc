@@ -1,0 +1,180 @@
+#include "src/hot_keys.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <utility>
+
+#include "proto/tokenizer.h"
+
+namespace slabcached {
+
+SpaceSaving::SpaceSaving() { Clear(); }
+
+void SpaceSaving::Clear() {
+  used_ = 0;
+  table_.fill(kEmpty);
+}
+
+size_t SpaceSaving::Find(std::string_view key, uint64_t hash) const {
+  for (size_t probe = 0; probe < kTableSlots; ++probe) {
+    const size_t slot = (hash + probe) % kTableSlots;
+    const uint16_t entry = table_[slot];
+    if (entry == kEmpty) return kTableSlots;
+    if (entries_[entry].hash == hash && entries_[entry].key() == key) return slot;
+  }
+  return kTableSlots;
+}
+
+void SpaceSaving::Index(size_t entry, uint64_t hash) {
+  entries_[entry].hash = hash;
+  size_t slot = hash % kTableSlots;
+  while (table_[slot] != kEmpty) slot = (slot + 1) % kTableSlots;
+  table_[slot] = static_cast<uint16_t>(entry);
+}
+
+void SpaceSaving::Unindex(size_t entry) {
+  size_t hole = Find(entries_[entry].key(), entries_[entry].hash);
+  // Backward-shift deletion: pull later entries of the probe run into the
+  // hole when their home slot does not lie between the hole and them.
+  for (size_t next = (hole + 1) % kTableSlots; table_[next] != kEmpty;
+       next = (next + 1) % kTableSlots) {
+    const size_t home = entries_[table_[next]].hash % kTableSlots;
+    const bool stays = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
+    if (stays) continue;
+    table_[hole] = table_[next];
+    hole = next;
+  }
+  table_[hole] = kEmpty;
+}
+
+void SpaceSaving::SiftUp(size_t position) {
+  while (position > 0) {
+    const size_t parent = (position - 1) / 2;
+    if (entries_[heap_[parent]].count <= entries_[heap_[position]].count) return;
+    Swap(position, parent);
+    position = parent;
+  }
+}
+
+void SpaceSaving::SiftDown(size_t position) {
+  for (;;) {
+    size_t least = position;
+    for (size_t child : {2 * position + 1, 2 * position + 2}) {
+      if (child < used_ && entries_[heap_[child]].count < entries_[heap_[least]].count) {
+        least = child;
+      }
+    }
+    if (least == position) return;
+    Swap(position, least);
+    position = least;
+  }
+}
+
+void SpaceSaving::Swap(size_t a, size_t b) {
+  std::swap(heap_[a], heap_[b]);
+  heap_position_[heap_[a]] = static_cast<uint16_t>(a);
+  heap_position_[heap_[b]] = static_cast<uint16_t>(b);
+}
+
+void SpaceSaving::Add(std::string_view key) {
+  key = key.substr(0, kHotKeyMaxBytes);
+  const uint64_t hash = std::hash<std::string_view>{}(key);
+  if (const size_t slot = Find(key, hash); slot != kTableSlots) {
+    const uint16_t entry = table_[slot];
+    ++entries_[entry].count;
+    SiftDown(heap_position_[entry]);
+    return;
+  }
+  size_t entry;
+  uint64_t inherited = 0;
+  if (used_ < kHotKeySlots) {
+    entry = used_;
+    heap_[used_] = static_cast<uint16_t>(entry);
+    heap_position_[entry] = static_cast<uint16_t>(used_);
+    ++used_;
+  } else {
+    // The least counted key gives its place (and its count) to this one.
+    entry = heap_[0];
+    inherited = entries_[entry].count;
+    Unindex(entry);
+  }
+  Entry& e = entries_[entry];
+  e.count = inherited + 1;
+  e.error = inherited;
+  e.length = static_cast<uint8_t>(key.size());
+  std::memcpy(e.bytes.data(), key.data(), key.size());
+  Index(entry, hash);
+  SiftUp(heap_position_[entry]);
+  SiftDown(heap_position_[entry]);
+}
+
+std::vector<HotKeyCount> SpaceSaving::Top() const {
+  std::vector<HotKeyCount> top;
+  top.reserve(used_);
+  for (size_t i = 0; i < used_; ++i) {
+    top.push_back({std::string(entries_[i].key()), entries_[i].count, entries_[i].error});
+  }
+  std::sort(top.begin(), top.end(), [](const HotKeyCount& a, const HotKeyCount& b) {
+    return a.count != b.count ? a.count > b.count : a.key < b.key;
+  });
+  return top;
+}
+
+std::vector<HotKey> MergeHotKeys(std::span<const WorkerHotKeys* const> workers, size_t limit) {
+  std::map<std::string, HotKey, std::less<>> merged;
+  for (const WorkerHotKeys* worker : workers) {
+    const uint64_t scale = std::max<uint32_t>(worker->sample_every(), 1);
+    for (HotKeyCount& counted : worker->Top()) {
+      HotKey& key = merged[counted.key];
+      key.requests += counted.count * scale;
+      key.error += counted.error * scale;
+    }
+  }
+  std::vector<HotKey> keys;
+  keys.reserve(merged.size());
+  for (auto& [name, key] : merged) {
+    key.key = name;
+    keys.push_back(std::move(key));
+  }
+  std::sort(keys.begin(), keys.end(), [](const HotKey& a, const HotKey& b) {
+    return a.requests != b.requests ? a.requests > b.requests : a.key < b.key;
+  });
+  if (keys.size() > limit) keys.resize(limit);
+  return keys;
+}
+
+std::optional<size_t> ParseHotKeysLimit(std::string_view args) {
+  proto::PopToken(&args);  // "hotkeys"
+  const std::string_view count = proto::PopToken(&args);
+  if (!proto::PopToken(&args).empty()) return std::nullopt;
+  if (count.empty()) return kDefaultHotKeysListed;
+  size_t limit = 0;
+  const auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), limit);
+  if (ec != std::errc() || end != count.data() + count.size() || limit < 1 ||
+      limit > kMaxHotKeysListed) {
+    return std::nullopt;
+  }
+  return limit;
+}
+
+std::string EscapeHotKey(std::string_view key) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(key.size());
+  for (char c : key) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte > ' ' && byte <= '~' && byte != '%') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  return out;
+}
+
+}  // namespace slabcached

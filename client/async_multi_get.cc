@@ -8,7 +8,7 @@
 namespace slabcached::client {
 
 AsyncMultiGet::AsyncMultiGet(Client* client, std::span<const std::string_view> keys,
-                             ItemCallback on_item, bool with_cas)
+                             std::function<void(const ItemView&)> on_item, bool with_cas)
     : client_(client),
       on_item_(std::move(on_item)),
       deadline_(std::chrono::steady_clock::now() + client->config().timeout) {
@@ -18,7 +18,7 @@ AsyncMultiGet::AsyncMultiGet(Client* client, std::span<const std::string_view> k
       return;
     }
   }
-  unplaced_ = !client_->PlanWorks(keys, with_cas, &on_item_, &works_);
+  unplaced_ = !client_->PlanWorks(keys, with_cas, &on_item_ref_, &works_);
   client_->BeginExecute(&works_);
 }
 

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -41,8 +42,9 @@ class AsyncMultiGet {
   // Validates the keys, plans the request and starts sending it (connects
   // are non-blocking). With an invalid key nothing is sent and it is done at
   // once with kInvalidArgument. `keys` need to live only during this call.
-  AsyncMultiGet(Client* client, std::span<const std::string_view> keys, ItemCallback on_item,
-                bool with_cas = false);
+  // `on_item` is kept (a copy) until this object is destroyed.
+  AsyncMultiGet(Client* client, std::span<const std::string_view> keys,
+                std::function<void(const ItemView&)> on_item, bool with_cas = false);
   AsyncMultiGet(const AsyncMultiGet&) = delete;
   AsyncMultiGet& operator=(const AsyncMultiGet&) = delete;
   ~AsyncMultiGet();
@@ -65,7 +67,8 @@ class AsyncMultiGet {
 
  private:
   Client* client_;
-  ItemCallback on_item_;  // the ops point at it: this object does not move
+  std::function<void(const ItemView&)> on_item_;
+  ItemCallback on_item_ref_{on_item_};  // the ops point at it: this object does not move
   std::vector<Client::Work> works_;
   std::vector<Wait> waits_;
   std::chrono::steady_clock::time_point deadline_;

@@ -745,7 +745,7 @@ Status Client::MultiGet(std::span<const std::string_view> keys, const ItemCallba
 Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::string, Item>* found,
                         bool with_cas) {
   key_views_.assign(keys.begin(), keys.end());
-  const ItemCallback collect = [found](const ItemView& v) {
+  const auto collect = [found](const ItemView& v) {
     Item& item = ItemFor(found, v.key);
     item.value.assign(v.value);
     item.flags = v.flags;

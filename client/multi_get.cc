@@ -45,26 +45,9 @@ void PlanTextServer(std::span<const std::string_view> keys, uint32_t server,
 
 }  // namespace
 
-void PlanMultiGet(std::span<const std::string_view> keys, uint32_t servers,
-                  const std::function<uint32_t(std::string_view)>& pick,
-                  const MultiGetPlanOptions& options, MultiGetPlan* plan) {
+void PlanRequests(const MultiGetPlanOptions& options, MultiGetPlan* plan) {
   plan->size = 0;
-  plan->unplaced = false;
-  plan->by_server.resize(servers);
-  for (auto& server_keys : plan->by_server) server_keys.clear();
-  // Sorted and unique: each key is asked once, and a server's replies come
-  // back in key order.
-  plan->sorted.assign(keys.begin(), keys.end());
-  std::sort(plan->sorted.begin(), plan->sorted.end());
-  plan->sorted.erase(std::unique(plan->sorted.begin(), plan->sorted.end()), plan->sorted.end());
-  for (std::string_view k : plan->sorted) {
-    const uint32_t server = pick(k);
-    if (server >= servers) {
-      plan->unplaced = true;
-      continue;
-    }
-    plan->by_server[server].push_back(k);
-  }
+  const auto servers = static_cast<uint32_t>(plan->by_server.size());
   for (uint32_t server = 0; server < servers; ++server) {
     const std::vector<std::string_view>& server_keys = plan->by_server[server];
     if (server_keys.empty()) continue;

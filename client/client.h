@@ -158,7 +158,8 @@ struct ClientConfig {
   // (near_cache.h): Get reads through it, writes invalidate it.
   std::shared_ptr<NearCache> near_cache;
   // Optional failure state shared with other Clients (ClientPool sets it):
-  // its policy then replaces auto_eject, failure_limit and retry_interval.
+  // its policy then replaces auto_eject, failure_limit and retry_interval
+  // (ignored when it was made for another number of servers).
   std::shared_ptr<ServerHealth> health;
 };
 

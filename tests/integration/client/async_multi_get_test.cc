@@ -100,7 +100,9 @@ TEST_P(AsyncMultiGetTest, TwoClientsMultiGetsRunInOneLibeventLoop) {
   std::vector<std::string> names;
   for (int i = 0; i < 200; ++i) {
     names.push_back("async:" + std::to_string(i));
-    if (i % 4 != 3) ASSERT_EQ(writer.Set(names.back(), "value-" + std::to_string(i)), Status::kOk);
+    if (i % 4 != 3) {
+      ASSERT_EQ(writer.Set(names.back(), "value-" + std::to_string(i)), Status::kOk);
+    }
   }
   const std::vector<std::string_view> first(names.begin(), names.begin() + 100);
   const std::vector<std::string_view> second(names.begin() + 100, names.end());

@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "client/client.h"
@@ -43,7 +44,7 @@ TEST_P(StreamingMultiGetTest, DeliversEachFoundKeyOnceWithItsFlagsAndCas) {
   keys.push_back(names[1]);  // a duplicate miss
 
   std::map<std::string, int> deliveries;
-  std::map<std::string, ItemView> seen;
+  std::map<std::string, std::pair<uint32_t, uint64_t>> flags_and_cas;
   std::map<std::string, std::string> values;
   const Status s = c.MultiGet(
       keys,
@@ -51,7 +52,7 @@ TEST_P(StreamingMultiGetTest, DeliversEachFoundKeyOnceWithItsFlagsAndCas) {
         const std::string key(item.key);
         ++deliveries[key];
         values[key] = std::string(item.value);
-        seen[key] = ItemView{.flags = item.flags, .cas = item.cas};
+        flags_and_cas[key] = {item.flags, item.cas};
       },
       /*with_cas=*/true);
   ASSERT_EQ(s, Status::kOk);
@@ -59,8 +60,8 @@ TEST_P(StreamingMultiGetTest, DeliversEachFoundKeyOnceWithItsFlagsAndCas) {
   for (int i = 0; i < 300; i += 2) {
     EXPECT_EQ(deliveries[names[i]], 1) << names[i];
     EXPECT_EQ(values[names[i]], "v" + std::to_string(i));
-    EXPECT_EQ(seen[names[i]].flags, static_cast<uint32_t>(i));
-    EXPECT_NE(seen[names[i]].cas, 0u);
+    EXPECT_EQ(flags_and_cas[names[i]].first, static_cast<uint32_t>(i));
+    EXPECT_NE(flags_and_cas[names[i]].second, 0u);
   }
   // The collected form agrees, one entry per distinct key.
   std::vector<std::string> with_duplicates(names.begin(), names.end());

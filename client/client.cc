@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "client/binary_codec.h"
+#include "client/client_work.h"
 #include "client/connection.h"
 #include "client/near_cache.h"
 #include "proto/meta_encoder.h"
@@ -19,31 +20,6 @@ namespace slabcached::client {
 
 using Clock = std::chrono::steady_clock;
 using proto::Command;
-
-// One command sent to a server and what its reply turned into.
-struct Client::Op {
-  enum class Expect : uint8_t { kLine, kValues, kStats, kMeta };
-  Expect expect = Expect::kLine;
-  Status status = Status::kTimeout;
-  uint64_t number = 0;                           // kLine: incr/decr result
-  std::map<std::string, Item>* items = nullptr;  // kValues
-  Item* item = nullptr;                          // kValues of one key (instead of items): its hit
-  bool hit = false;                              // kValues with `item`: the key was found
-  std::vector<std::pair<std::string, std::string>>* stats = nullptr;  // kStats
-  uint8_t opcode = 0;        // binary protocol: the request's opcode
-  MetaItem* meta = nullptr;  // kMeta: filled from mg's return flags (may be null)
-  bool error_line = false;   // the answer was ERROR (unknown command)
-};
-
-// Everything one operation sends to one server, pipelined, and its ops in order.
-struct Client::Work {
-  uint32_t server = 0;
-  std::string request;
-  std::vector<Op> ops;
-  size_t next = 0;  // first op still waiting for its reply
-  bool done = false;
-  size_t conn = 0;  // index into connections_, set by Execute
-};
 
 bool IsValidKey(std::string_view key) {
   if (key.empty() || key.size() > proto::kMaxKeyLength) return false;
@@ -142,6 +118,19 @@ Item& ItemFor(std::map<std::string, Item>* items, std::string_view key) {
   return (*items)[std::string(key)];
 }
 
+// A hit: into the single-key op's item, or to the multi-get's callback.
+void Deliver(Client::Op* op, std::string_view key, std::string_view value, uint32_t flags,
+             uint64_t cas) {
+  op->hit = true;
+  if (op->item != nullptr) {
+    op->item->value.assign(value);
+    op->item->flags = flags;
+    op->item->cas = cas;
+    return;
+  }
+  (*op->on_item)(ItemView{.key = key, .value = value, .flags = flags, .cas = cas});
+}
+
 // Applies one reply to `op`. Returns true when the op is complete; sets
 // *broken when the reply cannot belong to this op (stream out of sync).
 bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
@@ -172,11 +161,7 @@ bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
       return true;
     case Expect::kValues:
       if (r.kind == ReplyKind::kValue) {
-        op->hit = true;
-        Item& item = op->item != nullptr ? *op->item : ItemFor(op->items, r.key);
-        item.value.assign(r.data);
-        item.flags = r.flags;
-        item.cas = r.cas;
+        Deliver(op, r.key, r.data, r.flags, r.cas);
         return false;
       }
       if (r.kind != ReplyKind::kEnd) *broken = true;
@@ -225,11 +210,7 @@ bool ApplyBinaryReply(const proto::binary::Response& r, Client::Op* op, bool* br
           *broken = true;
           return true;
         }
-        op->hit = true;
-        Item& item = op->item != nullptr ? *op->item : ItemFor(op->items, r.key);
-        item.value.assign(r.value);
-        item.flags = bin::LoadBe32(r.extras.data());
-        item.cas = r.header.cas;
+        Deliver(op, r.key, r.value, bin::LoadBe32(r.extras.data()), r.header.cas);
         if (!quiet) op->status = Status::kOk;
         return !quiet;
       }
@@ -301,6 +282,13 @@ std::string_view StatusName(Status status) {
 
 Client::Client(ClientConfig config) : config_(std::move(config)) {
   if (config_.connections_per_server == 0) config_.connections_per_server = 1;
+  health_ = config_.health;
+  if (health_ == nullptr || health_->size() != config_.servers.size()) {
+    health_ = std::make_shared<ServerHealth>(
+        config_.servers.size(), HealthPolicy{.auto_eject = config_.auto_eject,
+                                             .failure_limit = config_.failure_limit,
+                                             .retry_interval = config_.retry_interval});
+  }
   for (const ServerSpec& s : config_.servers) {
     for (uint32_t i = 0; i < config_.connections_per_server; ++i) {
       connections_.push_back(std::make_unique<Connection>(s));
@@ -316,36 +304,18 @@ Client::Client(ClientConfig config) : config_(std::move(config)) {
 Client::~Client() = default;
 
 void Client::Rebuild() {
-  std::vector<bool> live(state_.size());
-  for (size_t i = 0; i < state_.size(); ++i) live[i] = !state_[i].ejected;
+  health_generation_ = health_->generation();
+  std::vector<bool> live = health_->Live();
+  for (size_t i = 0; i < state_.size(); ++i) {
+    if (!live[i]) state_[i].meta = MetaSupport::kUnknown;  // it may come back as another server
+  }
   continuum_ = std::make_unique<Continuum>(config_.servers, config_.placement, std::move(live));
 }
 
 void Client::RestoreDueServers() {
-  const auto now = Clock::now();
-  bool changed = false;
-  for (ServerState& s : state_) {
-    if (s.ejected && now >= s.retry_at) {
-      s.ejected = false;
-      s.failures = config_.failure_limit - 1;  // on probation: one more failure ejects again
-      changed = true;
-    }
-  }
-  if (changed) Rebuild();
+  if (health_->AnyEjected()) health_->RestoreDue(Clock::now());
+  if (health_->generation() != health_generation_) Rebuild();
 }
-
-void Client::RecordFailure(uint32_t server) {
-  ServerState& s = state_[server];
-  ++s.failures;
-  if (config_.auto_eject && !s.ejected && s.failures >= config_.failure_limit) {
-    s.ejected = true;
-    s.retry_at = Clock::now() + config_.retry_interval;
-    s.meta = MetaSupport::kUnknown;  // it may come back as another server
-    Rebuild();
-  }
-}
-
-void Client::RecordSuccess(uint32_t server) { state_[server].failures = 0; }
 
 uint32_t Client::ServerFor(std::string_view key) {
   RestoreDueServers();
@@ -356,11 +326,11 @@ Status Client::PickServer(std::string_view key, uint32_t* server) {
   if (!IsValidKey(key)) return Status::kInvalidArgument;
   if (pinned_ != Continuum::kNoServer) {
     *server = pinned_;
-    return state_[*server].ejected ? Status::kServerEjected : Status::kOk;
+    return health_->IsEjected(*server) ? Status::kServerEjected : Status::kOk;
   }
   *server = ServerFor(key);
   if (*server == Continuum::kNoServer) return Status::kNoServer;
-  if (state_[*server].ejected) return Status::kServerEjected;
+  if (health_->IsEjected(*server)) return Status::kServerEjected;
   return Status::kOk;
 }
 
@@ -374,7 +344,7 @@ void Client::FailWork(Work* work, Status status) {
   ServerState& state = state_[work->server];
   if (state.failed_round == round_) return;
   state.failed_round = round_;
-  RecordFailure(work->server);
+  if (health_->RecordFailure(work->server, Clock::now())) Rebuild();
 }
 
 void Client::ResetWork(Work* w, uint32_t server) {
@@ -391,9 +361,8 @@ Client::Work& Client::OneWork(uint32_t server) {
   return one_[0];
 }
 
-void Client::Execute(std::vector<Work>* works) {
+void Client::BeginExecute(std::vector<Work>* works) {
   ++round_;
-  const auto deadline = Clock::now() + config_.timeout;
   for (Work& w : *works) {
     // Round-robin over the server's connections: the works of one operation
     // to one server (a large multi-get) go out on distinct connections.
@@ -409,6 +378,42 @@ void Client::Execute(std::vector<Work>* works) {
     // Write at once: poll for POLLOUT only if the socket would block.
     if (!c.connecting() && c.Write() != IoResult::kOk) FailWork(&w, Status::kConnectionFailure);
   }
+}
+
+short Client::PollEvents(const Work& w) const {
+  const Connection& c = *connections_[w.conn];
+  return static_cast<short>(POLLIN | (c.WantsWrite() ? POLLOUT : 0));
+}
+
+void Client::Progress(Work* w, short revents) {
+  Connection& c = *connections_[w->conn];
+  if (w->done || revents == 0) return;
+  if (c.connecting() && !c.FinishConnect()) {
+    FailWork(w, Status::kConnectionFailure);
+    return;
+  }
+  if ((revents & POLLOUT) && c.Write() != IoResult::kOk) {
+    FailWork(w, Status::kConnectionFailure);
+    return;
+  }
+  if (!(revents & (POLLIN | POLLHUP | POLLERR))) return;
+  const bool closed = c.Read() != IoResult::kOk;
+  bool broken = false;
+  const bool invalid = config_.protocol == Protocol::kBinary ? ApplyBinaryReplies(w, &broken)
+                                                             : ApplyTextReplies(w, &broken);
+  if (broken || invalid) {
+    FailWork(w, Status::kProtocolError);
+  } else if (w->next == w->ops.size()) {
+    w->done = true;
+    health_->RecordSuccess(w->server);
+  } else if (closed) {
+    FailWork(w, Status::kConnectionFailure);
+  }
+}
+
+void Client::Execute(std::vector<Work>* works) {
+  const auto deadline = Clock::now() + config_.timeout;
+  BeginExecute(works);
   std::vector<pollfd>& fds = poll_fds_;
   std::vector<Work*>& active = poll_works_;
   for (;;) {
@@ -416,9 +421,7 @@ void Client::Execute(std::vector<Work>* works) {
     active.clear();
     for (Work& w : *works) {
       if (w.done) continue;
-      const Connection& c = *connections_[w.conn];
-      const short events = static_cast<short>(POLLIN | (c.WantsWrite() ? POLLOUT : 0));
-      fds.push_back({c.fd(), events, 0});
+      fds.push_back({connections_[w.conn]->fd(), PollEvents(w), 0});
       active.push_back(&w);
     }
     if (active.empty()) return;
@@ -433,35 +436,7 @@ void Client::Execute(std::vector<Work>* works) {
       for (Work* w : active) FailWork(w, Status::kConnectionFailure);
       return;
     }
-    for (size_t i = 0; i < active.size() && n > 0; ++i) {
-      Work& w = *active[i];
-      Connection& c = *connections_[w.conn];
-      const short re = fds[i].revents;
-      if (re == 0) continue;
-      if (c.connecting()) {
-        if (!c.FinishConnect()) {
-          FailWork(&w, Status::kConnectionFailure);
-          continue;
-        }
-      }
-      if ((re & POLLOUT) && c.Write() != IoResult::kOk) {
-        FailWork(&w, Status::kConnectionFailure);
-        continue;
-      }
-      if (!(re & (POLLIN | POLLHUP | POLLERR))) continue;
-      const bool closed = c.Read() != IoResult::kOk;
-      bool broken = false;
-      const bool invalid = config_.protocol == Protocol::kBinary ? ApplyBinaryReplies(&w, &broken)
-                                                                 : ApplyTextReplies(&w, &broken);
-      if (broken || invalid) {
-        FailWork(&w, Status::kProtocolError);
-      } else if (w.next == w.ops.size()) {
-        w.done = true;
-        RecordSuccess(w.server);
-      } else if (closed) {
-        FailWork(&w, Status::kConnectionFailure);
-      }
-    }
+    for (size_t i = 0; i < active.size() && n > 0; ++i) Progress(active[i], fds[i].revents);
   }
 }
 
@@ -742,78 +717,54 @@ MetaSupport Client::MetaSupportOf(uint32_t server) {
   return state.meta;
 }
 
-Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::string, Item>* found,
+bool Client::PlanWorks(std::span<const std::string_view> keys, bool with_cas,
+                       const ItemCallback* on_item, std::vector<Work>* works) {
+  RestoreDueServers();
+  const MultiGetPlanOptions options{.binary = config_.protocol == Protocol::kBinary,
+                                    .with_cas = with_cas,
+                                    .max_keys_per_get = config_.max_keys_per_get,
+                                    .connections_per_server = config_.connections_per_server};
+  const auto pick = [this](std::string_view key) {
+    const uint32_t server = continuum_->Pick(key);
+    return server != Continuum::kNoServer && health_->IsEjected(server) ? Continuum::kNoServer
+                                                                        : server;
+  };
+  PlanMultiGet(keys, static_cast<uint32_t>(state_.size()), pick, options, &plan_);
+  works->resize(plan_.size);
+  for (size_t i = 0; i < plan_.size; ++i) {
+    MultiGetBatch& batch = plan_.batches[i];
+    Work& w = (*works)[i];
+    ResetWork(&w, batch.server);
+    // A swap: both buffers keep their capacity for the next multi-get.
+    w.request.swap(batch.request);
+    w.ops.assign(batch.commands, Op{.expect = Op::Expect::kValues, .on_item = on_item});
+  }
+  return !plan_.unplaced;
+}
+
+Status Client::MultiGet(std::span<const std::string_view> keys, const ItemCallback& on_item,
                         bool with_cas) {
-  for (const std::string& k : keys) {
+  for (std::string_view k : keys) {
     if (!IsValidKey(k)) return Status::kInvalidArgument;
   }
-  RestoreDueServers();
-  // Group keys by server, each key once (buffers kept across calls).
-  std::vector<std::vector<std::string_view>>& by_server = keys_by_server_;
-  by_server.resize(state_.size());
-  for (auto& server_keys : by_server) server_keys.clear();
-  std::vector<std::string_view>& sorted = sorted_keys_;
-  sorted.assign(keys.begin(), keys.end());
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  bool unplaced = false;
-  for (std::string_view k : sorted) {
-    const uint32_t server = continuum_->Pick(k);
-    if (server == Continuum::kNoServer || state_[server].ejected) {
-      unplaced = true;
-      continue;
-    }
-    by_server[server].push_back(k);
-  }
-  std::vector<Work>& works = multi_;
-  size_t used = 0;
-  auto add_work = [&](uint32_t server) -> Work& {
-    if (used == works.size()) works.emplace_back();
-    Work& w = works[used++];
-    ResetWork(&w, server);
-    return w;
-  };
-  std::string& line = get_line_;
-  for (uint32_t server = 0; server < by_server.size(); ++server) {
-    const std::vector<std::string_view>& server_keys = by_server[server];
-    if (server_keys.empty()) continue;
-    Work& w = add_work(server);
-    if (config_.protocol == Protocol::kBinary) {
-      namespace bin = proto::binary;
-      for (std::string_view k : server_keys)
-        AppendKeyOnlyRequest(&w.request, bin::Opcode::kGetKQ, k);
-      AppendKeyOnlyRequest(&w.request, bin::Opcode::kNoop, {});
-      w.ops.push_back({.expect = Op::Expect::kValues, .items = found});
-      continue;
-    }
-    // Text: one get per max_keys_per_get keys, spread over up to
-    // connections_per_server works (connections) of this server.
-    const size_t first = used - 1;
-    size_t chunk = 0;
-    for (size_t i = 0; i < server_keys.size(); i += config_.max_keys_per_get, ++chunk) {
-      const size_t slot = chunk % config_.connections_per_server;
-      if (first + slot >= used) add_work(server);
-      Work& target = works[first + slot];
-      line.clear();
-      const size_t end = std::min(server_keys.size(), i + config_.max_keys_per_get);
-      for (size_t j = i; j < end; ++j) {
-        if (j > i) line += ' ';
-        line.append(server_keys[j]);
-      }
-      proto::Request req;
-      req.command = with_cas ? Command::kGets : Command::kGet;
-      req.keys = line;
-      proto::AppendRequestLine(&target.request, req);
-      target.ops.push_back({.expect = Op::Expect::kValues, .items = found});
-    }
-  }
-  works.resize(used);
-  Execute(&works);
-  bool failed = unplaced;
-  for (const Work& w : works) {
+  bool failed = !PlanWorks(keys, with_cas, &on_item, &multi_);
+  Execute(&multi_);
+  for (const Work& w : multi_) {
     for (const Op& op : w.ops) failed = failed || op.status != Status::kOk;
   }
   return failed ? Status::kSomeErrors : Status::kOk;
+}
+
+Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::string, Item>* found,
+                        bool with_cas) {
+  key_views_.assign(keys.begin(), keys.end());
+  const auto collect = [found](const ItemView& v) {
+    Item& item = ItemFor(found, v.key);
+    item.value.assign(v.value);
+    item.flags = v.flags;
+    item.cas = v.cas;
+  };
+  return MultiGet(key_views_, collect, with_cas);
 }
 
 Status Client::Stats(uint32_t server, std::string_view args,

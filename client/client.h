@@ -19,7 +19,10 @@
 //
 // Every operation has one deadline (config.timeout) covering connect, send
 // and the whole reply. A multi-get sends one pipelined request per involved
-// server, to all of them at once, and waits for all in one poll() loop.
+// server, to all of them at once, and waits for all in one poll() loop,
+// parsing replies as they arrive; its streaming form hands each item to a
+// callback as soon as it is parsed (multi_get.h), and AsyncMultiGet
+// (async_multi_get.h) lets an application's event loop drive one.
 //
 // Failures (libmemcached's auto-eject): a server whose operations fail
 // (connect error, timeout, connection closed, unparsable reply)
@@ -28,7 +31,8 @@
 // exactly as libmemcached's ring without that server. When the interval has
 // passed it is put back (one more failure ejects it again); a success resets
 // its count. Replies such as NOT_STORED, SERVER_ERROR or CLIENT_ERROR are
-// answers, not failures.
+// answers, not failures. The counts live in a ServerHealth
+// (server_health.h), the Client's own unless config.health shares one.
 //
 // Meta protocol (memcached 1.6: mg ms md mn; text protocol only): MetaGet,
 // MetaSet and MetaDelete send one meta command and return its answer
@@ -45,19 +49,24 @@
 //
 // Thread safety: a Client is thread-compatible, like libmemcached's
 // memcached_st: calls on one Client must not overlap (give each thread its
-// own Client, or guard one with a mutex). Distinct Clients share nothing.
+// own Client, or guard one with a mutex). Distinct Clients share nothing but
+// what their configs share (near_cache, health); ClientPool (pool.h) hands
+// Clients that share their failure state out to threads.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "continuum.h"
+#include "multi_get.h"
+#include "server_health.h"
 #include "server_spec.h"
 
 struct pollfd;  // <poll.h>
@@ -152,6 +161,10 @@ struct ClientConfig {
   // Optional set of hot keys, may be shared by many Clients (hot_keys.h):
   // each is written to several servers and read from one of them.
   std::shared_ptr<HotKeys> hot_keys;
+  // Optional failure state shared with other Clients (ClientPool sets it):
+  // its policy then replaces auto_eject, failure_limit and retry_interval
+  // (ignored when it was made for another number of servers).
+  std::shared_ptr<ServerHealth> health;
 };
 
 class Connection;
@@ -190,8 +203,16 @@ class Client {
   MetaSupport MetaSupportOf(uint32_t server);
 
   // Fetches many keys: one pipelined request per involved server, all servers
-  // at once. Found keys land in `found` (misses are absent). kOk when every
-  // server answered, kSomeErrors when some failed (their keys are absent).
+  // at once. Each distinct key found is passed to `on_item` as soon as its
+  // reply is parsed (views valid during the call; a key listed twice is
+  // fetched and delivered once). kOk when every server answered,
+  // kSomeErrors when some failed: the items they had already delivered
+  // stay delivered, the rest of their keys are not. The keys are not
+  // copied; they need to live only during the call.
+  Status MultiGet(std::span<const std::string_view> keys, const ItemCallback& on_item,
+                  bool with_cas = false);
+  // The same, collected: found keys land in `found` (misses are absent; a
+  // duplicate key is one entry).
   Status MultiGet(const std::vector<std::string>& keys, std::map<std::string, Item>* found,
                   bool with_cas = false);
 
@@ -209,13 +230,16 @@ class Client {
   // retrying the one replica that missed a delete). kServerEjected while
   // the server is ejected.
   Status DeleteFrom(uint32_t server, std::string_view key);
-  bool IsEjected(uint32_t server) const { return state_[server].ejected; }
+  bool IsEjected(uint32_t server) const { return health_->IsEjected(server); }
+  const ServerHealth& health() const { return *health_; }
   const ClientConfig& config() const { return config_; }
 
   struct Op;
   struct Work;
 
  private:
+  friend class AsyncMultiGet;
+
   Status Retrieve(int command, std::string_view key, int64_t exptime, Item* item);
   Status Store(int command, std::string_view key, std::string_view value, uint32_t flags,
                int64_t exptime, uint64_t cas);
@@ -225,6 +249,16 @@ class Client {
   Status PickServer(std::string_view key, uint32_t* server);
   Status MetaCommand(std::string_view key, const std::string& request, MetaItem* item);
   void Execute(std::vector<Work>* works);
+  // Execute in steps, for a caller's own loop: Begin assigns connections,
+  // connects and writes; Progress handles poll events (POLLIN/POLLOUT/...)
+  // on a work's connection; PollEvents is what it waits for.
+  void BeginExecute(std::vector<Work>* works);
+  void Progress(Work* w, short revents);
+  short PollEvents(const Work& w) const;
+  // Plans a multi-get of valid keys into `works` (one per batch); false when
+  // some key has no live server.
+  bool PlanWorks(std::span<const std::string_view> keys, bool with_cas, const ItemCallback* on_item,
+                 std::vector<Work>* works);
   // one_[0], emptied (buffers kept) for a single-key operation to `server`.
   Work& OneWork(uint32_t server);
   static void ResetWork(Work* work, uint32_t server);
@@ -233,8 +267,7 @@ class Client {
   bool ApplyTextReplies(Work* w, bool* broken);
   bool ApplyBinaryReplies(Work* w, bool* broken);
   void FailWork(Work* work, Status status);
-  void RecordFailure(uint32_t server);
-  void RecordSuccess(uint32_t server);
+  // Restores due servers and rebuilds the ring when the health changed.
   void RestoreDueServers();
   void Rebuild();
 
@@ -252,9 +285,6 @@ class Client {
   Status Pinned(uint32_t server, const Fn& op);
 
   struct ServerState {
-    uint32_t failures = 0;
-    bool ejected = false;
-    std::chrono::steady_clock::time_point retry_at;
     MetaSupport meta = MetaSupport::kUnknown;
     uint32_t next_connection = 0;  // round-robin over the server's connections
     uint64_t failed_round = 0;     // the last Execute round that counted a failure
@@ -262,6 +292,8 @@ class Client {
   uint64_t round_ = 0;  // Execute calls so far
 
   ClientConfig config_;
+  std::shared_ptr<ServerHealth> health_;
+  uint64_t health_generation_ = 0;  // of health_, when the ring was built
   std::vector<std::unique_ptr<Connection>> connections_;
   std::vector<ServerState> state_;
   std::unique_ptr<Continuum> continuum_;
@@ -271,11 +303,10 @@ class Client {
   Item fetched_;
   std::vector<pollfd> poll_fds_;
   std::vector<Work*> poll_works_;
-  // MultiGet's: keys grouped per server, its works, a get line.
-  std::vector<std::string_view> sorted_keys_;
-  std::vector<std::vector<std::string_view>> keys_by_server_;
+  // MultiGet's: the key views, the plan, its works.
+  std::vector<std::string_view> key_views_;
+  MultiGetPlan plan_;
   std::vector<Work> multi_;
-  std::string get_line_;
   // Hot keys: the server single-key operations go to instead of the key's
   // owner (kNoServer: none), a key's replicas, the state of the random
   // choice of the replica a read goes to.

@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "client/bloom_filter.h"
 #include "client/client.h"
@@ -51,8 +52,9 @@ slabclient_status ToC(Status s) {
       return SLABCLIENT_NO_SERVER;
     case Status::kServerEjected:
       return SLABCLIENT_SERVER_EJECTED;
+    case Status::kSomeErrors:
+      return SLABCLIENT_SOME_ERRORS;
     case Status::kProtocolError:
-    case Status::kSomeErrors:  // not produced by the calls offered here
     case Status::kBackendError:
     case Status::kBusy:
       break;
@@ -62,6 +64,13 @@ slabclient_status ToC(Status s) {
 
 std::string_view Key(const char* key, size_t len) {
   return key == nullptr ? std::string_view() : std::string_view(key, len);
+}
+
+// A value argument: NULL is the empty value (with value_len 0 only).
+bool Value(const char* value, size_t len, std::string_view* out) {
+  if (value == nullptr && len != 0) return false;
+  *out = value == nullptr ? std::string_view() : std::string_view(value, len);
+  return true;
 }
 
 // Runs `fn` (which returns a Status) with no exception escaping to C.
@@ -125,13 +134,17 @@ slabclient_status slabclient_get(slabclient* client, const char* key, size_t key
   return SLABCLIENT_OK;
 }
 
-slabclient_status slabclient_get_alloc(slabclient* client, const char* key, size_t key_len,
-                                       char** value, size_t* value_len, uint32_t* flags) {
+namespace {
+
+// get_alloc and gets_alloc: the value malloc'd, NUL-terminated.
+slabclient_status GetAlloc(slabclient* client, const char* key, size_t key_len, bool with_cas,
+                           char** value, size_t* value_len, uint32_t* flags, uint64_t* cas) {
   if (value == nullptr || value_len == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
   *value = nullptr;
   slabcached::client::Item item;
-  const slabclient_status s =
-      Guarded(client, [&](auto& c) { return c.Get(Key(key, key_len), &item); });
+  const slabclient_status s = Guarded(client, [&](auto& c) {
+    return with_cas ? c.Gets(Key(key, key_len), &item) : c.Get(Key(key, key_len), &item);
+  });
   if (s != SLABCLIENT_OK) return s;
   char* out = static_cast<char*>(std::malloc(item.value.size() + 1));
   if (out == nullptr) return SLABCLIENT_NO_MEMORY;
@@ -140,7 +153,21 @@ slabclient_status slabclient_get_alloc(slabclient* client, const char* key, size
   *value = out;
   *value_len = item.value.size();
   if (flags != nullptr) *flags = item.flags;
+  if (cas != nullptr) *cas = item.cas;
   return SLABCLIENT_OK;
+}
+
+}  // namespace
+
+slabclient_status slabclient_get_alloc(slabclient* client, const char* key, size_t key_len,
+                                       char** value, size_t* value_len, uint32_t* flags) {
+  return GetAlloc(client, key, key_len, false, value, value_len, flags, nullptr);
+}
+
+slabclient_status slabclient_gets_alloc(slabclient* client, const char* key, size_t key_len,
+                                        char** value, size_t* value_len, uint32_t* flags,
+                                        uint64_t* cas) {
+  return GetAlloc(client, key, key_len, true, value, value_len, flags, cas);
 }
 
 void slabclient_free(void* value) { std::free(value); }
@@ -148,10 +175,53 @@ void slabclient_free(void* value) { std::free(value); }
 slabclient_status slabclient_set(slabclient* client, const char* key, size_t key_len,
                                  const char* value, size_t value_len, uint32_t flags,
                                  int64_t exptime) {
-  if (value == nullptr && value_len != 0) return SLABCLIENT_INVALID_ARGUMENT;
-  const std::string_view v =
-      value == nullptr ? std::string_view() : std::string_view(value, value_len);
+  std::string_view v;
+  if (!Value(value, value_len, &v)) return SLABCLIENT_INVALID_ARGUMENT;
   return Guarded(client, [&](auto& c) { return c.Set(Key(key, key_len), v, flags, exptime); });
+}
+
+slabclient_status slabclient_add(slabclient* client, const char* key, size_t key_len,
+                                 const char* value, size_t value_len, uint32_t flags,
+                                 int64_t exptime) {
+  std::string_view v;
+  if (!Value(value, value_len, &v)) return SLABCLIENT_INVALID_ARGUMENT;
+  return Guarded(client, [&](auto& c) { return c.Add(Key(key, key_len), v, flags, exptime); });
+}
+
+slabclient_status slabclient_replace(slabclient* client, const char* key, size_t key_len,
+                                     const char* value, size_t value_len, uint32_t flags,
+                                     int64_t exptime) {
+  std::string_view v;
+  if (!Value(value, value_len, &v)) return SLABCLIENT_INVALID_ARGUMENT;
+  return Guarded(client, [&](auto& c) { return c.Replace(Key(key, key_len), v, flags, exptime); });
+}
+
+slabclient_status slabclient_cas(slabclient* client, const char* key, size_t key_len,
+                                 const char* value, size_t value_len, uint32_t flags,
+                                 int64_t exptime, uint64_t cas) {
+  std::string_view v;
+  if (!Value(value, value_len, &v)) return SLABCLIENT_INVALID_ARGUMENT;
+  return Guarded(client, [&](auto& c) { return c.Cas(Key(key, key_len), v, cas, flags, exptime); });
+}
+
+slabclient_status slabclient_mget(slabclient* client, const char* const* keys,
+                                  const size_t* key_lens, size_t count, int with_cas,
+                                  slabclient_item_fn on_item, void* ctx) {
+  if (on_item == nullptr || (count != 0 && (keys == nullptr || key_lens == nullptr))) {
+    return SLABCLIENT_INVALID_ARGUMENT;
+  }
+  return Guarded(client, [&](auto& c) {
+    std::vector<std::string_view> views;
+    views.reserve(count);
+    for (size_t i = 0; i < count; ++i) views.push_back(Key(keys[i], key_lens[i]));
+    return c.MultiGet(
+        views,
+        [&](const slabcached::client::ItemView& item) {
+          on_item(ctx, item.key.data(), item.key.size(), item.value.data(), item.value.size(),
+                  item.flags, item.cas);
+        },
+        with_cas != 0);
+  });
 }
 
 slabclient_status slabclient_delete(slabclient* client, const char* key, size_t key_len) {
@@ -259,6 +329,8 @@ const char* slabclient_status_name(slabclient_status status) {
       return "NO_SERVER";
     case SLABCLIENT_SERVER_EJECTED:
       return "SERVER_EJECTED";
+    case SLABCLIENT_SOME_ERRORS:
+      return "SOME_ERRORS";
     case SLABCLIENT_BUFFER_TOO_SMALL:
       return "BUFFER_TOO_SMALL";
     case SLABCLIENT_NO_MEMORY:

@@ -47,6 +47,7 @@ typedef enum slabclient_status {
   SLABCLIENT_CONNECTION_FAILURE = 9,
   SLABCLIENT_NO_SERVER = 10,         /* every server is ejected */
   SLABCLIENT_SERVER_EJECTED = 11,    /* modula placement picked an ejected server */
+  SLABCLIENT_SOME_ERRORS = 12,       /* slabclient_mget: some servers failed */
   SLABCLIENT_BUFFER_TOO_SMALL = 100, /* slabclient_get: *value_len is the size needed */
   SLABCLIENT_NO_MEMORY = 101
 } slabclient_status;
@@ -73,12 +74,43 @@ void slabclient_free(void *value);
 slabclient_status slabclient_set(slabclient *client, const char *key, size_t key_len,
                                  const char *value, size_t value_len, uint32_t flags,
                                  int64_t exptime);
+/* add stores only a missing key, replace only an existing one; otherwise
+ * SLABCLIENT_NOT_STORED. */
+slabclient_status slabclient_add(slabclient *client, const char *key, size_t key_len,
+                                 const char *value, size_t value_len, uint32_t flags,
+                                 int64_t exptime);
+slabclient_status slabclient_replace(slabclient *client, const char *key, size_t key_len,
+                                     const char *value, size_t value_len, uint32_t flags,
+                                     int64_t exptime);
+/* slabclient_get_alloc plus the item's CAS value (for slabclient_cas). */
+slabclient_status slabclient_gets_alloc(slabclient *client, const char *key, size_t key_len,
+                                        char **value, size_t *value_len, uint32_t *flags,
+                                        uint64_t *cas);
+/* Stores only if the item's CAS is still `cas`: SLABCLIENT_EXISTS when it
+ * changed since, SLABCLIENT_NOT_FOUND when it is gone. */
+slabclient_status slabclient_cas(slabclient *client, const char *key, size_t key_len,
+                                 const char *value, size_t value_len, uint32_t flags,
+                                 int64_t exptime, uint64_t cas);
 slabclient_status slabclient_delete(slabclient *client, const char *key, size_t key_len);
 /* new_value may be NULL. */
 slabclient_status slabclient_incr(slabclient *client, const char *key, size_t key_len,
                                   uint64_t delta, uint64_t *new_value);
 slabclient_status slabclient_decr(slabclient *client, const char *key, size_t key_len,
                                   uint64_t delta, uint64_t *new_value);
+
+/* Called by slabclient_mget once per distinct key found, as its reply is
+ * parsed; key and value are valid only during the call (not NUL-terminated).
+ * cas is 0 unless with_cas was set. */
+typedef void (*slabclient_item_fn)(void *ctx, const char *key, size_t key_len, const char *value,
+                                   size_t value_len, uint32_t flags, uint64_t cas);
+/* Fetches keys[0..count) (lengths in key_lens) from all their servers at
+ * once, calling on_item for each hit; a key listed twice is fetched and
+ * delivered once, misses are not reported. SLABCLIENT_OK when every server
+ * answered, SLABCLIENT_SOME_ERRORS when some failed (their keys are not
+ * delivered), SLABCLIENT_INVALID_ARGUMENT (nothing sent) for a bad key. */
+slabclient_status slabclient_mget(slabclient *client, const char *const *keys,
+                                  const size_t *key_lens, size_t count, int with_cas,
+                                  slabclient_item_fn on_item, void *ctx);
 
 /* The 0-based index (in the server list) of the server owning the key now;
  * no I/O. SLABCLIENT_NO_SERVER when every server is ejected. */

@@ -103,6 +103,7 @@ static void test_arguments(void) {
   CHECK_STATUS(slabclient_create(NULL, NULL, 0, &c), SLABCLIENT_INVALID_ARGUMENT);
   CHECK(strcmp(slabclient_status_name(SLABCLIENT_BUFFER_TOO_SMALL), "BUFFER_TOO_SMALL") == 0);
   CHECK(strcmp(slabclient_status_name((slabclient_status)55), "UNKNOWN") == 0);
+  CHECK(strcmp(slabclient_status_name(SLABCLIENT_SOME_ERRORS), "SOME_ERRORS") == 0);
   slabclient_destroy(NULL);
 }
 
@@ -129,6 +130,71 @@ static void test_locate(int weighted) {
   CHECK(mismatches == 0);
   memcached_free(memc);
   slabclient_destroy(c);
+}
+
+/* What slabclient_mget delivered: a count per key and the last value. */
+struct mget_seen {
+  int calls;
+  int hits_a, hits_b, hits_missing;
+  char value_a[16];
+  size_t value_a_len;
+  uint64_t cas_a;
+};
+
+static void on_item(void *ctx, const char *key, size_t key_len, const char *value,
+                    size_t value_len, uint32_t flags, uint64_t cas) {
+  struct mget_seen *seen = ctx;
+  ++seen->calls;
+  if (key_len == 2 && memcmp(key, "ma", 2) == 0) {
+    ++seen->hits_a;
+    CHECK(value_len < sizeof(seen->value_a) && flags == 7);
+    if (value_len < sizeof(seen->value_a)) memcpy(seen->value_a, value, value_len);
+    seen->value_a_len = value_len;
+    seen->cas_a = cas;
+  } else if (key_len == 2 && memcmp(key, "mb", 2) == 0) {
+    ++seen->hits_b;
+  } else {
+    ++seen->hits_missing;
+  }
+}
+
+static void test_add_replace_cas_mget(slabclient *c) {
+  char *value = NULL;
+  size_t len = 0;
+  uint32_t flags = 0;
+  uint64_t cas = 0;
+  const char *keys[] = {"ma", "mb", "mmiss", "ma"};
+  const size_t lens[] = {2, 2, 5, 2};
+  const char *bad_keys[] = {"ma", "m b"};
+  struct mget_seen seen;
+  /* add only if missing, replace only if present. */
+  CHECK_STATUS(slabclient_replace(c, "ar", 2, "r", 1, 0, 0), SLABCLIENT_NOT_STORED);
+  CHECK_STATUS(slabclient_add(c, "ar", 2, "a", 1, 0, 0), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_add(c, "ar", 2, "b", 1, 0, 0), SLABCLIENT_NOT_STORED);
+  CHECK_STATUS(slabclient_replace(c, "ar", 2, "r", 1, 3, 0), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_get_alloc(c, "ar", 2, &value, &len, &flags), SLABCLIENT_OK);
+  CHECK(value != NULL && strcmp(value, "r") == 0 && flags == 3);
+  slabclient_free(value);
+  /* gets + cas: the first cas wins, a stale one is EXISTS. */
+  CHECK_STATUS(slabclient_gets_alloc(c, "ar", 2, &value, &len, &flags, &cas), SLABCLIENT_OK);
+  slabclient_free(value);
+  CHECK(cas != 0);
+  CHECK_STATUS(slabclient_cas(c, "ar", 2, "c1", 2, 0, 0, cas), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_cas(c, "ar", 2, "c2", 2, 0, 0, cas), SLABCLIENT_EXISTS);
+  CHECK_STATUS(slabclient_cas(c, "gone", 4, "c", 1, 0, 0, cas), SLABCLIENT_NOT_FOUND);
+  /* mget: hits delivered once each (a duplicate key too), misses silent. */
+  CHECK_STATUS(slabclient_set(c, "ma", 2, "alpha", 5, 7, 0), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_set(c, "mb", 2, "beta", 4, 0, 0), SLABCLIENT_OK);
+  memset(&seen, 0, sizeof(seen));
+  CHECK_STATUS(slabclient_mget(c, keys, lens, 4, 1, on_item, &seen), SLABCLIENT_OK);
+  CHECK(seen.calls == 2 && seen.hits_a == 1 && seen.hits_b == 1 && seen.hits_missing == 0);
+  CHECK(seen.value_a_len == 5 && memcmp(seen.value_a, "alpha", 5) == 0 && seen.cas_a != 0);
+  memset(&seen, 0, sizeof(seen));
+  CHECK_STATUS(slabclient_mget(c, bad_keys, lens, 2, 0, on_item, &seen),
+               SLABCLIENT_INVALID_ARGUMENT);
+  CHECK(seen.calls == 0);
+  CHECK_STATUS(slabclient_mget(c, NULL, NULL, 0, 0, on_item, &seen), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_mget(c, keys, lens, 1, 0, NULL, NULL), SLABCLIENT_INVALID_ARGUMENT);
 }
 
 static void test_daemon(int port) {
@@ -173,6 +239,7 @@ static void test_daemon(int port) {
   CHECK_STATUS(slabclient_get(c, NULL, 0, buf, sizeof(buf), &len, NULL),
                SLABCLIENT_INVALID_ARGUMENT);
   CHECK_STATUS(slabclient_locate(c, "", 0, &index), SLABCLIENT_INVALID_ARGUMENT);
+  test_add_replace_cas_mget(c);
   slabclient_destroy(c);
 }
 

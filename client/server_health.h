@@ -1,0 +1,73 @@
+// The failure state of a server list (libmemcached's auto-eject), kept apart
+// from any one Client so that many Clients, on many threads, can share it
+// (ClientPool): a failure one of them sees counts for all, an ejected server
+// is ejected for all, once, and comes back for all when its retry interval
+// has passed.
+//
+// A server whose operations fail `failure_limit` times in a row is ejected
+// for `retry_interval`; then it is put back on probation (one more failure
+// ejects it again); a success resets its count.
+//
+// Thread-safe. The hot path (a success, a look at the generation) is a few
+// relaxed or acquire atomic operations; ejecting and restoring take a mutex.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+namespace slabcached::client {
+
+struct HealthPolicy {
+  bool auto_eject = true;
+  uint32_t failure_limit = 2;  // 0 counts as 1
+  std::chrono::milliseconds retry_interval{2000};
+};
+
+class ServerHealth {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  ServerHealth(size_t servers, HealthPolicy policy);
+  ServerHealth(const ServerHealth&) = delete;
+  ServerHealth& operator=(const ServerHealth&) = delete;
+
+  size_t size() const { return servers_.size(); }
+  const HealthPolicy& policy() const { return policy_; }
+
+  // Counts one failed operation; true when this call ejected the server.
+  bool RecordFailure(uint32_t server, TimePoint now);
+  void RecordSuccess(uint32_t server);
+  // Puts back the ejected servers whose retry time is due.
+  void RestoreDue(TimePoint now);
+
+  bool AnyEjected() const { return ejected_count_.load(std::memory_order_acquire) > 0; }
+  bool IsEjected(uint32_t server) const {
+    return servers_[server].ejected.load(std::memory_order_acquire);
+  }
+  // One flag per server: true when it is in the ring.
+  std::vector<bool> Live() const;
+  // Changes whenever a server is ejected or put back: a Client rebuilds its
+  // ring when the generation it last saw is not this.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // How many times `server` was ejected so far.
+  uint64_t Ejections(uint32_t server) const;
+
+ private:
+  struct Server {
+    std::atomic<uint32_t> failures{0};
+    std::atomic<bool> ejected{false};  // written under mu_
+    TimePoint retry_at;                // guarded by mu_
+    uint64_t ejections = 0;            // guarded by mu_
+  };
+
+  const HealthPolicy policy_;
+  std::vector<Server> servers_;
+  std::atomic<uint32_t> ejected_count_{0};
+  std::atomic<uint64_t> generation_{0};
+  mutable std::mutex mu_;
+};
+
+}  // namespace slabcached::client

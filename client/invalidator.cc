@@ -20,6 +20,7 @@ using std::chrono::milliseconds;
 
 constexpr size_t kRetryBatch = 256;        // spooled deletes per Consume
 constexpr size_t kMaxLineBytes = 1 << 20;  // longer input lines are skipped
+constexpr size_t kLinesPerSync = 128;      // input lines per fdatasync and offset
 constexpr char kInputOffsetFile[] = "input.offset";
 
 // "127.0.0.1:11211" -> "127.0.0.1_11211": a file name per server address,
@@ -224,9 +225,19 @@ bool Invalidator::Run(int fd, const RunOptions& options, std::string* error) {
   bool added_newline = false;  // to the last line, which had none
   char chunk[64 * 1024];
   while (true) {
-    // Every complete line read so far, then one sync, then their offset.
+    // Complete lines in groups: the group, one sync, then its offset.
     size_t start = 0;
+    size_t in_group = 0;
+    auto commit = [&] {
+      in_group = 0;
+      if (!Sync()) return fail("cannot sync a spool");
+      if (!record_offset()) return fail(offset_path + ": cannot write");
+      RetryDue();
+      return true;
+    };
     for (size_t nl; (nl = buffer.find('\n', start)) != std::string::npos; start = nl + 1) {
+      if (in_group == kLinesPerSync && !commit()) return false;
+      ++in_group;
       ++line_number;
       if (skipping) {
         skipping = false;
@@ -236,11 +247,7 @@ bool Invalidator::Run(int fd, const RunOptions& options, std::string* error) {
       offset += nl + 1 - start;
       if (added_newline && nl + 1 == buffer.size()) --offset;
     }
-    if (start > 0) {
-      if (!Sync()) return fail("cannot sync a spool");
-      if (!record_offset()) return fail(offset_path + ": cannot write");
-      RetryDue();
-    }
+    if (in_group > 0 && !commit()) return false;
     buffer.erase(0, start);
     if (eof) break;
     if (buffer.size() > kMaxLineBytes) {

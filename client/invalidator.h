@@ -18,8 +18,8 @@
 //   the delete or the delete is in that server's spool, fdatasync'ed. A
 //   server with spooled deletes gets new ones spooled without a try, so one
 //   dead server costs one timeout, not one per key. Run() syncs once per
-//   group of input lines read together (group commit) and records their
-//   offset only after that sync.
+//   group of input lines (up to 128 read together: group commit) and
+//   records their offset only after that sync.
 // - The spool is replayed when the Invalidator is opened again, so neither a
 //   daemon crash nor a crash of the invalidator loses a delete.
 // - Run() records in <spool_dir>/input.offset how many input bytes are done

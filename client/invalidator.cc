@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -34,6 +37,42 @@ std::string SpoolName(const ServerSpec& server) {
 }
 
 bool Confirmed(Status status) { return status == Status::kOk || status == Status::kNotFound; }
+
+// <spool_dir>/input.offset: how many input bytes are done, as 20 digits.
+// Written in place without fsync (see invalidator.h).
+class InputOffsetFile {
+ public:
+  InputOffsetFile() = default;
+  InputOffsetFile(const InputOffsetFile&) = delete;
+  InputOffsetFile& operator=(const InputOffsetFile&) = delete;
+  ~InputOffsetFile() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  bool Open(const std::string& path, std::string* error) {
+    path_ = path;
+    fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) *error = path + ": " + std::strerror(errno);
+    return fd_ >= 0;
+  }
+  uint64_t Read() const {
+    char digits[32] = {};
+    if (pread(fd_, digits, sizeof(digits) - 1, 0) <= 0) return 0;
+    return std::strtoull(digits, nullptr, 10);
+  }
+  bool Write(uint64_t offset, std::string* error) const {
+    char digits[32];
+    const int n =
+        std::snprintf(digits, sizeof(digits), "%020llu\n", static_cast<unsigned long long>(offset));
+    if (pwrite(fd_, digits, n, 0) == n) return true;
+    *error = path_ + ": cannot write";
+    return false;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
 
 }  // namespace
 
@@ -103,6 +142,7 @@ bool Invalidator::InvalidateUnsynced(std::string_view key) {
   config_.servers_of(key, &key_servers_);
   bool accepted = true;
   for (uint32_t index : key_servers_) {
+    if (index >= servers_.size()) continue;  // kNoServer: nothing to delete
     Server& s = servers_[index];
     if (s.spool->pending() == 0) {
       if (Confirmed(config_.delete_on(index, key))) {
@@ -189,51 +229,40 @@ void Invalidator::ApplyLine(std::string_view line, uint64_t line_number,
 }
 
 bool Invalidator::Run(int fd, const RunOptions& options, std::string* error) {
-  auto fail = [error](const std::string& why) {
-    if (error != nullptr) *error = why;
-    return false;
-  };
-  const std::string offset_path = config_.spool_dir + "/" + kInputOffsetFile;
-  const int offset_fd = open(offset_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (offset_fd < 0) return fail(offset_path + ": " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{offset_fd};
+  std::string why;
+  const bool ok = ReadAll(fd, options, &why) && Drain(options.drain_timeout, &why);
+  if (!ok && error != nullptr) *error = why;
+  return ok;
+}
 
+bool Invalidator::ReadAll(int fd, const RunOptions& options, std::string* error) {
+  InputOffsetFile offset_file;
+  if (!offset_file.Open(config_.spool_dir + "/" + kInputOffsetFile, error)) return false;
   // A regular file resumes after what the previous run finished.
   uint64_t offset = 0;
   struct stat st;
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-    char digits[32] = {};
-    if (pread(offset_fd, digits, sizeof(digits) - 1, 0) > 0)
-      offset = std::strtoull(digits, nullptr, 10);
+    offset = offset_file.Read();
     if (lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) offset = 0;
   }
-  auto record_offset = [&] {
-    char digits[32];
-    const int n =
-        std::snprintf(digits, sizeof(digits), "%020llu\n", static_cast<unsigned long long>(offset));
-    return pwrite(offset_fd, digits, n, 0) == n;
-  };
-  if (!record_offset()) return fail(offset_path + ": cannot write");
+  if (!offset_file.Write(offset, error)) return false;
 
   std::string buffer;
   uint64_t line_number = 0;
   bool skipping = false;  // inside a line longer than kMaxLineBytes
   bool eof = false;
-  bool added_newline = false;  // to the last line, which had none
-  char chunk[64 * 1024];
   while (true) {
     // Complete lines in groups: the group, one sync, then its offset.
     size_t start = 0;
     size_t in_group = 0;
     auto commit = [&] {
       in_group = 0;
-      if (!Sync()) return fail("cannot sync a spool");
-      if (!record_offset()) return fail(offset_path + ": cannot write");
+      if (!Sync()) {
+        *error = "cannot sync a spool";
+        return false;
+      }
       RetryDue();
-      return true;
+      return offset_file.Write(offset, error);
     };
     for (size_t nl; (nl = buffer.find('\n', start)) != std::string::npos; start = nl + 1) {
       if (in_group == kLinesPerSync && !commit()) return false;
@@ -245,11 +274,15 @@ bool Invalidator::Run(int fd, const RunOptions& options, std::string* error) {
         ApplyLine(std::string_view(buffer).substr(start, nl - start), line_number, options);
       }
       offset += nl + 1 - start;
-      if (added_newline && nl + 1 == buffer.size()) --offset;
     }
     if (in_group > 0 && !commit()) return false;
     buffer.erase(0, start);
-    if (eof) break;
+    if (eof) {
+      // The last line had no newline: it still counts.
+      if (!buffer.empty() && !skipping) ApplyLine(buffer, line_number + 1, options);
+      offset += buffer.size();
+      return Sync() && offset_file.Write(offset, error);
+    }
     if (buffer.size() > kMaxLineBytes) {
       if (!skipping) {
         ++counts_.malformed;
@@ -259,38 +292,44 @@ bool Invalidator::Run(int fd, const RunOptions& options, std::string* error) {
       offset += buffer.size();
       buffer.clear();
     }
-    // Wait for input, but not past the next retry.
-    int timeout_ms = -1;
-    if (const std::optional<TimePoint> next = NextRetry()) {
-      const auto wait = std::chrono::ceil<milliseconds>(*next - config_.now()).count();
-      timeout_ms = static_cast<int>(std::clamp<int64_t>(wait, 0, 60000));
-    }
-    pollfd pfd{fd, POLLIN, 0};
-    const int ready = poll(&pfd, 1, timeout_ms);
-    if (ready < 0 && errno != EINTR) return fail(std::string("poll: ") + std::strerror(errno));
-    if (ready > 0) {
-      const ssize_t n = read(fd, chunk, sizeof(chunk));
-      if (n < 0 && errno != EINTR && errno != EAGAIN) {
-        return fail(std::string("read: ") + std::strerror(errno));
-      }
-      if (n == 0) {
-        eof = true;
-        if (!buffer.empty() && !skipping) {
-          buffer += '\n';
-          added_newline = true;
-        }
-      }
-      if (n > 0) buffer.append(chunk, static_cast<size_t>(n));
-    }
+    if (!ReadSome(fd, &buffer, &eof, error)) return false;
     RetryDue();
   }
+}
 
-  const TimePoint deadline = config_.now() + options.drain_timeout;
+bool Invalidator::ReadSome(int fd, std::string* buffer, bool* eof, std::string* error) {
+  // Wait for input, but not past the next retry.
+  int timeout_ms = -1;
+  if (const std::optional<TimePoint> next = NextRetry()) {
+    const auto wait = std::chrono::ceil<milliseconds>(*next - config_.now()).count();
+    timeout_ms = static_cast<int>(std::clamp<int64_t>(wait, 0, 60000));
+  }
+  pollfd pfd{fd, POLLIN, 0};
+  const int ready = poll(&pfd, 1, timeout_ms);
+  if (ready < 0 && errno != EINTR) {
+    *error = std::string("poll: ") + std::strerror(errno);
+    return false;
+  }
+  if (ready <= 0) return true;
+  char chunk[64 * 1024];
+  const ssize_t n = read(fd, chunk, sizeof(chunk));
+  if (n < 0 && errno != EINTR && errno != EAGAIN) {
+    *error = std::string("read: ") + std::strerror(errno);
+    return false;
+  }
+  if (n == 0) *eof = true;
+  if (n > 0) buffer->append(chunk, static_cast<size_t>(n));
+  return true;
+}
+
+bool Invalidator::Drain(milliseconds timeout, std::string* error) {
+  const TimePoint deadline = config_.now() + timeout;
   while (Pending() > 0) {
-    if (options.drain_timeout.count() >= 0) {
+    if (timeout.count() >= 0) {
       const std::optional<TimePoint> next = NextRetry();
       if (config_.now() >= deadline || (next && *next > deadline)) {
-        return fail(std::to_string(Pending()) + " deletes still spooled");
+        *error = std::to_string(Pending()) + " deletes still spooled";
+        return false;
       }
     }
     WaitAndRetry();

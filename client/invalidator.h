@@ -131,6 +131,11 @@ class Invalidator {
   struct Server;
   explicit Invalidator(InvalidatorConfig config);
   void RetryServer(uint32_t index, TimePoint now);
+  // Run's stages: the input (lines, groups, offset), then the spools.
+  bool ReadAll(int fd, const RunOptions& options, std::string* error);
+  // Waits for input until the next retry is due, and reads what came.
+  bool ReadSome(int fd, std::string* buffer, bool* eof, std::string* error);
+  bool Drain(std::chrono::milliseconds timeout, std::string* error);
   // Blocks (real time) until NextRetry(), then retries.
   void WaitAndRetry();
   // Invalidates every key of one input line, waiting while a spool is full.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,7 +85,10 @@ struct Invalidator::Server {
 };
 
 Invalidator::Invalidator(InvalidatorConfig config) : config_(std::move(config)) {}
-Invalidator::~Invalidator() = default;
+
+Invalidator::~Invalidator() {
+  if (lock_fd_ >= 0) close(lock_fd_);  // releases the flock
+}
 
 std::unique_ptr<Invalidator> Invalidator::Open(InvalidatorConfig config, std::string* error) {
   if (config.servers.empty()) {
@@ -94,6 +98,18 @@ std::unique_ptr<Invalidator> Invalidator::Open(InvalidatorConfig config, std::st
   if (!config.now) config.now = [] { return std::chrono::steady_clock::now(); };
   std::unique_ptr<Invalidator> inv(new Invalidator(std::move(config)));
   const InvalidatorConfig& c = inv->config_;
+  // One invalidator per spool: two would deliver and consume the same
+  // records and overwrite each other's offsets.
+  const std::string lock_path = c.spool_dir + "/lock";
+  inv->lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (inv->lock_fd_ < 0) {
+    *error = lock_path + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  if (flock(inv->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    *error = c.spool_dir + " is in use by another invalidator";
+    return nullptr;
+  }
   inv->ring_ = std::make_unique<Continuum>(c.servers, c.placement);
   inv->servers_.resize(c.servers.size());
   const TimePoint now = c.now();
@@ -179,7 +195,7 @@ void Invalidator::RetryServer(uint32_t index, TimePoint now) {
     const bool consumed = s.spool->Consume(confirmed);
     if (confirmed < keys.size() || !consumed || keys.empty()) {
       ++counts_.retry_failures;
-      s.retry_at = now + s.backoff;
+      s.retry_at = std::max(now, config_.now()) + s.backoff;  // from the failure
       s.backoff = std::min(s.backoff * 2, config_.backoff_max);
       return;
     }

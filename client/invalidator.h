@@ -89,7 +89,8 @@ class Invalidator {
   using TimePoint = std::chrono::steady_clock::time_point;
 
   // Opens every server's spool (replaying what a previous run left: those
-  // servers are retried at once). nullptr and `error` on failure.
+  // servers are retried at once). nullptr and `error` on failure, also when
+  // another Invalidator (in any process) has the spool directory open.
   static std::unique_ptr<Invalidator> Open(InvalidatorConfig config, std::string* error);
   Invalidator(const Invalidator&) = delete;
   Invalidator& operator=(const Invalidator&) = delete;
@@ -144,6 +145,7 @@ class Invalidator {
   InvalidatorConfig config_;
   std::vector<Server> servers_;
   std::unique_ptr<Continuum> ring_;    // for the default servers_of
+  int lock_fd_ = -1;                   // flock()ed <spool_dir>/lock: one invalidator per spool
   std::vector<uint32_t> key_servers_;  // scratch for servers_of
   InvalidatorCounts counts_;
 };

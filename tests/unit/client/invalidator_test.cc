@@ -153,7 +153,20 @@ TEST_F(InvalidatorTest, ReopenedInvalidatorReplaysTheSpoolAtOnce) {
   inv->RetryDue();
   EXPECT_EQ(servers_.deleted[0], (std::vector<std::string>{"0a", "0b"}));
   EXPECT_EQ(inv->Pending(), 0u);
+  inv.reset();
   EXPECT_EQ(Open()->Pending(), 0u) << "confirmed deletes are not replayed again";
+}
+
+TEST_F(InvalidatorTest, SecondInvalidatorOnTheSameSpoolIsRefused) {
+  auto first = Open();
+  InvalidatorConfig config;
+  config.servers.push_back(ServerSpec{"127.0.0.1", 1, 1, ""});
+  config.spool_dir = dir_;
+  std::string error;
+  EXPECT_EQ(Invalidator::Open(config, &error), nullptr);
+  EXPECT_NE(error.find("in use"), std::string::npos) << error;
+  first.reset();
+  EXPECT_NE(Invalidator::Open(config, &error), nullptr) << error;
 }
 
 TEST_F(InvalidatorTest, FullSpoolRefusesUntilRetriesMakeRoom) {
@@ -188,6 +201,7 @@ TEST_F(InvalidatorTest, RunReadsEventsResumesAFileAndReportsMalformedLines) {
   EXPECT_EQ(inv->counts().events, 3u);
   EXPECT_EQ(servers_.attempts.size(), 4u);
   // A second run over the same file starts where the first ended.
+  inv.reset();
   in = std::fopen(input_path.c_str(), "r");
   EXPECT_TRUE(Open()->Run(fileno(in), options));
   std::fclose(in);

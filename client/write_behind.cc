@@ -68,8 +68,7 @@ WriteBehind::Due WriteBehind::WhatIsDue(TimePoint now, TimePoint* next) const {
   return Due::kNothing;
 }
 
-void WriteBehind::WriteOne(std::unique_lock<std::mutex>& lock, Due due, TimePoint now,
-                           bool retry_at_once) {
+void WriteBehind::WriteOne(std::unique_lock<std::mutex>& lock, Due due, bool retry_at_once) {
   std::vector<PendingWrite> batch;
   uint32_t attempts = 0;
   if (due == Due::kRetry) {
@@ -89,7 +88,11 @@ void WriteBehind::WriteOne(std::unique_lock<std::mutex>& lock, Due due, TimePoin
   changed_.notify_all();  // room in the queue
   bool ok = false;
   while (true) {
-    ok = write_batch_(batch);
+    try {
+      ok = write_batch_(batch);
+    } catch (...) {
+      ok = false;  // a throwing callback is a failed attempt, not a dead thread
+    }
     ++attempts;
     if (ok || attempts >= config_.max_attempts || !retry_at_once) break;
     lock.lock();
@@ -106,7 +109,7 @@ void WriteBehind::WriteOne(std::unique_lock<std::mutex>& lock, Due due, TimePoin
     counts_.retried += batch.size();
     failed_ = std::move(batch);
     failed_attempts_ = attempts;
-    retry_at_ = now + config_.retry_delay;
+    retry_at_ = Now() + config_.retry_delay;  // from the failure
   }
   changed_.notify_all();
 }
@@ -118,7 +121,7 @@ bool WriteBehind::Pump() {
   const TimePoint now = Now();
   const Due due = WhatIsDue(now, &next);
   if (due == Due::kNothing) return false;
-  WriteOne(lock, due, now, /*retry_at_once=*/false);
+  WriteOne(lock, due, /*retry_at_once=*/false);
   return true;
 }
 
@@ -127,11 +130,11 @@ WriteBehindCounts WriteBehind::Flush() {
   changed_.wait(lock, [this] { return !writing_; });
   // What is queued now; later writes are the next flush's.
   size_t left = queue_.size();
-  if (!failed_.empty()) WriteOne(lock, Due::kRetry, Now(), /*retry_at_once=*/true);
+  if (!failed_.empty()) WriteOne(lock, Due::kRetry, /*retry_at_once=*/true);
   while (left > 0 && !queue_.empty()) {
     changed_.wait(lock, [this] { return !writing_; });
     left -= std::min(left, std::min(config_.batch_size, queue_.size()));
-    WriteOne(lock, Due::kBatch, Now(), /*retry_at_once=*/true);
+    WriteOne(lock, Due::kBatch, /*retry_at_once=*/true);
   }
   return counts_;
 }
@@ -143,7 +146,7 @@ void WriteBehind::Loop(std::stop_token stop) {
     const TimePoint now = Now();
     const Due due = writing_ ? Due::kNothing : WhatIsDue(now, &next);
     if (due != Due::kNothing) {
-      WriteOne(lock, due, now, /*retry_at_once=*/false);
+      WriteOne(lock, due, /*retry_at_once=*/false);
       continue;
     }
     // Sleep until the next batch or retry is due, or something changes

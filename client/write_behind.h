@@ -27,10 +27,10 @@
 //   kDropOldest  the oldest queued write is discarded (counted dropped) and
 //                the new one queued (kOk)
 //
-// Retries: a batch the callback refuses (false) is retried after
-// retry_delay, up to max_attempts attempts in all; then its writes are
-// counted lost. Flush() writes every queued write, retrying at once (no
-// delay) within the same bound, on the calling thread.
+// Retries: a batch the callback refuses (false, or an exception) is retried
+// retry_delay after the failure, up to max_attempts attempts in all; then
+// its writes are counted lost. Flush() writes every queued write, retrying
+// at once (no delay) within the same bound, on the calling thread.
 //
 // Threads: with start_thread (the default) a member thread writes batches as
 // they come due (real time). With start_thread false nothing runs on its
@@ -114,7 +114,7 @@ class WriteBehind {
   Due WhatIsDue(TimePoint now, TimePoint* next) const;
   // With `lock` held and writing_ claimed: takes the due batch, writes it
   // without the lock, records the outcome. `retry_at_once` is Flush's.
-  void WriteOne(std::unique_lock<std::mutex>& lock, Due due, TimePoint now, bool retry_at_once);
+  void WriteOne(std::unique_lock<std::mutex>& lock, Due due, bool retry_at_once);
   void Loop(std::stop_token stop);
   TimePoint Now() const { return config_.now(); }
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -134,6 +135,21 @@ TEST_F(WriteBehindTest, BatchIsLostAfterMaxAttempts) {
   EXPECT_EQ(counts.lost, 3u);
   EXPECT_EQ(counts.retried, 6u);  // two retries of three writes
   EXPECT_EQ(counts.written, 0u);
+}
+
+TEST_F(WriteBehindTest, ThrowingCallbackCountsAsAFailedAttempt) {
+  int calls = 0;
+  WriteBehind queue(Manual(), [&calls](const std::vector<PendingWrite>&) -> bool {
+    if (++calls == 1) throw std::runtime_error("database gone");
+    return true;
+  });
+  queue.Enqueue("a", "1");
+  now_ += milliseconds(50);
+  EXPECT_TRUE(queue.Pump());
+  EXPECT_EQ(queue.counts().retried, 1u);
+  now_ += milliseconds(20);
+  EXPECT_TRUE(queue.Pump());
+  EXPECT_EQ(queue.counts().written, 1u);
 }
 
 TEST_F(WriteBehindTest, FlushWritesEverythingAndRetriesAtOnce) {

@@ -9,6 +9,7 @@
 // locate reads keys, one per line (raw bytes; a trailing \r is dropped), and
 // prints "<index> <host:port>" per key, the 0-based index in --servers.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -244,6 +245,7 @@ int Invalidate(const Options& opt, std::vector<ServerSpec> servers) {
   config.placement = opt.placement;
   config.timeout = std::chrono::milliseconds(opt.timeout_ms);
   config.spool_dir = opt.spool_dir;
+  mkdir(opt.spool_dir.c_str(), 0755);  // the last component may be missing; errors show at Open
   config.spool_max_bytes = static_cast<uint64_t>(opt.spool_max_bytes);
   std::string error;
   auto invalidator = Invalidator::Open(std::move(config), &error);

@@ -144,7 +144,7 @@ typedef struct slabclient_write_behind_config {
   size_t capacity;
   size_t batch_size;
   unsigned max_delay_ms;
-  slabclient_when_full when_full;
+  int when_full; /* a slabclient_when_full (an int, so any value is safe to pass) */
   unsigned block_timeout_ms;
   unsigned max_attempts;
   unsigned retry_delay_ms;

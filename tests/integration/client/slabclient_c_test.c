@@ -212,7 +212,7 @@ static void test_write_behind(void) {
   slabclient_write_behind_config_init(&cfg);
   CHECK(cfg.capacity == 10000 && cfg.batch_size == 100);
   cfg.batch_size = 7;
-  cfg.when_full = (slabclient_when_full)9;
+  cfg.when_full = 9;
   CHECK_STATUS(slabclient_write_behind_create(&cfg, save_batch, &saved, &wb),
                SLABCLIENT_INVALID_ARGUMENT);
   cfg.when_full = SLABCLIENT_FULL_BLOCK;

@@ -12,7 +12,9 @@
 #include "client/client.h"
 #include "client/continuum.h"
 #include "client/hot_keys.h"
+#include "client/invalidator.h"
 #include "client/server_spec.h"
+#include "client/write_behind.h"
 
 struct slabclient_bloom {
   slabclient_bloom(uint64_t n, double p) : filter(n, p) {}
@@ -22,6 +24,14 @@ struct slabclient_bloom {
 struct slabclient {
   explicit slabclient(slabcached::client::ClientConfig config) : client(std::move(config)) {}
   slabcached::client::Client client;
+};
+
+struct slabclient_invalidator {
+  std::unique_ptr<slabcached::client::Invalidator> invalidator;
+};
+
+struct slabclient_write_behind {
+  std::unique_ptr<slabcached::client::WriteBehind> queue;
 };
 
 namespace {
@@ -335,8 +345,159 @@ const char* slabclient_status_name(slabclient_status status) {
       return "BUFFER_TOO_SMALL";
     case SLABCLIENT_NO_MEMORY:
       return "NO_MEMORY";
+    case SLABCLIENT_FULL:
+      return "FULL";
   }
   return "UNKNOWN";
+}
+
+slabclient_status slabclient_invalidator_open(const char* servers, const char* distribution,
+                                              unsigned timeout_ms, const char* spool_dir,
+                                              slabclient_invalidator** out) {
+  if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (servers == nullptr || spool_dir == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  try {
+    namespace sc = slabcached::client;
+    sc::InvalidatorConfig config;
+    std::string error;
+    auto list = sc::ParseServerList(servers, &error);
+    if (!list || list->empty()) return SLABCLIENT_INVALID_ARGUMENT;
+    config.servers = std::move(*list);
+    if (distribution != nullptr && *distribution != '\0') {
+      auto d = sc::ParseDistribution(distribution);
+      if (!d) return SLABCLIENT_INVALID_ARGUMENT;
+      config.placement.distribution = *d;
+    }
+    if (timeout_ms != 0) config.timeout = std::chrono::milliseconds(timeout_ms);
+    config.spool_dir = spool_dir;
+    auto inv = sc::Invalidator::Open(std::move(config), &error);
+    if (inv == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+    *out = new slabclient_invalidator{std::move(inv)};
+    return SLABCLIENT_OK;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
+}
+
+void slabclient_invalidator_close(slabclient_invalidator* inv) { delete inv; }
+
+slabclient_status slabclient_invalidate(slabclient_invalidator* inv, const char* key,
+                                        size_t key_len) {
+  if (inv == nullptr || !slabcached::client::IsValidKey(Key(key, key_len))) {
+    return SLABCLIENT_INVALID_ARGUMENT;
+  }
+  try {
+    return inv->invalidator->Invalidate(Key(key, key_len)) ? SLABCLIENT_OK : SLABCLIENT_FULL;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
+}
+
+uint64_t slabclient_invalidator_retry(slabclient_invalidator* inv) {
+  if (inv == nullptr) return 0;
+  try {
+    inv->invalidator->RetryDue();
+  } catch (...) {
+  }
+  return inv->invalidator->Pending();
+}
+
+void slabclient_write_behind_config_init(slabclient_write_behind_config* config) {
+  if (config == nullptr) return;
+  const slabcached::client::WriteBehindConfig defaults;
+  config->capacity = defaults.capacity;
+  config->batch_size = defaults.batch_size;
+  config->max_delay_ms = static_cast<unsigned>(defaults.max_delay.count());
+  config->when_full = SLABCLIENT_FULL_BLOCK;
+  config->block_timeout_ms = static_cast<unsigned>(defaults.block_timeout.count());
+  config->max_attempts = defaults.max_attempts;
+  config->retry_delay_ms = static_cast<unsigned>(defaults.retry_delay.count());
+}
+
+slabclient_status slabclient_write_behind_create(const slabclient_write_behind_config* config,
+                                                 slabclient_write_batch_fn write_batch,
+                                                 void* context, slabclient_write_behind** out) {
+  if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (config == nullptr || write_batch == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  namespace sc = slabcached::client;
+  sc::WriteBehindConfig c;
+  c.capacity = config->capacity;
+  c.batch_size = config->batch_size;
+  c.max_delay = std::chrono::milliseconds(config->max_delay_ms);
+  switch (config->when_full) {
+    case SLABCLIENT_FULL_BLOCK:
+      c.when_full = sc::WhenFull::kBlock;
+      break;
+    case SLABCLIENT_FULL_DROP_NEWEST:
+      c.when_full = sc::WhenFull::kDropNewest;
+      break;
+    case SLABCLIENT_FULL_DROP_OLDEST:
+      c.when_full = sc::WhenFull::kDropOldest;
+      break;
+    default:
+      return SLABCLIENT_INVALID_ARGUMENT;
+  }
+  c.block_timeout = std::chrono::milliseconds(config->block_timeout_ms);
+  c.max_attempts = config->max_attempts;
+  c.retry_delay = std::chrono::milliseconds(config->retry_delay_ms);
+  try {
+    // The C callback sees (pointer, length) views of the batch's strings.
+    auto adapter = [write_batch, context](const std::vector<sc::PendingWrite>& batch) {
+      std::vector<slabclient_write> writes;
+      writes.reserve(batch.size());
+      for (const sc::PendingWrite& w : batch) {
+        writes.push_back({w.key.data(), w.key.size(), w.value.data(), w.value.size()});
+      }
+      return write_batch(context, writes.data(), writes.size()) != 0;
+    };
+    *out = new slabclient_write_behind{std::make_unique<sc::WriteBehind>(c, adapter)};
+    return SLABCLIENT_OK;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
+}
+
+slabclient_status slabclient_write_behind_enqueue(slabclient_write_behind* wb, const char* key,
+                                                  size_t key_len, const char* value,
+                                                  size_t value_len) {
+  if (wb == nullptr || key == nullptr || (value == nullptr && value_len != 0)) {
+    return SLABCLIENT_INVALID_ARGUMENT;
+  }
+  try {
+    std::string v = value == nullptr ? std::string() : std::string(value, value_len);
+    const Status s = wb->queue->Enqueue(std::string(key, key_len), std::move(v));
+    return s == Status::kOk ? SLABCLIENT_OK : SLABCLIENT_FULL;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
+}
+
+namespace {
+void CopyCounts(const slabcached::client::WriteBehindCounts& from,
+                slabclient_write_behind_counts* to) {
+  if (to == nullptr) return;
+  to->enqueued = from.enqueued;
+  to->written = from.written;
+  to->retried = from.retried;
+  to->dropped = from.dropped;
+  to->lost = from.lost;
+}
+}  // namespace
+
+void slabclient_write_behind_flush(slabclient_write_behind* wb,
+                                   slabclient_write_behind_counts* counts) {
+  if (wb == nullptr) return;
+  CopyCounts(wb->queue->Flush(), counts);
+}
+
+void slabclient_write_behind_destroy(slabclient_write_behind* wb,
+                                     slabclient_write_behind_counts* counts) {
+  if (wb == nullptr) return;
+  CopyCounts(wb->queue->Flush(), counts);
+  wb->queue.reset();  // stops the thread; nothing is left to write
+  delete wb;
 }
 
 }  // extern "C"

@@ -49,7 +49,8 @@ typedef enum slabclient_status {
   SLABCLIENT_SERVER_EJECTED = 11,    /* modula placement picked an ejected server */
   SLABCLIENT_SOME_ERRORS = 12,       /* slabclient_mget: some servers failed */
   SLABCLIENT_BUFFER_TOO_SMALL = 100, /* slabclient_get: *value_len is the size needed */
-  SLABCLIENT_NO_MEMORY = 101
+  SLABCLIENT_NO_MEMORY = 101,
+  SLABCLIENT_FULL = 102 /* a spool or write-behind queue had no room */
 } slabclient_status;
 
 typedef struct slabclient slabclient;
@@ -143,6 +144,89 @@ void slabclient_bloom_destroy(slabclient_bloom *bloom); /* NULL is fine */
 void slabclient_bloom_add(slabclient_bloom *bloom, const char *key, size_t key_len);
 /* 1: the key may exist; 0: it was never added. */
 int slabclient_bloom_check(const slabclient_bloom *bloom, const char *key, size_t key_len);
+
+/* Reliable invalidation (invalidator.h): each key is deleted on its server,
+ * or its delete is spooled in spool_dir (an existing directory) and retried
+ * with back-off until the server confirms it, also by the next invalidator
+ * opened on the same directory.
+ *
+ *   slabclient_invalidator *inv = NULL;
+ *   slabclient_invalidator_open("10.0.0.1:11211,10.0.0.2:11211", NULL, 0,
+ *                               "/var/spool/app", &inv);
+ *   slabclient_invalidate(inv, "user:42", 7);    (SLABCLIENT_OK: deleted or spooled)
+ *   slabclient_invalidator_retry(inv);           (now and then: due retries)
+ *   slabclient_invalidator_close(inv);
+ */
+typedef struct slabclient_invalidator slabclient_invalidator;
+/* SLABCLIENT_INVALID_ARGUMENT for a bad list or distribution, or a spool
+ * directory that cannot be opened. */
+slabclient_status slabclient_invalidator_open(const char *servers, const char *distribution,
+                                              unsigned timeout_ms, const char *spool_dir,
+                                              slabclient_invalidator **out);
+void slabclient_invalidator_close(slabclient_invalidator *inv); /* NULL is fine */
+/* SLABCLIENT_OK when every server of the key confirmed the delete or holds
+ * it in its spool (fdatasync'ed); SLABCLIENT_FULL when a spool is full
+ * (retry later; nothing is lost). */
+slabclient_status slabclient_invalidate(slabclient_invalidator *inv, const char *key,
+                                        size_t key_len);
+/* Retries what is due; returns the deletes still spooled. */
+uint64_t slabclient_invalidator_retry(slabclient_invalidator *inv);
+
+/* Write-behind (write_behind.h): writes to the source of truth queued and
+ * applied in batches by `write_batch` on a background thread. RISK: queued
+ * writes are lost if the process dies before they are written.
+ *
+ *   int save(void *db, const slabclient_write *w, size_t n) { ...; return 1; }
+ *   slabclient_write_behind_config cfg;
+ *   slabclient_write_behind_config_init(&cfg);
+ *   slabclient_write_behind *wb = NULL;
+ *   slabclient_write_behind_create(&cfg, save, db, &wb);
+ *   slabclient_write_behind_enqueue(wb, "user:42", 7, "alice", 5);
+ *   slabclient_write_behind_destroy(wb, NULL);    (flushes first)
+ */
+typedef struct slabclient_write {
+  const char *key;
+  size_t key_len;
+  const char *value;
+  size_t value_len;
+} slabclient_write;
+/* Writes a batch; returns non-zero when all of it was written, 0 to have it
+ * retried. Called on one thread at a time (not the caller's). */
+typedef int (*slabclient_write_batch_fn)(void *context, const slabclient_write *writes,
+                                         size_t count);
+typedef enum slabclient_when_full {
+  SLABCLIENT_FULL_BLOCK = 0,       /* wait up to block_timeout_ms, then SLABCLIENT_FULL */
+  SLABCLIENT_FULL_DROP_NEWEST = 1, /* SLABCLIENT_FULL at once */
+  SLABCLIENT_FULL_DROP_OLDEST = 2  /* discard the oldest queued write */
+} slabclient_when_full;
+typedef struct slabclient_write_behind_config {
+  size_t capacity;
+  size_t batch_size;
+  unsigned max_delay_ms;
+  int when_full; /* a slabclient_when_full (an int, so any value is safe to pass) */
+  unsigned block_timeout_ms;
+  unsigned max_attempts;
+  unsigned retry_delay_ms;
+} slabclient_write_behind_config;
+typedef struct slabclient_write_behind_counts {
+  uint64_t enqueued, written, retried, dropped, lost;
+} slabclient_write_behind_counts;
+typedef struct slabclient_write_behind slabclient_write_behind;
+/* The defaults of write_behind.h (capacity 10000, batches of 100, 100 ms). */
+void slabclient_write_behind_config_init(slabclient_write_behind_config *config);
+slabclient_status slabclient_write_behind_create(const slabclient_write_behind_config *config,
+                                                 slabclient_write_batch_fn write_batch,
+                                                 void *context, slabclient_write_behind **out);
+/* SLABCLIENT_OK when queued; SLABCLIENT_FULL when the queue was full. */
+slabclient_status slabclient_write_behind_enqueue(slabclient_write_behind *wb, const char *key,
+                                                  size_t key_len, const char *value,
+                                                  size_t value_len);
+/* Writes everything queued; counts (may be NULL) are the totals so far. */
+void slabclient_write_behind_flush(slabclient_write_behind *wb,
+                                   slabclient_write_behind_counts *counts);
+/* Flushes, stops the thread, frees; counts (may be NULL) as after the flush. */
+void slabclient_write_behind_destroy(slabclient_write_behind *wb,
+                                     slabclient_write_behind_counts *counts);
 
 /* "OK", "NOT_FOUND", ...; "UNKNOWN" for other values. */
 const char *slabclient_status_name(slabclient_status status);

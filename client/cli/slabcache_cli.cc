@@ -4,10 +4,16 @@
 //   slabcache-cli ring   --servers h:p[:w],... [--distribution MODE] [--hash H]
 //   slabcache-cli get KEY... | set KEY VALUE | delete KEY... | stats [ARGS]  --servers ...
 //   slabcache-cli load --servers ... [--exptime N] [--binary]  < key<TAB>value lines
+//   slabcache-cli invalidate --servers ... --spool DIR [--input PATH]  < events
 //
 // locate reads keys, one per line (raw bytes; a trailing \r is dropped), and
 // prints "<index> <host:port>" per key, the 0-based index in --servers.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +30,7 @@
 #include "client/cli/load_line.h"
 #include "client/client.h"
 #include "client/continuum.h"
+#include "client/invalidator.h"
 
 namespace slabcached::client {
 namespace {
@@ -43,8 +50,16 @@ constexpr char kUsage[] =
     "                     malformed lines are reported with their number and skipped.\n"
     "                     Text noreply cannot report a refused item (counted stored);\n"
     "                     --binary counts every refusal\n"
-    "exit status: 0 success, 1 a miss or NOT_STORED/NOT_FOUND (load: malformed lines),\n"
-    "             2 usage, 3 server errors (load: failed items)\n"
+    "  invalidate         read invalidation events on stdin (or --input PATH, a file or\n"
+    "                     FIFO): a key per line or {\"event\": \"...\", \"keys\": [...]};\n"
+    "                     delete each key on its server; deletes a server cannot take\n"
+    "                     go to the spool in --spool DIR and are retried with back-off\n"
+    "                     (also after a restart); at end of input wait for the spool\n"
+    "                     to drain (--drain-timeout MS, default: forever); print\n"
+    "                     \"events N deleted N spooled N retried N pending N malformed N\"\n"
+    "exit status: 0 success, 1 a miss or NOT_STORED/NOT_FOUND (load, invalidate:\n"
+    "             malformed lines), 2 usage, 3 server errors (load: failed items;\n"
+    "             invalidate: deletes left in the spool)\n"
     "options:\n"
     "  --servers LIST        servers: host[:port[:weight]] separated by commas\n"
     "  --distribution MODE   ketama-weighted (default), ketama-compat-libmemcached,\n"
@@ -53,7 +68,8 @@ constexpr char kUsage[] =
     "                        (default: md5, or one_at_a_time for modula)\n"
     "  --flags N, --exptime N   for set and load\n"
     "  --timeout MS          per-operation timeout (default 1000)\n"
-    "  --binary              use the binary protocol\n";
+    "  --binary              use the binary protocol\n"
+    "  --spool DIR, --input PATH, --drain-timeout MS, --spool-max-bytes N  for invalidate\n";
 
 struct Options {
   std::string command;
@@ -64,6 +80,10 @@ struct Options {
   int64_t exptime = 0;
   int64_t timeout_ms = 1000;
   bool binary = false;
+  std::string spool_dir;  // invalidate
+  std::string input;      // invalidate; "" is stdin
+  int64_t drain_timeout_ms = -1;
+  int64_t spool_max_bytes = 64 << 20;
 };
 
 int UsageError(const std::string& why) {
@@ -107,7 +127,11 @@ int ParseArgs(int argc, char** argv, Options* opt) {
         auto h = ParseKeyHash(value);
         if (!h) return UsageError("unknown hash \"" + std::string(value) + "\"");
         opt->placement.key_hash = *h;
-      } else if (arg == "--flags" || arg == "--exptime" || arg == "--timeout") {
+      } else if (arg == "--spool" || arg == "--input") {
+        if (!take()) return UsageError(std::string(arg) + " needs a value");
+        (arg == "--spool" ? opt->spool_dir : opt->input) = std::string(value);
+      } else if (arg == "--flags" || arg == "--exptime" || arg == "--timeout" ||
+                 arg == "--drain-timeout" || arg == "--spool-max-bytes") {
         if (!take()) return UsageError(std::string(arg) + " needs a value");
         char* end = nullptr;
         const std::string v(value);
@@ -117,6 +141,10 @@ int ParseArgs(int argc, char** argv, Options* opt) {
           opt->flags = static_cast<uint32_t>(n);
         } else if (arg == "--exptime") {
           opt->exptime = n;
+        } else if (arg == "--drain-timeout") {
+          opt->drain_timeout_ms = n;
+        } else if (arg == "--spool-max-bytes") {
+          opt->spool_max_bytes = n;
         } else {
           opt->timeout_ms = n;
         }
@@ -208,6 +236,47 @@ int Load(const Options& opt, Client* client) {
   return malformed > 0 ? 1 : 0;
 }
 
+// invalidate: reliable deletes of event keys (client/invalidator.h).
+int Invalidate(const Options& opt, std::vector<ServerSpec> servers) {
+  if (opt.spool_dir.empty()) return UsageError("invalidate needs --spool DIR");
+  if (!opt.args.empty()) return UsageError("invalidate reads its events from stdin or --input");
+  InvalidatorConfig config;
+  config.servers = std::move(servers);
+  config.placement = opt.placement;
+  config.timeout = std::chrono::milliseconds(opt.timeout_ms);
+  config.spool_dir = opt.spool_dir;
+  mkdir(opt.spool_dir.c_str(), 0755);  // the last component may be missing; errors show at Open
+  config.spool_max_bytes = static_cast<uint64_t>(opt.spool_max_bytes);
+  std::string error;
+  auto invalidator = Invalidator::Open(std::move(config), &error);
+  if (invalidator == nullptr) {
+    std::fprintf(stderr, "slabcache-cli: invalidate: %s\n", error.c_str());
+    return 3;
+  }
+  int fd = STDIN_FILENO;
+  if (!opt.input.empty() && (fd = open(opt.input.c_str(), O_RDONLY | O_CLOEXEC)) < 0) {
+    std::fprintf(stderr, "slabcache-cli: invalidate: %s: %s\n", opt.input.c_str(),
+                 std::strerror(errno));
+    return 3;
+  }
+  Invalidator::RunOptions run;
+  run.drain_timeout = std::chrono::milliseconds(opt.drain_timeout_ms);
+  run.on_malformed = [](uint64_t line, std::string_view why) {
+    std::fprintf(stderr, "slabcache-cli: invalidate: line %llu: %.*s, skipped\n",
+                 static_cast<unsigned long long>(line), static_cast<int>(why.size()), why.data());
+  };
+  const bool drained = invalidator->Run(fd, run, &error);
+  if (fd != STDIN_FILENO) close(fd);
+  if (!drained) std::fprintf(stderr, "slabcache-cli: invalidate: %s\n", error.c_str());
+  const InvalidatorCounts& c = invalidator->counts();
+  auto n = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::printf("events %llu deleted %llu spooled %llu retried %llu pending %llu malformed %llu\n",
+              n(c.events), n(c.deleted), n(c.spooled), n(c.retried), n(invalidator->Pending()),
+              n(c.malformed));
+  if (!drained) return 3;
+  return c.malformed > 0 ? 1 : 0;
+}
+
 int RunCommand(const Options& opt, std::vector<ServerSpec> servers) {
   ClientConfig config;
   config.servers = std::move(servers);
@@ -286,6 +355,7 @@ int Main(int argc, char** argv) {
     const Continuum ring(*servers, opt.placement);
     return opt.command == "locate" ? Locate(ring) : Ring(ring);
   }
+  if (opt.command == "invalidate") return Invalidate(opt, std::move(*servers));
   return RunCommand(opt, std::move(*servers));
 }
 

@@ -312,6 +312,73 @@ static void test_unreachable(void) {
   slabclient_destroy(c);
 }
 
+/* The C write-behind: batches reach the callback with their bytes. */
+struct saved {
+  size_t writes;
+  size_t bytes;
+};
+
+static int save_batch(void *context, const slabclient_write *writes, size_t count) {
+  struct saved *saved = (struct saved *)context;
+  size_t i;
+  for (i = 0; i < count; ++i) {
+    saved->bytes += writes[i].key_len + writes[i].value_len;
+  }
+  saved->writes += count;
+  return 1;
+}
+
+static void test_write_behind(void) {
+  slabclient_write_behind_config cfg;
+  slabclient_write_behind_counts counts;
+  slabclient_write_behind *wb = NULL;
+  struct saved saved = {0, 0};
+  int i;
+  slabclient_write_behind_config_init(&cfg);
+  CHECK(cfg.capacity == 10000 && cfg.batch_size == 100);
+  cfg.batch_size = 7;
+  cfg.when_full = 9;
+  CHECK_STATUS(slabclient_write_behind_create(&cfg, save_batch, &saved, &wb),
+               SLABCLIENT_INVALID_ARGUMENT);
+  cfg.when_full = SLABCLIENT_FULL_BLOCK;
+  CHECK_STATUS(slabclient_write_behind_create(&cfg, save_batch, &saved, &wb), SLABCLIENT_OK);
+  for (i = 0; wb != NULL && i < 50; ++i) {
+    CHECK_STATUS(slabclient_write_behind_enqueue(wb, "key", 3, "a\0b", 3), SLABCLIENT_OK);
+  }
+  slabclient_write_behind_destroy(wb, &counts);
+  CHECK(counts.enqueued == 50 && counts.written == 50 && counts.lost == 0);
+  CHECK(saved.writes == 50 && saved.bytes == 50 * 6);
+}
+
+/* The C invalidator: deletes on a live server; spools for a dead one. */
+static void test_invalidator(int port) {
+  char list[96], dir[] = "/tmp/slabclient-c-spool.XXXXXX", cmd[128], buf[4];
+  size_t len;
+  slabclient *c = NULL;
+  slabclient_invalidator *inv = NULL;
+  snprintf(list, sizeof(list), "127.0.0.1:%d", port);
+  CHECK(mkdtemp(dir) != NULL);
+  CHECK_STATUS(slabclient_create(list, NULL, 2000, &c), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_set(c, "gone", 4, "x", 1, 0, 0), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_invalidator_open(list, NULL, 300, "/nonexistent/dir", &inv),
+               SLABCLIENT_INVALID_ARGUMENT);
+  CHECK_STATUS(slabclient_invalidator_open(list, NULL, 300, dir, &inv), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_invalidate(inv, "gone", 4), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_invalidate(inv, "a b", 3), SLABCLIENT_INVALID_ARGUMENT);
+  CHECK(slabclient_invalidator_retry(inv) == 0);
+  CHECK_STATUS(slabclient_get(c, "gone", 4, buf, sizeof(buf), &len, NULL), SLABCLIENT_NOT_FOUND);
+  slabclient_invalidator_close(inv);
+  inv = NULL;
+  snprintf(list, sizeof(list), "127.0.0.1:%d", free_port());
+  CHECK_STATUS(slabclient_invalidator_open(list, NULL, 300, dir, &inv), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_invalidate(inv, "k", 1), SLABCLIENT_OK);
+  CHECK(slabclient_invalidator_retry(inv) == 1);
+  slabclient_invalidator_close(inv);
+  slabclient_destroy(c);
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  CHECK(system(cmd) == 0);
+}
+
 int main(void) {
   const char *binary = getenv("SLABCACHED_BIN");
   int port;
@@ -321,6 +388,7 @@ int main(void) {
   test_locate(0);
   test_unreachable();
   test_bloom();
+  test_write_behind();
   if (binary == NULL || *binary == '\0' || access(binary, X_OK) != 0) {
     fprintf(stderr, "SLABCACHED_BIN unset: daemon tests skipped\n");
     return failures == 0 ? 77 : 1;
@@ -338,6 +406,7 @@ int main(void) {
       kill(pid_b, SIGTERM);
       waitpid(pid_b, NULL, 0);
     }
+    test_invalidator(port);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
   }

@@ -1,5 +1,6 @@
 // slabcache-cli locate/ring, run as a process, against libmemcached's answers.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -105,6 +106,25 @@ TEST_F(CliTest, BadArgumentsExitWithUsage) {
   EXPECT_NE(rc, 0);
   lines = Run("locate --servers a:0", "", &rc);
   EXPECT_NE(rc, 0);
+}
+
+// invalidate with no reachable server: the delete is spooled, reported as
+// pending (exit 3), and still pending for the next run on the same spool.
+TEST_F(CliTest, InvalidateSpoolsWhatAnUnreachableServerCannotTake) {
+  int rc = 0;
+  EXPECT_FALSE(Run("invalidate --servers 127.0.0.1:1", "", &rc).empty()) << "usage printed";
+  EXPECT_EQ(WEXITSTATUS(rc), 2) << "--spool is required";
+  const std::string args =
+      "invalidate --servers 127.0.0.1:1 --spool '" + dir_ + "' --drain-timeout 0 --timeout 200";
+  std::vector<std::string> lines = Run(args, "k1\nbad key\n", &rc);
+  EXPECT_EQ(WEXITSTATUS(rc), 3);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "slabcache-cli: invalidate: line 2: not a key memcached accepts, skipped");
+  EXPECT_EQ(lines[2], "events 1 deleted 0 spooled 1 retried 0 pending 1 malformed 1");
+  lines = Run(args, "", &rc);
+  EXPECT_EQ(WEXITSTATUS(rc), 3);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back(), "events 0 deleted 0 spooled 0 retried 0 pending 1 malformed 0");
 }
 
 }  // namespace

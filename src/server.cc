@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -15,6 +16,22 @@
 #include "src/tls.h"
 
 namespace slabcached {
+namespace {
+
+// One line on how a start with -e went: restored, or cold and why.
+void LogMemoryFileStart(const std::string& path, const slabs::RestartReport& report) {
+  if (report.restored) {
+    LOG(INFO) << "warm restart from " << path << ": " << report.items_restored
+              << " items restored, " << report.items_dropped << " dropped (expired or flushed), "
+              << report.downtime_seconds << " s down";
+  } else if (!report.why_cold.empty()) {
+    LOG(WARNING) << "memory file " << path << " not restored, starting cold: " << report.why_cold;
+  } else {
+    LOG(INFO) << "memory file " << path << " is new: starting cold";
+  }
+}
+
+}  // namespace
 
 Server::Server(const ServerConfig& config, Services services,
                ClockControlFactory make_clock_control)
@@ -27,6 +44,9 @@ Server::Server(const ServerConfig& config, Services services,
       verbosity_(config_.verbosity),
       base_(event_base_new()) {
   if (!base_) throw std::runtime_error("event_base_new failed");
+  if (!config_.store.memory_file.empty()) {
+    LogMemoryFileStart(config_.store.memory_file, store_->restart_report());
+  }
   const ExecutorContext context{.config = config_,
                                 .services = services_,
                                 .store = *store_,
@@ -91,6 +111,7 @@ void Server::OnClockTick(evutil_socket_t, short, void* arg) {
 void Server::OnSignal(evutil_socket_t signal, short, void* arg) {
   auto* server = static_cast<Server*>(arg);
   LOG(INFO) << "signal " << signal << " received: shutting down";
+  server->stop_signal_ = signal;
   server->listener_->Close();
   event_base_loopbreak(server->base_.get());
 }
@@ -128,6 +149,20 @@ void Server::RequestShutdown(bool graceful) {
   kill(getpid(), graceful ? SIGUSR1 : SIGINT);
 }
 
+void Server::SaveMemoryFile() {
+  const auto started = std::chrono::steady_clock::now();
+  std::string why;
+  if (!store_->SaveForRestart(&why)) {
+    LOG(ERROR) << "could not save the memory file " << config_.store.memory_file << ": " << why
+               << "; the next start will be cold";
+    return;
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  LOG(INFO) << "memory file " << config_.store.memory_file << " saved for a warm restart ("
+            << store_->GetStats().curr_items << " items, " << took.count() << " ms)";
+}
+
 void Server::SetVerbosity(int level) {
   verbosity_.store(level, std::memory_order_relaxed);
   SetLogVerbosity(level);
@@ -159,6 +194,8 @@ int Server::Run() {
   for (auto& worker : workers_) worker->Stop();
   workers_.clear();  // joins
   events_.clear();
+  // SIGUSR1 (or "shutdown graceful") with -e: the items outlive the process.
+  if (stop_signal_ == SIGUSR1 && !config_.store.memory_file.empty()) SaveMemoryFile();
   LOG(INFO) << "stopped";
   return 0;
 }

@@ -50,6 +50,8 @@ class Server : public ServerControl {
   // current memcached does (it does not stop).
   static void OnHangup(evutil_socket_t signal, short, void* arg);
   void Dispatch(ev::Fd fd, bool tls);
+  // After the workers stopped: writes the -e file's restart record.
+  void SaveMemoryFile();
 
   const ServerConfig config_;
   const Services services_;  // before everything that holds a reference to it
@@ -64,6 +66,7 @@ class Server : public ServerControl {
   std::unique_ptr<MetricsServer> metrics_;  // -o metrics_port, or null
   std::vector<ev::Event> events_;           // clock tick and signal handlers
   uint32_t next_worker_ = 0;
+  int stop_signal_ = 0;  // the signal that ended Run()
 };
 
 }  // namespace slabcached

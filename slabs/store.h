@@ -85,6 +85,7 @@ struct RestartReport {
   uint64_t items_restored = 0;
   uint64_t items_dropped = 0;  // expired or flushed meanwhile, or not intact
   uint64_t downtime_seconds = 0;
+  uint64_t restore_micros = 0;  // reading the file and rebuilding the indexes
 };
 
 enum class StoreMode : uint8_t { kSet, kAdd, kReplace, kAppend, kPrepend, kCas };

@@ -4,6 +4,7 @@
 // the structures outside the file: the hash table, the LRU lists, the free
 // lists and the allocator's accounting.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <unordered_set>
@@ -32,6 +33,7 @@ bool Store::Impl::SaveForRestart(std::string* why) {
 }
 
 void Store::Impl::RestoreOrClear() {
+  const auto started = std::chrono::steady_clock::now();
   std::string why;
   std::optional<RestartRecord> record = memory_file_->ReadRecord(&why);
   if (record) why = DescribeGeometryChange(record->geometry, slabs_.geometry());
@@ -46,6 +48,10 @@ void Store::Impl::RestoreOrClear() {
   }
   // Until the next graceful stop, the file's items are not to be trusted.
   memory_file_->MarkDirty();
+  restart_report_.restore_micros =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count());
 }
 
 bool Store::Impl::CollectChain(Item* head, std::vector<Item*>* chain) const {

@@ -24,7 +24,8 @@ void LogMemoryFileStart(const std::string& path, const slabs::RestartReport& rep
   if (report.restored) {
     LOG(INFO) << "warm restart from " << path << ": " << report.items_restored
               << " items restored, " << report.items_dropped << " dropped (expired or flushed), "
-              << report.downtime_seconds << " s down";
+              << report.downtime_seconds << " s down, restored in " << report.restore_micros / 1000
+              << " ms";
   } else if (!report.why_cold.empty()) {
     LOG(WARNING) << "memory file " << path << " not restored, starting cold: " << report.why_cold;
   } else {

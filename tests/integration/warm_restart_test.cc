@@ -128,8 +128,10 @@ TEST_F(WarmRestartTest, AMillionItemsSurviveAGracefulRestart) {
   std::map<int, uint64_t> cas;
   for (int i = 0; i < kItems; i += 997) cas[i] = CasOf(i);
   ASSERT_NO_FATAL_FAILURE(Stop(SIGUSR1));
-  EXPECT_NE(daemon_->Output().find("saved for a warm restart"), std::string::npos)
-      << daemon_->Output();
+  const std::string stop_log = daemon_->Output();
+  const size_t saved = stop_log.find("saved for a warm restart");
+  ASSERT_NE(saved, std::string::npos) << stop_log;
+  std::printf("%s\n", stop_log.substr(saved, stop_log.find('\n', saved) - saved).c_str());
 
   const auto started = std::chrono::steady_clock::now();
   ASSERT_NO_FATAL_FAILURE(Start(256));
@@ -139,9 +141,11 @@ TEST_F(WarmRestartTest, AMillionItemsSurviveAGracefulRestart) {
   std::printf("warm restart with %d items: serving after %lld ms\n", kItems + 1,
               static_cast<long long>(restart_ms));
   RecordProperty("restart_ms", static_cast<int>(restart_ms));
-  EXPECT_NE(daemon_->Output().find(std::to_string(kItems + 1) + " items restored"),
-            std::string::npos)
-      << daemon_->Output();
+  const std::string log = daemon_->Output();
+  const size_t restored = log.find(std::to_string(kItems + 1) + " items restored");
+  ASSERT_NE(restored, std::string::npos) << log;
+  const size_t line_start = log.rfind('\n', restored) + 1;
+  std::printf("%s\n", log.substr(line_start, log.find('\n', restored) - line_start).c_str());
   EXPECT_EQ(Stat("curr_items"), std::to_string(kItems + 1));
   ASSERT_NO_FATAL_FAILURE(ExpectItems(0, kItems));
   for (const auto& [i, before] : cas) ASSERT_EQ(CasOf(i), before) << Key(i);

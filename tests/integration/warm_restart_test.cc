@@ -204,5 +204,26 @@ TEST_F(WarmRestartTest, SigtermDoesNotSaveTheFile) {
   ASSERT_NO_FATAL_FAILURE(Stop(SIGUSR1));  // and SIGUSR1 exits 0
 }
 
+// memcached's graceful stop holds without a memory file too: the queued reply
+// still goes out, then the daemon exits 0.
+TEST_F(WarmRestartTest, SigusrOneWithoutAMemoryFileStopsGracefully) {
+  std::string error;
+  daemon_ = Daemon::Start(binary_, DefaultFlags(), &error);
+  ASSERT_NE(daemon_, nullptr) << error;
+  client_ = Client::Connect(daemon_->host(), daemon_->port(), &error);
+  ASSERT_NE(client_, nullptr) << error;
+  const std::string value(512 * 1024, 'x');
+  ASSERT_TRUE(client_->Roundtrip(StorageCommand("set", "big", value), "STORED\r\n"));
+  ASSERT_TRUE(client_->Send("get big\r\n"));
+  ASSERT_TRUE(client_->WaitReadable(kIoTimeout));
+  ASSERT_EQ(::kill(daemon_->pid(), SIGUSR1), 0);
+  EXPECT_EQ(client_->ReadExactly(ValueReply("big", value).size() + 5),
+            ValueReply("big", value) + "END\r\n");
+  int status = 0;
+  ASSERT_TRUE(daemon_->WaitForExit(kStopTimeout, &status));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(daemon_->Output().find("memory file"), std::string::npos) << daemon_->Output();
+}
+
 }  // namespace
 }  // namespace slabcached::testing

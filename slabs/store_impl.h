@@ -167,6 +167,11 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   // Whether the head `it` of a chunked item owns an intact chain; appends
   // its continuation chunks to `chain`.
   bool CollectChain(Item* it, std::vector<Item*>* chain) const;
+  // Whether `it`, a chunk of class `cls` that is not free, is a whole linked
+  // item (with its chain, put in `chain`, when chunked).
+  bool IntactForRestore(Item* it, uint8_t cls, std::vector<Item*>* chain) const;
+  // Links a kept item again: times moved to this clock, hash table, LRU `lru`.
+  void LinkRestored(Item* it, LruId lru, const RestartTimeMap& time);
 
   // --- LRU policy (lru.cc) ---
   // Requires the item lock and the LRU lock.

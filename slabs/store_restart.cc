@@ -70,10 +70,41 @@ bool Store::Impl::CollectChain(Item* head, std::vector<Item*>* chain) const {
   return c == nullptr;
 }
 
+bool Store::Impl::IntactForRestore(Item* it, uint8_t cls, std::vector<Item*>* chain) const {
+  chain->clear();
+  if (!it->linked() || it->nkey == 0 || it->nkey > kKeyMaxLength) return false;
+  if (it->total_size() > slabs_.chunk_max()) {  // chunked: its head is in the last class
+    return cls == slabs_.num_classes() && CollectChain(it, chain);
+  }
+  return it->total_size() <= slabs_.info(cls).chunk_size &&
+         std::memcmp(it->value_ptr() + it->nbytes, "\r\n", 2) == 0;
+}
+
+void Store::Impl::LinkRestored(Item* it, LruId lru, const RestartTimeMap& time) {
+  it->time.store(time.Map(it->time.load(std::memory_order_relaxed)), std::memory_order_relaxed);
+  it->exptime.store(time.Map(it->exptime.load(std::memory_order_relaxed)),
+                    std::memory_order_relaxed);
+  it->refcount.store(1, std::memory_order_relaxed);  // the link's
+  const uint64_t hv = HashKey(it->key());
+  slabs_.AccountRestored(it, slabs_.ChunkBytes(it));
+  if (slabs_.IsChunked(it)) {
+    for (Item* c = slabs_.NextChunk(it); c != nullptr; c = slabs_.ToItem(c->next)) {
+      SetContinuationHash(c, hv);  // the key hash's seed is new
+      slabs_.AccountRestored(c, sizeof(Item) + c->nbytes);
+    }
+  }
+  {
+    ItemLockGuard item_lock(locks_.For(hv));
+    table_.Insert(it, hv);
+  }
+  LruClass& lc = lru_.cls(slabs_.ClassOf(it));
+  std::lock_guard lru_lock(lc.mu);
+  lru_.LinkHead(lc, it, lru);
+}
+
 void Store::Impl::Restore(const RestartRecord& record) {
-  const RelTime now = Now();
   const int64_t unix_now = clock_->UnixNow();
-  const RestartTimeMap time(record, now, unix_now);
+  const RestartTimeMap time(record, Now(), unix_now);
   const RelTime old_now = time.old_now();
   restart_report_.downtime_seconds =
       static_cast<uint64_t>(std::max<int64_t>(0, unix_now - record.stopped_unix));
@@ -81,37 +112,29 @@ void Store::Impl::Restore(const RestartRecord& record) {
   // stored before it: they are dropped now. A pending one carries over.
   const int64_t horizon = record.flush_horizon;
   const bool flush_passed = horizon >= 0 && horizon <= int64_t{old_now};
+  auto live = [&](const Item* it) {
+    const RelTime exptime = it->exptime.load(std::memory_order_relaxed);
+    const RelTime last = it->time.load(std::memory_order_relaxed);
+    return (exptime == 0 || exptime > old_now) && !(flush_passed && int64_t{last} <= horizon);
+  };
 
   // 1. Which items stay: linked, intact, neither expired nor flushed.
-  std::vector<Item*> heads[SlabAllocator::kMaxClasses + 1][kNumLrus];
+  std::vector<Item*> kept[SlabAllocator::kMaxClasses + 1][kNumLrus];
   std::unordered_set<const Item*> kept_chunks;  // continuations of kept chunked items
   std::vector<Item*> chain;
   for (int id = 1; id <= slabs_.num_classes(); ++id) {
     const auto cls = static_cast<uint8_t>(id);
-    const SlabAllocator::ClassInfo info = slabs_.info(id);
-    for (size_t page = 0;; ++page) {
-      const uint32_t stepped = slabs_.VisitChunks(cls, page, 0, info.perslab, [&](Item* it) {
-        const RelTime exptime = it->exptime.load(std::memory_order_relaxed);
-        const RelTime last = it->time.load(std::memory_order_relaxed);
-        const bool chunked = it->total_size() > slabs_.chunk_max();
-        chain.clear();
-        const bool intact =
-            it->linked() && it->nkey > 0 && it->nkey <= kKeyMaxLength &&
-            it->lru() != static_cast<LruId>(kNumLrus) &&
-            (chunked ? id == slabs_.num_classes() && CollectChain(it, &chain)
-                     : it->total_size() <= info.chunk_size &&
-                           std::memcmp(it->value_ptr() + it->nbytes, "\r\n", 2) == 0);
-        const bool live = (exptime == 0 || exptime > old_now) &&
-                          !(flush_passed && last <= static_cast<RelTime>(horizon));
-        if (!intact || !live) {
-          it->flags.store(kItemSlabbed, std::memory_order_relaxed);  // freed in step 2
-          ++restart_report_.items_dropped;
-          return;
-        }
-        kept_chunks.insert(chain.begin(), chain.end());
-        heads[id][static_cast<int>(it->lru())].push_back(it);
-      });
-      if (stepped == 0) break;
+    auto sort_out = [&](Item* it) {
+      if (!IntactForRestore(it, cls, &chain) || !live(it)) {
+        it->flags.store(kItemSlabbed, std::memory_order_relaxed);  // freed in step 2
+        ++restart_report_.items_dropped;
+        return;
+      }
+      kept_chunks.insert(chain.begin(), chain.end());
+      kept[id][static_cast<int>(it->lru())].push_back(it);
+    };
+    const uint32_t perslab = slabs_.info(id).perslab;
+    for (size_t page = 0; slabs_.VisitChunks(cls, page, 0, perslab, sort_out) > 0; ++page) {
     }
   }
 
@@ -123,35 +146,13 @@ void Store::Impl::Restore(const RestartRecord& record) {
   });
 
   // 3. Link the kept items, oldest first so that LRU heads are the newest.
-  for (int id = 1; id <= slabs_.num_classes(); ++id) {
-    LruClass& lc = lru_.cls(static_cast<uint8_t>(id));
+  for (auto& lists : kept) {
     for (int l = 0; l < kNumLrus; ++l) {
-      std::vector<Item*>& items = heads[id][l];
-      std::sort(items.begin(), items.end(), [](const Item* a, const Item* b) {
+      std::sort(lists[l].begin(), lists[l].end(), [](const Item* a, const Item* b) {
         return a->time.load(std::memory_order_relaxed) < b->time.load(std::memory_order_relaxed);
       });
-      for (Item* it : items) {
-        it->time.store(time.Map(it->time.load(std::memory_order_relaxed)),
-                       std::memory_order_relaxed);
-        it->exptime.store(time.Map(it->exptime.load(std::memory_order_relaxed)),
-                          std::memory_order_relaxed);
-        it->refcount.store(1, std::memory_order_relaxed);  // the link's
-        const uint64_t hv = HashKey(it->key());
-        slabs_.AccountRestored(it, slabs_.ChunkBytes(it));
-        if (slabs_.IsChunked(it)) {
-          for (Item* c = slabs_.NextChunk(it); c != nullptr; c = slabs_.ToItem(c->next)) {
-            SetContinuationHash(c, hv);  // the key hash's seed is new
-            slabs_.AccountRestored(c, sizeof(Item) + c->nbytes);
-          }
-        }
-        {
-          ItemLockGuard item_lock(locks_.For(hv));
-          table_.Insert(it, hv);
-        }
-        std::lock_guard lru_lock(lc.mu);
-        lru_.LinkHead(lc, it, static_cast<LruId>(l));
-      }
-      restart_report_.items_restored += items.size();
+      for (Item* it : lists[l]) LinkRestored(it, static_cast<LruId>(l), time);
+      restart_report_.items_restored += lists[l].size();
     }
   }
   cas_id_.store(record.cas_id, std::memory_order_relaxed);

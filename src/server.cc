@@ -157,6 +157,15 @@ void Server::OnHangup(evutil_socket_t, short, void* arg) {
   }
 }
 
+void Server::StartWatchdog(std::chrono::microseconds ping) {
+  last_heartbeats_.assign(workers_.size(), 0);
+  const timeval period{static_cast<time_t>(ping.count() / 1000000),
+                       static_cast<suseconds_t>(ping.count() % 1000000)};
+  ev::Event watchdog(event_new(base_.get(), -1, EV_PERSIST, &Server::OnWatchdogTick, this));
+  event_add(watchdog.get(), &period);
+  events_.push_back(std::move(watchdog));
+}
+
 void Server::OnWatchdogTick(evutil_socket_t, short, void* arg) {
   auto* server = static_cast<Server*>(arg);
   // Ping only when every worker loop has run its heartbeat since the last tick.
@@ -209,21 +218,12 @@ void Server::SetVerbosity(int level) {
 }
 
 int Server::Run() {
-  // systemd's WatchdogSec=: workers beat 4 times per ping interval, the main
-  // loop pings when all of them did.
   const std::chrono::microseconds ping = systemd::WatchdogPingInterval();
   for (auto& worker : workers_) {
     if (ping.count() > 0) worker->EnableHeartbeat(ping / 4);
     if (!worker->Start()) throw std::runtime_error("could not start a worker thread");
   }
-  if (ping.count() > 0) {
-    last_heartbeats_.assign(workers_.size(), 0);
-    const timeval period{static_cast<time_t>(ping.count() / 1000000),
-                         static_cast<suseconds_t>(ping.count() % 1000000)};
-    ev::Event watchdog(event_new(base_.get(), -1, EV_PERSIST, &Server::OnWatchdogTick, this));
-    event_add(watchdog.get(), &period);
-    events_.push_back(std::move(watchdog));
-  }
+  if (ping.count() > 0) StartWatchdog(ping);
   if (clock_control_ != nullptr) {  // the test build: SIGUSR2 makes a worker stuck
     ev::Event stall(evsignal_new(base_.get(), SIGUSR2, &Server::OnStallSignal, this));
     event_add(stall.get(), nullptr);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -49,7 +50,10 @@ class Server : public ServerControl {
   // SIGHUP: re-reads the -Y auth file and reloads the -Z certificates, as
   // current memcached does (it does not stop).
   static void OnHangup(evutil_socket_t signal, short, void* arg);
-  // systemd's watchdog: pings while every worker loop is alive.
+  // systemd's WatchdogSec=: the workers beat 4 times per `ping` interval
+  // (Worker::EnableHeartbeat); every `ping` the main loop pings systemd if
+  // all of them did.
+  void StartWatchdog(std::chrono::microseconds ping);
   static void OnWatchdogTick(evutil_socket_t, short, void* arg);
   // Test build only: SIGUSR2 blocks worker 0 (a stuck loop for the watchdog test).
   static void OnStallSignal(evutil_socket_t, short, void* arg);

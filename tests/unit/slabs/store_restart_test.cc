@@ -27,6 +27,7 @@ class StoreRestartTest : public StoreTest {
   }
   void TearDown() override {
     store_.reset();
+    restarted_clock_.reset();
     std::filesystem::remove_all(dir_);
   }
   StoreConfig FileConfig() const {
@@ -44,12 +45,13 @@ class StoreRestartTest : public StoreTest {
   void Restart(RelTime downtime) { Restart(downtime, FileConfig()); }
   // A new process without a graceful stop of the old one.
   void StartAgain(RelTime downtime, const StoreConfig& config) {
-    const time_t unix_now = clock_.UnixNow() + downtime;
-    store_.reset();
-    clock_.~Clock();
-    new (&clock_) Clock(unix_now);
-    Make(config);
+    auto next_clock = std::make_unique<Clock>(clock().UnixNow() + downtime);
+    store_.reset();  // before the clock it reads
+    restarted_clock_ = std::move(next_clock);
+    store_ = std::make_unique<Store>(config, restarted_clock_.get());
   }
+  // The clock of the current store: the new process's after a restart.
+  Clock& clock() { return restarted_clock_ ? *restarted_clock_ : clock_; }
   void FlipRecordByte(off_t offset) {
     const int fd = open(FileConfig().memory_file.c_str(), O_RDWR);
     ASSERT_GE(fd, 0);
@@ -65,10 +67,11 @@ class StoreRestartTest : public StoreTest {
   }
 
   std::string dir_;
+  std::unique_ptr<Clock> restarted_clock_;
 };
 
 TEST_F(StoreRestartTest, ItemsComeBackWithFlagsCasAndExpiry) {
-  const RelTime start = clock_.Now();
+  const RelTime start = clock().Now();
   ASSERT_EQ(Put("plain", "value one"), StoreStatus::kStored);
   ASSERT_EQ(Put("flagged", "v2", StoreMode::kSet, 0xdeadbeef), StoreStatus::kStored);
   ASSERT_EQ(Put("ttl100", "lives", StoreMode::kSet, 0, start + 100), StoreStatus::kStored);
@@ -77,7 +80,7 @@ TEST_F(StoreRestartTest, ItemsComeBackWithFlagsCasAndExpiry) {
   ASSERT_EQ(Put("big", big), StoreStatus::kStored);
   const uint64_t plain_cas = CasOf("plain");
   const uint64_t flagged_cas = CasOf("flagged");
-  clock_.Advance(10);
+  clock().Advance(10);
 
   Restart(/*downtime=*/50);  // 60 s after the sets
 
@@ -95,9 +98,9 @@ TEST_F(StoreRestartTest, ItemsComeBackWithFlagsCasAndExpiry) {
   EXPECT_EQ(Value("ttl30"), std::nullopt);
   // 40 of its 100 seconds are left.
   EXPECT_EQ(Value("ttl100"), "lives");
-  clock_.Advance(39);
+  clock().Advance(39);
   EXPECT_EQ(Value("ttl100"), "lives");
-  clock_.Advance(1);
+  clock().Advance(1);
   EXPECT_EQ(Value("ttl100"), std::nullopt);
 
   // New CAS values continue after the old ones.
@@ -134,9 +137,9 @@ TEST_F(StoreRestartTest, FreedMemoryIsReusedAndARestoredStoreRestartsAgain) {
 
 TEST_F(StoreRestartTest, AFlushBeforeTheStopStaysFlushed) {
   ASSERT_EQ(Put("old", "v"), StoreStatus::kStored);
-  clock_.Advance(2);
+  clock().Advance(2);
   store_->FlushAll(0);
-  clock_.Advance(2);
+  clock().Advance(2);
   ASSERT_EQ(Put("after", "w"), StoreStatus::kStored);
   Restart(5);
   EXPECT_EQ(Value("old"), std::nullopt);

@@ -3,12 +3,16 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <new>
+#include <system_error>
 #include <unordered_map>
 #include <vector>
+
+#include "slabs/memory_file.h"
 
 namespace slabcached::slabs {
 namespace {
@@ -84,7 +88,10 @@ std::vector<uint32_t> SlabAllocator::ChunkSizes(const Config& config, size_t chu
   return sizes;
 }
 
-SlabAllocator::SlabAllocator(const Config& config) {
+SlabAllocator::SlabAllocator(const Config& config, MemoryFile* file)
+    : config_max_bytes_(config.max_bytes),
+      item_size_max_(config.item_size_max),
+      file_backed_(file != nullptr) {
   const size_t item_size_max = std::max<size_t>(config.item_size_max, 1024);
   const size_t chunk_max = std::min(config.chunk_max != 0 ? config.chunk_max : kPageSize / 2,
                                     std::min(item_size_max, kPageSize));
@@ -96,9 +103,19 @@ SlabAllocator::SlabAllocator(const Config& config) {
   while ((capacity_bytes_ >> shift_) > std::numeric_limits<ItemRef>::max()) ++shift_;
   capacity_pages_ = capacity_bytes_ / kPageSize;
 
-  void* p =
-      mmap(nullptr, capacity_bytes_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
+  void* p = nullptr;
+  if (file != nullptr) {
+    file->Resize(capacity_bytes_);
+    p = mmap(nullptr, capacity_bytes_, PROT_NONE, MAP_SHARED | MAP_NORESERVE, file->fd(), 0);
+    if (p == MAP_FAILED) {
+      throw std::system_error(errno, std::generic_category(),
+                              "cannot map the memory file " + file->path());
+    }
+  } else {
+    p = mmap(nullptr, capacity_bytes_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+             0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+  }
   base_ = static_cast<char*>(p);
   page_class_ = std::make_unique<std::atomic<uint8_t>[]>(capacity_pages_);
   mem_limit_ = config.max_bytes;
@@ -289,6 +306,63 @@ SlabAllocator::ClassStats SlabAllocator::GetClassStats(int id) const {
   return s;
 }
 
+RestartGeometry SlabAllocator::geometry() const {
+  RestartGeometry g{.max_bytes = config_max_bytes_,
+                    .item_size_max = item_size_max_,
+                    .capacity_bytes = capacity_bytes_,
+                    .ref_shift = shift_,
+                    .chunk_sizes = {}};
+  for (int id = 1; id <= num_classes_; ++id) g.chunk_sizes.push_back(classes_[id].info.chunk_size);
+  return g;
+}
+
+std::vector<uint8_t> SlabAllocator::PageClasses() const {
+  std::lock_guard lock(mu_);
+  std::vector<uint8_t> classes(next_page_);
+  for (size_t page = 1; page < next_page_; ++page) {
+    classes[page] = page_class_[page].load(std::memory_order_relaxed);
+  }
+  return classes;
+}
+
+bool SlabAllocator::AdoptPages(const std::vector<uint8_t>& page_class) {
+  std::lock_guard lock(mu_);
+  if (next_page_ != 1 || page_class.empty() || page_class.size() > capacity_pages_ ||
+      page_class[0] != 0) {
+    return false;
+  }
+  for (const uint8_t id : page_class) {
+    if (id > num_classes_) return false;
+  }
+  const size_t pages = page_class.size();
+  if (pages > 1 && mprotect(base_ + kPageSize, (pages - 1) * kPageSize, PROT_READ | PROT_WRITE)) {
+    return false;
+  }
+  for (size_t page = 1; page < pages; ++page) {
+    const uint8_t id = page_class[page];
+    page_class_[page].store(id, std::memory_order_relaxed);
+    if (id == 0) {
+      pool_.push_back(static_cast<uint32_t>(page));
+    } else {
+      classes_[id].pages.push_back(static_cast<uint32_t>(page));
+      mem_malloced_ += kPageSize;
+    }
+  }
+  next_page_ = pages;
+  return true;
+}
+
+bool SlabAllocator::IsChunkStart(ItemRef ref) const {
+  const size_t offset = size_t{ref} << shift_;
+  const size_t page = offset / kPageSize;
+  if (ref == 0 || page >= capacity_pages_) return false;
+  const uint8_t id = page_class_[page].load(std::memory_order_relaxed);
+  if (id == 0) return false;
+  const ClassInfo& info = classes_[id].info;
+  const size_t within = offset % kPageSize;
+  return within % info.chunk_size == 0 && within / info.chunk_size < info.perslab;
+}
+
 bool SlabAllocator::BeginPageMove(uint8_t src) {
   std::lock_guard lock(mu_);
   if (moving_page_.load(std::memory_order_relaxed) >= 0) return false;
@@ -356,7 +430,9 @@ void SlabAllocator::FinishPageMove(uint8_t dst) {
   page_class_[page].store(dst, std::memory_order_relaxed);
   if (dst == 0) {
     // Nothing refers to the page any more: give its memory back.
-    madvise(base_ + static_cast<size_t>(page) * kPageSize, kPageSize, MADV_DONTNEED);
+    // (A memory file's page must leave the file too: MADV_REMOVE punches it out.)
+    madvise(base_ + static_cast<size_t>(page) * kPageSize, kPageSize,
+            file_backed_ ? MADV_REMOVE : MADV_DONTNEED);
     pool_.push_back(static_cast<uint32_t>(page));
     mem_malloced_ -= kPageSize;
   } else {

@@ -22,6 +22,10 @@
 //               shows the layout): full ones of the last class and a tail
 //               from the class that fits the rest, as memcached chains them.
 //
+// With a memory file (-e, slabs/memory_file.h) the region is that file,
+// mapped MAP_SHARED, so the pages outlive the process; a restart adopts them
+// (AdoptPages, RebuildFreeLists) instead of carving new ones.
+//
 // All state is behind one mutex (the "slab lock", last in the lock order).
 #pragma once
 
@@ -37,8 +41,11 @@
 #include <vector>
 
 #include "slabs/item.h"
+#include "slabs/restart.h"
 
 namespace slabcached::slabs {
+
+class MemoryFile;
 
 class SlabAllocator {
  public:
@@ -78,8 +85,12 @@ class SlabAllocator {
     uint64_t mem_requested = 0;  // sum of the allocated items' total sizes
   };
 
-  // @throw std::bad_alloc when the address space cannot be reserved.
-  explicit SlabAllocator(const Config& config);
+  // @param file the region's backing file (-e), sized and mapped here; null:
+  //   anonymous memory. Its content is kept: a restart adopts it (AdoptPages)
+  //   or clears it.
+  // @throw std::bad_alloc when the address space cannot be reserved,
+  //   std::system_error when the file cannot be sized or mapped.
+  explicit SlabAllocator(const Config& config, MemoryFile* file = nullptr);
   ~SlabAllocator();
   SlabAllocator(const SlabAllocator&) = delete;
   SlabAllocator& operator=(const SlabAllocator&) = delete;
@@ -240,6 +251,45 @@ class SlabAllocator {
     return end - first;
   }
 
+  // --- warm restart (slabs/store_restart.cc) ---
+  // What a memory file must have been written with to be adopted.
+  RestartGeometry geometry() const;
+  // The region, for flushing it to its file.
+  const char* region() const { return base_; }
+  size_t region_bytes() const { return capacity_bytes_; }
+  // Each handed-out page's class (0: in the pool), from page 0 to the last
+  // page handed out (RestartRecord::page_class).
+  std::vector<uint8_t> PageClasses() const;
+  // Takes the pages a stopped process handed out, with their classes, before
+  // anything is allocated. Their chunks are in no free list until
+  // RebuildFreeLists(). false when the table does not fit this allocator.
+  bool AdoptPages(const std::vector<uint8_t>& page_class);
+  // Whether `ref` is the start of a chunk of an adopted class page.
+  bool IsChunkStart(ItemRef ref) const;
+  // After AdoptPages: calls keep(uint8_t cls, Item*) for every chunk of every
+  // class page; those it rejects go on their class's free list. Nothing else
+  // may use the allocator meanwhile.
+  template <typename F>
+  void RebuildFreeLists(F&& keep) {
+    std::lock_guard lock(mu_);
+    for (int id = 1; id <= num_classes_; ++id) {
+      SlabClass& cls = classes_[id];
+      // Backwards, so that free chunks are handed out in address order.
+      for (auto page = cls.pages.rbegin(); page != cls.pages.rend(); ++page) {
+        char* start = base_ + size_t{*page} * kPageSize;
+        for (uint32_t i = cls.info.perslab; i-- > 0;) {
+          Item* it = reinterpret_cast<Item*>(start + size_t{i} * cls.info.chunk_size);
+          if (!keep(static_cast<uint8_t>(id), it)) PushFreeLocked(cls, it);
+        }
+      }
+    }
+  }
+  // Accounts a kept chunk as `requested` bytes of its class (stats slabs).
+  void AccountRestored(const Item* it, size_t requested) {
+    std::lock_guard lock(mu_);
+    classes_[ClassOf(it)].requested += requested;
+  }
+
   // --- page reassignment (slabs reassign / automove) ---
   // Starts moving one page of `src` away: picks the page with the most free
   // chunks and withdraws its free chunks, so nothing new is allocated there.
@@ -295,6 +345,9 @@ class SlabAllocator {
 
   char* base_ = nullptr;
   size_t capacity_bytes_ = 0;
+  size_t config_max_bytes_ = 0;  // -m, as started (cache_memlimit changes mem_limit_)
+  size_t item_size_max_ = 0;
+  bool file_backed_ = false;
   size_t capacity_pages_ = 0;
   unsigned shift_ = 2;  // ItemRef unit; chunk sizes are multiples of 1 << shift_
   int num_classes_ = 0;

@@ -37,6 +37,11 @@ SlabAllocator::Config SlabConfigFrom(const StoreConfig& c) {
           .chunk_sizes = c.slab_sizes};
 }
 
+std::unique_ptr<MemoryFile> OpenMemoryFile(const StoreConfig& c) {
+  if (c.memory_file.empty()) return nullptr;
+  return std::make_unique<MemoryFile>(c.memory_file);
+}
+
 uint32_t LockPower(const StoreConfig& c) {
   return std::min<uint32_t>(ItemLocks::kMaxPower, std::max<uint32_t>(c.hashpower_init, 1));
 }
@@ -48,7 +53,8 @@ uint32_t LockPower(const StoreConfig& c) {
 Store::Impl::Impl(const StoreConfig& config, const Clock* clock)
     : config_(config),
       clock_(clock),
-      slabs_(SlabConfigFrom(config)),
+      memory_file_(OpenMemoryFile(config)),
+      slabs_(SlabConfigFrom(config), memory_file_.get()),
       locks_(LockPower(config)),
       table_({.hashpower_init = std::max(config.hashpower_init, LockPower(config)),
               .expand = config.hash_expand,
@@ -57,6 +63,7 @@ Store::Impl::Impl(const StoreConfig& config, const Clock* clock)
       lru_(&slabs_),
       automove_(config.slab_automove) {
   automove_last_ = clock_->Now();
+  if (memory_file_) RestoreOrClear();
   if (config_.background_threads) maintainer_ = std::make_unique<LruMaintainer>(this);
 }
 
@@ -725,5 +732,7 @@ StoreStats Store::GetStats() const { return impl_->GetStats(); }
 std::vector<SlabClassStats> Store::GetSlabClassStats() const { return impl_->GetSlabClassStats(); }
 const StoreConfig& Store::config() const { return impl_->config(); }
 void Store::RunMaintenance() { impl_->RunMaintenance(); }
+const RestartReport& Store::restart_report() const { return impl_->restart_report(); }
+bool Store::SaveForRestart(std::string* why) { return impl_->SaveForRestart(why); }
 
 }  // namespace slabcached::slabs

@@ -73,6 +73,19 @@ struct StoreConfig {
   size_t meta_state_max_entries = 64 * 1024;
   // The key hash's seed; unset (the daemon): a random one per store.
   std::optional<uint64_t> hash_seed;
+  // -e: item memory lives in this file and survives a graceful stop
+  // (SaveForRestart); empty: anonymous memory.
+  std::string memory_file;
+};
+
+// How a store with a memory file started (slabs/store_restart.cc).
+struct RestartReport {
+  bool restored = false;  // the file's items are served again
+  std::string why_cold;   // when not restored: why (for the log); "" for a new file
+  uint64_t items_restored = 0;
+  uint64_t items_dropped = 0;  // expired or flushed meanwhile, or not intact
+  uint64_t downtime_seconds = 0;
+  uint64_t restore_micros = 0;  // reading the file and rebuilding the indexes
 };
 
 enum class StoreMode : uint8_t { kSet, kAdd, kReplace, kAppend, kPrepend, kCas };
@@ -326,6 +339,16 @@ class Store {
   // One round of LRU maintenance, expired-item reaping, hash expansion steps
   // and automove, for tests that run without background threads.
   void RunMaintenance();
+
+  // --- warm restart (-e; slabs/store_restart.cc) ---
+  // What the constructor found in the memory file (all zero without one).
+  const RestartReport& restart_report() const;
+  // The graceful stop: stops the background threads and writes the restart
+  // record, so that the next store on the same file and geometry serves the
+  // items again. Call it once no other thread uses the store; afterwards the
+  // store may only be destroyed. false with `*why` set when there is no
+  // memory file or it cannot be written.
+  bool SaveForRestart(std::string* why);
 
   size_t meta_state_entries_for_tests() const;
   // Heap bytes of the meta side table (outside max_bytes), an estimate.

@@ -24,6 +24,7 @@
 #include "slabs/lock_order.h"
 #include "slabs/lru.h"
 #include "slabs/lru_maintainer.h"
+#include "slabs/memory_file.h"
 #include "slabs/meta_state.h"
 #include "slabs/slab_allocator.h"
 #include "slabs/store.h"
@@ -56,6 +57,10 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   std::vector<SlabClassStats> GetSlabClassStats() const;
   const StoreConfig& config() const { return config_; }
   void RunMaintenance();
+
+  // --- warm restart (store_restart.cc) ---
+  const RestartReport& restart_report() const { return restart_report_; }
+  bool SaveForRestart(std::string* why);
 
   // --- the crawler's commands (store_crawl.cc); its state is crawler_ ---
   Crawler& crawler() { return crawler_; }
@@ -153,6 +158,21 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
         .fetch_add(1, std::memory_order_relaxed);
   }
 
+  // --- warm restart (store_restart.cc) ---
+  // Serves the memory file's items again when its record allows it, else
+  // empties the file; then marks it dirty. Runs before the maintainer starts.
+  void RestoreOrClear();
+  // Adopts the pages of `record` and links their live items; the report's counts.
+  void Restore(const RestartRecord& record);
+  // Whether the head `it` of a chunked item owns an intact chain; appends
+  // its continuation chunks to `chain`.
+  bool CollectChain(Item* it, std::vector<Item*>* chain) const;
+  // Whether `it`, a chunk of class `cls` that is not free, is a whole linked
+  // item (with its chain, put in `chain`, when chunked).
+  bool IntactForRestore(Item* it, uint8_t cls, std::vector<Item*>* chain) const;
+  // Links a kept item again: times moved to this clock, hash table, LRU `lru`.
+  void LinkRestored(Item* it, LruId lru, const RestartTimeMap& time);
+
   // --- LRU policy (lru.cc) ---
   // Requires the item lock and the LRU lock.
   void UnlinkLocked(LruClass& lc, Item* it, uint64_t hv);
@@ -194,6 +214,8 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
 
   const StoreConfig config_;
   const Clock* const clock_;
+  std::unique_ptr<MemoryFile> memory_file_;  // -e, or null; before slabs_, which maps it
+  RestartReport restart_report_;
   SlabAllocator slabs_;
   ItemLocks locks_;
   HashTable table_;

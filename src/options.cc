@@ -375,11 +375,13 @@ constexpr Option kOptions[] = {
        AppendStat(out, n, file.empty() ? std::string("no") : file);
      }},
     {'e', "memory-file", OptionArg::kRequired, "<file>", "",
-     "mmap a file for item memory (not supported yet)",
-     [](const Option&, Value v, ParsedOptions*) {
-       if (!v->empty()) throw CommandLineError("-e (restartable memory file) is not supported yet");
-     },
-     "memory_file", [](View, std::string_view n, StatSink* out) { AppendStat(out, n, "(null)"); }},
+     "mmap a file for item memory (on tmpfs): a restart after SIGUSR1 keeps the items",
+     [](const Option&, Value v, ParsedOptions* p) { p->config.store.memory_file = *v; },
+     "memory_file",
+     [](View v, std::string_view n, StatSink* out) {
+       const std::string& file = v.config.store.memory_file;
+       AppendStat(out, n, file.empty() ? std::string("(null)") : file);
+     }},
     {'Z', "enable-ssl", OptionArg::kNone, "", "",
      "enable TLS/SSL (certificates: -o ssl_chain_cert, ssl_key)",
      [](const Option&, Value, ParsedOptions* p) { p->config.net.tls.enabled = true; },

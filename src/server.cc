@@ -6,15 +6,44 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
 #include <string>
 
 #include "src/flags.h"
+#include "src/systemd_notify.h"
 #include "src/tls.h"
 
 namespace slabcached {
+namespace {
+
+// One line on how a start with -e went: restored, or cold and why.
+void LogMemoryFileStart(const std::string& path, const slabs::RestartReport& report) {
+  if (report.restored) {
+    LOG(INFO) << "warm restart from " << path << ": " << report.items_restored
+              << " items restored, " << report.items_dropped << " dropped (expired or flushed), "
+              << report.downtime_seconds << " s down, restored in " << report.restore_micros / 1000
+              << " ms";
+  } else if (!report.why_cold.empty()) {
+    LOG(WARNING) << "memory file " << path << " not restored, starting cold: " << report.why_cold;
+  } else {
+    LOG(INFO) << "memory file " << path << " is new: starting cold";
+  }
+}
+
+// The STATUS= line systemd shows once the daemon is ready.
+std::string ReadyStatus(const ServerConfig& config, const slabs::RestartReport& report) {
+  if (config.store.memory_file.empty()) return "serving";
+  if (report.restored) {
+    return "serving; warm restart: " + std::to_string(report.items_restored) + " items restored";
+  }
+  return report.why_cold.empty() ? "serving; cold start (new memory file)"
+                                 : "serving; cold start: " + report.why_cold;
+}
+
+}  // namespace
 
 Server::Server(const ServerConfig& config, Services services,
                ClockControlFactory make_clock_control)
@@ -28,6 +57,9 @@ Server::Server(const ServerConfig& config, Services services,
       base_(event_base_new()) {
   if (!base_) throw std::runtime_error("event_base_new failed");
   stats_.ConfigureObservation(config_.metrics);
+  if (!config_.store.memory_file.empty()) {
+    LogMemoryFileStart(config_.store.memory_file, store_->restart_report());
+  }
   const ExecutorContext context{.config = config_,
                                 .services = services_,
                                 .store = *store_,
@@ -92,6 +124,8 @@ void Server::OnClockTick(evutil_socket_t, short, void* arg) {
 void Server::OnSignal(evutil_socket_t signal, short, void* arg) {
   auto* server = static_cast<Server*>(arg);
   LOG(INFO) << "signal " << signal << " received: shutting down";
+  server->stop_signal_ = signal;
+  systemd::NotifyStopping("stopping on signal " + std::to_string(signal));
   server->listener_->Close();
   event_base_loopbreak(server->base_.get());
 }
@@ -124,9 +158,59 @@ void Server::OnHangup(evutil_socket_t, short, void* arg) {
   }
 }
 
+void Server::StartWatchdog(std::chrono::microseconds ping) {
+  last_heartbeats_.assign(workers_.size(), 0);
+  const timeval period{static_cast<time_t>(ping.count() / 1000000),
+                       static_cast<suseconds_t>(ping.count() % 1000000)};
+  ev::Event watchdog(event_new(base_.get(), -1, EV_PERSIST, &Server::OnWatchdogTick, this));
+  event_add(watchdog.get(), &period);
+  events_.push_back(std::move(watchdog));
+}
+
+void Server::OnWatchdogTick(evutil_socket_t, short, void* arg) {
+  auto* server = static_cast<Server*>(arg);
+  // Ping only when every worker loop has run its heartbeat since the last tick.
+  bool all_alive = true;
+  for (size_t i = 0; i < server->workers_.size(); ++i) {
+    const uint64_t beat = server->workers_[i]->heartbeat();
+    if (beat == server->last_heartbeats_[i]) {
+      all_alive = false;
+      if (!server->watchdog_withheld_) {
+        LOG(WARNING) << "worker " << i
+                     << " made no progress: withholding the systemd watchdog ping";
+      }
+    }
+    server->last_heartbeats_[i] = beat;
+  }
+  server->watchdog_withheld_ = !all_alive;
+  if (all_alive) systemd::NotifyWatchdog();
+}
+
+void Server::OnStallSignal(evutil_socket_t, short, void* arg) {
+  auto* server = static_cast<Server*>(arg);
+  LOG(WARNING) << "SIGUSR2 (test build): blocking worker 0's loop until shutdown";
+  server->workers_[0]->StallForTests();
+}
+
 void Server::RequestShutdown(bool graceful) {
   // The main loop's signal handler does the work, as memcached's "shutdown".
   kill(getpid(), graceful ? SIGUSR1 : SIGINT);
+}
+
+void Server::SaveMemoryFile() {
+  const auto started = std::chrono::steady_clock::now();
+  std::string why;
+  if (!store_->SaveForRestart(&why)) {
+    LOG(ERROR) << "could not save the memory file " << config_.store.memory_file << ": " << why
+               << "; the next start will be cold";
+    return;
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  const uint64_t items = store_->GetStats().curr_items;
+  LOG(INFO) << "memory file " << config_.store.memory_file << " saved for a warm restart (" << items
+            << " items, " << took.count() << " ms)";
+  systemd::NotifyStatus("memory file saved: " + std::to_string(items) + " items");
 }
 
 void Server::SetVerbosity(int level) {
@@ -135,8 +219,16 @@ void Server::SetVerbosity(int level) {
 }
 
 int Server::Run() {
+  const std::chrono::microseconds ping = systemd::WatchdogPingInterval();
   for (auto& worker : workers_) {
+    if (ping.count() > 0) worker->EnableHeartbeat(ping / 4);
     if (!worker->Start()) throw std::runtime_error("could not start a worker thread");
+  }
+  if (ping.count() > 0) StartWatchdog(ping);
+  if (clock_control_ != nullptr) {  // the test build: SIGUSR2 makes a worker stuck
+    ev::Event stall(evsignal_new(base_.get(), SIGUSR2, &Server::OnStallSignal, this));
+    event_add(stall.get(), nullptr);
+    events_.push_back(std::move(stall));
   }
   const timeval one_second{1, 0};
   ev::Event tick(event_new(base_.get(), -1, EV_PERSIST, &Server::OnClockTick, this));
@@ -152,6 +244,8 @@ int Server::Run() {
   events_.push_back(std::move(hangup));
   signal(SIGPIPE, SIG_IGN);
   if (metrics_) metrics_->Start();
+  // The listeners accept since Open(); the workers run.
+  systemd::NotifyReady(ReadyStatus(config_, store_->restart_report()));
 
   event_base_dispatch(base_.get());
 
@@ -160,6 +254,8 @@ int Server::Run() {
   for (auto& worker : workers_) worker->Stop();
   workers_.clear();  // joins
   events_.clear();
+  // SIGUSR1 (or "shutdown graceful") with -e: the items outlive the process.
+  if (stop_signal_ == SIGUSR1 && !config_.store.memory_file.empty()) SaveMemoryFile();
   LOG(INFO) << "stopped";
   return 0;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -49,7 +50,16 @@ class Server : public ServerControl {
   // SIGHUP: re-reads the -Y auth file and reloads the -Z certificates, as
   // current memcached does (it does not stop).
   static void OnHangup(evutil_socket_t signal, short, void* arg);
+  // systemd's WatchdogSec=: the workers beat 4 times per `ping` interval
+  // (Worker::EnableHeartbeat); every `ping` the main loop pings systemd if
+  // all of them did.
+  void StartWatchdog(std::chrono::microseconds ping);
+  static void OnWatchdogTick(evutil_socket_t, short, void* arg);
+  // Test build only: SIGUSR2 blocks worker 0 (a stuck loop for the watchdog test).
+  static void OnStallSignal(evutil_socket_t, short, void* arg);
   void Dispatch(ev::Fd fd, bool tls);
+  // After the workers stopped: writes the -e file's restart record.
+  void SaveMemoryFile();
 
   const ServerConfig config_;
   const Services services_;  // before everything that holds a reference to it
@@ -64,6 +74,9 @@ class Server : public ServerControl {
   std::unique_ptr<MetricsServer> metrics_;  // -o metrics_port, or null
   std::vector<ev::Event> events_;           // clock tick and signal handlers
   uint32_t next_worker_ = 0;
+  int stop_signal_ = 0;                    // the signal that ended Run()
+  std::vector<uint64_t> last_heartbeats_;  // per worker, at the last watchdog tick
+  bool watchdog_withheld_ = false;         // the last tick found a worker stuck
 };
 
 }  // namespace slabcached

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "src/tls.h"
 
@@ -39,6 +40,12 @@ bool Worker::Start() {
     const timeval one_second{1, 0};
     idle_sweep_event_.reset(event_new(base_.get(), -1, EV_PERSIST, &Worker::OnIdleSweep, this));
     if (!idle_sweep_event_ || event_add(idle_sweep_event_.get(), &one_second) != 0) return false;
+  }
+  if (heartbeat_period_.count() > 0) {
+    const timeval period{static_cast<time_t>(heartbeat_period_.count() / 1000000),
+                         static_cast<suseconds_t>(heartbeat_period_.count() % 1000000)};
+    heartbeat_event_.reset(event_new(base_.get(), -1, EV_PERSIST, &Worker::OnHeartbeat, this));
+    if (!heartbeat_event_ || event_add(heartbeat_event_.get(), &period) != 0) return false;
   }
   thread_ = std::jthread([this] {
     VLOG(2) << "worker " << id_ << " running";
@@ -79,6 +86,7 @@ void Worker::Stop() {
     if (stopping_) return;
     stopping_ = true;
   }
+  stalled_.store(false, std::memory_order_relaxed);
   Notify();
 }
 
@@ -125,6 +133,14 @@ void Worker::DrainInbox() {
 }
 
 void Worker::Release(Connection* connection) { connections_.erase(connection); }
+
+void Worker::OnHeartbeat(evutil_socket_t, short, void* arg) {
+  auto* worker = static_cast<Worker*>(arg);
+  worker->heartbeat_.fetch_add(1, std::memory_order_relaxed);
+  while (worker->stalled_.load(std::memory_order_relaxed)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 void Worker::OnIdleSweep(evutil_socket_t, short, void* arg) {
   auto* worker = static_cast<Worker*>(arg);

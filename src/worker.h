@@ -3,6 +3,8 @@
 // inbox and an eventfd wake-up (memcached's dispatch_conn_new).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -35,11 +37,21 @@ class Worker : public ConnectionOwner {
   // Thread-safe: sends queued replies, closes every connection, ends the loop.
   void Stop();
 
+  // Before Start(): the loop bumps heartbeat() every `period`, so that a
+  // watchdog can tell a live loop from a stuck one (systemd WatchdogSec=).
+  void EnableHeartbeat(std::chrono::microseconds period) { heartbeat_period_ = period; }
+  // Thread-safe.
+  uint64_t heartbeat() const { return heartbeat_.load(std::memory_order_relaxed); }
+  // Test builds: the loop blocks in its next heartbeat until Stop(), as a
+  // stuck worker would.
+  void StallForTests() { stalled_.store(true, std::memory_order_relaxed); }
+
   void Release(Connection* connection) override;
 
  private:
   static void OnNotify(evutil_socket_t fd, short what, void* arg);
   static void OnIdleSweep(evutil_socket_t fd, short what, void* arg);
+  static void OnHeartbeat(evutil_socket_t fd, short what, void* arg);
   void DrainInbox();
   void Notify();
 
@@ -52,6 +64,10 @@ class Worker : public ConnectionOwner {
   ev::Fd notify_fd_;  // eventfd
   ev::Event notify_event_;
   ev::Event idle_sweep_event_;  // only with -o idle_timeout
+  ev::Event heartbeat_event_;   // only with EnableHeartbeat()
+  std::chrono::microseconds heartbeat_period_{0};
+  std::atomic<uint64_t> heartbeat_{0};
+  std::atomic<bool> stalled_{false};
   Executor executor_;
 
   struct Accepted {

@@ -216,7 +216,6 @@ TEST(FlagsTest, GetoptErrors) {
   EXPECT_EQ(ErrorOf({"-p"}), "option '-p' requires an argument");
   EXPECT_EQ(ErrorOf({"--port"}), "option '--port' requires an argument");
   EXPECT_EQ(ErrorOf({"stray"}), "unexpected argument 'stray'");
-  EXPECT_EQ(ErrorOf({"-e", "/tmp/mem"}), "-e (restartable memory file) is not supported yet");
   EXPECT_EQ(ErrorOf({"-N", "2"}), "-N (napi ids) is not supported yet");
 }
 
@@ -355,6 +354,8 @@ TEST(OptionTableTest, SettingsAreFormattedAsMemcachedFormatsThem) {
   EXPECT_EQ(settings["ssl_ciphers"], "NULL");
   EXPECT_EQ(settings["ssl_min_version"], "tlsv1.2");
   EXPECT_EQ(settings["memory_file"], "(null)");
+  EXPECT_EQ(Config({"-e", "/dev/shm/mem"}).store.memory_file, "/dev/shm/mem");
+  EXPECT_EQ(Settings({"-e", "/dev/shm/mem"})["memory_file"], "/dev/shm/mem");
   settings = Settings({"-l", "127.0.0.1", "-l", "::1", "-a", "755", "-M", "-B", "binary", "-o",
                        "ssl_verify_mode=2,ssl_min_version=3,ssl_key=/k"});
   EXPECT_EQ(settings["inter"], "127.0.0.1,::1");

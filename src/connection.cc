@@ -78,6 +78,7 @@ void Connection::OnReadable(evutil_socket_t, short, void* arg) {
   // Queued replies may wait for input (TLS): then readable means "retry the write".
   self->writing_ ? self->HandleWrite() : self->HandleRead();
   self->ReportOutput();
+  self->Publish();
   if (self->done()) self->owner_->Release(self);  // deletes self
 }
 
@@ -87,6 +88,7 @@ void Connection::OnWritable(evutil_socket_t, short, void* arg) {
   // A read may wait for the socket to take output first (TLS).
   self->writing_ ? self->HandleWrite() : self->HandleRead();
   self->ReportOutput();
+  self->Publish();
   if (self->done()) self->owner_->Release(self);  // deletes self
 }
 
@@ -224,7 +226,9 @@ bool Connection::ReadOnce(bool* drained) {
       *drained = true;
       return true;
     case IoStatus::kClosed:
+      return false;
     case IoStatus::kError:
+      close_reason_ = proto::CloseReason::kError;
       return false;
   }
   if (into_item) {
@@ -239,6 +243,8 @@ bool Connection::ReadOnce(bool* drained) {
 }
 
 bool Connection::Process(uint32_t* budget) {
+  executor_->set_client_fd(fd_.get());
+  if (entry_ != nullptr) entry_->state.store(ConnState::kParseCmd, std::memory_order_relaxed);
   while (state_ != State::kClosing && !writing_) {
     if (session_.stream) {
       // A long reply (lru_crawler metadump) goes out as the client takes it;
@@ -308,6 +314,10 @@ bool Connection::ProcessCommand() {
     return true;
   }
   start_ += result.consumed;
+  if (session_.watch_kinds != 0) {
+    BecomeWatcher();
+    return state_ != State::kClosing;
+  }
   switch (result.next) {
     case Next::kNeedMore:
     case Next::kPaused:
@@ -383,6 +393,7 @@ void Connection::FinishValue() {
 }
 
 void Connection::Flush() {
+  if (became_watcher_) return;  // the socket is the logger's now
   OutputQueue::FlushStatus status = OutputQueue::FlushStatus::kDone;
   if (!output_.empty()) {
     size_t written = 0;
@@ -405,10 +416,54 @@ void Connection::Flush() {
       Arm(EV_READ);
       break;
     case OutputQueue::FlushStatus::kError:
+      close_reason_ = proto::CloseReason::kError;
       output_ = OutputQueue();
       state_ = State::kClosing;
       break;
   }
+}
+
+void Connection::BecomeWatcher() {
+  const uint32_t kinds = std::exchange(session_.watch_kinds, 0);
+  if (!output_.empty()) {
+    // Replies of earlier requests would be lost to the watcher's stream.
+    output_.Append(proto::ErrorText(proto::ReplyError::kWatchPipelined));
+    return;
+  }
+  Logger* logger = executor_->events().logger();
+  if (logger == nullptr || dynamic_cast<SocketTransport*>(transport_.get()) == nullptr) {
+    output_.Append(proto::ErrorText(proto::ReplyError::kWatcherFailed));  // TLS: not a plain socket
+    return;
+  }
+  Arm(0);  // the socket is no longer this worker's to watch
+  const int fd = fd_.get();
+  // A watcher stays in `stats conns` (conn_watch) until the logger drops it.
+  std::function<void()> closed;
+  if (registry_ != nullptr) closed = [registry = registry_, fd] { registry->Remove(fd); };
+  if (logger->AddWatcher(&fd_, kinds, std::move(closed)) == Logger::AddResult::kTooMany) {
+    Arm(EV_READ);
+    output_.Append(proto::ErrorText(proto::ReplyError::kWatcherTooMany));
+    return;
+  }
+  VLOG(2) << "<" << fd << " became a watcher";
+  became_watcher_ = true;
+  state_ = State::kClosing;  // nothing queued: done() now, and the owner drops us
+}
+
+void Connection::Publish() {
+  if (entry_ == nullptr) return;
+  ConnState state = ConnState::kWaiting;
+  if (writing_) {
+    state = ConnState::kWrite;
+  } else if (state_ == State::kValue) {
+    state = ConnState::kNread;
+  } else if (state_ == State::kSwallow) {
+    state = ConnState::kSwallow;
+  } else if (state_ == State::kClosing) {
+    state = ConnState::kClosing;
+  }
+  entry_->state.store(state, std::memory_order_relaxed);
+  entry_->last_cmd.store(last_active_, std::memory_order_relaxed);
 }
 
 void Connection::FlushPending() {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "src/conn_registry.h"
 #include "src/ev.h"
 #include "src/executor.h"
 #include "src/output_queue.h"
@@ -46,6 +47,18 @@ class Connection {
   // True when nothing happened on the socket since `cutoff` and no reply is
   // waiting to be sent (-o idle_timeout).
   bool IdleSince(slabs::RelTime cutoff) const { return last_active_ < cutoff && output_.empty(); }
+
+  // `stats conns` and connevents (src/conn_registry.h): where this
+  // connection publishes its state; the owner registered it.
+  void Track(ConnEntry* entry, ConnRegistry* registry) {
+    entry_ = entry;
+    registry_ = registry;
+  }
+  ConnEntry* entry() const { return entry_; }
+  // Why it closes (connevents' reason=), and whether it did not close but
+  // became a watcher (its socket now the logger's).
+  proto::CloseReason close_reason() const { return close_reason_; }
+  bool became_watcher() const { return became_watcher_; }
 
  private:
   enum class State {
@@ -93,6 +106,10 @@ class Connection {
   // Registers exactly the socket events in `events` (EV_READ, EV_WRITE).
   bool Arm(short events);
   bool done() const { return state_ == State::kClosing && output_.empty(); }
+  // "watch" ran: hands the socket to the logger (or answers why not).
+  void BecomeWatcher();
+  // Writes this connection's state for `stats conns`.
+  void Publish();
 
   size_t buffered() const { return end_ - start_; }
 
@@ -140,6 +157,10 @@ class Connection {
   // TLS: the last read needs the socket writable first (reads wait for EV_WRITE).
   bool read_wants_write_ = false;
   short armed_ = 0;  // the events registered with libevent
+  ConnEntry* entry_ = nullptr;
+  ConnRegistry* registry_ = nullptr;
+  proto::CloseReason close_reason_ = proto::CloseReason::kNormal;
+  bool became_watcher_ = false;
 
   OutputQueue output_;
 };

@@ -11,6 +11,8 @@
 #include "proto/meta_encoder.h"
 #include "proto/text_encoder.h"
 #include "proto/tokenizer.h"
+#include "src/conn_registry.h"
+#include "src/prefix_stats.h"
 #include "src/sasl.h"
 #include "src/tls.h"
 
@@ -25,6 +27,8 @@ namespace {
 // get/gets: the store's defaults, built once (a get must not pay for
 // building its options).
 constexpr slabs::GetOptions kPlainGet{};
+// What `watch deletions` reads of an item before deleting it: no bump, no hit.
+constexpr slabs::GetOptions kPeek{.bump = false, .peek = true};
 
 slabs::StoreMode ModeFor(Command command) {
   switch (command) {
@@ -137,6 +141,9 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
     case Command::kSaslStep:
       Sasl(request, out, session);
       break;
+    case Command::kWatch:
+      Watch(request, out, session);
+      break;
     case Command::kDebugTime:  // ERROR, as any unknown command, unless a test build
       if (context_.clock_control != nullptr && context_.clock_control->DebugTime(request.args)) {
         out.Ok();
@@ -145,7 +152,7 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
       }
       break;
     default:
-      // lru, watch and slabs subcommands slabcached does not serve yet.
+      // lru and slabs subcommands slabcached does not serve yet.
       out.Fail(ReplyError::kUnknownCommand);
       break;
   }
@@ -190,6 +197,8 @@ std::string_view Executor::Retrieve(const Request& request, Responder& out,
     }
     if (outcome == slabs::GetOutcome::kExpired) stats_->get_expired.Add();
     if (outcome == slabs::GetOutcome::kFlushed) stats_->get_flushed.Add();
+    if (events_.Watching(proto::kWatchFetchers)) events_.ItemGet(key, outcome, item, client_fd_);
+    if (DetailOn()) context_.prefix_stats->RecordGet(key, static_cast<bool>(item));
     if (!item) {
       out.Miss(key);
       return;
@@ -218,6 +227,7 @@ std::string_view Executor::Retrieve(const Request& request, Responder& out,
 
 StoreContinuation Executor::BeginStore(const Request& request, Responder& out) {
   if (request.command == Command::kMetaSet) return BeginMetaStore(request, out);
+  if (DetailOn()) context_.prefix_stats->RecordSet(request.key);
   StoreContinuation pending(this, request);
   pending.request_.key = pending.request_.keys = pending.request_.args = {};
   slabs::AllocResult alloc =
@@ -249,8 +259,11 @@ void Executor::CompleteStore(slabs::ItemHandle item, const Request& request, boo
   slabs::LinkOptions options;
   options.mode = ModeFor(command);
   options.cas_compare = request.cas_unique;
+  const EventLog::PendingStore logged =
+      events_.BeforeStore(item, options.mode, context_.clock.Now());
   const slabs::LinkResult linked = context_.store.Link(std::move(item), options);
   const slabs::StoreStatus status = linked.status;
+  events_.ItemStore(logged, status, client_fd_);
   const uint64_t cas = linked.cas;
   const bool is_cas = command == Command::kCas;
   using Reason = Responder::NotStoredReason;
@@ -284,8 +297,13 @@ void Executor::CompleteStore(slabs::ItemHandle item, const Request& request, boo
 void Executor::Delete(const Request& request, Responder& out) {
   slabs::DeleteOptions options;
   options.cas_compare = request.cas_unique;
+  if (DetailOn()) context_.prefix_stats->RecordDelete(request.key);
+  slabs::ItemHandle doomed;  // what `watch deletions` shows
+  if (events_.Watching(proto::kWatchDeletions))
+    doomed = context_.store.Get(request.key, kPeek).item;
   switch (context_.store.Delete(request.key, options)) {
     case slabs::DeleteStatus::kDeleted:
+      events_.Deletion(doomed, proto::DeleteLogCmd::kDelete);
       stats_->delete_hits.Add();
       out.Deleted();
       break;
@@ -381,6 +399,10 @@ void Executor::Stats(const Request& request, Responder& out) {
   }
   if (group.empty()) {
     AppendGeneralStats(sources, &out);
+    // slabcached's own: operations on prefixes past stats detail's cap.
+    if (context_.prefix_stats != nullptr) {
+      AppendStat(&out, "detail_untracked_ops", context_.prefix_stats->untracked());
+    }
   } else if (group == "settings") {
     AppendSettingsStats(sources, &out);
   } else if (group == "slabs") {
@@ -389,6 +411,11 @@ void Executor::Stats(const Request& request, Responder& out) {
     AppendItemsStats(sources, &out);
   } else if (group == "sizes") {
     AppendSizesStats(sources, &out);
+  } else if (group == "conns" && context_.conns != nullptr) {
+    context_.conns->AppendStats(context_.clock.Now(), &out);
+  } else if (group == "detail" && !request.binary) {
+    StatsDetail(request, out);  // its own framing
+    return;
   } else if (group == "cachedump" && !request.binary) {
     StatsCachedump(request, out);  // its own framing
     return;

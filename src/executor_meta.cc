@@ -86,6 +86,7 @@ void Executor::MetaGet(const Request& request, Responder& out) {
   if (m.Has('E')) options.new_cas = m.new_cas;
   ttl.order = FlagOrder<3>(m, "TNR");
   slabs::GetResult r = context_.store.Get(key, options);
+  if (events_.Watching(proto::kWatchFetchers)) events_.ItemGet(key, r.outcome, r.item, client_fd_);
   if (r.outcome == slabs::GetOutcome::kExpired) stats_->get_expired.Add();
   if (r.outcome == slabs::GetOutcome::kFlushed) stats_->get_flushed.Add();
   if (!r.item) {
@@ -171,7 +172,10 @@ void Executor::CompleteMetaStore(slabs::ItemHandle item, const Request& request,
   const bool cas_mode = options.has_cas && (options.mode == slabs::StoreMode::kSet ||
                                             options.mode == slabs::StoreMode::kReplace);
   const uint32_t value_length = item.value_length();
+  const EventLog::PendingStore logged =
+      events_.BeforeStore(item, options.mode, context_.clock.Now());
   const slabs::LinkResult r = context_.store.Link(std::move(item), options);
+  events_.ItemStore(logged, r.status, client_fd_);
   MetaCode code = MetaCode::kNS;
   switch (r.status) {
     case slabs::StoreStatus::kStored:
@@ -217,8 +221,13 @@ void Executor::MetaDelete(const Request& request, Responder& out) {
   options.client_flags = m.client_flags;
   if (m.Has('E')) options.new_cas = m.new_cas;
   MetaCode code = MetaCode::kHD;
+  slabs::ItemHandle doomed;  // what `watch deletions` shows
+  if (events_.Watching(proto::kWatchDeletions)) {
+    doomed = context_.store.Get(key, {.bump = false, .peek = true}).item;
+  }
   switch (context_.store.Delete(key, options)) {
     case slabs::DeleteStatus::kDeleted:
+      events_.Deletion(doomed, proto::DeleteLogCmd::kMetaDelete);
       stats_->delete_hits.Add();
       break;
     case slabs::DeleteStatus::kInvalidated:

@@ -42,6 +42,9 @@ class Worker : public ConnectionOwner {
   static void OnIdleSweep(evutil_socket_t fd, short what, void* arg);
   void DrainInbox();
   void Notify();
+  // stats conns and connevents: a connection opened, or is about to go.
+  void Opened(Connection* connection, int fd);
+  void Closing(Connection* connection, proto::CloseReason reason);
 
   const uint32_t id_;
   const NetConfig& net_;
@@ -53,6 +56,7 @@ class Worker : public ConnectionOwner {
   ev::Event notify_event_;
   ev::Event idle_sweep_event_;  // only with -o idle_timeout
   Executor executor_;
+  ConnRegistry* registry_;  // this worker's (stats conns), or null
 
   struct Accepted {
     ev::Fd fd;

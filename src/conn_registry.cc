@@ -63,8 +63,8 @@ std::string_view ConnStateName(ConnState state) {
   switch (state) {
     case ConnState::kListening:
       return "conn_listening";
-    case ConnState::kWaiting:
-      return "conn_waiting";
+    case ConnState::kRead:
+      return "conn_read";
     case ConnState::kParseCmd:
       return "conn_parse_cmd";
     case ConnState::kWrite:
@@ -78,7 +78,7 @@ std::string_view ConnStateName(ConnState state) {
     case ConnState::kWatch:
       return "conn_watch";
   }
-  return "conn_waiting";
+  return "conn_read";
 }
 
 void DescribeSocket(int fd, bool listening, ConnEntry* entry) {
@@ -109,7 +109,7 @@ ConnEntry* ConnRegistry::Add(int fd, bool listening, slabs::RelTime now) {
   auto entry = std::make_unique<ConnEntry>();
   entry->fd = fd;
   DescribeSocket(fd, listening, entry.get());
-  entry->state.store(listening ? ConnState::kListening : ConnState::kWaiting,
+  entry->state.store(listening ? ConnState::kListening : ConnState::kRead,
                      std::memory_order_relaxed);
   entry->last_cmd.store(now, std::memory_order_relaxed);
   ConnEntry* raw = entry.get();

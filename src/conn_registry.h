@@ -25,7 +25,7 @@ class StatSink;
 // memcached's connection states as `stats conns` names them.
 enum class ConnState : uint8_t {
   kListening,  // conn_listening
-  kWaiting,    // conn_waiting: idle, waiting for a command
+  kRead,       // conn_read: idle, waiting for a request
   kParseCmd,   // conn_parse_cmd: running commands
   kWrite,      // conn_write: waiting for the client to take replies
   kNread,      // conn_nread: reading a data block
@@ -45,7 +45,7 @@ struct ConnEntry {
   std::string remote_ip;
   uint16_t remote_port = 0;
   proto::LogTransport transport = proto::LogTransport::kTcp;
-  std::atomic<ConnState> state{ConnState::kWaiting};
+  std::atomic<ConnState> state{ConnState::kRead};
   std::atomic<slabs::RelTime> last_cmd{0};
 
   proto::ConnLog log() const {

@@ -452,7 +452,7 @@ void Connection::BecomeWatcher() {
 
 void Connection::Publish() {
   if (entry_ == nullptr) return;
-  ConnState state = ConnState::kWaiting;
+  ConnState state = ConnState::kRead;
   if (writing_) {
     state = ConnState::kWrite;
   } else if (state_ == State::kValue) {

@@ -66,12 +66,13 @@ Logger::AddResult Logger::AddWatcher(ev::Fd* fd, uint32_t kinds, std::function<v
   if (watchers_.size() >= kMaxWatchers) return AddResult::kTooMany;
   auto watcher = std::make_unique<Watcher>(std::move(*fd), kinds, NextGid(),
                                            config_.watcher_buffer_bytes, std::move(closed));
-  watcher->Offer("OK\r\n");
-  watcher->Flush();
   watchers_.push_back(std::move(watcher));
   // The socket is no connection's any more, but memcached still counts it.
   stats_->curr_connections.fetch_add(1, std::memory_order_relaxed);
+  // Workers log the new kinds before the client can see "OK" and act.
   UpdateKinds();
+  watchers_.back()->Offer("OK\r\n");
+  watchers_.back()->Flush();
   wake_.notify_all();
   return AddResult::kOk;
 }

@@ -404,7 +404,7 @@ void Executor::Stats(const Request& request, Responder& out) {
       AppendStat(&out, "detail_untracked_ops", context_.prefix_stats->untracked());
     }
   } else if (group == "settings") {
-    AppendSettingsStats(sources, &out);
+    AppendLiveSettings(sources, out);
   } else if (group == "slabs") {
     AppendSlabsStats(sources, &out);
   } else if (group == "items") {

@@ -134,6 +134,8 @@ class Executor {
   void StatsDetail(const proto::Request& request, Responder& out);
   // stats detail is on: record gets, sets and deletes by key prefix.
   bool DetailOn() const;
+  // "stats settings", with detail_enabled as "stats detail on|off" left it.
+  void AppendLiveSettings(const StatsSources& sources, Responder& out);
 
   // Meta protocol (src/executor_meta.cc).
   void MetaGet(const proto::Request& request, Responder& out);

@@ -37,6 +37,34 @@ bool Executor::DetailOn() const {
   return context_.prefix_stats != nullptr && context_.prefix_stats->enabled();
 }
 
+namespace {
+
+// Passes stats through, with one value replaced.
+class OverridingSink final : public StatSink {
+ public:
+  OverridingSink(StatSink* out, std::string_view name, std::string_view value)
+      : out_(out), name_(name), value_(value) {}
+  void Stat(std::string_view name, std::string_view value) override {
+    out_->Stat(name, name == name_ ? value_ : value);
+  }
+
+ private:
+  StatSink* out_;
+  std::string_view name_;
+  std::string_view value_;
+};
+
+}  // namespace
+
+void Executor::AppendLiveSettings(const StatsSources& sources, Responder& out) {
+  if (context_.prefix_stats == nullptr) {
+    AppendSettingsStats(sources, &out);
+    return;
+  }
+  OverridingSink live(&out, "detail_enabled", DetailOn() ? "yes" : "no");
+  AppendSettingsStats(sources, &live);
+}
+
 void Executor::StatsDetail(const Request& request, Responder& out) {
   if (!context_.config.dump_enabled) {
     out.Fail(ReplyError::kStatsDetailNotAllowed);

@@ -6,7 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "src/prefix_stats.h"
@@ -190,6 +193,63 @@ TEST(LoggerTest, TheTwentyFirstWatcherIsRefused) {
       EXPECT_TRUE(fd.valid()) << "a refused socket stays the caller's";
     }
   }
+}
+
+// The whole path: two writer threads log while the logger thread moves
+// their lines to a watcher that reads everything. Every line arrives, each
+// writer's in its order, and the counters add up.
+TEST(LoggerTest, LinesFromWorkersReachAReadingWatcher) {
+  ServerStats stats(2, 0);
+  Logger logger(LoggerConfig{}, 2, &stats);
+  logger.Start();
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  ev::Fd client(fds[1]);
+  ev::Fd fd(fds[0]);
+  ASSERT_EQ(logger.AddWatcher(&fd, proto::kWatchDeletions, {}), Logger::AddResult::kOk);
+  constexpr int kLines = 2000;
+  auto write = [&](uint32_t writer) {
+    for (int i = 0; i < kLines; ++i) {
+      ASSERT_TRUE(logger.Watching(proto::kWatchDeletions));
+      logger.Record(logger.log(writer), proto::kWatchDeletions,
+                    [&](std::string* out, const proto::LogStamp& stamp) {
+                      proto::AppendDeletionLine(
+                          out, stamp,
+                          {.key = "w" + std::to_string(writer) + "-" + std::to_string(i)});
+                    });
+      if (i % 100 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  };
+  std::thread first(write, 0);
+  std::thread second(write, 1);
+  std::string got;
+  char buf[65536];
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  // Log lines, after the "OK\r\n".
+  auto lines = [&] { return std::count(got.begin(), got.end(), '\n') - 1; };
+  while (lines() < 2 * kLines && std::chrono::steady_clock::now() < deadline) {
+    const ssize_t n = recv(client.get(), buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0) {
+      got.append(buf, n);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  first.join();
+  second.join();
+  ASSERT_TRUE(got.starts_with("OK\r\n"));
+  EXPECT_EQ(lines(), 2 * kLines) << "a reading watcher misses nothing";
+  EXPECT_EQ(got.find("skipped="), std::string::npos);
+  size_t last_w0 = 0;
+  for (int i = 0; i < kLines; ++i) {
+    const size_t at = got.find(" key=w0-" + std::to_string(i) + " ");
+    ASSERT_NE(at, std::string::npos) << i;
+    EXPECT_GT(at, last_w0) << "in order";
+    last_w0 = at;
+  }
+  EXPECT_EQ(stats.log_worker_dropped.load(), 0u);
+  EXPECT_EQ(stats.log_worker_written.load(), 2u * kLines);
+  EXPECT_EQ(stats.log_watcher_sent.load(), 2u * kLines);
 }
 
 }  // namespace

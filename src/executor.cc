@@ -326,7 +326,11 @@ void Executor::Touch(const Request& request, Responder& out) {
   slabs::GetOptions options;
   options.ttl.touch = true;
   options.ttl.exptime = context_.clock.ToRelTime(request.exptime);
-  const slabs::ItemHandle item = context_.store.Get(request.key, options).item;
+  const slabs::GetResult found = context_.store.Get(request.key, options);
+  const slabs::ItemHandle& item = found.item;
+  if (events_.Watching(proto::kWatchFetchers)) {
+    events_.ItemGet(request.key, found.outcome, item, client_fd_);  // memcached's touch is a get
+  }
   if (item) {
     stats_->touch_hits.Add();
     out.Touched(item);

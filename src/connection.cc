@@ -437,10 +437,14 @@ void Connection::BecomeWatcher() {
   }
   Arm(0);  // the socket is no longer this worker's to watch
   const int fd = fd_.get();
-  // A watcher stays in `stats conns` (conn_watch) until the logger drops it.
+  // A watcher stays in `stats conns` (conn_watch) until the logger drops it:
+  // from here its entry is the logger's, and this connection leaves it alone.
+  ConnEntry* entry = std::exchange(entry_, nullptr);
+  if (entry != nullptr) entry->state.store(ConnState::kWatch, std::memory_order_relaxed);
   std::function<void()> closed;
   if (registry_ != nullptr) closed = [registry = registry_, fd] { registry->Remove(fd); };
   if (logger->AddWatcher(&fd_, kinds, std::move(closed)) == Logger::AddResult::kTooMany) {
+    entry_ = entry;  // refused: still ours
     Arm(EV_READ);
     output_.Append(proto::ErrorText(proto::ReplyError::kWatcherTooMany));
     return;

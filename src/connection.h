@@ -54,11 +54,10 @@ class Connection {
     entry_ = entry;
     registry_ = registry;
   }
+  // Null once the connection became a watcher (the entry is the logger's).
   ConnEntry* entry() const { return entry_; }
-  // Why it closes (connevents' reason=), and whether it did not close but
-  // became a watcher (its socket now the logger's).
+  // Why it closes (connevents' reason=).
   proto::CloseReason close_reason() const { return close_reason_; }
-  bool became_watcher() const { return became_watcher_; }
 
  private:
   enum class State {

@@ -141,14 +141,9 @@ void Worker::Opened(Connection* connection, int fd) {
 
 void Worker::Closing(Connection* connection, proto::CloseReason reason) {
   ConnEntry* entry = connection->entry();
-  if (entry == nullptr) return;
+  if (entry == nullptr) return;  // not registered, or a watcher's (the logger's now)
   const EventLog& events = executor_.events();
   connection->Track(nullptr, nullptr);
-  if (connection->became_watcher()) {
-    // Listed as conn_watch until the logger drops it (Logger::AddWatcher).
-    entry->state.store(ConnState::kWatch, std::memory_order_relaxed);
-    return;
-  }
   if (events.Watching(proto::kWatchConnevents)) events.ConnEvent(entry->log(), false, reason);
   registry_->Remove(entry->fd);
 }

@@ -176,11 +176,7 @@ TEST_P(WatchTest, DisabledWatchIsRefused) {
 // still get every reply in time; the watcher's lines are skipped (counted), and the watcher
 // never holds more than its buffer.
 TEST_P(WatchTest, AWatcherThatNeverReadsSlowsNobody) {
-  std::unique_ptr<Client> watcher = Connect();
-  ASSERT_NE(watcher, nullptr);
-  ASSERT_TRUE(watcher->Roundtrip("watch fetchers\r\n", "OK\r\n"));
   ASSERT_TRUE(client().Roundtrip(StorageCommand("set", "hot", "v"), "STORED\r\n"));
-  const auto before = client().Stats();
   constexpr int kGets = 100000;
   constexpr int kBatch = 100;
   std::string batch;
@@ -188,23 +184,39 @@ TEST_P(WatchTest, AWatcherThatNeverReadsSlowsNobody) {
   const std::string one = ValueReply("hot", "v") + "END\r\n";
   std::string expected;
   for (int i = 0; i < kBatch; ++i) expected += one;
-  const auto start = Clock::now();
-  for (int i = 0; i < kGets / kBatch; ++i) {
-    ASSERT_TRUE(client().Send(batch));
-    ASSERT_EQ(client().ReadExactly(expected.size()), expected) << "batch " << i;
-  }
-  const auto elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
-  EXPECT_LT(elapsed.count(), 30000) << "100k gets took " << elapsed.count() << " ms";
+  // 100k gets, every reply checked; how long they took.
+  auto run_gets = [&]() -> milliseconds {
+    const auto start = Clock::now();
+    for (int i = 0; i < kGets / kBatch; ++i) {
+      if (!client().Send(batch)) return milliseconds::max();
+      const std::string got = client().ReadExactly(expected.size());
+      EXPECT_EQ(got, expected) << "batch " << i;
+      if (got != expected) return milliseconds::max();
+    }
+    return std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+  };
+  const milliseconds alone = run_gets();
+  std::unique_ptr<Client> watcher = Connect();
+  ASSERT_NE(watcher, nullptr);
+  ASSERT_TRUE(watcher->Roundtrip("watch fetchers\r\n", "OK\r\n"));
+  const auto before = client().Stats();
+  const milliseconds watched = run_gets();
+  // Generous for a shared machine: logging may cost, waiting for the watcher may not.
+  EXPECT_LT(watched.count(), 3 * alone.count() + 2000)
+      << "100k gets: " << alone.count() << " ms alone, " << watched.count() << " ms watched";
   // The logger runs at least once a second: wait for its counters.
   uint64_t lost = 0;
+  uint64_t skipped = 0;
   for (int i = 0; i < 40 && lost == 0; ++i) {
     const auto after = client().Stats();
-    lost = std::stoull(after.at("log_watcher_skipped")) +
-           std::stoull(after.at("log_worker_dropped")) -
-           std::stoull(before.at("log_watcher_skipped")) -
+    skipped = std::stoull(after.at("log_watcher_skipped")) -
+              std::stoull(before.at("log_watcher_skipped"));
+    lost = skipped + std::stoull(after.at("log_worker_dropped")) -
            std::stoull(before.at("log_worker_dropped"));
     if (lost == 0) std::this_thread::sleep_for(milliseconds(100));
   }
+  // memcached's workers may also drop lines before they reach the watcher.
+  if (!IsReference()) EXPECT_GT(skipped, 0u) << "the watcher's full buffer skips lines";
   EXPECT_GT(lost, 0u) << "a watcher that never reads misses lines";
   EXPECT_EQ(client().Stats().at("log_watchers"), "1");
 }

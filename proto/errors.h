@@ -86,6 +86,13 @@ enum class ReplyError : uint8_t {
   kAsciiAuthTokenTooLong,
   kAsciiAuthBadTermination,
   kAsciiAuthBadTokenFormat,
+  // watch and stats detail (memcached 1.6.45's proto_text.c).
+  kWatchNotAllowed,        // -W
+  kWatchPipelined,         // replies of earlier requests not yet sent
+  kWatcherTooMany,         // 20 watchers already
+  kWatcherFailed,          // a socket the logger cannot write (TLS, UDP)
+  kStatsDetailNotAllowed,  // -X
+  kStatsDetailUsage,
 };
 
 struct ErrorRow {
@@ -221,6 +228,18 @@ inline constexpr std::array kTable = {
              Status::kAuthError},
     ErrorRow{ReplyError::kAsciiAuthBadTokenFormat,
              "CLIENT_ERROR bad authentication token format\r\n", Status::kAuthError},
+    ErrorRow{ReplyError::kWatchNotAllowed, "CLIENT_ERROR watch commands not allowed\r\n",
+             Status::kUnknownCommand},
+    ErrorRow{ReplyError::kWatchPipelined, "ERROR cannot pipeline other commands before watch\r\n",
+             Status::kUnknownCommand},
+    ErrorRow{ReplyError::kWatcherTooMany, "WATCHER_TOO_MANY log watcher limit reached\r\n",
+             Status::kUnknownCommand},
+    ErrorRow{ReplyError::kWatcherFailed, "WATCHER_FAILED failed to add log watcher\r\n",
+             Status::kUnknownCommand},
+    ErrorRow{ReplyError::kStatsDetailNotAllowed, "CLIENT_ERROR stats detail not allowed\r\n",
+             Status::kUnknownCommand},
+    ErrorRow{ReplyError::kStatsDetailUsage, "CLIENT_ERROR usage: stats detail on|off|dump\r\n",
+             Status::kUnknownCommand},
 };
 
 constexpr bool InEnumOrder() {
@@ -233,7 +252,7 @@ static_assert(InEnumOrder(), "kTable rows follow the order of enum ReplyError");
 }  // namespace errors_internal
 
 inline constexpr size_t kErrorCount = errors_internal::kTable.size();
-static_assert(static_cast<size_t>(ReplyError::kAsciiAuthBadTokenFormat) + 1 == kErrorCount,
+static_assert(static_cast<size_t>(ReplyError::kStatsDetailUsage) + 1 == kErrorCount,
               "every ReplyError has a row");
 
 // The text line of `error`, "\r\n" included.

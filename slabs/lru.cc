@@ -138,6 +138,19 @@ Item* Store::Impl::AllocPull(uint8_t cls, size_t ntotal, const SlabAllocator::Ch
   return it;
 }
 
+void Store::Impl::ReportEviction(const Item* it, uint8_t cls, RelTime now) {
+  EvictionObserver* observer = eviction_observer_.load(std::memory_order_acquire);
+  if (observer == nullptr || !observer->WantsEvictions()) return;
+  const RelTime exptime = it->exptime.load(std::memory_order_relaxed);
+  observer->Evicted(
+      {.key = it->key(),
+       .fetched = (it->flags.load(std::memory_order_relaxed) & kItemFetched) != 0,
+       .ttl = exptime == 0 ? -1 : static_cast<int64_t>(exptime) - now,
+       .last_access = static_cast<int32_t>(now - it->time.load(std::memory_order_relaxed)),
+       .clsid = cls,
+       .value_bytes = it->nbytes});
+}
+
 int Store::Impl::PullTail(uint8_t cls, LruId lru, uint64_t total_bytes, bool evict,
                           RelTime max_age) {
   LruClass& lc = lru_.cls(cls);
@@ -202,6 +215,7 @@ int Store::Impl::PullTail(uint8_t cls, LruId lru, uint64_t total_bytes, bool evi
           if (search->exptime.load(std::memory_order_relaxed) != 0) ++lc.evicted_nonzero;
           if ((f & kItemFetched) == 0) ++lc.evicted_unfetched;
           if ((f & kItemActive) != 0) ++lc.evicted_active;
+          ReportEviction(search, cls, now);
           UnlinkLocked(lc, search, hv);
           ++removed;
         } else if ((f & kItemActive) != 0) {

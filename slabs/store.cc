@@ -727,6 +727,9 @@ void Store::FlushAll(RelTime when) { impl_->FlushAll(when); }
 bool Store::SetMemoryLimit(size_t max_bytes) { return impl_->SetMemoryLimit(max_bytes); }
 Store::ReassignStatus Store::Reassign(int src, int dst) { return impl_->Reassign(src, dst); }
 void Store::SetAutomove(uint32_t mode) { impl_->SetAutomove(mode); }
+void Store::SetEvictionObserver(EvictionObserver* observer) {
+  impl_->SetEvictionObserver(observer);
+}
 uint32_t Store::automove() const { return impl_->automove(); }
 StoreStats Store::GetStats() const { return impl_->GetStats(); }
 std::vector<SlabClassStats> Store::GetSlabClassStats() const { return impl_->GetSlabClassStats(); }

@@ -285,6 +285,25 @@ struct ItemSummary {
   size_t total_size = 0;      // memcached's ITEM_ntotal
 };
 
+// What `watch evictions` shows of an evicted item (memcached's logentry_eviction).
+struct EvictionInfo {
+  std::string_view key;
+  bool fetched = false;
+  int64_t ttl = -1;         // seconds it had left; -1: it had no expiry
+  int32_t last_access = 0;  // seconds since it was last stored or bumped
+  uint8_t clsid = 0;
+  uint32_t value_bytes = 0;
+};
+
+// Told of each eviction (the daemon's logger). Called with the item's lock
+// and its LRU lock held: must not block nor call back into the store.
+class EvictionObserver {
+ public:
+  virtual ~EvictionObserver() = default;
+  virtual bool WantsEvictions() const = 0;
+  virtual void Evicted(const EvictionInfo& info) = 0;
+};
+
 class Store {
  public:
   Store(const StoreConfig& config, const Clock* clock);
@@ -330,6 +349,8 @@ class Store {
   enum class ReassignStatus : uint8_t { kOk, kBusy, kBadClass, kNoSpare, kSame };
   ReassignStatus Reassign(int src, int dst);
   void SetAutomove(uint32_t mode);
+  // Who hears of evictions (null: nobody); outlives the store's use of it.
+  void SetEvictionObserver(EvictionObserver* observer);
   uint32_t automove() const;  // the current mode ("stats settings")
 
   StoreStats GetStats() const;

@@ -53,6 +53,9 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   ReassignStatus Reassign(int src, int dst);
   void SetAutomove(uint32_t mode) { automove_.store(mode, std::memory_order_relaxed); }
   uint32_t automove() const { return automove_.load(std::memory_order_relaxed); }
+  void SetEvictionObserver(EvictionObserver* observer) {
+    eviction_observer_.store(observer, std::memory_order_release);
+  }
   StoreStats GetStats() const;
   std::vector<SlabClassStats> GetSlabClassStats() const;
   const StoreConfig& config() const { return config_; }
@@ -179,6 +182,8 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   Item* AllocPull(uint8_t cls, size_t ntotal, const SlabAllocator::ChunkLink* link = nullptr);
   // memcached's lru_pull_tail(): returns items removed or moved.
   int PullTail(uint8_t cls, LruId lru, uint64_t total_bytes, bool evict, RelTime max_age);
+  // Tells the eviction observer, if it listens, about `it` (locks held).
+  void ReportEviction(const Item* it, uint8_t cls, RelTime now);
   // Unlinks items of `cls` stored at or after `oldest`; holds no item lock.
   void FlushClass(uint8_t cls, RelTime oldest);
 
@@ -216,6 +221,7 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   const Clock* const clock_;
   std::unique_ptr<MemoryFile> memory_file_;  // -e, or null; before slabs_, which maps it
   RestartReport restart_report_;
+  std::atomic<EvictionObserver*> eviction_observer_{nullptr};  // Store::SetEvictionObserver
   SlabAllocator slabs_;
   ItemLocks locks_;
   HashTable table_;

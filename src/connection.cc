@@ -78,6 +78,7 @@ void Connection::OnReadable(evutil_socket_t, short, void* arg) {
   // Queued replies may wait for input (TLS): then readable means "retry the write".
   self->writing_ ? self->HandleWrite() : self->HandleRead();
   self->ReportOutput();
+  self->Publish();
   if (self->done()) self->owner_->Release(self);  // deletes self
 }
 
@@ -87,6 +88,7 @@ void Connection::OnWritable(evutil_socket_t, short, void* arg) {
   // A read may wait for the socket to take output first (TLS).
   self->writing_ ? self->HandleWrite() : self->HandleRead();
   self->ReportOutput();
+  self->Publish();
   if (self->done()) self->owner_->Release(self);  // deletes self
 }
 
@@ -228,7 +230,9 @@ bool Connection::ReadOnce(bool* drained) {
       *drained = true;
       return true;
     case IoStatus::kClosed:
+      return false;
     case IoStatus::kError:
+      close_reason_ = proto::CloseReason::kError;
       return false;
   }
   if (into_item) {
@@ -243,6 +247,8 @@ bool Connection::ReadOnce(bool* drained) {
 }
 
 bool Connection::Process(uint32_t* budget) {
+  executor_->set_client_fd(fd_.get());
+  if (entry_ != nullptr) entry_->state.store(ConnState::kParseCmd, std::memory_order_relaxed);
   while (state_ != State::kClosing && !writing_) {
     if (session_.stream) {
       // A long reply (lru_crawler metadump) goes out as the client takes it;
@@ -314,6 +320,10 @@ bool Connection::ProcessCommand() {
   start_ += result.consumed;
   if (result.next != Next::kValue && result.next != Next::kAbort) {
     ReplyQueued(result.command, arrival_ns_);
+  }
+  if (session_.watch_kinds != 0) {
+    BecomeWatcher();
+    return state_ != State::kClosing;
   }
   switch (result.next) {
     case Next::kNeedMore:
@@ -418,6 +428,7 @@ void Connection::RepliesWritten() {
 }
 
 void Connection::Flush() {
+  if (became_watcher_) return;  // the socket is the logger's now
   OutputQueue::FlushStatus status = OutputQueue::FlushStatus::kDone;
   if (!output_.empty()) {
     size_t written = 0;
@@ -441,12 +452,60 @@ void Connection::Flush() {
       Arm(EV_READ);
       break;
     case OutputQueue::FlushStatus::kError:
+      close_reason_ = proto::CloseReason::kError;
       output_ = OutputQueue();
       unwritten_.clear();
       queued_timed_ = 0;
       state_ = State::kClosing;
       break;
   }
+}
+
+void Connection::BecomeWatcher() {
+  const uint32_t kinds = std::exchange(session_.watch_kinds, 0);
+  if (!output_.empty()) {
+    // Replies of earlier requests would be lost to the watcher's stream.
+    output_.Append(proto::ErrorText(proto::ReplyError::kWatchPipelined));
+    return;
+  }
+  Logger* logger = executor_->events().logger();
+  if (logger == nullptr || dynamic_cast<SocketTransport*>(transport_.get()) == nullptr) {
+    output_.Append(proto::ErrorText(proto::ReplyError::kWatcherFailed));  // TLS: not a plain socket
+    return;
+  }
+  Arm(0);  // the socket is no longer this worker's to watch
+  const int fd = fd_.get();
+  // A watcher stays in `stats conns` (conn_watch) until the logger drops it:
+  // from here its entry is the logger's, and this connection leaves it alone.
+  ConnEntry* entry = std::exchange(entry_, nullptr);
+  if (entry != nullptr) entry->state.store(ConnState::kWatch, std::memory_order_relaxed);
+  std::function<void()> closed;
+  if (registry_ != nullptr) closed = [registry = registry_, fd] { registry->Remove(fd); };
+  if (logger->AddWatcher(&fd_, kinds, std::move(closed)) == Logger::AddResult::kTooMany) {
+    entry_ = entry;  // refused: still ours
+    Arm(EV_READ);
+    output_.Append(proto::ErrorText(proto::ReplyError::kWatcherTooMany));
+    return;
+  }
+  VLOG(2) << "<" << fd << " became a watcher";
+  became_watcher_ = true;
+  state_ = State::kClosing;  // nothing queued: done() now, and the owner drops us
+}
+
+void Connection::Publish() {
+  if (entry_ == nullptr) return;
+  ConnState state = ConnState::kRead;
+  if (writing_) {
+    state = ConnState::kWrite;
+  } else if (state_ == State::kValue) {
+    state = ConnState::kNread;
+  } else if (state_ == State::kSwallow) {
+    state = ConnState::kSwallow;
+  } else if (state_ == State::kClosing) {
+    state = ConnState::kClosing;
+  }
+  entry_->state.store(state, std::memory_order_relaxed);
+  entry_->last_cmd.store(last_active_, std::memory_order_relaxed);
 }
 
 void Connection::FlushPending() {

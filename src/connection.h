@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "src/conn_registry.h"
 #include "src/ev.h"
 #include "src/executor.h"
 #include "src/output_queue.h"
@@ -47,6 +48,17 @@ class Connection {
   // True when nothing happened on the socket since `cutoff` and no reply is
   // waiting to be sent (-o idle_timeout).
   bool IdleSince(slabs::RelTime cutoff) const { return last_active_ < cutoff && output_.empty(); }
+
+  // `stats conns` and connevents (src/conn_registry.h): where this
+  // connection publishes its state; the owner registered it.
+  void Track(ConnEntry* entry, ConnRegistry* registry) {
+    entry_ = entry;
+    registry_ = registry;
+  }
+  // Null once the connection became a watcher (the entry is the logger's).
+  ConnEntry* entry() const { return entry_; }
+  // Why it closes (connevents' reason=).
+  proto::CloseReason close_reason() const { return close_reason_; }
 
  private:
   enum class State {
@@ -101,6 +113,10 @@ class Connection {
   // Registers exactly the socket events in `events` (EV_READ, EV_WRITE).
   bool Arm(short events);
   bool done() const { return state_ == State::kClosing && output_.empty(); }
+  // "watch" ran: hands the socket to the logger (or answers why not).
+  void BecomeWatcher();
+  // Writes this connection's state for `stats conns`.
+  void Publish();
 
   size_t buffered() const { return end_ - start_; }
 
@@ -149,6 +165,10 @@ class Connection {
   // TLS: the last read needs the socket writable first (reads wait for EV_WRITE).
   bool read_wants_write_ = false;
   short armed_ = 0;  // the events registered with libevent
+  ConnEntry* entry_ = nullptr;
+  ConnRegistry* registry_ = nullptr;
+  proto::CloseReason close_reason_ = proto::CloseReason::kNormal;
+  bool became_watcher_ = false;
 
   // Latency: when the last read returned (0 with -o no_latency): every
   // request it completed arrived then. And the replies queued but not yet

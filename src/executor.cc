@@ -10,6 +10,8 @@
 #include "proto/meta_encoder.h"
 #include "proto/text_encoder.h"
 #include "proto/tokenizer.h"
+#include "src/conn_registry.h"
+#include "src/prefix_stats.h"
 #include "src/sasl.h"
 #include "src/tls.h"
 
@@ -24,6 +26,8 @@ namespace {
 // get/gets: the store's defaults, built once (a get must not pay for
 // building its options).
 constexpr slabs::GetOptions kPlainGet{};
+// What `watch deletions` reads of an item before deleting it: no bump, no hit.
+constexpr slabs::GetOptions kPeek{.bump = false, .peek = true};
 
 slabs::StoreMode ModeFor(Command command) {
   switch (command) {
@@ -143,6 +147,9 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
     case Command::kSaslStep:
       Sasl(request, out, session);
       break;
+    case Command::kWatch:
+      Watch(request, out, session);
+      break;
     case Command::kDebugTime:  // ERROR, as any unknown command, unless a test build
       if (context_.clock_control != nullptr && context_.clock_control->DebugTime(request.args)) {
         out.Ok();
@@ -151,7 +158,7 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
       }
       break;
     default:
-      // lru, watch and slabs subcommands slabcached does not serve yet.
+      // lru and slabs subcommands slabcached does not serve yet.
       out.Fail(ReplyError::kUnknownCommand);
       break;
   }
@@ -187,6 +194,10 @@ RetrievalResponse Executor::RetrieveKey(const Request& request, std::string_view
   }
   if (found.outcome == slabs::GetOutcome::kExpired) stats_->get_expired.Add();
   if (found.outcome == slabs::GetOutcome::kFlushed) stats_->get_flushed.Add();
+  if (events_.Watching(proto::kWatchFetchers)) {
+    events_.ItemGet(key, found.outcome, found.item, client_fd_);
+  }
+  if (DetailOn()) context_.prefix_stats->RecordGet(key, hit);
   return {.key = key, .item = std::move(found.item), .with_cas = info.Has(proto::kReturnsCas)};
 }
 
@@ -214,6 +225,7 @@ std::string_view Executor::Retrieve(const Request& request, Responder& out,
 
 StoreContinuation Executor::BeginStore(const Request& request, Responder& out) {
   if (request.command == Command::kMetaSet) return BeginMetaStore(request, out);
+  if (DetailOn()) context_.prefix_stats->RecordSet(request.key);
   StoreContinuation pending(this, request);
   pending.request_.key = pending.request_.keys = pending.request_.args = {};
   slabs::AllocResult alloc =
@@ -238,7 +250,10 @@ StoreResponse Executor::CompleteStore(slabs::ItemHandle item, const Request& req
   slabs::LinkOptions options;
   options.mode = ModeFor(request.command);
   options.cas_compare = request.cas_unique;
+  const EventLog::PendingStore logged =
+      events_.BeforeStore(item, options.mode, context_.clock.Now());
   const slabs::LinkResult linked = context_.store.Link(std::move(item), options);
+  events_.ItemStore(logged, linked.status, client_fd_);
   return Linked(linked, request.command == Command::kCas);
 }
 
@@ -274,9 +289,14 @@ StoreResponse Executor::Linked(const slabs::LinkResult& linked, bool cas_mode) {
 DeleteResponse Executor::Delete(const Request& request) {
   slabs::DeleteOptions options;
   options.cas_compare = request.cas_unique;
-  const slabs::DeleteStatus status = context_.store.Delete(request.key, options);
-  switch (status) {
+  if (DetailOn()) context_.prefix_stats->RecordDelete(request.key);
+  slabs::ItemHandle doomed;  // what `watch deletions` shows
+  if (events_.Watching(proto::kWatchDeletions)) {
+    doomed = context_.store.Get(request.key, kPeek).item;
+  }
+  switch (context_.store.Delete(request.key, options)) {
     case slabs::DeleteStatus::kDeleted:
+      events_.Deletion(doomed, proto::DeleteLogCmd::kDelete);
       stats_->delete_hits.Add();
       return {DeleteOutcome::kDeleted};
     case slabs::DeleteStatus::kNotFound:
@@ -295,10 +315,13 @@ DeleteResponse Executor::Delete(const Request& request) {
 TouchResponse Executor::Touch(const Request& request) {
   stats_->cmd_touch.Add();
   // The item comes back because binary Touch answers with its flags and CAS.
-  slabs::ItemHandle item =
-      context_.store.Get(request.key, GatOptions(context_.clock.ToRelTime(request.exptime))).item;
-  (item ? stats_->touch_hits : stats_->touch_misses).Add();
-  return {std::move(item)};
+  slabs::GetResult found =
+      context_.store.Get(request.key, GatOptions(context_.clock.ToRelTime(request.exptime)));
+  if (events_.Watching(proto::kWatchFetchers)) {
+    events_.ItemGet(request.key, found.outcome, found.item, client_fd_);  // memcached's touch is a get
+  }
+  (found.item ? stats_->touch_hits : stats_->touch_misses).Add();
+  return {std::move(found.item)};
 }
 
 ArithmeticResponse Executor::Arithmetic(const Request& request) {
@@ -359,8 +382,12 @@ void Executor::Stats(const Request& request, Responder& out) {
   const std::string_view group = request.key;  // as the parser found it
   if (group.empty()) {
     AppendGeneralStats(sources, &out);
+    // slabcached's own: operations on prefixes past stats detail's cap.
+    if (context_.prefix_stats != nullptr) {
+      AppendStat(&out, "detail_untracked_ops", context_.prefix_stats->untracked());
+    }
   } else if (group == "settings") {
-    AppendSettingsStats(sources, &out);
+    AppendLiveSettings(sources, out);
   } else if (group == "slabs") {
     AppendSlabsStats(sources, &out);
   } else if (group == "items") {
@@ -377,6 +404,11 @@ void Executor::Stats(const Request& request, Responder& out) {
       return;
     }
     AppendHotKeyStats(sources, *limit, &out);
+  } else if (group == "conns" && context_.conns != nullptr) {
+    context_.conns->AppendStats(context_.clock.Now(), &out);
+  } else if (group == "detail" && request.text_subcommands) {
+    StatsDetail(request, out);  // its own framing
+    return;
   } else if (group == "cachedump" && request.text_subcommands) {
     StatsCachedump(request, out);  // its own framing
     return;

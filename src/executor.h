@@ -18,6 +18,7 @@
 #include "slabs/item_handle.h"
 #include "slabs/store.h"
 #include "src/clock_control.h"
+#include "src/logger.h"
 #include "src/output_queue.h"
 #include "src/reply_stream.h"
 #include "src/responder.h"
@@ -48,6 +49,10 @@ struct ExecutorContext {
   ServerControl& control;
   // Test builds only ("debugtime"); null in the installed daemon.
   ClockControl* clock_control = nullptr;
+  // watch, stats conns, stats detail (the server's; null: not served).
+  Logger* logger = nullptr;
+  class ConnDirectory* conns = nullptr;
+  class PrefixStats* prefix_stats = nullptr;
 };
 
 // Per-connection state some commands change (binary SASL, dumps).
@@ -58,6 +63,9 @@ struct Session {
   // A reply still being produced (lru_crawler metadump/mgdump): the
   // connection drains it before it reads the next request.
   std::unique_ptr<ReplyStream> stream;
+  // "watch" succeeded: the connection hands its socket to the logger,
+  // as a watcher of these kinds (proto/watch_format.h).
+  uint32_t watch_kinds = 0;
 };
 
 // How much reply a multi-key retrieval may queue before it pauses: once
@@ -94,6 +102,11 @@ class Executor {
   StoreContinuation BeginStore(const proto::Request& request, Responder& out);
 
   ThreadStats* stats() { return stats_; }
+  // This worker's hooks into the logger (src/logger.h).
+  void AttachLog(const EventLog& events) { events_ = events; }
+  const EventLog& events() const { return events_; }
+  // The client whose requests run now (watch lines name it as cfd).
+  void set_client_fd(int fd) { client_fd_ = fd; }
   const slabs::Clock& clock() const { return context_.clock; }
 
   // The data-path verbs: store calls and counters, the outcome returned for
@@ -136,6 +149,14 @@ class Executor {
   void StartItemDump(bool mgdump, std::string_view arg, Responder& out, Session& session);
   void StatsCachedump(const proto::Request& request, Responder& out);
 
+  // watch and stats detail (src/executor_watch.cc).
+  void Watch(const proto::Request& request, Responder& out, Session& session);
+  void StatsDetail(const proto::Request& request, Responder& out);
+  // stats detail is on: record gets, sets and deletes by key prefix.
+  bool DetailOn() const;
+  // "stats settings", with detail_enabled as "stats detail on|off" left it.
+  void AppendLiveSettings(const StatsSources& sources, Responder& out);
+
   StoreContinuation BeginMetaStore(const proto::Request& request, Responder& out);
   StoreResponse CompleteMetaStore(slabs::ItemHandle item, const proto::Request& request);
   // Remaining TTL as meta t prints it: -1 for never.
@@ -143,6 +164,8 @@ class Executor {
 
   ExecutorContext context_;
   ThreadStats* stats_;
+  EventLog events_;
+  int client_fd_ = -1;
 };
 
 }  // namespace slabcached

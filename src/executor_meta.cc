@@ -84,6 +84,7 @@ MetaGetResponse Executor::MetaGet(const Request& request) {
   if (m.Has('E')) options.new_cas = m.new_cas;
   ttl.order = FlagOrder<3>(m, "TNR");
   slabs::GetResult r = context_.store.Get(key, options);
+  if (events_.Watching(proto::kWatchFetchers)) events_.ItemGet(key, r.outcome, r.item, client_fd_);
   if (r.outcome == slabs::GetOutcome::kExpired) stats_->get_expired.Add();
   if (r.outcome == slabs::GetOutcome::kFlushed) stats_->get_flushed.Add();
   if (!r.item) {
@@ -168,7 +169,11 @@ StoreResponse Executor::CompleteMetaStore(slabs::ItemHandle item, const Request&
   const bool cas_mode = options.has_cas && (options.mode == slabs::StoreMode::kSet ||
                                             options.mode == slabs::StoreMode::kReplace);
   const uint32_t value_length = item.value_length();
-  StoreResponse response = Linked(context_.store.Link(std::move(item), options), cas_mode);
+  const EventLog::PendingStore logged =
+      events_.BeforeStore(item, options.mode, context_.clock.Now());
+  const slabs::LinkResult linked = context_.store.Link(std::move(item), options);
+  events_.ItemStore(logged, linked.status, client_fd_);
+  StoreResponse response = Linked(linked, cas_mode);
   response.value_length = value_length;
   return response;
 }
@@ -186,8 +191,13 @@ DeleteResponse Executor::MetaDelete(const Request& request) {
   options.remove_value = m.Has('x');
   options.client_flags = m.client_flags;
   if (m.Has('E')) options.new_cas = m.new_cas;
+  slabs::ItemHandle doomed;  // what `watch deletions` shows
+  if (events_.Watching(proto::kWatchDeletions)) {
+    doomed = context_.store.Get(key, {.bump = false, .peek = true}).item;
+  }
   switch (context_.store.Delete(key, options)) {
     case slabs::DeleteStatus::kDeleted:
+      events_.Deletion(doomed, proto::DeleteLogCmd::kMetaDelete);
       stats_->delete_hits.Add();
       return {DeleteOutcome::kDeleted};
     case slabs::DeleteStatus::kInvalidated:

@@ -312,4 +312,12 @@ void Listener::Accept(evutil_socket_t raw_fd, bool tcp, bool tls) {
   dispatch_(std::move(fd), tls);
 }
 
+std::vector<int> Listener::ListeningFds() const {
+  std::vector<int> fds;
+  for (const ev::Listener& listener : listeners_) {
+    fds.push_back(evconnlistener_get_fd(listener.get()));
+  }
+  return fds;
+}
+
 }  // namespace slabcached

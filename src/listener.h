@@ -48,6 +48,8 @@ class Listener {
   void Close();
   // The UDP sockets Open() bound (-U), for the workers to serve.
   std::vector<ev::Fd> TakeUdpSockets() { return std::move(udp_sockets_); }
+  // The listening TCP and UNIX sockets (stats conns lists them).
+  std::vector<int> ListeningFds() const;
 
  private:
   static void OnAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address, int length,

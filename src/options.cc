@@ -85,6 +85,17 @@ int64_t ParsedArgument(const Option& option, Value value) {
   return number;
 }
 
+// -o watcher_logbuf_size, worker_logbuf_size: memcached's safe_strtoul() of KiB.
+uint32_t LogBufferKilobytes(const Option& option, Value value) {
+  const std::string_view text = NeedArgument(option, value);
+  uint32_t kilobytes = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), kilobytes);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    throw CommandLineError("could not parse argument to " + std::string(option.name));
+  }
+  return kilobytes;
+}
+
 // hot_lru_pct, warm_lru_pct: a share of a class's memory, 1..79 percent, as memcached checks.
 uint32_t LruPercent(const Option& option, Value value) {
   const auto pct = Number<uint32_t>(option, Need(option, value));
@@ -289,6 +300,7 @@ constexpr Option kOptions[] = {
      [](const Option&, Value v, ParsedOptions* p) {
        if (v->size() != 1) throw CommandLineError("-D takes exactly one character");
        p->config.prefix_delimiter = v->front();
+       p->config.detail_enabled = true;  // as memcached 1.6.45's -D
      },
      "stat_key_prefix",
      [](View v, std::string_view n, StatSink* out) {
@@ -724,8 +736,6 @@ constexpr Option kOptions[] = {
     {0, "temporary_ttl", OptionArg::kOptional, "", "", "", NoEffect, "", nullptr},
     {0, "temp_lru", OptionArg::kOptional, "", "", "", NoEffect, "temp_lru",
      [](View, std::string_view n, StatSink* out) { AppendStat(out, n, "no"); }},
-    {0, "watcher_logbuf_size", OptionArg::kOptional, "", "", "", NoEffect, "", nullptr},
-    {0, "worker_logbuf_size", OptionArg::kOptional, "", "", "", NoEffect, "", nullptr},
     {0, "modern", OptionArg::kOptional, "", "", "", NoEffect, "", nullptr},
     {0, "no_modern", OptionArg::kOptional, "", "", "", NoEffect, "", nullptr},
     {0, "slab_automove_freeratio", OptionArg::kOptional, "", "", "", NoEffect, "", nullptr},
@@ -772,6 +782,19 @@ constexpr Option kOptions[] = {
     // Not served yet: there is no item size histogram ("stats sizes").
     {0, "track_sizes", OptionArg::kOptional, "", "", "", NoEffect, "track_sizes",
      [](View, std::string_view n, StatSink* out) { AppendStat(out, n, "no"); }},
+    // watch (src/logger.h): memcached's buffer sizes, in KiB, with its messages.
+    {0, "watcher_logbuf_size", OptionArg::kOptional, "<kb>", "256",
+     "bytes of log lines each watcher may hold unsent",
+     [](const Option& o, Value v, ParsedOptions* p) {
+       p->config.logger.watcher_buffer_bytes = LogBufferKilobytes(o, v) * 1024;
+     },
+     "", nullptr},
+    {0, "worker_logbuf_size", OptionArg::kOptional, "<kb>", "64",
+     "bytes of log lines each worker may hold for the logger thread",
+     [](const Option& o, Value v, ParsedOptions* p) {
+       p->config.logger.worker_buffer_bytes = LogBufferKilobytes(o, v) * 1024;
+     },
+     "", nullptr},
 };
 
 // "stats settings" lines no option sets.
@@ -785,7 +808,8 @@ constexpr DerivedSetting kDerivedSettings[] = {
     // memcached's num_threads_per_udp: -t, or 1 when -l lists several addresses.
     {"num_threads_per_udp",
      [](View v, std::string_view n, StatSink* out) { Unsigned(out, n, v.config.net.udp_threads); }},
-    {"detail_enabled", [](View, std::string_view n, StatSink* out) { AppendStat(out, n, "no"); }},
+    {"detail_enabled",
+     [](View v, std::string_view n, StatSink* out) { YesNo(out, n, v.config.detail_enabled); }},
 };
 
 // memcached 1.6.18's order of "stats settings" (its process_stat_settings).

@@ -12,8 +12,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "src/conn_registry.h"
 #include "src/flags.h"
 #include "src/systemd_notify.h"
+#include "src/logger.h"
+#include "src/prefix_stats.h"
 #include "src/tls.h"
 
 namespace slabcached {
@@ -53,6 +56,10 @@ Server::Server(const ServerConfig& config, Services services,
       clock_control_(make_clock_control != nullptr ? make_clock_control(&clock_) : nullptr),
       store_(std::make_unique<slabs::Store>(config_.store, &clock_)),
       stats_(config_.num_threads, clock_.UnixNow()),
+      conns_(std::make_unique<ConnDirectory>(config_.num_threads)),
+      prefix_stats_(
+          std::make_unique<PrefixStats>(config_.prefix_delimiter, config_.detail_enabled)),
+      logger_(std::make_unique<Logger>(config_.logger, config_.num_threads, &stats_)),
       verbosity_(config_.verbosity),
       base_(event_base_new()) {
   if (!base_) throw std::runtime_error("event_base_new failed");
@@ -66,7 +73,11 @@ Server::Server(const ServerConfig& config, Services services,
                                 .clock = clock_,
                                 .server_stats = stats_,
                                 .control = *this,
-                                .clock_control = clock_control_.get()};
+                                .clock_control = clock_control_.get(),
+                                .logger = logger_.get(),
+                                .conns = conns_.get(),
+                                .prefix_stats = prefix_stats_.get()};
+  store_->SetEvictionObserver(logger_.get());
   for (uint32_t i = 0; i < config_.num_threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, context, stats_.worker(i), config_.net));
   }
@@ -79,6 +90,7 @@ Server::~Server() {
   metrics_.reset();  // joins its thread, which reads the store
   listener_.reset();
   workers_.clear();  // each stops and joins its thread before the store goes away
+  store_->SetEvictionObserver(nullptr);
 }
 
 void Server::Open() {
@@ -92,6 +104,9 @@ void Server::Open() {
     });
   }
   listener_->Open();
+  for (int fd : listener_->ListeningFds()) {
+    conns_->listeners()->Add(fd, /*listening=*/true, clock_.Now());
+  }
   // memcached's num_threads_per_udp: every worker reads each UDP socket
   // (through its own descriptor), or one worker per socket when -l lists
   // several addresses; sockets are handed out round-robin like connections.
@@ -245,6 +260,7 @@ int Server::Run() {
   signal(SIGPIPE, SIG_IGN);
   if (metrics_) metrics_->Start();
   // The listeners accept since Open(); the workers run.
+  logger_->Start();
   systemd::NotifyReady(ReadyStatus(config_, store_->restart_report()));
 
   event_base_dispatch(base_.get());

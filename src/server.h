@@ -11,10 +11,13 @@
 #include "slabs/clock.h"
 #include "slabs/store.h"
 #include "src/clock_control.h"
+#include "src/conn_registry.h"
 #include "src/ev.h"
 #include "src/executor.h"
 #include "src/listener.h"
+#include "src/logger.h"
 #include "src/metrics_server.h"
+#include "src/prefix_stats.h"
 #include "src/server_config.h"
 #include "src/services.h"
 #include "src/stats.h"
@@ -67,6 +70,11 @@ class Server : public ServerControl {
   std::unique_ptr<ClockControl> clock_control_;  // null in the installed daemon
   std::unique_ptr<slabs::Store> store_;
   ServerStats stats_;
+  // watch, stats conns, stats detail: before the workers, which use them.
+  // (conns_ first: watchers leave it as the logger goes.)
+  std::unique_ptr<ConnDirectory> conns_;
+  std::unique_ptr<PrefixStats> prefix_stats_;
+  std::unique_ptr<Logger> logger_;
   std::atomic<int> verbosity_;
   ev::Base base_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -59,6 +59,12 @@ struct NetConfig {
   TlsConfig tls;
 };
 
+// `watch` (src/logger.h): memcached's defaults.
+struct LoggerConfig {
+  size_t worker_buffer_bytes = 64 * 1024;    // -o worker_logbuf_size (KiB there)
+  size_t watcher_buffer_bytes = 256 * 1024;  // -o watcher_logbuf_size
+};
+
 struct ServerConfig {
   NetConfig net;
   slabs::StoreConfig store;
@@ -69,6 +75,8 @@ struct ServerConfig {
   bool dump_enabled = true;       // !-X
   bool watch_enabled = true;      // !-W
   char prefix_delimiter = ':';    // -D
+  bool detail_enabled = false;    // -D (memcached 1.6.45), "stats detail on|off"
+  LoggerConfig logger;            // -o watcher_logbuf_size, worker_logbuf_size
   std::string sasl_pwdb;          // -o sasl_pwdb=<file>, else $MEMCACHED_SASL_PWDB
   // Process set-up (daemon.cc).
   bool daemonize = false;      // -d

@@ -75,6 +75,11 @@ void ServerStats::Reset() {
   // are Prometheus counters).
   for (const auto& worker : workers_) worker->hot_keys.Clear();
   hot_keys_since_.store(time(nullptr), std::memory_order_relaxed);
+  // memcached's stats_reset() zeroes the log_* counters but not log_watchers.
+  log_worker_dropped.store(0);
+  log_worker_written.store(0);
+  log_watcher_skipped.store(0);
+  log_watcher_sent.store(0);
 }
 
 void ServerStats::ConfigureObservation(const MetricsConfig& config) {
@@ -177,6 +182,11 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   }
   AppendStat(out, "slab_global_page_pool", store.slab_global_page_pool);
   AppendStat(out, "lru_maintainer_juggles", store.lru_maintainer_juggles);
+  AppendStat(out, "log_worker_dropped", s.server.log_worker_dropped.load());
+  AppendStat(out, "log_worker_written", s.server.log_worker_written.load());
+  AppendStat(out, "log_watcher_skipped", s.server.log_watcher_skipped.load());
+  AppendStat(out, "log_watcher_sent", s.server.log_watcher_sent.load());
+  AppendStat(out, "log_watchers", s.server.log_watchers.load());
   AppendTlsStats(s.tls, s.config.net.tls, s.server, now, out);
   AppendStat(out, "bytes", store.bytes);
   AppendStat(out, "curr_items", store.curr_items);

@@ -85,6 +85,13 @@ class ServerStats {
   // ssl_session_cache. "stats reset" zeroes them, as memcached does.
   std::atomic<uint64_t> ssl_handshake_errors{0};
   std::atomic<uint64_t> ssl_new_sessions{0};
+  // `watch` (src/logger.h): lines logged and dropped by the workers' logs,
+  // sent to and skipped for watchers, and the watchers now.
+  std::atomic<uint64_t> log_worker_dropped{0};
+  std::atomic<uint64_t> log_worker_written{0};
+  std::atomic<uint64_t> log_watcher_skipped{0};
+  std::atomic<uint64_t> log_watcher_sent{0};
+  std::atomic<uint64_t> log_watchers{0};
 
   // Totals since start, or since the last Reset() ("stats reset").
   ThreadStatsTotals Totals() const;

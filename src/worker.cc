@@ -20,8 +20,10 @@ Worker::Worker(uint32_t id, const ExecutorContext& context, ThreadStats* stats,
       server_stats_(context.server_stats),
       base_(event_base_new()),
       notify_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      executor_(context, stats) {
+      executor_(context, stats),
+      registry_(context.conns != nullptr ? context.conns->worker(id) : nullptr) {
   if (tls_ != nullptr) tls_write_buffer_.resize(net_.tls.wbuf_size);
+  if (context.logger != nullptr) executor_.AttachLog({context.logger, context.logger->log(id)});
 }
 
 Worker::~Worker() {
@@ -106,7 +108,10 @@ void Worker::DrainInbox() {
     stopping = stopping_;
   }
   if (stopping) {
-    for (auto& [raw, connection] : connections_) connection->FlushPending();
+    for (auto& [raw, connection] : connections_) {
+      connection->FlushPending();
+      Closing(raw, proto::CloseReason::kShutdown);
+    }
     connections_.clear();
     udp_ports_.clear();
     event_base_loopbreak(base_.get());
@@ -120,6 +125,7 @@ void Worker::DrainInbox() {
       server_stats_.curr_connections.fetch_sub(1, std::memory_order_relaxed);
       continue;  // fd closes here
     }
+    const int raw_fd = fd.get();
     auto connection =
         std::make_unique<Connection>(base_.get(), std::move(fd), std::move(transport), &executor_,
                                      this, net_, ascii_auth_, &server_stats_);
@@ -129,10 +135,31 @@ void Worker::DrainInbox() {
     }
     Connection* raw = connection.get();
     connections_.emplace(raw, std::move(connection));
+    Opened(raw, raw_fd);
   }
 }
 
-void Worker::Release(Connection* connection) { connections_.erase(connection); }
+void Worker::Opened(Connection* connection, int fd) {
+  if (registry_ == nullptr) return;
+  ConnEntry* entry = registry_->Add(fd, /*listening=*/false, executor_.clock().Now());
+  connection->Track(entry, registry_);
+  const EventLog& events = executor_.events();
+  if (events.Watching(proto::kWatchConnevents)) events.ConnEvent(entry->log(), true, {});
+}
+
+void Worker::Closing(Connection* connection, proto::CloseReason reason) {
+  ConnEntry* entry = connection->entry();
+  if (entry == nullptr) return;  // not registered, or a watcher's (the logger's now)
+  const EventLog& events = executor_.events();
+  connection->Track(nullptr, nullptr);
+  if (events.Watching(proto::kWatchConnevents)) events.ConnEvent(entry->log(), false, reason);
+  registry_->Remove(entry->fd);
+}
+
+void Worker::Release(Connection* connection) {
+  Closing(connection, connection->close_reason());
+  connections_.erase(connection);
+}
 
 void Worker::OnHeartbeat(evutil_socket_t, short, void* arg) {
   auto* worker = static_cast<Worker*>(arg);
@@ -151,6 +178,7 @@ void Worker::OnIdleSweep(evutil_socket_t, short, void* arg) {
     if (it->second->IdleSince(cutoff)) {
       VLOG(1) << "closing a connection idle for more than " << worker->net_.idle_timeout << " s";
       worker->executor_.stats()->idle_kicks.Add();
+      worker->Closing(it->first, proto::CloseReason::kIdleTimeout);
       it = worker->connections_.erase(it);
     } else {
       ++it;

@@ -54,6 +54,9 @@ class Worker : public ConnectionOwner {
   static void OnHeartbeat(evutil_socket_t fd, short what, void* arg);
   void DrainInbox();
   void Notify();
+  // stats conns and connevents: a connection opened, or is about to go.
+  void Opened(Connection* connection, int fd);
+  void Closing(Connection* connection, proto::CloseReason reason);
 
   const uint32_t id_;
   const NetConfig& net_;
@@ -69,6 +72,7 @@ class Worker : public ConnectionOwner {
   std::atomic<uint64_t> heartbeat_{0};
   std::atomic<bool> stalled_{false};
   Executor executor_;
+  ConnRegistry* registry_;  // this worker's (stats conns), or null
 
   struct Accepted {
     ev::Fd fd;

@@ -380,7 +380,14 @@ TEST(OptionTableTest, HelpDefaultsAreTheDefaults) {
     } else {
       args = {"--" + std::string(option.name) + "=" + value};
     }
-    EXPECT_EQ(SettingsLines(Config(args)), defaults) << args.back();
+    auto expected = defaults;
+    // memcached 1.6.45: giving -D (any delimiter) also turns stats detail on.
+    if (option.name == "prefix-delimiter") {
+      for (auto& [name, setting] : expected) {
+        if (name == "detail_enabled") setting = "yes";
+      }
+    }
+    EXPECT_EQ(SettingsLines(Config(args)), expected) << args.back();
   }
 }
 

@@ -145,6 +145,18 @@ constexpr Row kRows[] = {
      "Auth failure."},
     {ReplyError::kAsciiAuthBadTokenFormat, "CLIENT_ERROR bad authentication token format\r\n", 0x20,
      "Auth failure."},
+    {ReplyError::kWatchNotAllowed, "CLIENT_ERROR watch commands not allowed\r\n", 0x81,
+     "Unknown command"},
+    {ReplyError::kWatchPipelined, "ERROR cannot pipeline other commands before watch\r\n", 0x81,
+     "Unknown command"},
+    {ReplyError::kWatcherTooMany, "WATCHER_TOO_MANY log watcher limit reached\r\n", 0x81,
+     "Unknown command"},
+    {ReplyError::kWatcherFailed, "WATCHER_FAILED failed to add log watcher\r\n", 0x81,
+     "Unknown command"},
+    {ReplyError::kStatsDetailNotAllowed, "CLIENT_ERROR stats detail not allowed\r\n", 0x81,
+     "Unknown command"},
+    {ReplyError::kStatsDetailUsage, "CLIENT_ERROR usage: stats detail on|off|dump\r\n", 0x81,
+     "Unknown command"},
 };
 static_assert(std::size(kRows) == proto::kErrorCount, "a row here for every error of the table");
 

@@ -116,6 +116,9 @@ class Executor {
   void StartItemDump(bool mgdump, std::string_view arg, Responder& out, Session& session);
   void StatsCachedump(const proto::Request& request, Responder& out);
 
+  // "lru tune|mode|temp_ttl" (src/executor_lru.cc).
+  void Lru(const proto::Request& request, Responder& out);
+
   // Meta protocol (src/executor_meta.cc).
   void MetaGet(const proto::Request& request, Responder& out);
   void MetaDelete(const proto::Request& request, Responder& out);

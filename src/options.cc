@@ -151,8 +151,9 @@ constexpr Option kLetters[] = {
      },
      "chunk_size", PrintInteger<&slabs::StoreConfig::chunk_size_min>,
      Positive("Chunk size must be greater than 0")},
-    {'L', "enable-largepages", OptionArg::kNone, "", "",
-     "try to use large memory pages (if available)", Ignore, "", nullptr},
+    Switch<&slabs::StoreConfig::large_pages, true>(
+        'L', "enable-largepages", "",
+        "try to use large memory pages (if available): transparent huge pages for slab memory"),
     {'D', "prefix-delimiter", OptionArg::kRequired, "<char>", ":",
      "delimiter between key prefixes and IDs (stats detail)",
      [](const Option&, Value v, ParsedOptions* p) {
@@ -234,9 +235,16 @@ constexpr Option kLetters[] = {
     {'o', "extended", OptionArg::kRequired, "<opts>", "",
      "comma separated list of extended options (below)",
      [](const Option&, Value v, ParsedOptions* p) { ApplyExtendedOptions(*v, p); }, "", nullptr},
-    {'N', "napi-ids", OptionArg::kRequired, "<num>", "", "number of napi ids (not supported yet)",
-     [](const Option&, Value v, ParsedOptions*) {
-       if (!v->empty()) throw CommandLineError("-N (napi ids) is not supported yet");
+    {'N', "napi-ids", OptionArg::kRequired, "<num>", "",
+     "number of napi ids (refused: connections are not steered by NIC queue)",
+     [](const Option& o, Value v, ParsedOptions*) {
+       // memcached's check first, so a bad value gets its message.
+       if (WholeNumber(o, *v) <= 0) {
+         throw CommandLineError("Maximum number of NAPI IDs must be greater than 0");
+       }
+       throw CommandLineError(
+           "-N is not supported: slabcached hands connections to workers round-robin and has no "
+           "NAPI-ID (SO_INCOMING_NAPI_ID) steering");
      },
      "", nullptr},
 };
@@ -253,9 +261,19 @@ constexpr DerivedSetting kDerivedSettings[] = {
     {"num_threads_per_udp",
      [](View v, std::string_view n, StatSink* out) { Unsigned(out, n, v.config.net.udp_threads); }},
     {"detail_enabled", [](View, std::string_view n, StatSink* out) { AppendStat(out, n, "no"); }},
+    // Off, as memcached's defaults: slabcached has neither (see the -o rows).
+    {"tail_repair_time", [](View, std::string_view n, StatSink* out) { Unsigned(out, n, 0); }},
+    {"temp_lru", [](View, std::string_view n, StatSink* out) { AppendStat(out, n, "no"); }},
+    {"num_napi_ids", [](View, std::string_view n, StatSink* out) { Unsigned(out, n, 0); }},
+    // A dead setting in memcached 1.6: always "no" there too.
+    {"inline_ascii_response",
+     [](View, std::string_view n, StatSink* out) { AppendStat(out, n, "no"); }},
+    // Client flags are 32 bits wide.
+    {"client_flags_size", [](View, std::string_view n, StatSink* out) { Unsigned(out, n, 4); }},
 };
 
-// memcached 1.6.18's order of "stats settings" (its process_stat_settings).
+// memcached's order of "stats settings" (process_stat_settings): 1.6.18's
+// lines, and 1.6.45's that have a meaning here where 1.6.45 puts them.
 constexpr std::string_view kSettingsOrder[] = {
     "maxbytes",
     "maxconns",
@@ -291,6 +309,7 @@ constexpr std::string_view kSettingsOrder[] = {
     "lru_crawler",
     "lru_crawler_sleep",
     "lru_crawler_tocrawl",
+    "tail_repair_time",
     "flush_enabled",
     "dump_enabled",
     "hash_algorithm",
@@ -305,6 +324,7 @@ constexpr std::string_view kSettingsOrder[] = {
     "read_buf_mem_limit",
     "resp_obj_mem_limit",
     "track_sizes",
+    "inline_ascii_response",
     "ssl_enabled",
     "ssl_chain_cert",
     "ssl_key",
@@ -316,7 +336,9 @@ constexpr std::string_view kSettingsOrder[] = {
     "ssl_session_cache",
     "ssl_kernel_tls",
     "ssl_min_version",
+    "num_napi_ids",
     "memory_file",
+    "client_flags_size",
 };
 
 // memcached's checks of -o slab_chunk_max against -I and the page size.

@@ -45,6 +45,7 @@ struct SettingsView {
   int verbosity;                   // "verbosity N"
   uint32_t slab_automove;          // "slab_automove N"
   slabs::CrawlerSettings crawler;  // "lru_crawler ..."
+  slabs::LruTuning lru;            // "hot_lru_pct" ... "lru_segmented" ("lru tune", "lru mode")
 };
 
 // An integer option's accepted values and the message for one outside them;

@@ -51,13 +51,56 @@ constexpr Option Inert(std::string_view name) {
   return {0, name, OptionArg::kOptional, "", "", "", NoEffect, "", nullptr};
 }
 
+// An option memcached has and slabcached cannot honour: it refuses to
+// start, with `why` (also its -h line).
+void RefuseOption(const Option& option, Value, ParsedOptions*) {
+  throw CommandLineError("-o " + std::string(option.name) + " is " + std::string(option.help));
+}
+// `why` starts "refused: ".
+constexpr Option Refused(std::string_view name, std::string_view why) {
+  return {0, name, OptionArg::kNone, "", "", why, RefuseOption, "", nullptr};
+}
+
+// memcached's check of the name; the store keeps its seeded xxh3 whatever
+// is asked (memcached's hashes are not seeded).
+void ApplyHashAlgorithm(const Option& option, Value value, ParsedOptions*) {
+  const std::string_view name = NeedArgument(option, value);
+  if (name != "jenkins" && name != "murmur3" && name != "xxh3") {
+    throw CommandLineError("Unknown hash_algorithm option (jenkins, murmur3, xxh3)");
+  }
+}
+
+// memcached's NO_MODERN (its hash_type = JENKINS has no counterpart here).
+void ApplyNoModern(const Option&, Value, ParsedOptions* parsed) {
+  ServerConfig& config = parsed->config;
+  if (config.store.slab_chunk_max == 0) {
+    config.store.slab_chunk_max = slabs::SlabAllocator::kPageSize;
+  }
+  config.store.slab_reassign = false;
+  config.store.slab_automove = 0;
+  config.net.maxconns_fast = false;
+  config.store.lru_segmented = false;
+  config.store.lru_crawler = false;
+  config.store.lru_maintainer = false;
+}
+
+template <auto Field>
+void PrintTuning(View view, std::string_view name, StatSink* out) {
+  const auto value = view.lru.*Field;
+  if constexpr (std::is_same_v<decltype(value), const bool>) {
+    YesNo(out, name, value);
+  } else if constexpr (std::is_floating_point_v<decltype(value)>) {
+    TwoDecimals(out, name, value);
+  } else {
+    Unsigned(out, name, value);
+  }
+}
+
 // memcached's fixed answer for a setting slabcached does not vary.
 template <const char* kValue>
 void PrintFixed(View, std::string_view name, StatSink* out) {
   AppendStat(out, name, kValue);
 }
-constexpr char kYes[] = "yes";
-constexpr char kNo[] = "no";
 constexpr char kXxh3[] = "xxh3";
 
 constexpr Option kExtended[] = {
@@ -87,18 +130,41 @@ constexpr Option kExtended[] = {
         "lru_maintainer_thread"),
     Switch<&StoreConfig::lru_maintainer, false>(0, "no_lru_maintainer", "",
                                                 "no LRU maintainer thread"),
-    Integer<&StoreConfig::hot_lru_pct>(0, "hot_lru_pct", "<pct>", "20",
-                                       "the HOT LRU's share of a class's memory", "hot_lru_pct",
-                                       {1, 79, "hot_lru_pct must be > 1 and < 80"}),
-    Integer<&StoreConfig::warm_lru_pct>(0, "warm_lru_pct", "<pct>", "40",
-                                        "the WARM LRU's share of a class's memory", "warm_lru_pct",
-                                        {1, 79, "warm_lru_pct must be > 1 and < 80"}),
-    Factor<&StoreConfig::hot_max_factor>(
-        0, "hot_max_factor", "<x>", "0.20",
-        "HOT items older than x times COLD's age move to WARM or COLD", "hot_max_factor"),
-    Factor<&StoreConfig::warm_max_factor>(0, "warm_max_factor", "<x>", "2.00",
-                                          "WARM items older than x times COLD's age move to COLD",
-                                          "warm_max_factor"),
+    // The LRU settings print what "lru tune" and "lru mode" made of them.
+    {0,
+     "hot_lru_pct",
+     OptionArg::kRequired,
+     "<pct>",
+     "20",
+     "the HOT LRU's share of a class's memory",
+     ApplyInteger<&StoreConfig::hot_lru_pct, 1>,
+     "hot_lru_pct",
+     PrintTuning<&slabs::LruTuning::hot_lru_pct>,
+     {1, 79, "hot_lru_pct must be > 1 and < 80"}},
+    {0,
+     "warm_lru_pct",
+     OptionArg::kRequired,
+     "<pct>",
+     "40",
+     "the WARM LRU's share of a class's memory",
+     ApplyInteger<&StoreConfig::warm_lru_pct, 1>,
+     "warm_lru_pct",
+     PrintTuning<&slabs::LruTuning::warm_lru_pct>,
+     {1, 79, "warm_lru_pct must be > 1 and < 80"}},
+    {0, "hot_max_factor", OptionArg::kRequired, "<x>", "0.20",
+     "HOT items older than x times COLD's age move to WARM or COLD",
+     ApplyFactor<&StoreConfig::hot_max_factor>, "hot_max_factor",
+     PrintTuning<&slabs::LruTuning::hot_max_factor>},
+    {0, "warm_max_factor", OptionArg::kRequired, "<x>", "2.00",
+     "WARM items older than x times COLD's age move to COLD",
+     ApplyFactor<&StoreConfig::warm_max_factor>, "warm_max_factor",
+     PrintTuning<&slabs::LruTuning::warm_max_factor>},
+    {0, "lru_segmented", OptionArg::kNone, "", "on",
+     "HOT, WARM and COLD LRUs per class (off: memcached's flat LRU)",
+     ApplySwitch<&StoreConfig::lru_segmented, true>, "lru_segmented",
+     PrintTuning<&slabs::LruTuning::segmented>},
+    Switch<&StoreConfig::lru_segmented, false>(0, "no_lru_segmented", "",
+                                               "one LRU per class, as memcached's flat mode"),
     {0, "lru_crawler", OptionArg::kNone, "", "on", "reap expired items away from the LRU tails",
      ApplySwitch<&StoreConfig::lru_crawler, true>, "lru_crawler",
      [](View v, std::string_view n, StatSink* out) { YesNo(out, n, v.crawler.enabled); }},
@@ -146,10 +212,13 @@ constexpr Option kExtended[] = {
         0, "slab_automove_ratio", "<x>", "0.80",
         "a source class's oldest item must be this much older than the destination's",
         "slab_automove_ratio"),
+    {0, "no_slab_automove", OptionArg::kNone, "", "", "slab_automove=0",
+     [](const Option&, Value, ParsedOptions* p) { p->config.store.slab_automove = 0; }, "",
+     nullptr},
     Integer<&StoreConfig::slab_automove_window>(
-        0, "slab_automove_window", "<n>", "2",
-        "1-second samples a destination must have evicted in (1..32)", "slab_automove_window",
-        {1, 32, "slab_automove_window must be 1 to 32"}),
+        0, "slab_automove_window", "<n>", "10",
+        "memcached's automove window (3..1800); a destination must evict in n/5 seconds running",
+        "slab_automove_window", {3, 1800, "slab_automove_window must be > 2 and < 1800"}),
     {0, "slab_chunk_max", OptionArg::kRequired, "<size>", "512k or -I",
      "the largest slab chunk (kilobytes up to 1024, else bytes); larger items are chained",
      [](const Option& o, Value v, ParsedOptions* p) {
@@ -256,28 +325,39 @@ constexpr Option kExtended[] = {
      [](View v, std::string_view n, StatSink* out) {
        AppendStat(out, n, TlsVersionName(v.config.net.tls.min_version));
      }},
-    // memcached's options for what slabcached does not have: accepted, no effect.
-    Inert("tail_repair_time"),
-    {0, "hash_algorithm", OptionArg::kOptional, "", "", "", NoEffect, "hash_algorithm",
-     PrintFixed<kXxh3>},
-    Inert("temporary_ttl"),
-    {0, "temp_lru", OptionArg::kOptional, "", "", "", NoEffect, "temp_lru", PrintFixed<kNo>},
-    Inert("watcher_logbuf_size"),
-    Inert("worker_logbuf_size"),
-    Inert("modern"),
-    Inert("no_modern"),
-    Inert("slab_automove_freeratio"),
-    Inert("drop_privileges"),
-    Inert("no_drop_privileges"),
-    Inert("sock_cookie_id"),
-    {0, "lru_segmented", OptionArg::kOptional, "", "", "", NoEffect, "lru_segmented",
-     PrintFixed<kYes>},
-    Inert("no_lru_segmented"),
     {0, "slab_sizes", OptionArg::kOptional, "<sizes>", "",
      "chunk sizes of the slab classes, dash separated", ApplySlabSizes, "", nullptr},
-    Inert("inline_ascii_resp"),
-    // Not served yet: there is no item size histogram ("stats sizes").
-    {0, "track_sizes", OptionArg::kOptional, "", "", "", NoEffect, "track_sizes", PrintFixed<kNo>},
+    Switch<&StoreConfig::track_sizes, true>(
+        0, "track_sizes", "", "count items by size in 32-byte steps (stats sizes)", "track_sizes"),
+    {0, "hash_algorithm", OptionArg::kRequired, "<name>", "",
+     "jenkins, murmur3 or xxh3, checked as memcached checks it; keys are always hashed with a "
+     "seeded xxh3 (stats settings says so)",
+     ApplyHashAlgorithm, "hash_algorithm", PrintFixed<kXxh3>},
+    {0, "modern", OptionArg::kNone, "", "", "memcached's current defaults (they are the defaults)",
+     Ignore, "", nullptr},
+    {0, "no_modern", OptionArg::kNone, "", "",
+     "memcached's old defaults: no page moves, automove, maintainer, crawler, segmented LRU "
+     "or maxconns_fast; whole-page chunks",
+     ApplyNoModern, "", nullptr},
+    {0, "inline_ascii_resp", OptionArg::kNone, "", "",
+     "accepted: a dead setting in memcached 1.6 too", Ignore, "", nullptr},
+    {0, "no_inline_ascii_resp", OptionArg::kNone, "", "",
+     "accepted: a dead setting in memcached 1.6 too", Ignore, "", nullptr},
+    {0, "no_drop_privileges", OptionArg::kNone, "", "",
+     "accepted: slabcached has no system call sandbox to leave off", Ignore, "", nullptr},
+    // memcached's options slabcached cannot honour: each refuses to start, saying why.
+    Refused("tail_repair_time",
+            "refused: item references are handles that cannot leak, so no stuck tail item is "
+            "left to repair"),
+    Refused("temporary_ttl",
+            "refused: there is no TEMP LRU (the item header has no bit left for a fourth list)"),
+    Refused("drop_privileges", "refused: slabcached has no seccomp sandbox"),
+    Refused("sock_cookie_id", "refused: slabcached does not mark its sockets (SO_MARK)"),
+    Refused("slab_automove_freeratio",
+            "refused: it tunes extstore, which slabcached does not have"),
+    // Accepted without effect (listed as such by -h).
+    Inert("watcher_logbuf_size"),
+    Inert("worker_logbuf_size"),
 };
 
 }  // namespace

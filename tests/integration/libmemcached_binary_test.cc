@@ -175,7 +175,8 @@ TEST_P(LibmemcachedBinaryTest, TouchFlushVersion) {
   const memcached_instance_st* server = memcached_server_instance_by_position(m(), 0);
   EXPECT_EQ(memcached_server_major_version(server), 1);
   EXPECT_EQ(memcached_server_minor_version(server), 6);
-  EXPECT_EQ(memcached_server_micro_version(server), 18);
+  // slabcached answers memcached 1.6.45's version (issue #12), Debian's build its 1.6.18.
+  EXPECT_EQ(memcached_server_micro_version(server), IsReference() ? 18 : 45);
 }
 
 TEST_P(LibmemcachedBinaryTest, Stat) {

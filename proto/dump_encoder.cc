@@ -47,7 +47,10 @@ void AppendMetadumpLine(std::string* out, const MetadumpFields& item) {
   AppendNumber(out, item.slab_class);
   out->append(" size=");
   AppendNumber(out, item.total_size);
-  out->push_back('\n');
+  // memcached 1.6.45 ends every field with a space, this last one too.
+  out->append(" flags=");
+  AppendNumber(out, item.client_flags);
+  out->append(" \n");
 }
 
 void AppendMgdumpLine(std::string* out, std::string_view key, bool key_binary) {

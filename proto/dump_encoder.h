@@ -35,6 +35,7 @@ struct MetadumpFields {
   bool fetched = false;
   uint32_t slab_class = 0;
   uint64_t total_size = 0;
+  uint32_t client_flags = 0;  // memcached 1.6.45's "flags=" field
 };
 void AppendMetadumpLine(std::string* out, const MetadumpFields& item);
 

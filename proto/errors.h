@@ -76,6 +76,9 @@ enum class ReplyError : uint8_t {
   kCachedumpNotAllowed,
   kCachedumpBadLine,
   kCachedumpBadClass,
+  kLruPercentsTooLarge,    // lru tune
+  kLruFactorsNotPositive,  // lru tune
+  kLruTempUnsupported,     // lru temp_ttl: slabcached has no TEMP LRU
   // The connection's own.
   kReadBufferFull,      // -o read_buf_mem_limit
   kUdpGetTooLarge,      // a UDP get whose reply outgrew the datagram budget
@@ -211,6 +214,12 @@ inline constexpr std::array kTable = {
     ErrorRow{ReplyError::kCachedumpBadLine, "CLIENT_ERROR bad command line\r\n",
              Status::kUnknownCommand},
     ErrorRow{ReplyError::kCachedumpBadClass, "CLIENT_ERROR Illegal slab id\r\n",
+             Status::kUnknownCommand},
+    ErrorRow{ReplyError::kLruPercentsTooLarge, "ERROR hot and warm pcts must not exceed 80\r\n",
+             Status::kUnknownCommand},
+    ErrorRow{ReplyError::kLruFactorsNotPositive,
+             "ERROR hot/warm age factors must be greater than 0\r\n", Status::kUnknownCommand},
+    ErrorRow{ReplyError::kLruTempUnsupported, "SERVER_ERROR temporary LRU not supported\r\n",
              Status::kUnknownCommand},
     ErrorRow{ReplyError::kReadBufferFull, "SERVER_ERROR out of memory reading request\r\n",
              Status::kOutOfMemory},

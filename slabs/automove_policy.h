@@ -38,6 +38,7 @@
 // floor, and the cap is 1/4 of the pages. Mode 0: no decision.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -51,6 +52,12 @@ struct AutomoveSettings {
   uint32_t window = 2;  // samples of pressure a destination needs (slab_automove_window)
   double ratio = 0.8;   // how much younger the destination must be (slab_automove_ratio)
 };
+
+// memcached's slab_automove_window (3..1800, default 10) as this policy's
+// window: a fifth of it, so memcached's default asks for 2 samples.
+inline uint32_t AutomoveSamples(uint32_t memcached_window) {
+  return std::clamp<uint32_t>((memcached_window + 4) / 5, 1, 32);
+}
 
 // One class's numbers at one sample.
 struct AutomoveSample {

@@ -30,6 +30,19 @@ void SegmentedLru::LinkHead(LruClass& lc, Item* it, LruId lru) {
   if (lc.tail[l] == 0) lc.tail[l] = ref;
   ++lc.count[l];
   lc.bytes[l] += it->total_size();
+  if (track_sizes_) CountSize(lc, it, 1);
+}
+
+void SegmentedLru::CountSize(LruClass& lc, const Item* it, int delta) {
+  const size_t bucket = SizeBucket(it->total_size());
+  if (lc.sizes.empty()) lc.sizes_base = bucket;
+  if (bucket < lc.sizes_base) {
+    lc.sizes.insert(lc.sizes.begin(), lc.sizes_base - bucket, 0);
+    lc.sizes_base = bucket;
+  }
+  const size_t at = bucket - lc.sizes_base;
+  if (at >= lc.sizes.size()) lc.sizes.resize(at + 1, 0);
+  lc.sizes[at] += static_cast<uint64_t>(delta);  // -1 wraps back: the item was counted
 }
 
 void SegmentedLru::Unlink(LruClass& lc, Item* it) {
@@ -47,6 +60,7 @@ void SegmentedLru::Unlink(LruClass& lc, Item* it) {
   it->prev = it->next = 0;
   --lc.count[l];
   lc.bytes[l] -= it->total_size();
+  if (track_sizes_) CountSize(lc, it, -1);
 }
 
 void SegmentedLru::Replace(LruClass& lc, Item* from, Item* to) {
@@ -78,6 +92,14 @@ void Store::Impl::UnlinkLocked(LruClass& lc, Item* it, uint64_t hv) {
 }
 
 void Store::Impl::Bump(Item* it) {
+  if (!lru_segmented_.load(std::memory_order_relaxed)) {
+    // Flat mode: no ACTIVE, a hit relinks its item at the head of its list.
+    if ((it->flags.load(std::memory_order_relaxed) & kItemFetched) == 0) {
+      it->flags.fetch_or(kItemFetched, std::memory_order_relaxed);
+    }
+    Update(it);
+    return;
+  }
   // An item must be hit twice to become ACTIVE (FETCHED marks the first);
   // ACTIVE items are rescued when they reach a tail.
   const uint8_t f = it->flags.load(std::memory_order_relaxed);
@@ -104,6 +126,15 @@ void Store::Impl::Bump(Item* it) {
 void Store::Impl::Update(Item* it) {
   if (!it->linked()) return;
   const RelTime now = Now();
+  if (!lru_segmented_.load(std::memory_order_relaxed)) {
+    // memcached's compat-mode do_item_update: relink, at most once a minute.
+    if (it->time.load(std::memory_order_relaxed) + kItemUpdateInterval >= now) return;
+    LruClass& lc = lru_.cls(slabs_.ClassOf(it));
+    std::lock_guard lock(lc.mu);
+    it->time.store(now, std::memory_order_relaxed);
+    lru_.MoveToHead(lc, it, it->lru());
+    return;
+  }
   if (it->lru() == LruId::kCold && (it->flags.load(std::memory_order_relaxed) & kItemActive) != 0) {
     LruClass& lc = lru_.cls(slabs_.ClassOf(it));
     std::lock_guard lock(lc.mu);
@@ -187,7 +218,8 @@ int Store::Impl::PullTail(uint8_t cls, LruId lru, uint64_t total_bytes, bool evi
     switch (lru) {
       case LruId::kHot:
       case LruId::kWarm: {
-        const uint64_t pct = lru == LruId::kHot ? config_.hot_lru_pct : config_.warm_lru_pct;
+        const uint64_t pct =
+            (lru == LruId::kHot ? hot_lru_pct_ : warm_lru_pct_).load(std::memory_order_relaxed);
         const uint64_t limit = total_bytes * pct / 100;
         if ((f & kItemActive) != 0) {
           search->flags.fetch_and(static_cast<uint8_t>(~kItemActive), std::memory_order_relaxed);
@@ -218,7 +250,7 @@ int Store::Impl::PullTail(uint8_t cls, LruId lru, uint64_t total_bytes, bool evi
           ReportEviction(search, cls, now);
           UnlinkLocked(lc, search, hv);
           ++removed;
-        } else if ((f & kItemActive) != 0) {
+        } else if ((f & kItemActive) != 0 && lru_segmented_.load(std::memory_order_relaxed)) {
           ++lc.moves_to_warm;
           search->flags.fetch_and(static_cast<uint8_t>(~kItemActive), std::memory_order_relaxed);
           lru_.MoveToHead(lc, search, LruId::kWarm);
@@ -242,8 +274,14 @@ int Store::Impl::Juggle(uint8_t cls) {
     if (cold_tail != nullptr) cold_age = Now() - cold_tail->time.load(std::memory_order_relaxed);
     for (int l = 0; l < kNumLrus; ++l) total_bytes += lc.bytes[l];
   }
-  const auto hot_age = static_cast<RelTime>(cold_age * config_.hot_max_factor);
-  const auto warm_age = static_cast<RelTime>(cold_age * config_.warm_max_factor);
+  RelTime hot_age =
+      static_cast<RelTime>(cold_age * hot_max_factor_.load(std::memory_order_relaxed));
+  RelTime warm_age =
+      static_cast<RelTime>(cold_age * warm_max_factor_.load(std::memory_order_relaxed));
+  // Flat mode: whatever HOT and WARM still hold drains into COLD (max age 0),
+  // and COLD is left to allocations, as memcached's juggle does.
+  const bool segmented = lru_segmented_.load(std::memory_order_relaxed);
+  if (!segmented) hot_age = warm_age = total_bytes = 0;
   int did = 0;
   for (int i = 0; i < 500; ++i) {
     int more = 0;
@@ -251,7 +289,7 @@ int Store::Impl::Juggle(uint8_t cls) {
         PullTail(cls, LruId::kWarm, total_bytes, false, warm_age) > 0) {
       ++more;
     }
-    more += PullTail(cls, LruId::kCold, total_bytes, false, 0);
+    if (segmented) more += PullTail(cls, LruId::kCold, total_bytes, false, 0);
     if (more == 0) break;
     ++did;
   }
@@ -280,6 +318,7 @@ uint32_t Store::Impl::CrawlBatch(uint8_t cls, size_t page, uint32_t chunk, uint3
   const uint32_t stepped = slabs_.VisitChunks(cls, page, chunk, count, [&](Item* it) {
     if (!lru_.Contains(lc, it)) return;
     ++*checked;
+    ++lc.crawler_items_checked;
     if (IsExpired(it, now) || IsFlushed(it, now)) scratch->push_back(it);
   });
   for (Item* it : *scratch) {
@@ -289,6 +328,7 @@ uint32_t Store::Impl::CrawlBatch(uint8_t cls, size_t page, uint32_t chunk, uint3
     std::unique_lock item_lock(stripe, std::adopt_lock);
     if (!IsExpired(it, now) && !IsFlushed(it, now)) continue;  // touched meanwhile
     ++lc.reclaimed;
+    ++lc.crawler_reclaimed;
     if ((it->flags.load(std::memory_order_relaxed) & kItemFetched) == 0) ++lc.expired_unfetched;
     UnlinkLocked(lc, it, hv);
     ++*reclaimed;
@@ -355,6 +395,49 @@ void Store::Impl::FlushClass(uint8_t cls, RelTime oldest) {
       UnlinkItem(it, u.hv);
     }
   }
+}
+
+// ------------------------------------------------------------- settings ---
+
+LruTuning Store::Impl::lru_tuning() const {
+  return {.hot_lru_pct = hot_lru_pct_.load(std::memory_order_relaxed),
+          .warm_lru_pct = warm_lru_pct_.load(std::memory_order_relaxed),
+          .hot_max_factor = hot_max_factor_.load(std::memory_order_relaxed),
+          .warm_max_factor = warm_max_factor_.load(std::memory_order_relaxed),
+          .segmented = lru_segmented_.load(std::memory_order_relaxed)};
+}
+
+void Store::Impl::SetLruTuning(const LruTuning& tuning) {
+  hot_lru_pct_.store(tuning.hot_lru_pct, std::memory_order_relaxed);
+  warm_lru_pct_.store(tuning.warm_lru_pct, std::memory_order_relaxed);
+  hot_max_factor_.store(tuning.hot_max_factor, std::memory_order_relaxed);
+  warm_max_factor_.store(tuning.warm_max_factor, std::memory_order_relaxed);
+  lru_segmented_.store(tuning.segmented, std::memory_order_relaxed);
+}
+
+std::optional<std::vector<std::pair<uint32_t, uint64_t>>> Store::Impl::ItemSizes() const {
+  if (!lru_.track_sizes()) return std::nullopt;
+  std::vector<uint64_t> buckets;
+  for (int cls = 1; cls <= slabs_.num_classes(); ++cls) {
+    LruClass& lc = const_cast<SegmentedLru&>(lru_).cls(static_cast<uint8_t>(cls));
+    std::lock_guard lock(lc.mu);
+    if (buckets.size() < lc.sizes_base + lc.sizes.size()) {
+      buckets.resize(lc.sizes_base + lc.sizes.size(), 0);
+    }
+    for (size_t i = 0; i < lc.sizes.size(); ++i) buckets[lc.sizes_base + i] += lc.sizes[i];
+  }
+  std::vector<std::pair<uint32_t, uint64_t>> sizes;
+  for (size_t bucket = 0; bucket < buckets.size(); ++bucket) {
+    if (buckets[bucket] != 0)
+      sizes.emplace_back(static_cast<uint32_t>(bucket * 32), buckets[bucket]);
+  }
+  return sizes;
+}
+
+LruTuning Store::lru_tuning() const { return impl_->lru_tuning(); }
+void Store::SetLruTuning(const LruTuning& tuning) { impl_->SetLruTuning(tuning); }
+std::optional<std::vector<std::pair<uint32_t, uint64_t>>> Store::ItemSizes() const {
+  return impl_->ItemSizes();
 }
 
 }  // namespace slabcached::slabs

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "slabs/item.h"
 #include "slabs/slab_allocator.h"
@@ -35,14 +36,22 @@ struct LruClass {
   uint64_t outofmemory = 0, reclaimed = 0, expired_unfetched = 0, lrutail_reflocked = 0;
   uint64_t moves_to_cold = 0, moves_to_warm = 0, moves_within_lru = 0, direct_reclaims = 0;
   uint64_t total_items = 0;
+  uint64_t crawler_reclaimed = 0, crawler_items_checked = 0;
 
-  // Bumped by readers without the LRU lock.
-  std::atomic<uint64_t> hits[kNumLrus] = {};
+  // -o track_sizes: linked items by total size, rounded up to 32 bytes
+  // (memcached's "stats sizes" buckets), from bucket sizes_base on.
+  std::vector<uint64_t> sizes;
+  size_t sizes_base = 0;
 };
 
 class SegmentedLru {
  public:
-  explicit SegmentedLru(const SlabAllocator* slabs) : slabs_(slabs) {}
+  SegmentedLru(const SlabAllocator* slabs, bool track_sizes)
+      : slabs_(slabs), track_sizes_(track_sizes) {}
+
+  // memcached's "stats sizes" bucket of an item of `total_size` bytes.
+  static size_t SizeBucket(size_t total_size) { return (total_size + 31) / 32; }
+  bool track_sizes() const { return track_sizes_; }
 
   LruClass& cls(uint8_t id) { return classes_[id]; }
   const LruClass& cls(uint8_t id) const { return classes_[id]; }
@@ -72,7 +81,10 @@ class SegmentedLru {
   Item* Next(const Item* it) const { return slabs_->ToItem(it->next); }
 
  private:
+  void CountSize(LruClass& lc, const Item* it, int delta);
+
   const SlabAllocator* const slabs_;
+  const bool track_sizes_;
   LruClass classes_[SlabAllocator::kMaxClasses + 1];
 };
 

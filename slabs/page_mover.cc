@@ -226,7 +226,7 @@ void Store::Impl::RescueLocked(LruClass& lc, Item* from, Item* to, uint64_t hv) 
 
 void Store::Impl::AutomoveCheck() {
   const AutomoveSettings settings = {.mode = automove_.load(std::memory_order_relaxed),
-                                     .window = config_.slab_automove_window,
+                                     .window = AutomoveSamples(config_.slab_automove_window),
                                      .ratio = config_.slab_automove_ratio};
   if (settings.mode == 0 || !config_.slab_reassign) return;
   const RelTime now = Now();

@@ -117,6 +117,12 @@ SlabAllocator::SlabAllocator(const Config& config, MemoryFile* file)
     if (p == MAP_FAILED) throw std::bad_alloc();
   }
   base_ = static_cast<char*>(p);
+#ifdef MADV_HUGEPAGE
+  // Pages made writable later keep the advice: the kernel backs 2 MB runs of
+  // slab pages with huge pages (khugepaged merges them once both halves are
+  // in use). EINVAL: THP is off or not built in; memory works as without -L.
+  if (config.large_pages) madvise(base_, capacity_bytes_, MADV_HUGEPAGE);
+#endif
   page_class_ = std::make_unique<std::atomic<uint8_t>[]>(capacity_pages_);
   mem_limit_ = config.max_bytes;
 
@@ -255,7 +261,10 @@ bool SlabAllocator::NewPageLocked(uint8_t id) {
   }
   if (next_page_ + 1 > capacity_pages_) return false;
   char* start = base_ + next_page_ * kPageSize;
-  if (mprotect(start, kPageSize, PROT_READ | PROT_WRITE) != 0) return false;
+  if (mprotect(start, kPageSize, PROT_READ | PROT_WRITE) != 0) {
+    ++malloc_fails_;
+    return false;
+  }
   const size_t page = next_page_++;
   mem_malloced_ += kPageSize;
   page_class_[page].store(id, std::memory_order_relaxed);
@@ -284,6 +293,11 @@ bool SlabAllocator::SetMemoryLimit(size_t max_bytes) {
 size_t SlabAllocator::mem_limit() const {
   std::lock_guard lock(mu_);
   return mem_limit_;
+}
+
+uint64_t SlabAllocator::malloc_fails() const {
+  std::lock_guard lock(mu_);
+  return malloc_fails_;
 }
 
 size_t SlabAllocator::mem_malloced() const {

@@ -66,6 +66,10 @@ class SlabAllocator {
     double growth_factor = 1.25;
     // -o slab_sizes: exactly these chunk sizes (ascending), then chunk_max.
     std::vector<uint32_t> chunk_sizes;
+    // -L: transparent huge pages for the region (MADV_HUGEPAGE), where the
+    // kernel offers them ("madvise" or "always" in
+    // /sys/kernel/mm/transparent_hugepage/enabled); ignored elsewhere.
+    bool large_pages = false;
   };
 
   // The classes' chunk sizes, ascending, the last one chunk_max; each a
@@ -225,6 +229,8 @@ class SlabAllocator {
   bool SetMemoryLimit(size_t max_bytes);
   size_t mem_limit() const;
   size_t mem_malloced() const;
+  // Pages the kernel would not commit (memcached's malloc_fails).
+  uint64_t malloc_fails() const;
   ClassStats GetClassStats(int id) const;
 
   // Calls f(Item*) holding the slab lock for each item (not a free chunk, not
@@ -358,6 +364,7 @@ class SlabAllocator {
   size_t next_page_ = 1;  // bump pointer in pages; page 0 is never used (ItemRef 0 = null)
   size_t mem_limit_ = 0;
   size_t mem_malloced_ = 0;
+  uint64_t malloc_fails_ = 0;
   std::vector<uint32_t> pool_;  // page indices; committed but given back (MADV_DONTNEED)
   std::atomic<int64_t> moving_page_{-1};
   uint8_t moving_src_ = 0;

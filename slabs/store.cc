@@ -34,7 +34,8 @@ SlabAllocator::Config SlabConfigFrom(const StoreConfig& c) {
           .growth_classes = c.growth_classes,
           .chunk_size_min = c.chunk_size_min,
           .growth_factor = c.growth_factor,
-          .chunk_sizes = c.slab_sizes};
+          .chunk_sizes = c.slab_sizes,
+          .large_pages = c.large_pages};
 }
 
 std::unique_ptr<MemoryFile> OpenMemoryFile(const StoreConfig& c) {
@@ -60,7 +61,7 @@ Store::Impl::Impl(const StoreConfig& config, const Clock* clock)
               .expand = config.hash_expand,
               .background = config.background_threads},
              KeyHasher(config.hash_seed.value_or(KeyHasher::RandomSeed())), &locks_, &slabs_),
-      lru_(&slabs_),
+      lru_(&slabs_, config.track_sizes),
       automove_(config.slab_automove) {
   automove_last_ = clock_->Now();
   if (memory_file_) RestoreOrClear();
@@ -227,7 +228,9 @@ void Store::Impl::LinkItem(Item* it, uint64_t hv) {
   table_.Insert(it, hv);
   LruClass& lc = lru_.cls(slabs_.ClassOf(it));
   std::lock_guard lock(lc.mu);
-  lru_.LinkHead(lc, it, LruId::kHot);
+  // Flat mode has only COLD (memcached's compat mode).
+  lru_.LinkHead(lc, it,
+                lru_segmented_.load(std::memory_order_relaxed) ? LruId::kHot : LruId::kCold);
   ++lc.total_items;
 }
 
@@ -265,6 +268,7 @@ Store::Impl::LinkPlan Store::Impl::PlanLink(Item* it, Item* old, uint64_t hv, St
         break;
       case StoreMode::kCas:
         if (o.cas_compare == old_cas && (o.cas_compare != 0 || o.has_cas)) {
+          Count(old, ClassOp::kCasHits);
           plan.store = true;
         } else if (o.invalidate && o.cas_compare < old_cas) {
           // I: an older CAS still stores, as a stale value that keeps the
@@ -274,6 +278,7 @@ Store::Impl::LinkPlan Store::Impl::PlanLink(Item* it, Item* old, uint64_t hv, St
           plan.bits = StaleStoreBits(meta_state_.Get(hv, key, old));
           plan.store = true;
         } else {
+          Count(old, ClassOp::kCasBadval);
           *status = StoreStatus::kExists;
         }
         break;
@@ -323,6 +328,7 @@ LinkResult Store::Impl::Link(ItemHandle handle, const LinkOptions& o) {
   const std::string_view key = it->key();
   const uint64_t hv = HashKey(key);
   ItemLockGuard item_lock(locks_.For(hv));
+  Count(it, ClassOp::kCmdSet);  // memcached counts every store by its new item's class
   StoreMode mode = o.mode;
   // A CAS turns set and replace into cas (memcached's process_mset_command).
   if (o.has_cas && (mode == StoreMode::kSet || mode == StoreMode::kReplace)) mode = StoreMode::kCas;
@@ -372,7 +378,7 @@ GetResult Store::Impl::Get(std::string_view key, const GetOptions& o) {
   ItemLockGuard item_lock(locks_.For(hv));
   Item* it = FindLive(key, hv, &r.outcome);
   if (it != nullptr) {
-    if (!o.peek) CountHit(it);
+    if (!o.peek) CountHit(it, o.ttl.touch);
     r.item = Retain(it);  // snapshots fetched / last access before the bump
     if (!r.item) [[unlikely]] {
       r.outcome = GetOutcome::kMiss;
@@ -469,6 +475,7 @@ DeleteStatus Store::Impl::Delete(std::string_view key, const DeleteOptions& o) {
     if (bits == 0 && !reserved) {
       // Full side table: it cannot be marked stale, so delete it (the next
       // reader misses and recomputes instead of serving the stale value).
+      Count(it, ClassOp::kDeleteHits);
       UnlinkItem(it, hv);
       return DeleteStatus::kDeleted;
     }
@@ -491,12 +498,14 @@ DeleteStatus Store::Impl::Delete(std::string_view key, const DeleteOptions& o) {
     Item* empty =
         NewItem(key, o.client_flags, it->exptime.load(std::memory_order_relaxed), 0, &alloc);
     if (empty == nullptr) return DeleteStatus::kNotStored;
+    Count(it, ClassOp::kDeleteHits);
     UnlinkItem(it, hv);
     LinkItem(empty, hv);
     if (o.new_cas != 0) empty->set_cas(o.new_cas);
     slabs_.Release(empty);
     return DeleteStatus::kDeleted;
   }
+  Count(it, ClassOp::kDeleteHits);
   UnlinkItem(it, hv);  // drops the item's meta state
   return DeleteStatus::kDeleted;
 }
@@ -552,7 +561,11 @@ DeltaResult Store::Impl::Delta(std::string_view key, const DeltaOptions& o) {
   ItemLockGuard item_lock(locks_.For(hv));
   Item* target = FindLive(key, hv, nullptr);
   if (target != nullptr) {
+    const uint8_t cls = slabs_.ClassOf(target);
     target = ApplyDelta(target, hv, o, &r);
+    if (target != nullptr) {
+      class_counters_.Add(cls, o.incr ? ClassOp::kIncrHits : ClassOp::kDecrHits);
+    }
     if (target == nullptr) return r;
     r.exptime_before = target->exptime.load(std::memory_order_relaxed);
   } else {
@@ -627,6 +640,11 @@ StoreStats Store::Impl::GetStats() const {
     s.expired_unfetched += lc.expired_unfetched;
     s.evicted_unfetched += lc.evicted_unfetched;
     s.evicted_active += lc.evicted_active;
+    s.lrutail_reflocked += lc.lrutail_reflocked;
+    s.moves_to_cold += lc.moves_to_cold;
+    s.moves_to_warm += lc.moves_to_warm;
+    s.moves_within_lru += lc.moves_within_lru;
+    s.direct_reclaims += lc.direct_reclaims;
   }
   s.limit_maxbytes = slabs_.mem_limit();
   s.total_malloced = slabs_.mem_malloced();
@@ -640,6 +658,7 @@ StoreStats Store::Impl::GetStats() const {
   s.slab_reassign_busy_items = reassign_busy_items_.load(std::memory_order_relaxed);
   s.slab_global_page_pool = slabs_.pool_pages();
   s.lru_maintainer_juggles = juggles_.load(std::memory_order_relaxed);
+  s.malloc_fails = slabs_.malloc_fails();
   const Crawler::Stats cs = crawler_.stats();
   s.crawler_reclaimed = cs.reclaimed;
   s.crawler_items_checked = cs.items_checked;
@@ -691,9 +710,22 @@ std::vector<SlabClassStats> Store::Impl::GetSlabClassStats() const {
     s.moves_to_warm = lc.moves_to_warm;
     s.moves_within_lru = lc.moves_within_lru;
     s.direct_reclaims = lc.direct_reclaims;
-    s.hits_to_hot = lc.hits[0].load(std::memory_order_relaxed);
-    s.hits_to_warm = lc.hits[1].load(std::memory_order_relaxed);
-    s.hits_to_cold = lc.hits[2].load(std::memory_order_relaxed);
+    s.crawler_reclaimed = lc.crawler_reclaimed;
+    s.crawler_items_checked = lc.crawler_items_checked;
+    s.lrutail_reflocked = lc.lrutail_reflocked;
+    const ClassCounters::Totals ops = class_counters_.Sum(static_cast<uint8_t>(cls));
+    auto op = [&](ClassOp o) { return ops[static_cast<size_t>(o)]; };
+    s.hits_to_hot = op(ClassOp::kHitsToHot);
+    s.hits_to_warm = op(ClassOp::kHitsToWarm);
+    s.hits_to_cold = op(ClassOp::kHitsToCold);
+    s.get_hits = op(ClassOp::kGetHits);
+    s.cmd_set = op(ClassOp::kCmdSet);
+    s.delete_hits = op(ClassOp::kDeleteHits);
+    s.incr_hits = op(ClassOp::kIncrHits);
+    s.decr_hits = op(ClassOp::kDecrHits);
+    s.cas_hits = op(ClassOp::kCasHits);
+    s.cas_badval = op(ClassOp::kCasBadval);
+    s.touch_hits = op(ClassOp::kTouchHits);
     out.push_back(s);
   }
   return out;

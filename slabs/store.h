@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "slabs/clock.h"
@@ -59,14 +60,23 @@ struct StoreConfig {
   uint32_t warm_lru_pct = 40;
   double hot_max_factor = 0.2;
   double warm_max_factor = 2.0;
+  // false: memcached's flat ("compat") LRU: new items go to COLD, a hit
+  // relinks its item at COLD's head (at most once a minute), no HOT/WARM.
+  bool lru_segmented = true;
+  // -o track_sizes: count linked items by total size, in 32-byte steps
+  // ("stats sizes"), under the LRU locks the links take anyway.
+  bool track_sizes = false;
+  // -L: ask for transparent huge pages on the slab memory (MADV_HUGEPAGE).
+  bool large_pages = false;
   bool slab_reassign = true;
   uint32_t slab_automove = 1;  // 0, 1 or 2 (page_mover.cc)
   // Automove: a source's oldest memory must be this much older than the
   // destination's (memcached's slab_automove_ratio).
   double slab_automove_ratio = 0.8;
-  // Automove: 1 s samples a destination must have evicted in, consecutively
-  // (memcached's slab_automove_window counts samples too; its default is 30).
-  uint32_t slab_automove_window = 2;
+  // Automove: memcached's slab_automove_window (3..1800 samples, default 10).
+  // Our policy wants a destination to evict in each of the last window/5
+  // samples (AutomoveSamples(): 2 at the default, at most 32).
+  uint32_t slab_automove_window = 10;
   bool background_threads = true;  // tests set false and call RunMaintenance()
   // Items with meta state (a handed-out win, stale, a binary key) at most:
   // their side table lives outside max_bytes (slabs/meta_state.h).
@@ -218,6 +228,10 @@ struct SlabClassStats {
   uint64_t outofmemory = 0, reclaimed = 0, expired_unfetched = 0;
   uint64_t moves_to_cold = 0, moves_to_warm = 0, moves_within_lru = 0, direct_reclaims = 0;
   uint64_t hits_to_hot = 0, hits_to_warm = 0, hits_to_cold = 0;
+  uint64_t crawler_reclaimed = 0, crawler_items_checked = 0, lrutail_reflocked = 0;
+  // memcached's per-class slab_stats (slabs/class_counters.h).
+  uint64_t get_hits = 0, cmd_set = 0, delete_hits = 0, incr_hits = 0, decr_hits = 0, cas_hits = 0,
+           cas_badval = 0, touch_hits = 0;
 };
 
 // Store-wide figures for "stats" (memcached's names).
@@ -242,8 +256,12 @@ struct StoreStats {
   uint64_t slab_reassign_busy_items = 0;       // item stripes busy during a page walk
   uint64_t slab_global_page_pool = 0;          // pages in the pool (class 0)
   uint64_t lru_maintainer_juggles = 0;
-  uint64_t crawler_reclaimed = 0;             // expired/flushed items the crawler unlinked
-  uint64_t crawler_items_checked = 0;         // linked items it looked at
+  uint64_t malloc_fails = 0;           // pages the system would not give (mprotect failed)
+  uint64_t crawler_reclaimed = 0;      // expired/flushed items the crawler unlinked
+  uint64_t crawler_items_checked = 0;  // linked items it looked at
+  // Sums of the per-class LRU counters (memcached's "stats" lines of the same names).
+  uint64_t lrutail_reflocked = 0, moves_to_cold = 0, moves_to_warm = 0, moves_within_lru = 0,
+           direct_reclaims = 0;
   bool lru_crawler_running = false;           // a crawl or a dump is running
   uint64_t lru_crawler_starts = 0;            // crawls and dumps started
   uint64_t lru_crawler_dumps_taken_over = 0;  // stalled dumps another job took over
@@ -270,6 +288,16 @@ struct CrawlerSettings {
   uint32_t tocrawl = 0;
 };
 
+// The LRU's run-time settings ("lru tune", "lru mode"; memcached's
+// settings.hot_lru_pct ... lru_segmented). StoreConfig gives the first ones.
+struct LruTuning {
+  uint32_t hot_lru_pct = 20;
+  uint32_t warm_lru_pct = 40;
+  double hot_max_factor = 0.2;
+  double warm_max_factor = 2.0;
+  bool segmented = true;  // StoreConfig::lru_segmented
+};
+
 // What a dump shows of a linked item. `key` points into the item and is
 // valid only during the callback that receives it.
 struct ItemSummary {
@@ -283,6 +311,7 @@ struct ItemSummary {
   uint8_t slab_class = 0;
   uint32_t value_length = 0;  // without the "\r\n"
   size_t total_size = 0;      // memcached's ITEM_ntotal
+  uint32_t client_flags = 0;
 };
 
 // What `watch evictions` shows of an evicted item (memcached's logentry_eviction).
@@ -374,6 +403,13 @@ class Store {
   size_t meta_state_entries_for_tests() const;
   // Heap bytes of the meta side table (outside max_bytes), an estimate.
   size_t SideTableBytes() const;
+
+  // --- LRU settings (slabs/lru.cc) ---
+  LruTuning lru_tuning() const;
+  void SetLruTuning(const LruTuning& tuning);
+  // "stats sizes": (size, linked items of total size in (size - 32, size]),
+  // ascending, sizes with items only; nullopt without -o track_sizes.
+  std::optional<std::vector<std::pair<uint32_t, uint64_t>>> ItemSizes() const;
 
   // --- LRU crawler (slabs/store_crawl.cc) ---
   CrawlerSettings crawler_settings() const;

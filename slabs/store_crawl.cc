@@ -73,6 +73,7 @@ bool Store::Impl::SummarizeAndRelease(const std::vector<Item*>& items,
         s.slab_class = slabs_.ClassOf(it);
         s.value_length = it->nbytes;
         s.total_size = it->total_size();
+        s.client_flags = it->client_flags();
         go_on = f(s);
       }
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "slabs/automove_policy.h"
+#include "slabs/class_counters.h"
 #include "slabs/clock.h"
 #include "slabs/crawler.h"
 #include "slabs/hash_table.h"
@@ -69,6 +70,9 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   Crawler& crawler() { return crawler_; }
   // "lru_crawler crawl": starts it and runs its first steps here.
   CrawlerStatus StartCrawl(const ClassSet& classes);
+  LruTuning lru_tuning() const;
+  void SetLruTuning(const LruTuning& tuning);
+  std::optional<std::vector<std::pair<uint32_t, uint64_t>>> ItemSizes() const;
   // Dumps, phase one: takes a reference on each linked item among up to
   // `count` chunks of class `cls`'s page `page` from `chunk` and appends it to
   // `out`; returns the chunks stepped over (as VisitChunks).
@@ -155,11 +159,15 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   // copy could not be allocated.
   Item* Recas(Item* it, uint64_t hv, uint64_t new_cas);
   // Counts a hit on `it` for "stats items" hits_to_*.
-  void CountHit(const Item* it) {
-    lru_.cls(slabs_.ClassOf(it))
-        .hits[static_cast<int>(it->lru())]
-        .fetch_add(1, std::memory_order_relaxed);
+  // A get (hits_to_<lru>) or a touch of `it`, in this thread's counters.
+  void CountHit(const Item* it, bool touch) {
+    if (touch) {
+      class_counters_.Add(slabs_.ClassOf(it), ClassOp::kTouchHits);
+    } else {
+      class_counters_.AddHit(slabs_.ClassOf(it), it->lru());
+    }
   }
+  void Count(const Item* it, ClassOp op) { class_counters_.Add(slabs_.ClassOf(it), op); }
 
   // --- warm restart (store_restart.cc) ---
   // Serves the memory file's items again when its record allows it, else
@@ -232,6 +240,14 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   std::atomic<uint64_t> juggles_{0};
   std::atomic<uint64_t> slabs_moved_{0};
   std::atomic<uint32_t> automove_{0};
+  ClassCounters class_counters_;
+  // LruTuning, changed at run time ("lru tune", "lru mode"): read with
+  // relaxed loads; a juggle may see half of a tune, as memcached's may.
+  std::atomic<uint32_t> hot_lru_pct_{config_.hot_lru_pct};
+  std::atomic<uint32_t> warm_lru_pct_{config_.warm_lru_pct};
+  std::atomic<double> hot_max_factor_{config_.hot_max_factor};
+  std::atomic<double> warm_max_factor_{config_.warm_max_factor};
+  std::atomic<bool> lru_segmented_{config_.lru_segmented};
 
   std::atomic<uint64_t> reassign_rescues_{0};
   std::atomic<uint64_t> reassign_evictions_nomem_{0};

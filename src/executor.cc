@@ -142,6 +142,9 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
     case Command::kLruCrawler:
       LruCrawler(request, out, session);
       break;
+    case Command::kLru:
+      Lru(request, out);
+      break;
     case Command::kSaslListMechs:
     case Command::kSaslAuth:
     case Command::kSaslStep:
@@ -158,7 +161,7 @@ Executor::Next Executor::Execute(const Request& request, Responder& out, Session
       }
       break;
     default:
-      // lru and slabs subcommands slabcached does not serve yet.
+      // slabs subcommands slabcached does not serve yet.
       out.Fail(ReplyError::kUnknownCommand);
       break;
   }

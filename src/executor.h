@@ -157,6 +157,9 @@ class Executor {
   // "stats settings", with detail_enabled as "stats detail on|off" left it.
   void AppendLiveSettings(const StatsSources& sources, Responder& out);
 
+  // "lru tune|mode|temp_ttl" (src/executor_lru.cc).
+  void Lru(const proto::Request& request, Responder& out);
+
   StoreContinuation BeginMetaStore(const proto::Request& request, Responder& out);
   StoreResponse CompleteMetaStore(slabs::ItemHandle item, const proto::Request& request);
   // Remaining TTL as meta t prints it: -1 for never.

@@ -95,7 +95,8 @@ class ItemDumpStream final : public ReplyStream {
                                  .cas = item.cas,
                                  .fetched = item.fetched,
                                  .slab_class = item.slab_class,
-                                 .total_size = item.total_size});
+                                 .total_size = item.total_size,
+                                 .client_flags = item.client_flags});
     });
     if (more) return true;
     if (dump_->taken_over()) {

@@ -45,6 +45,15 @@ struct SettingsView {
   int verbosity;                   // "verbosity N"
   uint32_t slab_automove;          // "slab_automove N"
   slabs::CrawlerSettings crawler;  // "lru_crawler ..."
+  slabs::LruTuning lru;            // "hot_lru_pct" ... "lru_segmented" ("lru tune", "lru mode")
+};
+
+// An integer option's accepted values and the message for one outside them;
+// an empty message: "invalid value for ..." (src/option_rows.h).
+struct OptionRange {
+  int64_t min = 0;
+  int64_t max = 0;
+  std::string_view error;
 };
 
 enum class OptionArg : uint8_t {
@@ -65,6 +74,7 @@ struct Option {
   void (*apply)(const Option& option, std::optional<std::string_view> value, ParsedOptions* parsed);
   std::string_view setting;  // its "stats settings" name; empty: none
   void (*print)(const SettingsView& view, std::string_view name, StatSink* out);
+  OptionRange range = {};  // read by the row helpers' apply (src/option_rows.h)
 
   bool extended() const { return letter == 0; }
 };

@@ -118,6 +118,8 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "uptime", static_cast<uint64_t>(now - s.server.started()));
   AppendStat(out, "time", static_cast<uint64_t>(now));
   AppendStat(out, "version", MEMCACHED_COMPAT_VERSION);
+  // slabcached's own release; "version" is the memcached it follows.
+  AppendStat(out, "slabcached_version", PACKAGE_VERSION);
   AppendStat(out, "libevent", event_get_version());
   AppendStat(out, "pointer_size", static_cast<uint64_t>(8 * sizeof(void*)));
   AppendStat(out, "rusage_user", Seconds(usage.ru_utime));
@@ -127,9 +129,14 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "total_connections", s.server.total_connections.load());
   AppendStat(out, "rejected_connections", s.server.rejected_connections.load());
   AppendStat(out, "connection_structures", s.server.connection_structures.load());
+  // Replies queue within the limit (-o resp_obj_mem_limit makes connections
+  // wait), never fail to: memcached's response_obj_oom is always 0 here.
+  AppendStat(out, "response_obj_oom", uint64_t{0});
   AppendStat(out, "response_obj_bytes", s.server.response_obj_bytes.load());
   AppendStat(out, "read_buf_count", s.server.read_buf_count.load());
   AppendStat(out, "read_buf_bytes", s.server.read_buf_bytes.load());
+  // Read buffers are freed, not cached for reuse: none are ever free.
+  AppendStat(out, "read_buf_bytes_free", uint64_t{0});
   AppendStat(out, "read_buf_oom", s.server.read_buf_oom.load());
   // slabcached's own: the meta protocol's stampede state (bounded, outside -m).
   AppendStat(out, "meta_state_bytes", static_cast<uint64_t>(s.store.SideTableBytes()));
@@ -182,6 +189,7 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   }
   AppendStat(out, "slab_global_page_pool", store.slab_global_page_pool);
   AppendStat(out, "lru_maintainer_juggles", store.lru_maintainer_juggles);
+  AppendStat(out, "malloc_fails", store.malloc_fails);
   AppendStat(out, "log_worker_dropped", s.server.log_worker_dropped.load());
   AppendStat(out, "log_worker_written", s.server.log_worker_written.load());
   AppendStat(out, "log_watcher_skipped", s.server.log_watcher_skipped.load());
@@ -198,12 +206,20 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "reclaimed", store.reclaimed);
   AppendStat(out, "crawler_reclaimed", store.crawler_reclaimed);
   AppendStat(out, "crawler_items_checked", store.crawler_items_checked);
+  AppendStat(out, "lrutail_reflocked", store.lrutail_reflocked);
+  AppendStat(out, "moves_to_cold", store.moves_to_cold);
+  AppendStat(out, "moves_to_warm", store.moves_to_warm);
+  AppendStat(out, "moves_within_lru", store.moves_within_lru);
+  AppendStat(out, "direct_reclaims", store.direct_reclaims);
+  // Bumps are made in place, never queued: none is ever dropped.
+  AppendStat(out, "lru_bumps_dropped", uint64_t{0});
 }
 
 // Every line comes from the option table (src/options.cc), which knows
 // memcached's order.
 void AppendSettingsStats(const StatsSources& s, StatSink* out) {
-  const SettingsView view{s.config, s.verbosity, s.store.automove(), s.store.crawler_settings()};
+  const SettingsView view{s.config, s.verbosity, s.store.automove(), s.store.crawler_settings(),
+                          s.store.lru_tuning()};
   AppendOptionSettings(view, out);
 }
 
@@ -222,6 +238,14 @@ void AppendSlabsStats(const StatsSources& s, StatSink* out) {
     AppendStat(out, p + "used_chunks", c.used_chunks);
     AppendStat(out, p + "free_chunks", c.free_chunks);
     AppendStat(out, p + "free_chunks_end", c.free_chunks_end);
+    AppendStat(out, p + "get_hits", c.get_hits);
+    AppendStat(out, p + "cmd_set", c.cmd_set);
+    AppendStat(out, p + "delete_hits", c.delete_hits);
+    AppendStat(out, p + "incr_hits", c.incr_hits);
+    AppendStat(out, p + "decr_hits", c.decr_hits);
+    AppendStat(out, p + "cas_hits", c.cas_hits);
+    AppendStat(out, p + "cas_badval", c.cas_badval);
+    AppendStat(out, p + "touch_hits", c.touch_hits);
   }
   AppendStat(out, "active_slabs", active);
   AppendStat(out, "total_malloced", store.total_malloced);
@@ -248,6 +272,9 @@ void AppendItemsStats(const StatsSources& s, StatSink* out) {
     AppendStat(out, p + "expired_unfetched", c.expired_unfetched);
     AppendStat(out, p + "evicted_unfetched", c.evicted_unfetched);
     AppendStat(out, p + "evicted_active", c.evicted_active);
+    AppendStat(out, p + "crawler_reclaimed", c.crawler_reclaimed);
+    AppendStat(out, p + "crawler_items_checked", c.crawler_items_checked);
+    AppendStat(out, p + "lrutail_reflocked", c.lrutail_reflocked);
     AppendStat(out, p + "moves_to_cold", c.moves_to_cold);
     AppendStat(out, p + "moves_to_warm", c.moves_to_warm);
     AppendStat(out, p + "moves_within_lru", c.moves_within_lru);
@@ -255,12 +282,17 @@ void AppendItemsStats(const StatsSources& s, StatSink* out) {
     AppendStat(out, p + "hits_to_hot", c.hits_to_hot);
     AppendStat(out, p + "hits_to_warm", c.hits_to_warm);
     AppendStat(out, p + "hits_to_cold", c.hits_to_cold);
+    AppendStat(out, p + "hits_to_temp", uint64_t{0});  // no TEMP LRU: nothing goes there
   }
 }
 
-void AppendSizesStats(const StatsSources&, StatSink* out) {
-  // No size histogram yet: -o track_sizes is accepted without effect.
-  AppendStat(out, "sizes_status", "disabled");
+void AppendSizesStats(const StatsSources& s, StatSink* out) {
+  const auto sizes = s.store.ItemSizes();
+  if (!sizes) {
+    AppendStat(out, "sizes_status", "disabled");  // without -o track_sizes
+    return;
+  }
+  for (const auto& [size, count] : *sizes) AppendStat(out, std::to_string(size), count);
 }
 
 namespace {

@@ -205,6 +205,9 @@ class ServerTest : public ::testing::TestWithParam<Server> {
   Client& client() { return *client_; }
   const std::string& binary() const { return binary_; }
   bool IsReference() const { return GetParam() == Server::kMemcached; }
+  // What "version" answers: Debian's 1.6.18, or slabcached's, which is the
+  // memcached whose behaviour it follows (1.6.45, issue #12).
+  std::string MemcachedVersion() const { return IsReference() ? "1.6.18" : "1.6.45"; }
 
   // Starts another server of this parameter with `flags` in place of DefaultFlags().
   // Fails the test (nullptr) if it does not come up. When attached to SLABCACHED_TEST_ADDR it

@@ -175,7 +175,8 @@ TEST_P(LibmemcachedBinaryTest, TouchFlushVersion) {
   const memcached_instance_st* server = memcached_server_instance_by_position(m(), 0);
   EXPECT_EQ(memcached_server_major_version(server), 1);
   EXPECT_EQ(memcached_server_minor_version(server), 6);
-  EXPECT_EQ(memcached_server_micro_version(server), 18);
+  // slabcached answers memcached 1.6.45's version (issue #12), Debian's build its 1.6.18.
+  EXPECT_EQ(memcached_server_micro_version(server), IsReference() ? 18 : 45);
 }
 
 TEST_P(LibmemcachedBinaryTest, Stat) {
@@ -186,7 +187,7 @@ TEST_P(LibmemcachedBinaryTest, Stat) {
   ASSERT_NE(stats, nullptr);
   EXPECT_EQ(stats[0].curr_items, 1u);
   EXPECT_GE(stats[0].cmd_set, 1u);
-  EXPECT_STREQ(stats[0].version, "1.6.18");
+  EXPECT_EQ(std::string(stats[0].version), MemcachedVersion());
   char* value = memcached_stat_get_value(m(), stats, "curr_items", &rc);
   EXPECT_STREQ(value, "1");
   std::free(value);

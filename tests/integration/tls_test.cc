@@ -354,7 +354,7 @@ TEST_P(TlsTest, TextCommandsOverTls) {
   EXPECT_TRUE(
       c->Roundtrip("delete n\r\nget n k\r\n", "DELETED\r\nVALUE k 5 6\r\nhello!\r\nEND\r\n"));
   EXPECT_TRUE(c->Roundtrip("bogus\r\n", "ERROR\r\n"));
-  EXPECT_TRUE(c->Roundtrip("version\r\n", "VERSION 1.6.18\r\n"));
+  EXPECT_TRUE(c->Roundtrip("version\r\n", "VERSION " + MemcachedVersion() + "\r\n"));
   // The same store behind the plaintext listener.
   auto p = ConnectPlain(plain);
   ASSERT_NE(p, nullptr);
@@ -425,7 +425,8 @@ TEST_P(TlsTest, LargeChainedValueOverTls) {
     // The request after the value shares the value's last TLS record: the
     // server reads the value's tail straight into the item and must find the
     // rest of that record inside OpenSSL, where no socket event announces it.
-    EXPECT_TRUE(c->Roundtrip(set + "version\r\n", "STORED\r\nVERSION 1.6.18\r\n"));
+    EXPECT_TRUE(
+        c->Roundtrip(set + "version\r\n", "STORED\r\nVERSION " + MemcachedVersion() + "\r\n"));
   }
   // 8 copies (7.2 MB) fill the socket buffers while the client is not reading.
   ASSERT_TRUE(c->Send("get big big big big big big big big\r\nversion\r\n"));
@@ -433,7 +434,7 @@ TEST_P(TlsTest, LargeChainedValueOverTls) {
   const std::string hit = ValueReply("big", value, 3);
   std::string expected;
   for (int i = 0; i < 8; ++i) expected += hit;
-  expected += "END\r\nVERSION 1.6.18\r\n";
+  expected += "END\r\nVERSION " + MemcachedVersion() + "\r\n";
   const std::string got = c->ReadExactly(expected.size());
   ASSERT_EQ(got.size(), expected.size());
   EXPECT_TRUE(got == expected) << "the value came back different";
@@ -460,7 +461,8 @@ TEST_P(TlsTest, PlaintextClientOnTlsPortIsDisconnected) {
   EXPECT_TRUE(p->ExpectClosed());
   auto c = ConnectTls(*d);
   ASSERT_NE(c, nullptr);
-  EXPECT_TRUE(c->Roundtrip("get k\r\nversion\r\n", "END\r\nVERSION 1.6.18\r\n"));
+  EXPECT_TRUE(
+      c->Roundtrip("get k\r\nversion\r\n", "END\r\nVERSION " + MemcachedVersion() + "\r\n"));
   const uint64_t after = std::stoull(admin->Stats()["ssl_handshake_errors"]);
   if (IsReference()) {
     // memcached counts it only when the bytes beat its accept-time handshake (a race).
@@ -481,7 +483,7 @@ TEST_P(TlsTest, VerifyModeRequiresClientCertificate) {
   const TlsOptions with_cert{Cert("client"), Key("client")};
   auto good = ConnectTls(*require, with_cert);
   ASSERT_NE(good, nullptr);
-  EXPECT_TRUE(good->Roundtrip("version\r\n", "VERSION 1.6.18\r\n"));
+  EXPECT_TRUE(good->Roundtrip("version\r\n", "VERSION " + MemcachedVersion() + "\r\n"));
   // TLS 1.3: the client finishes its side first; the server's refusal comes
   // as an alert in place of the first reply.
   std::string error;
@@ -502,10 +504,10 @@ TEST_P(TlsTest, VerifyModeRequiresClientCertificate) {
   ASSERT_NE(request, nullptr);
   auto anonymous = ConnectTls(*request);
   ASSERT_NE(anonymous, nullptr);
-  EXPECT_TRUE(anonymous->Roundtrip("version\r\n", "VERSION 1.6.18\r\n"));
+  EXPECT_TRUE(anonymous->Roundtrip("version\r\n", "VERSION " + MemcachedVersion() + "\r\n"));
   auto named = ConnectTls(*request, with_cert);
   ASSERT_NE(named, nullptr);
-  EXPECT_TRUE(named->Roundtrip("version\r\n", "VERSION 1.6.18\r\n"));
+  EXPECT_TRUE(named->Roundtrip("version\r\n", "VERSION " + MemcachedVersion() + "\r\n"));
 }
 
 // "-l notls:<addr>" is a plaintext listener next to the TLS ones.
@@ -548,12 +550,13 @@ TEST_P(TlsTest, RefreshCertsAndSighupReloadTheFiles) {
   certificates->Install("server-two", live);
   EXPECT_TRUE(c->Roundtrip("refresh_certs\r\n", "OK\r\n"));
   EXPECT_EQ(ServedName(*d), "server-two");
-  EXPECT_TRUE(c->Roundtrip("version\r\n", "VERSION 1.6.18\r\n"));
+  EXPECT_TRUE(c->Roundtrip("version\r\n", "VERSION " + MemcachedVersion() + "\r\n"));
   auto admin = ConnectPlain(plain);
   ASSERT_NE(admin, nullptr);
   EXPECT_LE(std::stoul(admin->Stats()["time_since_server_cert_refresh"]), 2u);
   // noreply silences the OK only.
-  EXPECT_TRUE(c->Roundtrip("refresh_certs noreply\r\nversion\r\n", "VERSION 1.6.18\r\n"));
+  EXPECT_TRUE(c->Roundtrip("refresh_certs noreply\r\nversion\r\n",
+                           "VERSION " + MemcachedVersion() + "\r\n"));
 
   TestCertificates::WriteFile(Cert(live), "not a certificate\n");
   ASSERT_TRUE(admin->Send("refresh_certs noreply\r\n"));
@@ -593,7 +596,7 @@ TEST_P(TlsTest, RefreshCertsAndSighupReloadTheFiles) {
     }
     EXPECT_EQ(served, "server-one");
   }
-  EXPECT_TRUE(c->Roundtrip("version\r\n", "VERSION 1.6.18\r\n"));
+  EXPECT_TRUE(c->Roundtrip("version\r\n", "VERSION " + MemcachedVersion() + "\r\n"));
 }
 
 // Without -Z: refresh_certs says TLS is off, "stats" has no ssl_* counters and
@@ -645,7 +648,8 @@ TEST_P(TlsTest, StatsSettingsAndSessionResumption) {
   auto first = ConnectTls(*d);
   ASSERT_NE(first, nullptr);
   EXPECT_FALSE(first->SessionReused());
-  EXPECT_TRUE(first->Roundtrip("version\r\n", "VERSION 1.6.18\r\n"));  // reads the tickets too
+  EXPECT_TRUE(first->Roundtrip("version\r\n",
+                               "VERSION " + MemcachedVersion() + "\r\n"));  // reads the tickets too
   SSL_SESSION* session = first->Session();
   ASSERT_NE(session, nullptr);
   TlsOptions resume;
@@ -654,7 +658,7 @@ TEST_P(TlsTest, StatsSettingsAndSessionResumption) {
   SSL_SESSION_free(session);
   ASSERT_NE(second, nullptr);
   EXPECT_TRUE(second->SessionReused());
-  EXPECT_TRUE(second->Roundtrip("version\r\n", "VERSION 1.6.18\r\n"));
+  EXPECT_TRUE(second->Roundtrip("version\r\n", "VERSION " + MemcachedVersion() + "\r\n"));
 
   auto stats = admin->Stats();
   // TLS 1.3: OpenSSL sends two tickets per full handshake, one per resumption.

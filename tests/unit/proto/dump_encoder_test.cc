@@ -34,7 +34,9 @@ TEST(DumpEncoderTest, MetadumpLineEndsInABareNewline) {
                             .fetched = false,
                             .slab_class = 1,
                             .total_size = 65});
-  EXPECT_EQ(out, "key=a%25b%01 exp=1795690079 la=1795689979 cas=3 fetch=no cls=1 size=65\n");
+  // memcached 1.6.45's flags= field, and its space before the newline.
+  EXPECT_EQ(out,
+            "key=a%25b%01 exp=1795690079 la=1795689979 cas=3 fetch=no cls=1 size=65 flags=0 \n");
   out.clear();
   AppendMetadumpLine(&out, {.key = "foo",
                             .exptime_unix = -1,
@@ -42,8 +44,10 @@ TEST(DumpEncoderTest, MetadumpLineEndsInABareNewline) {
                             .cas = 2,
                             .fetched = true,
                             .slab_class = 12,
-                            .total_size = 1069});
-  EXPECT_EQ(out, "key=foo exp=-1 la=1795689981 cas=2 fetch=yes cls=12 size=1069\n");
+                            .total_size = 1069,
+                            .client_flags = 4294967295});
+  EXPECT_EQ(out,
+            "key=foo exp=-1 la=1795689981 cas=2 fetch=yes cls=12 size=1069 flags=4294967295 \n");
   EXPECT_EQ(kMetadumpEnd, "END\r\n");
 }
 

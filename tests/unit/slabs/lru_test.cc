@@ -170,5 +170,94 @@ TEST_F(LruTest, FlushNeverWrapsRefcountOfBusyItem) {
   EXPECT_EQ(Class().used_chunks, 0u);
 }
 
+// "lru mode flat": memcached's compat mode, one list per class.
+TEST_F(LruTest, FlatModeLinksToColdAndRelinksAHitOnceAMinute) {
+  LruTuning tuning = store_->lru_tuning();
+  tuning.segmented = false;
+  store_->SetLruTuning(tuning);
+  Put("a", "1");
+  Put("b", "2");
+  SlabClassStats s = Class();
+  EXPECT_EQ(s.number_cold, 2u);
+  EXPECT_EQ(s.number_hot + s.number_warm, 0u);
+  auto cold_order = [&] {
+    std::string keys;
+    store_->VisitColdItems(static_cast<uint8_t>(Class().id), [&](const ItemSummary& item) {
+      keys += std::string(item.key);
+      return true;
+    });
+    return keys;
+  };
+  EXPECT_EQ(cold_order(), "ba");
+  ASSERT_TRUE(store_->Get("a").item);  // accessed a moment ago: stays where it is
+  EXPECT_EQ(cold_order(), "ba");
+  clock_.Advance(61);
+  ASSERT_TRUE(store_->Get("a").item);  // a minute later the hit relinks it at the head
+  EXPECT_EQ(cold_order(), "ab");
+  store_->RunMaintenance();  // the juggle leaves COLD alone in flat mode
+  s = Class();
+  EXPECT_EQ(s.number_cold, 2u);
+  EXPECT_EQ(s.moves_to_cold + s.moves_to_warm, 0u);
+}
+
+TEST_F(LruTest, TuneIsWhatTheStoreReports) {
+  store_->SetLruTuning(
+      {.hot_lru_pct = 5, .warm_lru_pct = 6, .hot_max_factor = 0.5, .warm_max_factor = 1.5});
+  const LruTuning t = store_->lru_tuning();
+  EXPECT_EQ(t.hot_lru_pct, 5u);
+  EXPECT_EQ(t.warm_lru_pct, 6u);
+  EXPECT_EQ(t.hot_max_factor, 0.5);
+  EXPECT_EQ(t.warm_max_factor, 1.5);
+  EXPECT_TRUE(t.segmented);
+}
+
+// Every thread counts in its own block; "stats slabs" sums them.
+TEST_F(LruTest, PerClassCountersSumEveryThread) {
+  Put("a", "1");
+  constexpr int kThreads = 4;
+  constexpr int kGets = 1000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kGets; ++i) store_->Get("a");
+      store_->Get("a", {.ttl = {.touch = true}});
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const SlabClassStats s = Class();
+  EXPECT_EQ(s.get_hits, uint64_t{kThreads} * kGets);
+  EXPECT_EQ(s.hits_to_hot + s.hits_to_warm + s.hits_to_cold, s.get_hits);
+  EXPECT_EQ(s.touch_hits, uint64_t{kThreads});
+  EXPECT_EQ(s.cmd_set, 1u);
+}
+
+TEST(LruSizesTest, TrackSizesCountsLinkedItemsIn32ByteSteps) {
+  Clock clock{1'700'000'000};
+  StoreConfig config;
+  config.background_threads = false;
+  EXPECT_FALSE(Store(config, &clock).ItemSizes().has_value());
+  config.track_sizes = true;
+  Store store(config, &clock);
+  auto put = [&](const std::string& key, size_t bytes) {
+    AllocResult r = store.Allocate(key, 0, 0, static_cast<uint32_t>(bytes));
+    ASSERT_EQ(r.status, AllocStatus::kOk);
+    r.item.WriteValue(0, std::string(bytes, 'x'));
+    r.item.WriteValue(bytes, "\r\n");
+    ASSERT_EQ(store.Link(std::move(r.item), {.mode = StoreMode::kSet}).status,
+              StoreStatus::kStored);
+  };
+  put("a", 10);
+  put("b", 10);
+  put("c", 500);
+  auto step = [&](const std::string& key) {
+    const GetResult r = store.Get(key, {.bump = false, .peek = true});
+    return static_cast<uint32_t>((r.item.get()->total_size() + 31) / 32 * 32);
+  };
+  using Sizes = std::vector<std::pair<uint32_t, uint64_t>>;
+  EXPECT_EQ(store.ItemSizes(), (Sizes{{step("a"), 2}, {step("c"), 1}}));
+  EXPECT_EQ(store.Delete("a"), DeleteStatus::kDeleted);
+  EXPECT_EQ(store.ItemSizes(), (Sizes{{step("b"), 1}, {step("c"), 1}}));
+}
+
 }  // namespace
 }  // namespace slabcached::slabs

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <map>
@@ -55,9 +56,11 @@ class CollectingSink : public StatSink {
 // "stats settings" of a freshly started daemon with `config`.
 std::vector<std::pair<std::string, std::string>> SettingsLines(const ServerConfig& config) {
   const slabs::StoreConfig& store = config.store;
-  const SettingsView view{config, config.verbosity, store.slab_automove,
-                          slabs::CrawlerSettings{store.lru_crawler, store.lru_crawler_sleep,
-                                                 store.lru_crawler_tocrawl}};
+  const SettingsView view{
+      config, config.verbosity, store.slab_automove,
+      slabs::CrawlerSettings{store.lru_crawler, store.lru_crawler_sleep, store.lru_crawler_tocrawl},
+      slabs::LruTuning{store.hot_lru_pct, store.warm_lru_pct, store.hot_max_factor,
+                       store.warm_max_factor, store.lru_segmented}};
   CollectingSink sink;
   AppendOptionSettings(view, &sink);
   return sink.lines;
@@ -125,8 +128,58 @@ TEST(FlagsTest, ExtendedOptionsAccumulateInOrder) {
 }
 
 TEST(FlagsTest, MemcachedOptionsWithoutAnEffectAreAccepted) {
-  EXPECT_EQ(ErrorOf({"-o", "modern,track_sizes,hash_algorithm=murmur3,slab_sizes=96-192"}), "");
-  EXPECT_EQ(ErrorOf({"-L"}), "");
+  EXPECT_EQ(ErrorOf({"-o", "modern,inline_ascii_resp,no_inline_ascii_resp,no_drop_privileges"}),
+            "");
+  EXPECT_EQ(ErrorOf({"-o", "watcher_logbuf_size=1,worker_logbuf_size=1"}), "");
+}
+
+TEST(FlagsTest, LruSizeAndPageOptionsReachTheStore) {
+  EXPECT_FALSE(Config({}).store.track_sizes);
+  EXPECT_TRUE(Config({"-o", "track_sizes"}).store.track_sizes);
+  EXPECT_FALSE(Config({}).store.large_pages);
+  EXPECT_TRUE(Config({"-L"}).store.large_pages);
+  EXPECT_TRUE(Config({}).store.lru_segmented);
+  EXPECT_FALSE(Config({"-o", "no_lru_segmented"}).store.lru_segmented);
+  EXPECT_TRUE(Config({"-o", "no_lru_segmented,lru_segmented"}).store.lru_segmented);
+  EXPECT_EQ(Config({"-o", "no_slab_automove"}).store.slab_automove, 0u);
+  // memcached's no_modern: its old defaults.
+  const ServerConfig old = Config({"-o", "no_modern"});
+  EXPECT_FALSE(old.store.slab_reassign);
+  EXPECT_EQ(old.store.slab_automove, 0u);
+  EXPECT_FALSE(old.net.maxconns_fast);
+  EXPECT_FALSE(old.store.lru_segmented);
+  EXPECT_FALSE(old.store.lru_crawler);
+  EXPECT_FALSE(old.store.lru_maintainer);
+  EXPECT_EQ(old.store.slab_chunk_max, 1u << 20);
+  EXPECT_EQ(Config({"-o", "slab_chunk_max=256,no_modern"}).store.slab_chunk_max, 256u << 10);
+  auto settings = Settings({"-o", "track_sizes,no_lru_segmented"});
+  EXPECT_EQ(settings["track_sizes"], "yes");
+  EXPECT_EQ(settings["lru_segmented"], "no");
+}
+
+TEST(FlagsTest, HashAlgorithmIsCheckedAsMemcachedChecksIt) {
+  for (const char* name : {"jenkins", "murmur3", "xxh3"}) {
+    EXPECT_EQ(ErrorOf({"-o", std::string("hash_algorithm=") + name}), "") << name;
+    // The store keeps its seeded xxh3, and says so.
+    EXPECT_EQ(Settings({"-o", std::string("hash_algorithm=") + name})["hash_algorithm"], "xxh3");
+  }
+  EXPECT_EQ(ErrorOf({"-o", "hash_algorithm=md5"}),
+            "Unknown hash_algorithm option (jenkins, murmur3, xxh3)");
+  EXPECT_EQ(ErrorOf({"-o", "hash_algorithm"}), "Missing hash_algorithm argument");
+}
+
+// What slabcached cannot honour stops it with the reason, instead of being ignored.
+TEST(FlagsTest, OptionsItCannotHonourAreRefused) {
+  for (const char* name : {"tail_repair_time=30", "temporary_ttl=60", "drop_privileges",
+                           "sock_cookie_id=1", "slab_automove_freeratio=0.01"}) {
+    const std::string error = ErrorOf({"-o", name});
+    const std::string option(name, std::string_view(name).find('=') == std::string_view::npos
+                                       ? std::strlen(name)
+                                       : std::string_view(name).find('='));
+    EXPECT_TRUE(error.starts_with("-o " + option + " is refused: ")) << error;
+  }
+  EXPECT_EQ(ErrorOf({"-N", "0"}), "Maximum number of NAPI IDs must be greater than 0");
+  EXPECT_TRUE(ErrorOf({"-N", "2"}).starts_with("-N is not supported: ")) << ErrorOf({"-N", "2"});
 }
 
 TEST(FlagsTest, UdpPortServesTcpTooWithoutP) {
@@ -201,7 +254,13 @@ TEST(FlagsTest, ExtendedOptionLimits) {
   EXPECT_EQ(ErrorOf({"-o", "lru_crawler_tocrawl=-1"}),
             "lru_crawler_tocrawl takes a numeric 32bit value");
   EXPECT_EQ(ErrorOf({"-o", "slab_automove=3"}), "slab_automove must be 0, 1 or 2");
-  EXPECT_EQ(ErrorOf({"-o", "slab_automove_window=33"}), "slab_automove_window must be 1 to 32");
+  // memcached's range and message (its check lets 1800 through).
+  EXPECT_EQ(ErrorOf({"-o", "slab_automove_window=2"}),
+            "slab_automove_window must be > 2 and < 1800");
+  EXPECT_EQ(ErrorOf({"-o", "slab_automove_window=1801"}),
+            "slab_automove_window must be > 2 and < 1800");
+  EXPECT_EQ(Config({"-o", "slab_automove_window=1800"}).store.slab_automove_window, 1800u);
+  EXPECT_EQ(Config({}).store.slab_automove_window, 10u);
   EXPECT_EQ(ErrorOf({"-o", "ssl_verify_mode=4"}),
             "Invalid ssl_verify_mode. Use help to see valid options.");
   EXPECT_EQ(ErrorOf({"-o", "ssl_min_version=x"}), "could not parse argument to ssl_min_version");
@@ -216,7 +275,7 @@ TEST(FlagsTest, GetoptErrors) {
   EXPECT_EQ(ErrorOf({"-p"}), "option '-p' requires an argument");
   EXPECT_EQ(ErrorOf({"--port"}), "option '--port' requires an argument");
   EXPECT_EQ(ErrorOf({"stray"}), "unexpected argument 'stray'");
-  EXPECT_EQ(ErrorOf({"-N", "2"}), "-N (napi ids) is not supported yet");
+  EXPECT_TRUE(ErrorOf({"-N", "2"}).starts_with("-N is not supported: "));  // and says why
 }
 
 TEST(FlagsTest, HelpVersionAndLicenseStopParsing) {

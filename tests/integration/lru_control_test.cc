@@ -1,0 +1,205 @@
+// issue #12 items 4-6, on both servers: "lru tune|mode|temp_ttl", the per-class counters of
+// "stats slabs" and "stats items", the LRU counters of "stats", "stats sizes" (-o track_sizes),
+// and "version". Where memcached 1.6.45 (the behaviour slabcached follows) differs from
+// Debian's 1.6.18, the test says so and expects 1.6.45's answer from slabcached.
+#include <sys/wait.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/integration/daemon_fixture.h"
+
+namespace slabcached::testing {
+namespace {
+
+class LruControlTest : public ServerTest {
+ protected:
+  // The slab class of `key`, as "me" reports it.
+  std::string ClassOf(const std::string& key) {
+    EXPECT_TRUE(client().Send("me " + key + "\r\n"));
+    return Field(client().ReadLine(), "cls");
+  }
+  // The value of `name=` in a line of "name=value" words.
+  static std::string Field(const std::string& line, const std::string& name) {
+    const size_t at = line.find(" " + name + "=");
+    if (at == std::string::npos) return "<no " + name + " in " + line + ">";
+    const size_t start = at + name.size() + 2;
+    return line.substr(start, line.find_first_of(" \r\n", start) - start);
+  }
+};
+
+TEST_P(LruControlTest, TuneSetsTheFourSettingsAndChecksThem) {
+  EXPECT_TRUE(client().Roundtrip("lru tune 10 20 0.1 3\r\n", "OK\r\n"));
+  auto settings = client().Stats("settings");
+  EXPECT_EQ(settings["hot_lru_pct"], "10");
+  EXPECT_EQ(settings["warm_lru_pct"], "20");
+  EXPECT_EQ(settings["hot_max_factor"], "0.10");
+  EXPECT_EQ(settings["warm_max_factor"], "3.00");
+  EXPECT_TRUE(client().Roundtrip("lru tune 50 40 0.1 2\r\n",
+                                 "ERROR hot and warm pcts must not exceed 80\r\n"));
+  EXPECT_TRUE(client().Roundtrip("lru tune 10 20 0 2\r\n",
+                                 "ERROR hot/warm age factors must be greater than 0\r\n"));
+  EXPECT_TRUE(client().Roundtrip("lru tune 10 20 x 2\r\n", "ERROR\r\n"));
+  EXPECT_TRUE(client().Roundtrip("lru tune -1 20 0.1 2\r\n", "ERROR\r\n"));
+  EXPECT_TRUE(client().Roundtrip("lru tune 10 20 0.1\r\n", "ERROR\r\n"));
+  EXPECT_TRUE(client().Roundtrip("lru bogus\r\n", "ERROR\r\n"));
+  EXPECT_TRUE(client().Roundtrip("lru\r\n", "ERROR\r\n"));
+  // A failed tune changes nothing.
+  EXPECT_EQ(client().Stats("settings")["hot_lru_pct"], "10");
+  // noreply silences the OK (and the errors).
+  ASSERT_TRUE(client().Send("lru tune 15 25 0.2 2 noreply\r\nlru tune 90 0 1 1 noreply\r\n"));
+  EXPECT_TRUE(client().ExpectSilence(milliseconds(200)));
+  settings = client().Stats("settings");
+  EXPECT_EQ(settings["hot_lru_pct"], "15");
+  EXPECT_EQ(settings["warm_lru_pct"], "25");
+  // memcached 1.6.45 takes the subcommand as a prefix; 1.6.18 does not. slabcached follows 1.6.45.
+  EXPECT_TRUE(client().Roundtrip("lru t 12 20 0.1 2\r\n", IsReference() ? "ERROR\r\n" : "OK\r\n"));
+}
+
+TEST_P(LruControlTest, ModeSwitchesBetweenFlatAndSegmented) {
+  EXPECT_EQ(client().Stats("settings")["lru_segmented"], "yes");
+  EXPECT_TRUE(client().Roundtrip("lru mode flat\r\n", "OK\r\n"));
+  EXPECT_EQ(client().Stats("settings")["lru_segmented"], "no");
+  // Flat: new items go straight to COLD, the only list.
+  ASSERT_TRUE(client().Roundtrip(StorageCommand("set", "flat", "v"), "STORED\r\n"));
+  const std::string cls = ClassOf("flat");
+  auto items = client().Stats("items");
+  EXPECT_EQ(items["items:" + cls + ":number_hot"], "0");
+  EXPECT_EQ(items["items:" + cls + ":number_cold"], "1");
+  // (Segmented, a new item starts in HOT, but the maintainer may move it on at once.)
+  EXPECT_TRUE(client().Roundtrip("lru mode segmented\r\n", "OK\r\n"));
+  EXPECT_EQ(client().Stats("settings")["lru_segmented"], "yes");
+  EXPECT_TRUE(client().Roundtrip("lru mode bogus\r\n", "ERROR\r\n"));
+  EXPECT_TRUE(client().Roundtrip("lru mode\r\n", "ERROR\r\n"));
+  EXPECT_TRUE(client().Roundtrip("lru mode flat extra\r\n", "OK\r\n"));  // extra words ignored
+}
+
+TEST_P(LruControlTest, ModeNeedsTheMaintainer) {
+  SKIP_IF_ATTACHED();
+  auto flags = DefaultFlags();
+  flags.insert(flags.end(), {"-o", "no_lru_maintainer"});
+  auto d = StartDaemon(flags);
+  ASSERT_NE(d, nullptr);
+  auto c = Connect(d.get());
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->Roundtrip("lru mode flat\r\n", "ERROR\r\n"));
+  EXPECT_TRUE(c->Roundtrip("lru temp_ttl -1\r\n", "ERROR\r\n"));
+  EXPECT_TRUE(c->Roundtrip("lru tune 10 20 0.1 2\r\n", "OK\r\n"));  // tune does not
+}
+
+TEST_P(LruControlTest, TempTtl) {
+  EXPECT_TRUE(client().Roundtrip("lru temp_ttl -1\r\n", "OK\r\n"));  // TEMP off
+  EXPECT_TRUE(client().Roundtrip("lru temp_ttl x\r\n", "ERROR\r\n"));
+  // slabcached has no TEMP LRU: it says so instead of answering OK.
+  EXPECT_TRUE(client().Roundtrip(
+      "lru temp_ttl 30\r\n",
+      IsReference() ? "OK\r\n" : "SERVER_ERROR temporary LRU not supported\r\n"));
+  EXPECT_EQ(client().Stats("settings")["temp_lru"], IsReference() ? "yes" : "no");
+}
+
+// The per-class counters of "stats slabs" follow the item's class, as memcached's do.
+TEST_P(LruControlTest, SlabsCountEachClassesHits) {
+  ASSERT_TRUE(client().Roundtrip(StorageCommand("set", "n", "10"), "STORED\r\n"));
+  const std::string p = ClassOf("n") + ":";
+  ASSERT_TRUE(client().Roundtrip("get n\r\n", ValueReply("n", "10") + "END\r\n"));
+  ASSERT_TRUE(client().Roundtrip("get n nope\r\n", ValueReply("n", "10") + "END\r\n"));
+  ASSERT_TRUE(client().Roundtrip("incr n 5\r\n", "15\r\n"));
+  ASSERT_TRUE(client().Roundtrip("decr n 1\r\n", "14\r\n"));
+  ASSERT_TRUE(client().Roundtrip("touch n 0\r\n", "TOUCHED\r\n"));
+  ASSERT_TRUE(client().Send("gets n\r\n"));
+  const std::string value_line = client().ReadLine();
+  const std::string cas = value_line.substr(value_line.rfind(' ') + 1, std::string::npos);
+  client().ReadUntilEnd();
+  ASSERT_TRUE(client().Roundtrip("cas n 0 0 2 999999\r\nxx\r\n", "EXISTS\r\n"));
+  ASSERT_TRUE(client().Roundtrip("cas n 0 0 2 " + cas.substr(0, cas.size() - 2) + "\r\n12\r\n",
+                                 "STORED\r\n"));
+  // The same hits by the list the item was on (the maintainer may have moved it meanwhile);
+  // "stats items" shows classes that hold items only, so before the delete.
+  auto items = client().Stats("items");
+  uint64_t hits = 0;
+  for (const char* lru : {"hits_to_hot", "hits_to_warm", "hits_to_cold", "hits_to_temp"}) {
+    ASSERT_EQ(items.count("items:" + p + lru), 1u) << lru;
+    hits += std::stoull(items["items:" + p + lru]);
+  }
+  EXPECT_EQ(hits, 3u);
+  for (const char* key : {"crawler_reclaimed", "crawler_items_checked", "lrutail_reflocked"}) {
+    EXPECT_EQ(items.count("items:" + p + key), 1u) << key;
+  }
+  ASSERT_TRUE(client().Roundtrip("delete n\r\n", "DELETED\r\n"));
+  ASSERT_TRUE(client().Roundtrip("delete n\r\n", "NOT_FOUND\r\n"));
+
+  auto slabs = client().Stats("slabs");
+  EXPECT_EQ(slabs[p + "get_hits"], "3");  // get, get, gets
+  EXPECT_EQ(slabs[p + "cmd_set"], "3");   // set and both cas
+  EXPECT_EQ(slabs[p + "incr_hits"], "1");
+  EXPECT_EQ(slabs[p + "decr_hits"], "1");
+  EXPECT_EQ(slabs[p + "touch_hits"], "1");
+  EXPECT_EQ(slabs[p + "cas_hits"], "1");
+  EXPECT_EQ(slabs[p + "cas_badval"], "1");
+  EXPECT_EQ(slabs[p + "delete_hits"], "1");
+}
+
+TEST_P(LruControlTest, StatsHasTheLruCounters) {
+  auto stats = client().Stats();
+  for (const char* key :
+       {"lrutail_reflocked", "moves_to_cold", "moves_to_warm", "moves_within_lru",
+        "direct_reclaims", "lru_bumps_dropped", "malloc_fails", "response_obj_oom",
+        "read_buf_bytes_free", "crawler_reclaimed", "crawler_items_checked"}) {
+    EXPECT_EQ(stats.count(key), 1u) << key;
+  }
+  EXPECT_EQ(stats["lru_bumps_dropped"], "0");
+  EXPECT_EQ(stats["version"], MemcachedVersion());
+  // slabcached's own release, next to the memcached version it follows.
+  if (!IsReference()) EXPECT_FALSE(stats["slabcached_version"].empty());
+  EXPECT_TRUE(client().Roundtrip("version\r\n", "VERSION " + MemcachedVersion() + "\r\n"));
+}
+
+TEST_P(LruControlTest, SizesNeedTrackSizes) {
+  ASSERT_TRUE(client().Send("stats sizes\r\n"));
+  EXPECT_EQ(client().ReadUntilEnd(), "STAT sizes_status disabled\r\nEND\r\n");
+  SKIP_IF_ATTACHED();
+  auto flags = DefaultFlags();
+  flags.insert(flags.end(), {"-o", "track_sizes"});
+  auto d = StartDaemon(flags);
+  ASSERT_NE(d, nullptr);
+  auto c = Connect(d.get());
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->Send("stats sizes\r\n"));
+  EXPECT_EQ(c->ReadUntilEnd(), "END\r\n");
+  ASSERT_TRUE(c->Roundtrip(StorageCommand("set", "a", "v"), "STORED\r\n"));
+  ASSERT_TRUE(c->Roundtrip(StorageCommand("set", "b", "w"), "STORED\r\n"));
+  ASSERT_TRUE(c->Roundtrip(StorageCommand("set", "big", std::string(1000, 'x')), "STORED\r\n"));
+  // Items count in the 32-byte step their total size ("me"'s size=) rounds up to.
+  auto step = [&](const std::string& key) {
+    EXPECT_TRUE(c->Send("me " + key + "\r\n"));
+    const uint64_t size = std::stoull(Field(c->ReadLine(), "size"));
+    return std::to_string((size + 31) / 32 * 32);
+  };
+  const std::string small = step("a");
+  const std::string large = step("big");
+  EXPECT_EQ(c->Stats("sizes"), (std::map<std::string, std::string>{{small, "2"}, {large, "1"}}));
+  ASSERT_TRUE(c->Roundtrip("delete a\r\n", "DELETED\r\n"));
+  EXPECT_EQ(c->Stats("sizes")[small], "1");
+  EXPECT_EQ(c->Stats("settings")["track_sizes"], "yes");
+}
+
+// What slabcached cannot honour stops it, with the reason (memcached accepts these).
+TEST_P(LruControlTest, RefusedOptionsSayWhy) {
+  if (IsReference()) GTEST_SKIP() << "memcached accepts them";
+  for (const std::string option : {"tail_repair_time=30", "temporary_ttl=60", "drop_privileges"}) {
+    const ExitResult bad = RunToExit(binary(), {"-o", option});
+    EXPECT_TRUE(bad.exited && WIFEXITED(bad.wait_status) && WEXITSTATUS(bad.wait_status) == 64)
+        << bad.Describe();
+    EXPECT_NE(bad.output.find("is refused: "), std::string::npos) << bad.output;
+  }
+  const ExitResult napi = RunToExit(binary(), {"-N", "2"});
+  EXPECT_NE(napi.output.find("-N is not supported"), std::string::npos) << napi.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(Lru, LruControlTest,
+                         ::testing::Values(Server::kSlabcached, Server::kMemcached),
+                         ServerParamName);
+
+}  // namespace
+}  // namespace slabcached::testing

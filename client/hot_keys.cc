@@ -10,13 +10,42 @@ namespace {
 
 constexpr int64_t kMaxRelativeExptime = 60 * 60 * 24 * 30;  // memcached's 30 days
 
-std::string_view FirstWord(std::string_view s) { return s.substr(0, s.find(' ')); }
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
 
-bool StartsWithNumber(std::string_view s) {
-  const std::string_view word = FirstWord(s);
-  double number = 0;
-  auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), number);
-  return ec == std::errc() && ptr == word.data() + word.size();
+// The daemon writes key bytes outside '!'..'~', and '%', as %XX.
+// Returns false for a malformed escape.
+bool Unescape(std::string_view escaped, std::string* key) {
+  key->clear();
+  for (size_t i = 0; i < escaped.size(); ++i) {
+    if (escaped[i] != '%') {
+      key->push_back(escaped[i]);
+      continue;
+    }
+    if (i + 2 >= escaped.size()) return false;
+    const int high = HexDigit(escaped[i + 1]);
+    const int low = HexDigit(escaped[i + 2]);
+    if (high < 0 || low < 0) return false;
+    key->push_back(static_cast<char>(high * 16 + low));
+    i += 2;
+  }
+  return true;
+}
+
+// "hotkey:<rank>:key": the line that names the key of a rank.
+bool IsKeyLine(std::string_view name) {
+  constexpr std::string_view kPrefix = "hotkey:";
+  constexpr std::string_view kSuffix = ":key";
+  if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) return false;
+  const std::string_view rank =
+      name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  return !rank.empty() && std::all_of(rank.begin(), rank.end(), [](char c) {
+    return c >= '0' && c <= '9';
+  });
 }
 
 }  // namespace
@@ -78,15 +107,11 @@ int64_t HotKeys::SecondaryExptime(int64_t exptime) const {
 std::vector<std::string> ParseHotKeysReport(
     const std::vector<std::pair<std::string, std::string>>& stats) {
   std::vector<std::string> keys;
+  std::string key;
   for (const auto& [name, value] : stats) {
-    std::string_view key;
-    if (name == "key" || name.rfind("hotkey_", 0) == 0) {
-      key = FirstWord(value);
-    } else if (StartsWithNumber(value)) {
-      key = name;
-    }
+    if (!IsKeyLine(name) || !Unescape(value, &key)) continue;
     if (IsValidKey(key) && std::find(keys.begin(), keys.end(), key) == keys.end()) {
-      keys.emplace_back(key);
+      keys.push_back(key);
     }
   }
   return keys;

@@ -107,11 +107,10 @@ class HotKeys {
   std::atomic<size_t> count_{0};
 };
 
-// The keys of a "stats hotkeys" reply, hottest first. Provisional format
-// (the daemon's report is being designed): a STAT line whose value starts
-// with a number names a key ("STAT <key> <count> ..."); a line named
-// "key" or "hotkey_<n>" carries the key as the first word of its value.
-// Lines that are neither (totals, sampling rate) are skipped.
+// The keys of a daemon's "stats hotkeys" reply, hottest first: the values of
+// its "hotkey:<rank>:key" lines, %XX escapes decoded (the daemon escapes bytes
+// outside '!'..'~' and '%'). Other lines (rates, counts, the sampling rate),
+// malformed escapes and keys a client cannot send are skipped.
 std::vector<std::string> ParseHotKeysReport(
     const std::vector<std::pair<std::string, std::string>>& stats);
 

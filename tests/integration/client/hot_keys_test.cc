@@ -363,20 +363,31 @@ TEST_F(HotKeysTest, NearCacheIsTheFirstTierForHotKeysOnly) {
   EXPECT_EQ(config.near_cache->stats().hits, 4u);
 }
 
-TEST_F(HotKeysTest, LearnHotKeysAsksEveryServerAndKeepsMarkedKeys) {
-  // Until the daemon has "stats hotkeys" every server answers with an error
-  // line; LearnHotKeys reports it (the connection stays up, no ejection)
-  // and the marked keys stay hot.
+TEST_F(HotKeysTest, LearnsTheServersHottestKeyAndKeepsMarkedKeys) {
+  // The daemons' "stats hotkeys" (a sampled top-K per server) names the key
+  // that takes most of the gets; LearnHotKeys makes it hot on this client.
   auto hot = std::make_shared<HotKeys>();
   hot->Mark("marked");
   Client client(Config(hot));
-  const Status s = LearnHotKeys(client, 10, hot.get());
-  if (s != Status::kOk) {
-    EXPECT_TRUE(s == Status::kProtocolError || s == Status::kClientError) << StatusName(s);
+  ASSERT_EQ(client.Set("viral", "v"), Status::kOk);
+  Item item;
+  for (int i = 0; i < 50; ++i) {
+    const std::string cold = "cold:" + std::to_string(i);
+    ASSERT_EQ(client.Set(cold, "c"), Status::kOk);
+    ASSERT_EQ(client.Get(cold, &item), Status::kOk);
   }
-  for (uint32_t server = 0; server < 3; ++server) EXPECT_FALSE(client.IsEjected(server));
+  for (int i = 0; i < 800; ++i) ASSERT_EQ(client.Get("viral", &item), Status::kOk);
+  EXPECT_FALSE(hot->IsHot("viral"));
+  ASSERT_EQ(LearnHotKeys(client, 3, hot.get()), Status::kOk);
+  EXPECT_TRUE(hot->IsHot("viral"));
   EXPECT_TRUE(hot->IsHot("marked"));
-  EXPECT_EQ(hot->size(), 1u) << "no load yet: nothing is hot on the servers";
+  EXPECT_LE(hot->size(), 1u + 3 * 3) << "at most the top 3 of each server, and the marked key";
+  for (uint32_t server = 0; server < 3; ++server) EXPECT_FALSE(client.IsEjected(server));
+  // Now replicated: the next set reaches a second server, and reads spread.
+  ASSERT_EQ(client.Set("viral", "v2"), Status::kOk);
+  std::vector<uint32_t> servers;
+  client.ServersFor("viral", &servers);
+  EXPECT_EQ(servers.size(), 2u);
 }
 
 }  // namespace

@@ -43,9 +43,8 @@ bool IsKeyLine(std::string_view name) {
   if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) return false;
   const std::string_view rank =
       name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
-  return !rank.empty() && std::all_of(rank.begin(), rank.end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
+  return !rank.empty() &&
+         std::all_of(rank.begin(), rank.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace

@@ -135,8 +135,13 @@ std::unique_ptr<Invalidator> Invalidator::Open(InvalidatorConfig config, std::st
   }
   if (!inv->config_.servers_of) {
     const Continuum* ring = inv->ring_.get();
-    inv->config_.servers_of = [ring](std::string_view key, std::vector<uint32_t>* servers) {
-      servers->assign(1, ring->Pick(key));
+    std::shared_ptr<const HotKeys> hot = inv->config_.hot_keys;
+    inv->config_.servers_of = [ring, hot](std::string_view key, std::vector<uint32_t>* servers) {
+      if (hot != nullptr && hot->config().replicas > 1 && hot->IsHot(key)) {
+        ring->PickDistinct(ring->HashForKey(key), hot->config().replicas, servers);
+      } else {
+        servers->assign(1, ring->Pick(key));
+      }
     };
   }
   return inv;

@@ -33,8 +33,9 @@
 //   reading input until retries drain it (back-pressure on the producer).
 //
 // The servers of a key are its ring owner (config.placement, no auto-eject:
-// a key's deletes go to its configured server, never to a stand-in); hot-key
-// replication sets config.servers_of to the key's R replicas.
+// a key's deletes go to its configured server, never to a stand-in); a key
+// that config.hot_keys holds is deleted on each of its R replicas, the same
+// servers a Client sharing that HotKeys writes it to (hot_keys.h).
 //
 // Thread-compatible: one caller at a time.
 #pragma once
@@ -49,6 +50,7 @@
 #include <vector>
 
 #include "client.h"
+#include "hot_keys.h"
 
 namespace slabcached::client {
 
@@ -65,9 +67,12 @@ struct InvalidatorConfig {
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{30000};
 
+  // The hot keys of the Clients that write these servers (null: none).
+  std::shared_ptr<const HotKeys> hot_keys;
+
   // Hooks; empty means the default.
   // The servers (indexes in `servers`) that may hold `key`. Default: the
-  // ring owner.
+  // ring owner, and for a hot key its replicas.
   std::function<void(std::string_view key, std::vector<uint32_t>* servers)> servers_of;
   // Deletes `key` on one server. Default: a Client per server.
   std::function<Status(uint32_t server, std::string_view key)> delete_on;

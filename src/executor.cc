@@ -320,8 +320,8 @@ TouchResponse Executor::Touch(const Request& request) {
   // The item comes back because binary Touch answers with its flags and CAS.
   slabs::GetResult found =
       context_.store.Get(request.key, GatOptions(context_.clock.ToRelTime(request.exptime)));
-  if (events_.Watching(proto::kWatchFetchers)) {
-    events_.ItemGet(request.key, found.outcome, found.item, client_fd_);  // memcached's touch is a get
+  if (events_.Watching(proto::kWatchFetchers)) {  // memcached logs a touch as a get
+    events_.ItemGet(request.key, found.outcome, found.item, client_fd_);
   }
   (found.item ? stats_->touch_hits : stats_->touch_misses).Add();
   return {std::move(found.item)};

@@ -14,9 +14,9 @@
 
 #include "src/conn_registry.h"
 #include "src/flags.h"
-#include "src/systemd_notify.h"
 #include "src/logger.h"
 #include "src/prefix_stats.h"
+#include "src/systemd_notify.h"
 #include "src/tls.h"
 
 namespace slabcached {

@@ -119,16 +119,13 @@ TEST(HotKeysReportTest, KeysFromTheDaemonsReportHottestFirst) {
   // What slabcached's "stats hotkeys" prints (src/stats.cc AppendHotKeyStats).
   const std::vector<std::pair<std::string, std::string>> report = {
       {"hotkeys_sample_every", "8"},  // not key lines: never keys
-      {"hotkeys_seconds", "12"},
-      {"hotkey:1:key", "user:1"},
-      {"hotkey:1:requests", "1200"},
-      {"hotkey:1:rate", "100.0"},
-      {"hotkey:1:error", "0"},
-      {"hotkey:2:key", "caf%C3%A9%25"},  // escaped bytes and '%'
-      {"hotkey:3:key", "bad%2"},         // malformed escape
-      {"hotkey:4:key", "has%20space"},   // decodes to a key a client cannot send
-      {"hotkey:5:key", "user:1"},        // duplicate
-      {"hotkey:x:key", "user:9"},        // not a rank
+      {"hotkeys_seconds", "12"},       {"hotkey:1:key", "user:1"},
+      {"hotkey:1:requests", "1200"},   {"hotkey:1:rate", "100.0"},
+      {"hotkey:1:error", "0"},         {"hotkey:2:key", "caf%C3%A9%25"},  // escaped bytes and '%'
+      {"hotkey:3:key", "bad%2"},                                          // malformed escape
+      {"hotkey:4:key", "has%20space"},  // decodes to a key a client cannot send
+      {"hotkey:5:key", "user:1"},       // duplicate
+      {"hotkey:x:key", "user:9"},       // not a rank
       {"hotkey:6:key", "user:3"},
   };
   EXPECT_EQ(ParseHotKeysReport(report),

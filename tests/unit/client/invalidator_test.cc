@@ -208,5 +208,40 @@ TEST_F(InvalidatorTest, RunReadsEventsResumesAFileAndReportsMalformedLines) {
   EXPECT_EQ(servers_.attempts.size(), 4u);
 }
 
+// With the Clients' HotKeys, a hot key's delete reaches every replica a Client
+// wrote it to, and a cold key only its owner (the default servers_of).
+TEST_F(InvalidatorTest, HotKeysAreDeletedOnTheReplicasClientsWriteThemTo) {
+  auto hot = std::make_shared<HotKeys>(HotKeysConfig{.replicas = 2});
+  hot->Mark("viral");
+  InvalidatorConfig config;
+  for (uint16_t port : {1, 2, 3}) config.servers.push_back(ServerSpec{"127.0.0.1", port, 1, ""});
+  config.spool_dir = dir_;
+  config.now = [this] { return now_; };
+  config.delete_on = [this](uint32_t s, std::string_view k) { return servers_.Delete(s, k); };
+  config.hot_keys = hot;
+  ClientConfig client_config;
+  client_config.servers = config.servers;
+  client_config.hot_keys = hot;
+  Client client(client_config);
+  std::string error;
+  auto inv = Invalidator::Open(std::move(config), &error);
+  ASSERT_NE(inv, nullptr) << error;
+
+  EXPECT_TRUE(inv->Invalidate("viral"));
+  EXPECT_TRUE(inv->Invalidate("plain"));
+  std::vector<uint32_t> replicas;
+  client.ServersFor("viral", &replicas);
+  ASSERT_EQ(replicas.size(), 2u);
+  std::vector<uint32_t> owner;
+  client.ServersFor("plain", &owner);
+  ASSERT_EQ(owner.size(), 1u);
+  std::set<uint32_t> viral_deleted, plain_deleted;
+  for (const auto& [server, key] : servers_.attempts) {
+    (key == "viral" ? viral_deleted : plain_deleted).insert(server);
+  }
+  EXPECT_EQ(viral_deleted, std::set<uint32_t>(replicas.begin(), replicas.end()));
+  EXPECT_EQ(plain_deleted, std::set<uint32_t>(owner.begin(), owner.end()));
+}
+
 }  // namespace
 }  // namespace slabcached::client

@@ -177,8 +177,14 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "hash_bytes", store.hash_bytes);
   AppendStat(out, "hash_is_expanding", static_cast<uint64_t>(store.hash_is_expanding));
   AppendStat(out, "slab_reassign_rescues", store.slab_reassign_rescues);
+  AppendStat(out, "slab_reassign_chunk_rescues", store.slab_reassign_chunk_rescues);
+  AppendStat(out, "slab_reassign_inline_reclaim", store.slab_reassign_inline_reclaim);
+  // memcached 1.6.18's; 1.6.45 waits instead (busy_nomem), our mover evicts.
   AppendStat(out, "slab_reassign_evictions_nomem", store.slab_reassign_evictions_nomem);
   AppendStat(out, "slab_reassign_busy_items", store.slab_reassign_busy_items);
+  AppendStat(out, "slab_reassign_busy_deletes", store.slab_reassign_busy_deletes);
+  AppendStat(out, "slab_reassign_busy_nomem", store.slab_reassign_busy_nomem);
+  AppendStat(out, "slab_reassign_last_busy_status", store.slab_reassign_last_busy_status);
   AppendStat(out, "slab_reassign_running", store.slab_reassign_running);
   AppendStat(out, "slabs_moved", store.slabs_moved);
   if (s.store.crawler_settings().enabled) {

@@ -778,6 +778,7 @@ void Store::SetEvictionObserver(EvictionObserver* observer) {
 uint32_t Store::automove() const { return impl_->automove(); }
 StoreStats Store::GetStats() const { return impl_->GetStats(); }
 std::vector<SlabClassStats> Store::GetSlabClassStats() const { return impl_->GetSlabClassStats(); }
+void Store::ResetClassCounters() { impl_->ResetClassCounters(); }
 const StoreConfig& Store::config() const { return impl_->config(); }
 void Store::RunMaintenance() { impl_->RunMaintenance(); }
 const RestartReport& Store::restart_report() const { return impl_->restart_report(); }

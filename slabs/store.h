@@ -398,6 +398,9 @@ class Store {
 
   StoreStats GetStats() const;
   std::vector<SlabClassStats> GetSlabClassStats() const;  // classes with pages only
+  // "stats reset": the per-class operation counters of GetSlabClassStats
+  // (get_hits .. touch_hits, hits_to_*) count from zero again.
+  void ResetClassCounters();
   const StoreConfig& config() const;
 
   // One round of LRU maintenance, expired-item reaping, hash expansion steps

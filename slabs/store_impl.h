@@ -59,6 +59,7 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   }
   StoreStats GetStats() const;
   std::vector<SlabClassStats> GetSlabClassStats() const;
+  void ResetClassCounters() { class_counters_.Reset(); }
   const StoreConfig& config() const { return config_; }
   void RunMaintenance();
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "build_config.h"
+#include "src/daemon.h"
 #include "src/options.h"
 #include "src/tls.h"
 
@@ -132,12 +133,15 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   // Replies queue within the limit (-o resp_obj_mem_limit makes connections
   // wait), never fail to: memcached's response_obj_oom is always 0 here.
   AppendStat(out, "response_obj_oom", uint64_t{0});
+  AppendStat(out, "response_obj_count", s.server.response_obj_count.load());
   AppendStat(out, "response_obj_bytes", s.server.response_obj_bytes.load());
   AppendStat(out, "read_buf_count", s.server.read_buf_count.load());
   AppendStat(out, "read_buf_bytes", s.server.read_buf_bytes.load());
   // Read buffers are freed, not cached for reuse: none are ever free.
   AppendStat(out, "read_buf_bytes_free", uint64_t{0});
   AppendStat(out, "read_buf_oom", s.server.read_buf_oom.load());
+  // The descriptors each worker's event loop holds (src/daemon.h).
+  AppendStat(out, "reserved_fds", static_cast<uint64_t>(WorkerDescriptors(s.config.num_threads)));
   // slabcached's own: the meta protocol's stampede state (bounded, outside -m).
   AppendStat(out, "meta_state_bytes", static_cast<uint64_t>(s.store.SideTableBytes()));
   AppendStat(out, "cmd_get", t.cmd_get);

@@ -177,4 +177,18 @@ std::string EscapeHotKey(std::string_view key) {
   return out;
 }
 
+std::vector<HotKeyChange> DiffHotKeys(std::span<const HotKey> sent, std::span<const HotKey> now) {
+  std::vector<HotKeyChange> changes;
+  for (size_t rank = 0; rank < now.size(); ++rank) {
+    if (rank < sent.size() && sent[rank].key == now[rank].key) continue;
+    changes.push_back({static_cast<uint32_t>(rank + 1), &now[rank]});
+  }
+  for (const HotKey& old : sent) {
+    const bool kept =
+        std::any_of(now.begin(), now.end(), [&](const HotKey& key) { return key.key == old.key; });
+    if (!kept) changes.push_back({0, &old});
+  }
+  return changes;
+}
+
 }  // namespace slabcached

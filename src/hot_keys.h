@@ -143,6 +143,19 @@ struct HotKey {
 // by key). A key missing from a worker's table counts 0 there.
 std::vector<HotKey> MergeHotKeys(std::span<const WorkerHotKeys* const> workers, size_t limit);
 
+// One change of the top list between two reports ("watch hotkeys"): `key`
+// is now at `rank` (1 is the hottest), or left the list (rank 0).
+struct HotKeyChange {
+  uint32_t rank = 0;
+  const HotKey* key = nullptr;  // into `now`, or into `sent` for a key that left
+};
+
+// What changed from the list last sent to the one now, ranks first (in rank
+// order), then the keys that left (in their old order). A key whose rank
+// stays is no change, whatever its count: watchers see the list move, not
+// every count tick.
+std::vector<HotKeyChange> DiffHotKeys(std::span<const HotKey> sent, std::span<const HotKey> now);
+
 // "stats hotkeys [N]": the arguments after "stats" ("hotkeys" and N) give
 // how many keys to list: 10 without N, N for 1..kMaxHotKeysListed; nothing
 // (a bad command line) for anything else.

@@ -66,7 +66,7 @@ class SpaceSaving {
   void Index(size_t entry, uint64_t hash);
   void SiftUp(size_t position);
   void SiftDown(size_t position);
-  void Swap(size_t a, size_t b);  // two heap positions
+  void Place(size_t position, uint16_t entry);  // heap_[position] = entry, and back
 
   std::array<Entry, kHotKeySlots> entries_;
   size_t used_ = 0;

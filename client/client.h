@@ -34,6 +34,11 @@
 // answers, not failures. The counts live in a ServerHealth
 // (server_health.h), the Client's own unless config.health shares one.
 //
+// last_error() tells what the most recent failed operation hit: which
+// server, which operation, the errno or the server's error text
+// (client_error.h). It is recorded only on failure and kept until the next
+// one (a success does not clear it); Describe() formats it.
+//
 // Meta protocol (memcached 1.6: mg ms md mn; text protocol only): MetaGet,
 // MetaSet and MetaDelete send one meta command and return its answer
 // (HD/VA kOk, EN/NF kNotFound, NS kNotStored, EX kExists); with
@@ -64,6 +69,7 @@
 #include <utility>
 #include <vector>
 
+#include "client_error.h"
 #include "continuum.h"
 #include "multi_get.h"
 #include "server_health.h"
@@ -233,6 +239,8 @@ class Client {
   bool IsEjected(uint32_t server) const { return health_->IsEjected(server); }
   const ServerHealth& health() const { return *health_; }
   const ClientConfig& config() const { return config_; }
+  // The most recent failure (see above); status kOk when none yet.
+  const ClientError& last_error() const { return last_error_; }
 
   struct Op;
   struct Work;
@@ -266,7 +274,9 @@ class Client {
   // is not a reply stream at all.
   bool ApplyTextReplies(Work* w, bool* broken);
   bool ApplyBinaryReplies(Work* w, bool* broken);
-  void FailWork(Work* work, Status status);
+  void FailWork(Work* work, Status status, int sys_errno = 0);
+  // Fills last_error_ (failure path only).
+  void RecordError(Status status, uint32_t server, int sys_errno, std::string_view reply);
   // Restores due servers and rebuilds the ring when the health changed.
   void RestoreDueServers();
   void Rebuild();
@@ -313,6 +323,9 @@ class Client {
   uint32_t pinned_ = Continuum::kNoServer;
   std::vector<uint32_t> replicas_;
   uint64_t replica_rng_ = 0;
+  // The public operation under way (a static name) and the last failure.
+  const char* operation_ = "";
+  ClientError last_error_;
 };
 
 }  // namespace slabcached::client

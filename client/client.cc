@@ -162,6 +162,10 @@ bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
       op->status = StatusOfMeta(r.meta_code);
       if (op->meta != nullptr && !FillMeta(r, op->meta)) *broken = true;
       return true;
+    case Expect::kVersion:
+      if (r.kind != ReplyKind::kVersion) *broken = true;
+      op->status = Status::kOk;
+      return true;
     case Expect::kLine:
       if (r.kind == ReplyKind::kValue || r.kind == ReplyKind::kEnd || r.kind == ReplyKind::kStat ||
           r.kind == ReplyKind::kVersion || r.kind == ReplyKind::kMeta) {
@@ -200,6 +204,7 @@ bool ApplyBinaryReply(const proto::binary::Response& r, Client::Op* op, bool* br
   const bool ok = r.header.status == bin::Status::kSuccess;
   switch (op->expect) {
     case Expect::kLine:
+    case Expect::kVersion:
       if (r.header.opcode != op->opcode) {
         *broken = true;
         return true;
@@ -299,7 +304,8 @@ Client::Client(ClientConfig config) : config_(std::move(config)) {
     health_ = std::make_shared<ServerHealth>(
         config_.servers.size(), HealthPolicy{.auto_eject = config_.auto_eject,
                                              .failure_limit = config_.failure_limit,
-                                             .retry_interval = config_.retry_interval});
+                                             .retry_interval = config_.retry_interval,
+                                             .probe_before_restore = config_.probe_before_restore});
   }
   for (const ServerSpec& s : config_.servers) {
     for (uint32_t i = 0; i < config_.connections_per_server; ++i) {
@@ -325,8 +331,42 @@ void Client::Rebuild() {
 }
 
 void Client::RestoreDueServers() {
-  if (health_->AnyEjected()) health_->RestoreDue(Clock::now());
+  if (health_->AnyEjected()) {
+    if (health_->policy().probe_before_restore) {
+      ProbeDueServers();
+    } else {
+      health_->RestoreDue(Clock::now());
+    }
+  }
   if (health_->generation() != health_generation_) Rebuild();
+}
+
+void Client::ProbeDueServers() {
+  const auto now = Clock::now();
+  for (uint32_t server = 0; server < state_.size(); ++server) {
+    if (health_->ClaimProbe(server, now) && Probe(server)) health_->Restore(server);
+  }
+}
+
+bool Client::Probe(uint32_t server) {
+  // The probe's failure is not the user's: last_error and the operation
+  // name stay those of the user's operations.
+  ClientError before = last_error_;
+  const char* operation = operation_;
+  operation_ = "version";
+  std::vector<Work> works(1);
+  works[0].server = server;
+  works[0].ops.push_back({.expect = Op::Expect::kVersion});
+  if (config_.protocol == Protocol::kBinary) {
+    AppendKeyOnlyRequest(&works[0].request, proto::binary::Opcode::kVersion, {});
+    works[0].ops[0].opcode = static_cast<uint8_t>(proto::binary::Opcode::kVersion);
+  } else {
+    works[0].request = "version\r\n";
+  }
+  Execute(&works);
+  last_error_ = std::move(before);
+  operation_ = operation;
+  return works[0].ops[0].status == Status::kOk;
 }
 
 uint32_t Client::ServerFor(std::string_view key) {

@@ -154,6 +154,9 @@ struct ClientConfig {
   bool auto_eject = true;
   uint32_t failure_limit = 2;  // consecutive failures that eject a server
   std::chrono::milliseconds retry_interval{2000};
+  // Probe a due ejected server with "version" before putting it back (see
+  // HealthPolicy::probe_before_restore in server_health.h).
+  bool probe_before_restore = false;
   // Keys per "get" command of a multi-get (several commands are pipelined).
   size_t max_keys_per_get = 100;
   // Connections per server (0 counts as 1), opened lazily and used in turn
@@ -279,6 +282,10 @@ class Client {
   void RecordError(Status status, uint32_t server, int sys_errno, std::string_view reply);
   // Restores due servers and rebuilds the ring when the health changed.
   void RestoreDueServers();
+  // probe_before_restore: sends "version" to each due ejected server and
+  // restores those that answer.
+  void ProbeDueServers();
+  bool Probe(uint32_t server);
   void Rebuild();
 
   // Hot-key replication (client_replicas.cc; see hot_keys.h).

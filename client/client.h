@@ -33,6 +33,10 @@
 // its count. Replies such as NOT_STORED, SERVER_ERROR or CLIENT_ERROR are
 // answers, not failures. The counts live in a ServerHealth
 // (server_health.h), the Client's own unless config.health shares one.
+// With config.probe_before_restore, a due server is first sent a "version"
+// probe by the request that notices it (bounded by config.timeout; once per
+// interval across Clients sharing the health) and put back, with a clean
+// count, only if it answers: no user request is spent finding it still dead.
 //
 // last_error() tells what the most recent failed operation hit: which
 // server, which operation, the errno or the server's error text

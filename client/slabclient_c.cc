@@ -1,5 +1,6 @@
 #include "client/slabclient_c.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -498,6 +499,19 @@ void slabclient_write_behind_destroy(slabclient_write_behind* wb,
   CopyCounts(wb->queue->Flush(), counts);
   wb->queue.reset();  // stops the thread; nothing is left to write
   delete wb;
+}
+
+slabclient_status slabclient_last_error(const slabclient* client, char* buf, size_t len,
+                                        int* errno_out) {
+  const slabcached::client::ClientError& e = client->client.last_error();
+  if (errno_out != nullptr) *errno_out = e.sys_errno;
+  if (buf != nullptr && len > 0) {
+    const std::string text = e.Describe();
+    const size_t n = std::min(text.size(), len - 1);
+    std::memcpy(buf, text.data(), n);
+    buf[n] = '\0';
+  }
+  return ToC(e.status);
 }
 
 }  // extern "C"

@@ -108,13 +108,12 @@ double Seconds(const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
 
 }  // namespace
 
-void AppendGeneralStats(const StatsSources& s, StatSink* out) {
-  const ThreadStatsTotals t = s.server.Totals();
-  const slabs::StoreStats store = s.store.GetStats();
+namespace {
+
+// The process: who and since when, CPU used.
+void AppendProcessStats(const StatsSources& s, time_t now, StatSink* out) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  const time_t now = s.clock.UnixNow();
-
   AppendStat(out, "pid", static_cast<uint64_t>(getpid()));
   AppendStat(out, "uptime", static_cast<uint64_t>(now - s.server.started()));
   AppendStat(out, "time", static_cast<uint64_t>(now));
@@ -125,6 +124,10 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "pointer_size", static_cast<uint64_t>(8 * sizeof(void*)));
   AppendStat(out, "rusage_user", Seconds(usage.ru_utime));
   AppendStat(out, "rusage_system", Seconds(usage.ru_stime));
+}
+
+// Connections and the memory they hold outside the slabs.
+void AppendConnectionStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "max_connections", static_cast<uint64_t>(s.config.net.max_conns));
   AppendStat(out, "curr_connections", s.server.curr_connections.load());
   AppendStat(out, "total_connections", s.server.total_connections.load());
@@ -144,6 +147,10 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "reserved_fds", static_cast<uint64_t>(WorkerDescriptors(s.config.num_threads)));
   // slabcached's own: the meta protocol's stampede state (bounded, outside -m).
   AppendStat(out, "meta_state_bytes", static_cast<uint64_t>(s.store.SideTableBytes()));
+}
+
+// Requests, summed over the workers.
+void AppendCommandStats(const StatsSources& s, const ThreadStatsTotals& t, StatSink* out) {
   AppendStat(out, "cmd_get", t.cmd_get);
   AppendStat(out, "cmd_set", t.cmd_set);
   AppendStat(out, "cmd_flush", t.cmd_flush);
@@ -171,6 +178,11 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   if (s.config.net.idle_timeout > 0) AppendStat(out, "idle_kicks", t.idle_kicks);
   AppendStat(out, "bytes_read", t.bytes_read);
   AppendStat(out, "bytes_written", t.bytes_written);
+}
+
+// The listeners, threads, hash table, page mover, crawler, logger and TLS.
+void AppendServerStats(const StatsSources& s, const ThreadStatsTotals& t,
+                       const slabs::StoreStats& store, time_t now, StatSink* out) {
   AppendStat(out, "limit_maxbytes", store.limit_maxbytes);
   AppendStat(out, "accepting_conns", static_cast<uint64_t>(s.server.accepting_conns.load()));
   AppendStat(out, "listen_disabled_num", s.server.listen_disabled_num.load());
@@ -206,6 +218,10 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "log_watcher_sent", s.server.log_watcher_sent.load());
   AppendStat(out, "log_watchers", s.server.log_watchers.load());
   AppendTlsStats(s.tls, s.config.net.tls, s.server, now, out);
+}
+
+// The items the store holds and what happened to the ones it let go.
+void AppendItemTotals(const slabs::StoreStats& store, StatSink* out) {
   AppendStat(out, "bytes", store.bytes);
   AppendStat(out, "curr_items", store.curr_items);
   AppendStat(out, "total_items", store.total_items);
@@ -223,6 +239,20 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "direct_reclaims", store.direct_reclaims);
   // Bumps are made in place, never queued: none is ever dropped.
   AppendStat(out, "lru_bumps_dropped", uint64_t{0});
+}
+
+}  // namespace
+
+// memcached's order (server_stats, then threadlocal and slab totals).
+void AppendGeneralStats(const StatsSources& s, StatSink* out) {
+  const ThreadStatsTotals t = s.server.Totals();
+  const slabs::StoreStats store = s.store.GetStats();
+  const time_t now = s.clock.UnixNow();
+  AppendProcessStats(s, now, out);
+  AppendConnectionStats(s, out);
+  AppendCommandStats(s, t, out);
+  AppendServerStats(s, t, store, now, out);
+  AppendItemTotals(store, out);
 }
 
 // Every line comes from the option table (src/options.cc), which knows

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,8 +15,32 @@
 
 namespace slabcached::client {
 
+bool Connection::ConnectFd(int fd, const sockaddr* address, socklen_t length) {
+  fd_ = fd;
+  if (connect(fd, address, length) == 0) return true;
+  // A unix socket whose listen backlog is full answers EAGAIN rather than
+  // EINPROGRESS: the server is overloaded, so fail like a refused connect.
+  if (errno == EINPROGRESS) {
+    connecting_ = true;
+    return true;
+  }
+  Close();
+  return false;
+}
+
+bool Connection::StartConnectUnix() {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (server_.host.size() >= sizeof(address.sun_path)) return false;
+  std::memcpy(address.sun_path, server_.host.data(), server_.host.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  return ConnectFd(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address));
+}
+
 bool Connection::StartConnect() {
   Close();
+  if (server_.IsUnixSocket()) return StartConnectUnix();
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -31,14 +56,7 @@ bool Connection::StartConnect() {
   if (fd < 0) return false;
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  fd_ = fd;
-  if (connect(fd, res->ai_addr, res->ai_addrlen) == 0) return true;
-  if (errno == EINPROGRESS) {
-    connecting_ = true;
-    return true;
-  }
-  Close();
-  return false;
+  return ConnectFd(fd, res->ai_addr, res->ai_addrlen);
 }
 
 bool Connection::FinishConnect() {

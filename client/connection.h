@@ -1,8 +1,10 @@
-// One TCP connection to one server: a non-blocking socket with an output
+// One TCP or unix-socket connection to one server: a non-blocking socket with an output
 // buffer of encoded requests and an input buffer of replies. The owner drives
 // it from a poll() loop (see Client); nothing here blocks or spawns threads.
 // Internal to libslabclient (not installed).
 #pragma once
+
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstddef>
@@ -33,7 +35,8 @@ class Connection {
   // A non-blocking connect() is in flight; poll for POLLOUT, then FinishConnect().
   bool connecting() const { return connecting_; }
 
-  // Resolves the host (numeric or by name) and starts a non-blocking connect.
+  // Resolves the host (numeric or by name) and starts a non-blocking connect;
+  // a unix-socket server (ServerSpec::IsUnixSocket) connects AF_UNIX.
   // Returns false (with the connection closed) if that fails at once.
   bool StartConnect();
   // After POLLOUT/POLLERR on a connecting socket: true when connected.
@@ -57,6 +60,10 @@ class Connection {
   void Consume(size_t n);
 
  private:
+  bool StartConnectUnix();
+  // Adopts `fd` and connects it: true when connected or in flight.
+  bool ConnectFd(int fd, const sockaddr* address, socklen_t length);
+
   ServerSpec server_;
   int fd_ = -1;
   bool connecting_ = false;

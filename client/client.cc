@@ -276,6 +276,8 @@ std::string_view StatusName(Status status) {
       return "BACKEND_ERROR";
     case Status::kBusy:
       return "BUSY";
+    case Status::kAuthFailure:
+      return "AUTH_FAILURE";
   }
   return "";
 }
@@ -291,7 +293,8 @@ Client::Client(ClientConfig config) : config_(std::move(config)) {
   }
   for (const ServerSpec& s : config_.servers) {
     for (uint32_t i = 0; i < config_.connections_per_server; ++i) {
-      connections_.push_back(std::make_unique<Connection>(s));
+      connections_.push_back(std::make_unique<Connection>(
+          s, ConnectionSecurity{config_.sasl_username, config_.sasl_password}));
     }
   }
   state_.resize(config_.servers.size());
@@ -397,7 +400,8 @@ void Client::Progress(Work* w, short revents) {
     return;
   }
   if (!(revents & (POLLIN | POLLHUP | POLLERR))) return;
-  const bool closed = c.Read() != IoResult::kOk;
+  const IoResult read = c.Read();
+  const bool closed = read != IoResult::kOk;
   bool broken = false;
   const bool invalid = config_.protocol == Protocol::kBinary ? ApplyBinaryReplies(w, &broken)
                                                              : ApplyTextReplies(w, &broken);
@@ -407,7 +411,7 @@ void Client::Progress(Work* w, short revents) {
     w->done = true;
     health_->RecordSuccess(w->server);
   } else if (closed) {
-    FailWork(w, Status::kConnectionFailure);
+    FailWork(w, read == IoResult::kAuthFailed ? Status::kAuthFailure : Status::kConnectionFailure);
   }
 }
 

@@ -89,6 +89,7 @@ enum class Status : uint8_t {
   kSomeErrors,         // MultiGet: some servers failed; the others' items are returned
   kBackendError,       // cache patterns: the loader or database writer reported an error
   kBusy,               // cache patterns: another caller held the load lock past the wait
+  kAuthFailure,        // the server refused the SASL credentials
 };
 
 std::string_view StatusName(Status status);
@@ -165,6 +166,13 @@ struct ClientConfig {
   // its policy then replaces auto_eject, failure_limit and retry_interval
   // (ignored when it was made for another number of servers).
   std::shared_ptr<ServerHealth> health;
+  // SASL PLAIN on every new connection when sasl_username is not empty, as
+  // libmemcached does (memcached_set_sasl_auth_data); needs
+  // Protocol::kBinary (a -S daemon speaks nothing else). A refused login
+  // fails the operation with kAuthFailure; no request is answered before the
+  // login succeeds.
+  std::string sasl_username;
+  std::string sasl_password;
 };
 
 class Connection;

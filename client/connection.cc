@@ -13,10 +13,13 @@
 #include <cstring>
 #include <memory>
 
+#include "client/sasl_client.h"
+
 namespace slabcached::client {
 
 bool Connection::ConnectFd(int fd, const sockaddr* address, socklen_t length) {
   fd_ = fd;
+  QueueAuth();
   if (connect(fd, address, length) == 0) return true;
   // A unix socket whose listen backlog is full answers EAGAIN rather than
   // EINPROGRESS: the server is overloaded, so fail like a refused connect.
@@ -38,8 +41,36 @@ bool Connection::StartConnectUnix() {
   return ConnectFd(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address));
 }
 
+void Connection::QueueAuth() {
+  if (security_.sasl_username.empty()) return;
+  AppendSaslPlainAuth(&out_, security_.sasl_username, security_.sasl_password);
+  auth_pending_ = true;
+}
+
+IoResult Connection::CheckAuthReply() {
+  if (!auth_pending_) return IoResult::kOk;
+  size_t consumed = 0;
+  switch (ParseSaslReply(std::string_view(in_.get() + in_pos_, in_end_ - in_pos_), &consumed)) {
+    case SaslReply::kIncomplete:
+      return IoResult::kOk;
+    case SaslReply::kAuthenticated:
+      in_pos_ += consumed;
+      auth_pending_ = false;
+      return IoResult::kOk;
+    case SaslReply::kRejected:
+      Close();
+      auth_failed_ = true;
+      return IoResult::kAuthFailed;
+    case SaslReply::kMalformed:
+      break;
+  }
+  Close();
+  return IoResult::kClosed;
+}
+
 bool Connection::StartConnect() {
   Close();
+  auth_failed_ = false;
   if (server_.IsUnixSocket()) return StartConnectUnix();
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -74,6 +105,7 @@ void Connection::Close() {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
   connecting_ = false;
+  auth_pending_ = false;
   out_.clear();
   out_pos_ = 0;
   in_pos_ = 0;
@@ -121,11 +153,13 @@ IoResult Connection::Read() {
     const ssize_t n = recv(fd_, in_.get() + in_end_, room, 0);
     if (n > 0) {
       in_end_ += static_cast<size_t>(n);
-      if (static_cast<size_t>(n) < room) return IoResult::kOk;
+      if (static_cast<size_t>(n) < room) return CheckAuthReply();
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return IoResult::kOk;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return CheckAuthReply();
+    // The server closes after refusing: report the refusal, not the close.
+    if (CheckAuthReply() == IoResult::kAuthFailed) return IoResult::kAuthFailed;
     return IoResult::kClosed;
   }
 }

@@ -18,13 +18,24 @@
 namespace slabcached::client {
 
 enum class IoResult : uint8_t {
-  kOk,      // progress made or nothing to do
-  kClosed,  // the peer closed the connection, or a socket error
+  kOk,          // progress made or nothing to do
+  kClosed,      // the peer closed the connection, or a socket error
+  kAuthFailed,  // the server refused the SASL credentials (the connection is closed)
+};
+
+// What a connection does before its first request.
+struct ConnectionSecurity {
+  // SASL PLAIN over the binary protocol when the username is not empty: the
+  // auth request goes out first on every new connection, and no reply is
+  // handed to the caller until the server has accepted it.
+  std::string sasl_username;
+  std::string sasl_password;
 };
 
 class Connection {
  public:
-  explicit Connection(ServerSpec server) : server_(std::move(server)) {}
+  explicit Connection(ServerSpec server, ConnectionSecurity security = {})
+      : server_(std::move(server)), security_(std::move(security)) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection() { Close(); }
@@ -41,6 +52,9 @@ class Connection {
   bool StartConnect();
   // After POLLOUT/POLLERR on a connecting socket: true when connected.
   bool FinishConnect();
+  // The last Read() closed the connection because the server refused the
+  // SASL credentials (until the next StartConnect).
+  bool auth_failed() const { return auth_failed_; }
   void Close();
 
   // Requests waiting to be written.
@@ -53,8 +67,9 @@ class Connection {
   // stay valid until Consume() or Read().
   ReplyParse Peek(Reply* reply, size_t* consumed) const;
   // The unconsumed input (binary replies are parsed by the caller); valid
-  // until Consume() or Read().
+  // until Consume() or Read(). Empty while the SASL reply is awaited.
   std::string_view input() const {
+    if (auth_pending_) return {};
     return std::string_view(in_.get() + in_pos_, in_end_ - in_pos_);
   }
   void Consume(size_t n);
@@ -63,8 +78,15 @@ class Connection {
   bool StartConnectUnix();
   // Adopts `fd` and connects it: true when connected or in flight.
   bool ConnectFd(int fd, const sockaddr* address, socklen_t length);
+  // Queues the SASL request ahead of any other (no-op without credentials).
+  void QueueAuth();
+  // Consumes the SASL reply once it is complete: kAuthFailed (closing) if refused.
+  IoResult CheckAuthReply();
 
   ServerSpec server_;
+  ConnectionSecurity security_;
+  bool auth_pending_ = false;
+  bool auth_failed_ = false;
   int fd_ = -1;
   bool connecting_ = false;
   std::string out_;

@@ -64,6 +64,8 @@ slabclient_status ToC(Status s) {
       return SLABCLIENT_SERVER_EJECTED;
     case Status::kSomeErrors:
       return SLABCLIENT_SOME_ERRORS;
+    case Status::kAuthFailure:
+      return SLABCLIENT_AUTH_FAILURE;
     case Status::kProtocolError:
     case Status::kBackendError:
     case Status::kBusy:
@@ -341,6 +343,8 @@ const char* slabclient_status_name(slabclient_status status) {
       return "SERVER_EJECTED";
     case SLABCLIENT_SOME_ERRORS:
       return "SOME_ERRORS";
+    case SLABCLIENT_AUTH_FAILURE:
+      return "AUTH_FAILURE";
     case SLABCLIENT_BUFFER_TOO_SMALL:
       return "BUFFER_TOO_SMALL";
     case SLABCLIENT_NO_MEMORY:

@@ -278,6 +278,8 @@ std::string_view StatusName(Status status) {
       return "BUSY";
     case Status::kAuthFailure:
       return "AUTH_FAILURE";
+    case Status::kTlsFailure:
+      return "TLS_FAILURE";
   }
   return "";
 }
@@ -291,10 +293,10 @@ Client::Client(ClientConfig config) : config_(std::move(config)) {
                                              .failure_limit = config_.failure_limit,
                                              .retry_interval = config_.retry_interval});
   }
+  const ConnectionSecurity security = MakeConnectionSecurity(config_);
   for (const ServerSpec& s : config_.servers) {
     for (uint32_t i = 0; i < config_.connections_per_server; ++i) {
-      connections_.push_back(std::make_unique<Connection>(
-          s, ConnectionSecurity{config_.sasl_username, config_.sasl_password}));
+      connections_.push_back(std::make_unique<Connection>(s, security));
     }
   }
   state_.resize(config_.servers.size());
@@ -379,7 +381,8 @@ void Client::BeginExecute(std::vector<Work>* works) {
     }
     c.output().append(w.request);
     // Write at once: poll for POLLOUT only if the socket would block.
-    if (!c.connecting() && c.Write() != IoResult::kOk) FailWork(&w, Status::kConnectionFailure);
+    if (c.connecting()) continue;
+    if (const IoResult r = c.Write(); r != IoResult::kOk) FailWork(&w, FailureStatus(r));
   }
 }
 
@@ -395,9 +398,11 @@ void Client::Progress(Work* w, short revents) {
     FailWork(w, Status::kConnectionFailure);
     return;
   }
-  if ((revents & POLLOUT) && c.Write() != IoResult::kOk) {
-    FailWork(w, Status::kConnectionFailure);
-    return;
+  if (revents & POLLOUT) {
+    if (const IoResult r = c.Write(); r != IoResult::kOk) {
+      FailWork(w, FailureStatus(r));
+      return;
+    }
   }
   if (!(revents & (POLLIN | POLLHUP | POLLERR))) return;
   const IoResult read = c.Read();
@@ -411,7 +416,7 @@ void Client::Progress(Work* w, short revents) {
     w->done = true;
     health_->RecordSuccess(w->server);
   } else if (closed) {
-    FailWork(w, read == IoResult::kAuthFailed ? Status::kAuthFailure : Status::kConnectionFailure);
+    FailWork(w, FailureStatus(read));
   }
 }
 

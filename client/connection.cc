@@ -17,10 +17,66 @@
 
 namespace slabcached::client {
 
+Status FailureStatus(IoResult result) {
+  switch (result) {
+    case IoResult::kAuthFailed:
+      return Status::kAuthFailure;
+    case IoResult::kTlsFailed:
+      return Status::kTlsFailure;
+    case IoResult::kOk:
+    case IoResult::kClosed:
+      break;
+  }
+  return Status::kConnectionFailure;
+}
+
+ConnectionSecurity MakeConnectionSecurity(const ClientConfig& config) {
+  ConnectionSecurity security{config.sasl_username, config.sasl_password};
+  security.tls_enabled = config.tls.enabled;
+  if (security.tls_enabled) {
+    std::string error;
+    security.tls = TlsContext::Create(config.tls, &error);
+  }
+  return security;
+}
+
+bool Connection::StartTls() {
+  if (!security_.tls_enabled) return true;
+  if (security_.tls != nullptr) tls_ = TlsSession::Start(*security_.tls, fd_);
+  if (tls_ == nullptr) {
+    Close();
+    return false;
+  }
+  tls_wants_write_ = true;  // the ClientHello
+  return true;
+}
+
+IoResult Connection::Handshake() {
+  switch (tls_->Handshake()) {
+    case TlsIo::kDone:
+      return IoResult::kOk;
+    case TlsIo::kWantRead:
+      tls_wants_write_ = false;
+      return IoResult::kOk;
+    case TlsIo::kWantWrite:
+      tls_wants_write_ = true;
+      return IoResult::kOk;
+    case TlsIo::kClosed:
+    case TlsIo::kFailed:
+      break;
+  }
+  return FailTls();
+}
+
+IoResult Connection::FailTls() {
+  Close();
+  return IoResult::kTlsFailed;
+}
+
 bool Connection::ConnectFd(int fd, const sockaddr* address, socklen_t length) {
   fd_ = fd;
   QueueAuth();
-  if (connect(fd, address, length) == 0) return true;
+  if (connect(fd, address, length) == 0) return StartTls();
   // A unix socket whose listen backlog is full answers EAGAIN rather than
   // EINPROGRESS: the server is overloaded, so fail like a refused connect.
   if (errno == EINPROGRESS) {
@@ -98,10 +154,11 @@ bool Connection::FinishConnect() {
     return false;
   }
   connecting_ = false;
-  return true;
+  return StartTls();
 }
 
 void Connection::Close() {
+  tls_.reset();  // before its socket
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
   connecting_ = false;
@@ -113,7 +170,26 @@ void Connection::Close() {
 }
 
 IoResult Connection::Write() {
+  if (tls_ != nullptr && !tls_->handshake_done()) {
+    const IoResult r = Handshake();
+    if (r != IoResult::kOk || !tls_->handshake_done()) return r;
+  }
   while (out_pos_ < out_.size()) {
+    if (tls_ != nullptr) {
+      size_t n = 0;
+      switch (tls_->Write(out_.data() + out_pos_, out_.size() - out_pos_, &n)) {
+        case TlsIo::kDone:
+          out_pos_ += n;
+          continue;
+        case TlsIo::kWantRead:
+        case TlsIo::kWantWrite:
+          return IoResult::kOk;
+        case TlsIo::kClosed:
+          return IoResult::kClosed;
+        case TlsIo::kFailed:
+          return FailTls();
+      }
+    }
     const ssize_t n = send(fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
     if (n > 0) {
       out_pos_ += static_cast<size_t>(n);
@@ -130,6 +206,12 @@ IoResult Connection::Write() {
 
 IoResult Connection::Read() {
   constexpr size_t kMinFree = 16 * 1024;
+  if (tls_ != nullptr && !tls_->handshake_done()) {
+    const IoResult r = Handshake();
+    if (r != IoResult::kOk || !tls_->handshake_done()) return r;
+    // Finished here: the requests queued behind the handshake go out now.
+    if (const IoResult w = Write(); w != IoResult::kOk) return w;
+  }
   for (;;) {
     if (in_pos_ == in_end_) in_pos_ = in_end_ = 0;
     if (in_capacity_ - in_end_ < kMinFree) {
@@ -150,6 +232,25 @@ IoResult Connection::Read() {
       in_end_ = pending;
     }
     const size_t room = in_capacity_ - in_end_;
+    if (tls_ != nullptr) {
+      size_t n = 0;
+      switch (tls_->Read(in_.get() + in_end_, room, &n)) {
+        case TlsIo::kDone:
+          // Read until OpenSSL wants the socket: bytes left decrypted in its
+          // buffers would not wake poll().
+          in_end_ += n;
+          continue;
+        case TlsIo::kWantRead:
+        case TlsIo::kWantWrite:
+          return CheckAuthReply();
+        case TlsIo::kFailed:
+          return FailTls();
+        case TlsIo::kClosed:
+          break;
+      }
+      if (CheckAuthReply() == IoResult::kAuthFailed) return IoResult::kAuthFailed;
+      return IoResult::kClosed;
+    }
     const ssize_t n = recv(fd_, in_.get() + in_end_, room, 0);
     if (n > 0) {
       in_end_ += static_cast<size_t>(n);

@@ -12,8 +12,10 @@
 #include <string>
 #include <string_view>
 
+#include "client/client.h"
 #include "client/reply_parser.h"
 #include "client/server_spec.h"
+#include "client/tls_client.h"
 
 namespace slabcached::client {
 
@@ -21,7 +23,11 @@ enum class IoResult : uint8_t {
   kOk,          // progress made or nothing to do
   kClosed,      // the peer closed the connection, or a socket error
   kAuthFailed,  // the server refused the SASL credentials (the connection is closed)
+  kTlsFailed,   // the TLS handshake or a TLS record failed (the connection is closed)
 };
+
+// The Status an operation fails with when its connection gives `result`.
+Status FailureStatus(IoResult result);
 
 // What a connection does before its first request.
 struct ConnectionSecurity {
@@ -30,7 +36,13 @@ struct ConnectionSecurity {
   // handed to the caller until the server has accepted it.
   std::string sasl_username;
   std::string sasl_password;
+  // TLS when enabled; a null context (its files did not load) fails every connect.
+  bool tls_enabled = false;
+  std::shared_ptr<const TlsContext> tls;
 };
+
+// The security settings of `config`, with its TLS context loaded once.
+ConnectionSecurity MakeConnectionSecurity(const ClientConfig& config);
 
 class Connection {
  public:
@@ -59,7 +71,11 @@ class Connection {
 
   // Requests waiting to be written.
   std::string& output() { return out_; }
-  bool WantsWrite() const { return connecting_ || out_pos_ < out_.size(); }
+  bool WantsWrite() const {
+    if (connecting_) return true;
+    if (tls_ != nullptr && !tls_->handshake_done()) return tls_wants_write_;
+    return out_pos_ < out_.size();
+  }
   IoResult Write();
   IoResult Read();
 
@@ -78,6 +94,13 @@ class Connection {
   bool StartConnectUnix();
   // Adopts `fd` and connects it: true when connected or in flight.
   bool ConnectFd(int fd, const sockaddr* address, socklen_t length);
+  // Wraps the connected socket in a TLS session when configured.
+  bool StartTls();
+  // Advances the TLS handshake: kOk with tls_->handshake_done() when finished.
+  IoResult Handshake();
+  // Closes after a TLS failure.
+  IoResult FailTls();
+  IoResult ReadTls();
   // Queues the SASL request ahead of any other (no-op without credentials).
   void QueueAuth();
   // Consumes the SASL reply once it is complete: kAuthFailed (closing) if refused.
@@ -87,6 +110,8 @@ class Connection {
   ConnectionSecurity security_;
   bool auth_pending_ = false;
   bool auth_failed_ = false;
+  std::unique_ptr<TlsSession> tls_;
+  bool tls_wants_write_ = false;
   int fd_ = -1;
   bool connecting_ = false;
   std::string out_;

@@ -66,6 +66,8 @@ slabclient_status ToC(Status s) {
       return SLABCLIENT_SOME_ERRORS;
     case Status::kAuthFailure:
       return SLABCLIENT_AUTH_FAILURE;
+    case Status::kTlsFailure:
+      return SLABCLIENT_TLS_FAILURE;
     case Status::kProtocolError:
     case Status::kBackendError:
     case Status::kBusy:
@@ -345,6 +347,8 @@ const char* slabclient_status_name(slabclient_status status) {
       return "SOME_ERRORS";
     case SLABCLIENT_AUTH_FAILURE:
       return "AUTH_FAILURE";
+    case SLABCLIENT_TLS_FAILURE:
+      return "TLS_FAILURE";
     case SLABCLIENT_BUFFER_TOO_SMALL:
       return "BUFFER_TOO_SMALL";
     case SLABCLIENT_NO_MEMORY:

@@ -49,6 +49,7 @@ typedef enum slabclient_status {
   SLABCLIENT_SERVER_EJECTED = 11,    /* modula placement picked an ejected server */
   SLABCLIENT_SOME_ERRORS = 12,       /* slabclient_mget: some servers failed */
   SLABCLIENT_AUTH_FAILURE = 13,      /* the server refused the SASL credentials */
+  SLABCLIENT_TLS_FAILURE = 14,       /* the TLS handshake failed (unknown CA, wrong name) */
   SLABCLIENT_BUFFER_TOO_SMALL = 100, /* slabclient_get: *value_len is the size needed */
   SLABCLIENT_NO_MEMORY = 101,
   SLABCLIENT_FULL = 102 /* a spool or write-behind queue had no room */

@@ -508,4 +508,44 @@ void slabclient_write_behind_destroy(slabclient_write_behind* wb,
   delete wb;
 }
 
+slabclient_status slabclient_create_secure(const char* servers, const char* distribution,
+                                           unsigned timeout_ms, const slabclient_security* security,
+                                           slabclient** out) {
+  if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (servers == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  try {
+    namespace sc = slabcached::client;
+    sc::ClientConfig config;
+    std::string error;
+    auto list = sc::ParseServerList(servers, &error);
+    if (!list || list->empty()) return SLABCLIENT_INVALID_ARGUMENT;
+    config.servers = std::move(*list);
+    if (distribution != nullptr && *distribution != '\0') {
+      auto d = sc::ParseDistribution(distribution);
+      if (!d) return SLABCLIENT_INVALID_ARGUMENT;
+      config.placement.distribution = *d;
+    }
+    if (timeout_ms != 0) config.timeout = std::chrono::milliseconds(timeout_ms);
+    config.hot_keys = std::make_shared<sc::HotKeys>();
+    if (security != nullptr) {
+      auto text = [](const char* s) { return s == nullptr ? std::string() : std::string(s); };
+      config.sasl_username = text(security->sasl_username);
+      config.sasl_password = text(security->sasl_password);
+      // A SASL daemon (-S) speaks only the binary protocol.
+      if (!config.sasl_username.empty()) config.protocol = sc::Protocol::kBinary;
+      config.tls.enabled = security->tls != 0;
+      config.tls.ca_file = text(security->tls_ca_file);
+      config.tls.cert_file = text(security->tls_cert_file);
+      config.tls.key_file = text(security->tls_key_file);
+      config.tls.server_name = text(security->tls_server_name);
+      config.tls.verify_peer = security->tls_skip_verify == 0;
+    }
+    *out = new slabclient(std::move(config));
+    return SLABCLIENT_OK;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
+}
+
 }  // extern "C"

@@ -230,6 +230,23 @@ void slabclient_write_behind_flush(slabclient_write_behind *wb,
 void slabclient_write_behind_destroy(slabclient_write_behind *wb,
                                      slabclient_write_behind_counts *counts);
 
+/* --- Security: SASL, TLS (a zeroed struct means neither) --- */
+typedef struct slabclient_security {
+  const char *sasl_username; /* NULL or "": no SASL; else PLAIN over the binary protocol */
+  const char *sasl_password;
+  int tls;                     /* nonzero: TLS to every server (-Z daemons) */
+  const char *tls_ca_file;     /* NULL: OpenSSL's default trust store */
+  const char *tls_cert_file;   /* optional client certificate (PEM) */
+  const char *tls_key_file;    /* its key; NULL: in tls_cert_file */
+  const char *tls_server_name; /* SNI and certificate name check; NULL: neither */
+  int tls_skip_verify;         /* nonzero: accept any server certificate */
+} slabclient_security;
+/* slabclient_create with `security` (NULL: none). A refused login gives
+ * SLABCLIENT_AUTH_FAILURE, a failed handshake SLABCLIENT_TLS_FAILURE. */
+slabclient_status slabclient_create_secure(const char *servers, const char *distribution,
+                                           unsigned timeout_ms, const slabclient_security *security,
+                                           slabclient **out);
+
 /* "OK", "NOT_FOUND", ...; "UNKNOWN" for other values. */
 const char *slabclient_status_name(slabclient_status status);
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -82,7 +83,8 @@ class TlsClientTest : public ::testing::Test {
   }
 
   // A -Z daemon with server-one's certificate plus `ssl_options`.
-  void StartTlsDaemon(const std::string& ssl_options = "") {
+  void StartTlsDaemon(const std::string& ssl_options = "",
+                      const std::vector<std::string>& more_flags = {}) {
     port_ = testing::FreePort();
     std::string o = "ssl_chain_cert=" + certificates_->Path("server-one.crt") +
                     ",ssl_key=" + certificates_->Path("server-one.key");
@@ -90,6 +92,7 @@ class TlsClientTest : public ::testing::Test {
     std::vector<std::string> argv = {binary_, "-Z",        "-o", o,   "-p", std::to_string(port_),
                                      "-l",    "127.0.0.1", "-U", "0", "-t", "2",
                                      "-m",    "64"};
+    argv.insert(argv.end(), more_flags.begin(), more_flags.end());
     if (geteuid() == 0) {
       argv.push_back("-u");
       argv.push_back("nobody");
@@ -180,6 +183,22 @@ TEST_F(TlsClientTest, ClientCertificateWhenTheDaemonRequiresOne) {
   Item item;
   Client without(Config());
   EXPECT_NE(without.Get("k", &item), Status::kOk);
+}
+
+TEST_F(TlsClientTest, SaslLoginInsideTls) {
+  const std::string pwdb = certificates_->Path("sasl.pwdb");
+  std::ofstream(pwdb) << "alice:s3cret\n";
+  chmod(pwdb.c_str(), 0644);
+  StartTlsDaemon("", {"-S", "-o", "sasl_pwdb=" + pwdb});
+  ClientConfig config = Config();
+  config.protocol = Protocol::kBinary;
+  config.sasl_username = "alice";
+  config.sasl_password = "s3cret";
+  Client c(config);
+  ExpectWorks(c);
+  config.sasl_password = "wrong";
+  Item item;
+  EXPECT_EQ(Client(config).Get("k", &item), Status::kAuthFailure);
 }
 
 TEST_F(TlsClientTest, PlainDaemonFailsTheHandshake) {

@@ -31,7 +31,9 @@ Status FailureStatus(IoResult result) {
 }
 
 ConnectionSecurity MakeConnectionSecurity(const ClientConfig& config) {
-  ConnectionSecurity security{config.sasl_username, config.sasl_password};
+  ConnectionSecurity security;
+  security.sasl_username = config.sasl_username;
+  security.sasl_password = config.sasl_password;
   security.tls_enabled = config.tls.enabled;
   if (security.tls_enabled) {
     std::string error;
@@ -204,53 +206,66 @@ IoResult Connection::Write() {
   return IoResult::kOk;
 }
 
-IoResult Connection::Read() {
+size_t Connection::MakeRoom() {
   constexpr size_t kMinFree = 16 * 1024;
-  if (tls_ != nullptr && !tls_->handshake_done()) {
+  if (in_pos_ == in_end_) in_pos_ = in_end_ = 0;
+  if (in_capacity_ - in_end_ < kMinFree) {
+    // Slide the unconsumed bytes to the front, and grow only when they
+    // fill most of the buffer (a large value). make_unique_for_overwrite
+    // leaves the new bytes uninitialised: recv writes them.
+    const size_t pending = in_end_ - in_pos_;
+    if (in_capacity_ - pending < kMinFree) {
+      const size_t capacity = std::max<size_t>(4 * kMinFree, 2 * (pending + kMinFree));
+      auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+      if (pending > 0) std::memcpy(bigger.get(), in_.get() + in_pos_, pending);
+      in_ = std::move(bigger);
+      in_capacity_ = capacity;
+    } else if (pending > 0) {
+      std::memmove(in_.get(), in_.get() + in_pos_, pending);
+    }
+    in_pos_ = 0;
+    in_end_ = pending;
+  }
+  return in_capacity_ - in_end_;
+}
+
+IoResult Connection::ClosedByPeer() {
+  // The server closes after refusing a login: report the refusal, not the close.
+  if (CheckAuthReply() == IoResult::kAuthFailed) return IoResult::kAuthFailed;
+  return IoResult::kClosed;
+}
+
+IoResult Connection::ReadTls() {
+  if (!tls_->handshake_done()) {
     const IoResult r = Handshake();
     if (r != IoResult::kOk || !tls_->handshake_done()) return r;
     // Finished here: the requests queued behind the handshake go out now.
     if (const IoResult w = Write(); w != IoResult::kOk) return w;
   }
   for (;;) {
-    if (in_pos_ == in_end_) in_pos_ = in_end_ = 0;
-    if (in_capacity_ - in_end_ < kMinFree) {
-      // Slide the unconsumed bytes to the front, and grow only when they
-      // fill most of the buffer (a large value). make_unique_for_overwrite
-      // leaves the new bytes uninitialised: recv writes them.
-      const size_t pending = in_end_ - in_pos_;
-      if (in_capacity_ - pending < kMinFree) {
-        const size_t capacity = std::max<size_t>(4 * kMinFree, 2 * (pending + kMinFree));
-        auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
-        if (pending > 0) std::memcpy(bigger.get(), in_.get() + in_pos_, pending);
-        in_ = std::move(bigger);
-        in_capacity_ = capacity;
-      } else if (pending > 0) {
-        std::memmove(in_.get(), in_.get() + in_pos_, pending);
-      }
-      in_pos_ = 0;
-      in_end_ = pending;
+    const size_t room = MakeRoom();
+    size_t n = 0;
+    switch (tls_->Read(in_.get() + in_end_, room, &n)) {
+      case TlsIo::kDone:
+        // Read until OpenSSL wants the socket: bytes left decrypted in its
+        // buffers would not wake poll().
+        in_end_ += n;
+        continue;
+      case TlsIo::kWantRead:
+      case TlsIo::kWantWrite:
+        return CheckAuthReply();
+      case TlsIo::kFailed:
+        return FailTls();
+      case TlsIo::kClosed:
+        return ClosedByPeer();
     }
-    const size_t room = in_capacity_ - in_end_;
-    if (tls_ != nullptr) {
-      size_t n = 0;
-      switch (tls_->Read(in_.get() + in_end_, room, &n)) {
-        case TlsIo::kDone:
-          // Read until OpenSSL wants the socket: bytes left decrypted in its
-          // buffers would not wake poll().
-          in_end_ += n;
-          continue;
-        case TlsIo::kWantRead:
-        case TlsIo::kWantWrite:
-          return CheckAuthReply();
-        case TlsIo::kFailed:
-          return FailTls();
-        case TlsIo::kClosed:
-          break;
-      }
-      if (CheckAuthReply() == IoResult::kAuthFailed) return IoResult::kAuthFailed;
-      return IoResult::kClosed;
-    }
+  }
+}
+
+IoResult Connection::Read() {
+  if (tls_ != nullptr) return ReadTls();
+  for (;;) {
+    const size_t room = MakeRoom();
     const ssize_t n = recv(fd_, in_.get() + in_end_, room, 0);
     if (n > 0) {
       in_end_ += static_cast<size_t>(n);
@@ -259,9 +274,7 @@ IoResult Connection::Read() {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return CheckAuthReply();
-    // The server closes after refusing: report the refusal, not the close.
-    if (CheckAuthReply() == IoResult::kAuthFailed) return IoResult::kAuthFailed;
-    return IoResult::kClosed;
+    return ClosedByPeer();
   }
 }
 

@@ -101,6 +101,10 @@ class Connection {
   // Closes after a TLS failure.
   IoResult FailTls();
   IoResult ReadTls();
+  // Slides or grows the input buffer so that a read has room; returns the room.
+  size_t MakeRoom();
+  // After EOF or a socket error: kAuthFailed if a login refusal came first.
+  IoResult ClosedByPeer();
   // Queues the SASL request ahead of any other (no-op without credentials).
   void QueueAuth();
   // Consumes the SASL reply once it is complete: kAuthFailed (closing) if refused.

@@ -131,6 +131,18 @@ void Deliver(Client::Op* op, std::string_view key, std::string_view value, uint3
   (*op->on_item)(ItemView{.key = key, .value = value, .flags = flags, .cas = cas});
 }
 
+// A static name for the operation behind `command` ("get", "set", ...).
+const char* OperationName(int command) {
+  const std::string_view name = proto::TextCommandName(static_cast<Command>(command));
+  return name.empty() ? "" : name.data();
+}
+
+// A status that makes the operation a failure (last_error) rather than an answer.
+bool IsFailure(Status status) {
+  return status != Status::kOk && status != Status::kNotFound && status != Status::kNotStored &&
+         status != Status::kExists;
+}
+
 // Applies one reply to `op`. Returns true when the op is complete; sets
 // *broken when the reply cannot belong to this op (stream out of sync).
 bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
@@ -149,6 +161,10 @@ bool ApplyReply(const Reply& r, Client::Op* op, bool* broken) {
       }
       op->status = StatusOfMeta(r.meta_code);
       if (op->meta != nullptr && !FillMeta(r, op->meta)) *broken = true;
+      return true;
+    case Expect::kVersion:
+      if (r.kind != ReplyKind::kVersion) *broken = true;
+      op->status = Status::kOk;
       return true;
     case Expect::kLine:
       if (r.kind == ReplyKind::kValue || r.kind == ReplyKind::kEnd || r.kind == ReplyKind::kStat ||
@@ -188,6 +204,7 @@ bool ApplyBinaryReply(const proto::binary::Response& r, Client::Op* op, bool* br
   const bool ok = r.header.status == bin::Status::kSuccess;
   switch (op->expect) {
     case Expect::kLine:
+    case Expect::kVersion:
       if (r.header.opcode != op->opcode) {
         *broken = true;
         return true;
@@ -291,7 +308,8 @@ Client::Client(ClientConfig config) : config_(std::move(config)) {
     health_ = std::make_shared<ServerHealth>(
         config_.servers.size(), HealthPolicy{.auto_eject = config_.auto_eject,
                                              .failure_limit = config_.failure_limit,
-                                             .retry_interval = config_.retry_interval});
+                                             .retry_interval = config_.retry_interval,
+                                             .probe_before_restore = config_.probe_before_restore});
   }
   const ConnectionSecurity security = MakeConnectionSecurity(config_);
   for (const ServerSpec& s : config_.servers) {
@@ -318,8 +336,42 @@ void Client::Rebuild() {
 }
 
 void Client::RestoreDueServers() {
-  if (health_->AnyEjected()) health_->RestoreDue(Clock::now());
+  if (health_->AnyEjected()) {
+    if (health_->policy().probe_before_restore) {
+      ProbeDueServers();
+    } else {
+      health_->RestoreDue(Clock::now());
+    }
+  }
   if (health_->generation() != health_generation_) Rebuild();
+}
+
+void Client::ProbeDueServers() {
+  const auto now = Clock::now();
+  for (uint32_t server = 0; server < state_.size(); ++server) {
+    if (health_->ClaimProbe(server, now) && Probe(server)) health_->Restore(server);
+  }
+}
+
+bool Client::Probe(uint32_t server) {
+  // The probe's failure is not the user's: last_error and the operation
+  // name stay those of the user's operations.
+  ClientError before = last_error_;
+  const char* operation = operation_;
+  operation_ = "version";
+  std::vector<Work> works(1);
+  works[0].server = server;
+  works[0].ops.push_back({.expect = Op::Expect::kVersion});
+  if (config_.protocol == Protocol::kBinary) {
+    AppendKeyOnlyRequest(&works[0].request, proto::binary::Opcode::kVersion, {});
+    works[0].ops[0].opcode = static_cast<uint8_t>(proto::binary::Opcode::kVersion);
+  } else {
+    works[0].request = "version\r\n";
+  }
+  Execute(&works);
+  last_error_ = std::move(before);
+  operation_ = operation;
+  return works[0].ops[0].status == Status::kOk;
 }
 
 uint32_t Client::ServerFor(std::string_view key) {
@@ -328,21 +380,47 @@ uint32_t Client::ServerFor(std::string_view key) {
 }
 
 Status Client::PickServer(std::string_view key, uint32_t* server) {
-  if (!IsValidKey(key)) return Status::kInvalidArgument;
-  if (pinned_ != Continuum::kNoServer) {
+  Status s = Status::kOk;
+  if (!IsValidKey(key)) {
+    *server = Continuum::kNoServer;
+    s = Status::kInvalidArgument;
+  } else if (pinned_ != Continuum::kNoServer) {
     *server = pinned_;
-    return health_->IsEjected(*server) ? Status::kServerEjected : Status::kOk;
+    if (health_->IsEjected(*server)) s = Status::kServerEjected;
+  } else {
+    *server = ServerFor(key);
+    if (*server == Continuum::kNoServer) {
+      s = Status::kNoServer;
+    } else if (health_->IsEjected(*server)) {
+      s = Status::kServerEjected;
+    }
   }
-  *server = ServerFor(key);
-  if (*server == Continuum::kNoServer) return Status::kNoServer;
-  if (health_->IsEjected(*server)) return Status::kServerEjected;
-  return Status::kOk;
+  if (s != Status::kOk) RecordError(s, *server, 0, {});
+  return s;
 }
 
-void Client::FailWork(Work* work, Status status) {
+void Client::RecordError(Status status, uint32_t server, int sys_errno, std::string_view reply) {
+  ClientError& e = last_error_;
+  e.status = status;
+  e.server = server;
+  e.address.clear();
+  if (server < config_.servers.size()) {
+    const ServerSpec& spec = config_.servers[server];
+    const bool v6 = spec.host.find(':') != std::string::npos;
+    e.address.append(v6 ? "[" : "").append(spec.host).append(v6 ? "]" : "");
+    e.address.append(":").append(std::to_string(spec.port));
+  }
+  e.operation = operation_;
+  e.sys_errno = sys_errno;
+  e.reply.assign(reply);
+  e.timeout_ms = status == Status::kTimeout ? config_.timeout.count() : 0;
+}
+
+void Client::FailWork(Work* work, Status status, int sys_errno) {
   for (size_t i = work->next; i < work->ops.size(); ++i) work->ops[i].status = status;
   work->next = work->ops.size();
   work->done = true;
+  RecordError(status, work->server, sys_errno, {});
   connections_[work->conn]->Close();
   // One failure per server and operation, however many of its connections
   // the operation used.
@@ -376,13 +454,13 @@ void Client::BeginExecute(std::vector<Work>* works) {
     state.next_connection = (state.next_connection + 1) % config_.connections_per_server;
     Connection& c = *connections_[w.conn];
     if (!c.open() && !c.StartConnect()) {
-      FailWork(&w, Status::kConnectionFailure);
+      FailWork(&w, Status::kConnectionFailure, errno);
       continue;
     }
     c.output().append(w.request);
     // Write at once: poll for POLLOUT only if the socket would block.
     if (c.connecting()) continue;
-    if (const IoResult r = c.Write(); r != IoResult::kOk) FailWork(&w, FailureStatus(r));
+    if (const IoResult r = c.Write(); r != IoResult::kOk) FailWork(&w, FailureStatus(r), errno);
   }
 }
 
@@ -395,18 +473,20 @@ void Client::Progress(Work* w, short revents) {
   Connection& c = *connections_[w->conn];
   if (w->done || revents == 0) return;
   if (c.connecting() && !c.FinishConnect()) {
-    FailWork(w, Status::kConnectionFailure);
+    FailWork(w, Status::kConnectionFailure, errno);  // FinishConnect leaves SO_ERROR in errno
     return;
   }
   if (revents & POLLOUT) {
     if (const IoResult r = c.Write(); r != IoResult::kOk) {
-      FailWork(w, FailureStatus(r));
+      FailWork(w, FailureStatus(r), errno);
       return;
     }
   }
   if (!(revents & (POLLIN | POLLHUP | POLLERR))) return;
+  errno = 0;  // stays 0 when the server closed the connection (recv returned 0)
   const IoResult read = c.Read();
   const bool closed = read != IoResult::kOk;
+  const int read_errno = errno;
   bool broken = false;
   const bool invalid = config_.protocol == Protocol::kBinary ? ApplyBinaryReplies(w, &broken)
                                                              : ApplyTextReplies(w, &broken);
@@ -416,7 +496,7 @@ void Client::Progress(Work* w, short revents) {
     w->done = true;
     health_->RecordSuccess(w->server);
   } else if (closed) {
-    FailWork(w, FailureStatus(read));
+    FailWork(w, FailureStatus(read), read_errno);
   }
 }
 
@@ -442,7 +522,8 @@ void Client::Execute(std::vector<Work>* works) {
     }
     const int n = poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(left, 1 << 30)));
     if (n < 0 && errno != EINTR) {
-      for (Work* w : active) FailWork(w, Status::kConnectionFailure);
+      const int poll_errno = errno;
+      for (Work* w : active) FailWork(w, Status::kConnectionFailure, poll_errno);
       return;
     }
     for (size_t i = 0; i < active.size() && n > 0; ++i) Progress(active[i], fds[i].revents);
@@ -456,6 +537,11 @@ bool Client::ApplyTextReplies(Work* w, bool* broken) {
   ReplyParse p = ReplyParse::kNeedMore;
   while (w->next < w->ops.size() && (p = c.Peek(&reply, &used)) == ReplyParse::kOk) {
     const bool complete = ApplyReply(reply, &w->ops[w->next], broken);
+    if (reply.kind == ReplyKind::kError || reply.kind == ReplyKind::kClientError ||
+        reply.kind == ReplyKind::kServerError) {
+      RecordError(w->ops[w->next].status, w->server, 0,
+                  reply.kind == ReplyKind::kError && reply.data.empty() ? "ERROR" : reply.data);
+    }
     c.Consume(used);
     if (*broken) break;
     if (complete) ++w->next;
@@ -471,6 +557,9 @@ bool Client::ApplyBinaryReplies(Work* w, bool* broken) {
     if (used == SIZE_MAX) return true;
     if (used == 0) break;
     const bool complete = ApplyBinaryReply(r, &w->ops[w->next], broken);
+    if (r.header.status != proto::binary::Status::kSuccess && IsFailure(w->ops[w->next].status)) {
+      RecordError(w->ops[w->next].status, w->server, 0, r.value);  // the server's error text
+    }
     c.Consume(used);
     if (*broken) break;
     if (complete) ++w->next;
@@ -479,6 +568,7 @@ bool Client::ApplyBinaryReplies(Work* w, bool* broken) {
 }
 
 Status Client::Retrieve(int command, std::string_view key, int64_t exptime, Item* item) {
+  operation_ = OperationName(command);
   if (static_cast<Command>(command) == Command::kGet && HotReplicas(key)) {
     return RetrieveReplicated(key, item);
   }
@@ -514,6 +604,7 @@ void Client::InvalidateNear(int command, std::string_view key) {
 
 Status Client::Store(int command, std::string_view key, std::string_view value, uint32_t flags,
                      int64_t exptime, uint64_t cas) {
+  operation_ = OperationName(command);
   if (HotReplicas(key)) return StoreReplicated(command, key, value, flags, exptime, cas);
   uint32_t server = 0;
   if (Status s = PickServer(key, &server); s != Status::kOk) return s;
@@ -543,6 +634,7 @@ Status Client::Store(int command, std::string_view key, std::string_view value, 
 
 Status Client::Single(int command, std::string_view key, int64_t exptime, uint64_t delta,
                       uint64_t* number) {
+  operation_ = OperationName(command);
   if (HotReplicas(key)) return SingleReplicated(command, key, exptime, delta, number);
   uint32_t server = 0;
   if (Status s = PickServer(key, &server); s != Status::kOk) return s;
@@ -649,6 +741,7 @@ Status Client::MetaGet(std::string_view key, const MetaGetOptions& options, Meta
     req.meta.set.Add('R');
     req.meta.recache_ttl = MetaTtl(options.recache_ttl);
   }
+  operation_ = "mg";
   std::string request;
   proto::AppendMetaRequest(&request, req);
   MetaItem got;
@@ -677,6 +770,7 @@ Status Client::MetaSet(std::string_view key, std::string_view value,
     req.meta.compare_cas = options.compare_cas;
   }
   if (options.invalidate) req.meta.set.Add('I');
+  operation_ = "ms";
   std::string request;
   proto::AppendMetaRequest(&request, req);
   request.append(value);
@@ -698,6 +792,7 @@ Status Client::MetaDelete(std::string_view key, uint64_t compare_cas, bool inval
     req.meta.compare_cas = compare_cas;
   }
   if (invalidate) req.meta.set.Add('I');
+  operation_ = "md";
   std::string request;
   proto::AppendMetaRequest(&request, req);
   if (config_.near_cache != nullptr) config_.near_cache->Invalidate(key);
@@ -712,6 +807,8 @@ MetaSupport Client::MetaSupportOf(uint32_t server) {
   if (config_.protocol != Protocol::kText) return MetaSupport::kNo;
   ServerState& state = state_[server];
   if (state.meta != MetaSupport::kUnknown) return state.meta;
+  operation_ = "mn";
+  ClientError before = last_error_;  // an ERROR answer is not a failure here
   std::vector<Work> works(1);
   works[0].server = server;
   works[0].request = "mn\r\n";
@@ -722,12 +819,14 @@ MetaSupport Client::MetaSupportOf(uint32_t server) {
     state.meta = MetaSupport::kYes;
   } else if (op.error_line) {
     state.meta = MetaSupport::kNo;
+    last_error_ = std::move(before);
   }
   return state.meta;
 }
 
 bool Client::PlanWorks(std::span<const std::string_view> keys, bool with_cas,
                        const ItemCallback* on_item, std::vector<Work>* works) {
+  operation_ = "multi-get";
   RestoreDueServers();
   const MultiGetPlanOptions options{.binary = config_.protocol == Protocol::kBinary,
                                     .with_cas = with_cas,
@@ -754,7 +853,11 @@ bool Client::PlanWorks(std::span<const std::string_view> keys, bool with_cas,
 Status Client::MultiGet(std::span<const std::string_view> keys, const ItemCallback& on_item,
                         bool with_cas) {
   for (std::string_view k : keys) {
-    if (!IsValidKey(k)) return Status::kInvalidArgument;
+    if (!IsValidKey(k)) {
+      operation_ = "multi-get";
+      RecordError(Status::kInvalidArgument, Continuum::kNoServer, 0, {});
+      return Status::kInvalidArgument;
+    }
   }
   bool failed = !PlanWorks(keys, with_cas, &on_item, &multi_);
   Execute(&multi_);
@@ -778,6 +881,7 @@ Status Client::MultiGet(const std::vector<std::string>& keys, std::map<std::stri
 
 Status Client::Stats(uint32_t server, std::string_view args,
                      std::vector<std::pair<std::string, std::string>>* stats) {
+  operation_ = "stats";
   if (server >= state_.size()) return Status::kInvalidArgument;
   proto::Request req;
   req.command = Command::kStats;

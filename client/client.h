@@ -33,6 +33,15 @@
 // its count. Replies such as NOT_STORED, SERVER_ERROR or CLIENT_ERROR are
 // answers, not failures. The counts live in a ServerHealth
 // (server_health.h), the Client's own unless config.health shares one.
+// With config.probe_before_restore, a due server is first sent a "version"
+// probe by the request that notices it (bounded by config.timeout; once per
+// interval across Clients sharing the health) and put back, with a clean
+// count, only if it answers: no user request is spent finding it still dead.
+//
+// last_error() tells what the most recent failed operation hit: which
+// server, which operation, the errno or the server's error text
+// (client_error.h). It is recorded only on failure and kept until the next
+// one (a success does not clear it); Describe() formats it.
 //
 // Meta protocol (memcached 1.6: mg ms md mn; text protocol only): MetaGet,
 // MetaSet and MetaDelete send one meta command and return its answer
@@ -64,6 +73,7 @@
 #include <utility>
 #include <vector>
 
+#include "client_error.h"
 #include "continuum.h"
 #include "multi_get.h"
 #include "server_health.h"
@@ -167,6 +177,9 @@ struct ClientConfig {
   bool auto_eject = true;
   uint32_t failure_limit = 2;  // consecutive failures that eject a server
   std::chrono::milliseconds retry_interval{2000};
+  // Probe a due ejected server with "version" before putting it back (see
+  // HealthPolicy::probe_before_restore in server_health.h).
+  bool probe_before_restore = false;
   // Keys per "get" command of a multi-get (several commands are pipelined).
   size_t max_keys_per_get = 100;
   // Connections per server (0 counts as 1), opened lazily and used in turn
@@ -262,6 +275,8 @@ class Client {
   bool IsEjected(uint32_t server) const { return health_->IsEjected(server); }
   const ServerHealth& health() const { return *health_; }
   const ClientConfig& config() const { return config_; }
+  // The most recent failure (see above); status kOk when none yet.
+  const ClientError& last_error() const { return last_error_; }
 
   struct Op;
   struct Work;
@@ -295,9 +310,15 @@ class Client {
   // is not a reply stream at all.
   bool ApplyTextReplies(Work* w, bool* broken);
   bool ApplyBinaryReplies(Work* w, bool* broken);
-  void FailWork(Work* work, Status status);
+  void FailWork(Work* work, Status status, int sys_errno = 0);
+  // Fills last_error_ (failure path only).
+  void RecordError(Status status, uint32_t server, int sys_errno, std::string_view reply);
   // Restores due servers and rebuilds the ring when the health changed.
   void RestoreDueServers();
+  // probe_before_restore: sends "version" to each due ejected server and
+  // restores those that answer.
+  void ProbeDueServers();
+  bool Probe(uint32_t server);
   void Rebuild();
 
   // Hot-key replication (client_replicas.cc; see hot_keys.h).
@@ -342,6 +363,9 @@ class Client {
   uint32_t pinned_ = Continuum::kNoServer;
   std::vector<uint32_t> replicas_;
   uint64_t replica_rng_ = 0;
+  // The public operation under way (a static name) and the last failure.
+  const char* operation_ = "";
+  ClientError last_error_;
 };
 
 }  // namespace slabcached::client

@@ -15,7 +15,7 @@ namespace slabcached::client {
 
 // One command sent to a server and what its reply turned into.
 struct Client::Op {
-  enum class Expect : uint8_t { kLine, kValues, kStats, kMeta };
+  enum class Expect : uint8_t { kLine, kValues, kStats, kMeta, kVersion };
   Expect expect = Expect::kLine;
   Status status = Status::kTimeout;
   uint64_t number = 0;                    // kLine: incr/decr result

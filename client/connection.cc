@@ -152,6 +152,7 @@ bool Connection::FinishConnect() {
   int err = 0;
   socklen_t len = sizeof(err);
   if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+    if (err != 0) errno = err;  // for the caller's error detail
     Close();
     return false;
   }

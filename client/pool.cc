@@ -26,10 +26,11 @@ void ClientPool::Lease::Release() {
 ClientPool::ClientPool(ClientConfig config, PoolConfig pool)
     : health_(config.health), wait_timeout_(pool.wait_timeout) {
   if (health_ == nullptr || health_->size() != config.servers.size()) {
-    health_ = std::make_shared<ServerHealth>(config.servers.size(),
-                                             HealthPolicy{.auto_eject = config.auto_eject,
-                                                          .failure_limit = config.failure_limit,
-                                                          .retry_interval = config.retry_interval});
+    health_ = std::make_shared<ServerHealth>(
+        config.servers.size(), HealthPolicy{.auto_eject = config.auto_eject,
+                                            .failure_limit = config.failure_limit,
+                                            .retry_interval = config.retry_interval,
+                                            .probe_before_restore = config.probe_before_restore});
     config.health = health_;
   }
   const size_t count = pool.clients == 0 ? 1 : pool.clients;

@@ -47,6 +47,25 @@ void ServerHealth::RestoreDue(TimePoint now) {
   if (changed) generation_.fetch_add(1, std::memory_order_release);
 }
 
+bool ServerHealth::ClaimProbe(uint32_t server, TimePoint now) {
+  if (!IsEjected(server)) return false;
+  std::lock_guard lock(mu_);
+  Server& s = servers_[server];
+  if (!s.ejected.load(std::memory_order_relaxed) || now < s.retry_at) return false;
+  s.retry_at = now + policy_.retry_interval;
+  return true;
+}
+
+void ServerHealth::Restore(uint32_t server) {
+  std::lock_guard lock(mu_);
+  Server& s = servers_[server];
+  if (!s.ejected.load(std::memory_order_relaxed)) return;
+  s.failures.store(0, std::memory_order_relaxed);
+  s.ejected.store(false, std::memory_order_release);
+  ejected_count_.fetch_sub(1, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_release);
+}
+
 std::vector<bool> ServerHealth::Live() const {
   std::vector<bool> live(servers_.size());
   for (size_t i = 0; i < servers_.size(); ++i) live[i] = !IsEjected(static_cast<uint32_t>(i));

@@ -24,6 +24,13 @@ struct HealthPolicy {
   bool auto_eject = true;
   uint32_t failure_limit = 2;  // 0 counts as 1
   std::chrono::milliseconds retry_interval{2000};
+  // When the retry interval has passed, the Client whose request comes next
+  // first sends the server a "version" probe (bounded by its timeout, on
+  // that request's thread) and puts it back only if the probe is answered,
+  // fully trusted; a failed probe keeps it out for another interval. No
+  // user request is ever the one that fails on a dead server. Off: the
+  // server comes back on probation and the next request to it is the test.
+  bool probe_before_restore = false;
 };
 
 class ServerHealth {
@@ -42,6 +49,12 @@ class ServerHealth {
   void RecordSuccess(uint32_t server);
   // Puts back the ejected servers whose retry time is due.
   void RestoreDue(TimePoint now);
+  // probe_before_restore: true when `server` is ejected and due, for one
+  // caller only: its retry time moves one interval on, so that others do
+  // not probe it meanwhile. The caller probes, then Restore()s on success.
+  bool ClaimProbe(uint32_t server, TimePoint now);
+  // Puts `server` back with a clean count (its probe was answered).
+  void Restore(uint32_t server);
 
   bool AnyEjected() const { return ejected_count_.load(std::memory_order_acquire) > 0; }
   bool IsEjected(uint32_t server) const {

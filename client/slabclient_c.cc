@@ -1,5 +1,6 @@
 #include "client/slabclient_c.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -546,6 +547,19 @@ slabclient_status slabclient_create_secure(const char* servers, const char* dist
   } catch (...) {
     return SLABCLIENT_NO_MEMORY;
   }
+}
+
+slabclient_status slabclient_last_error(const slabclient* client, char* buf, size_t len,
+                                        int* errno_out) {
+  const slabcached::client::ClientError& e = client->client.last_error();
+  if (errno_out != nullptr) *errno_out = e.sys_errno;
+  if (buf != nullptr && len > 0) {
+    const std::string text = e.Describe();
+    const size_t n = std::min(text.size(), len - 1);
+    std::memcpy(buf, text.data(), n);
+    buf[n] = '\0';
+  }
+  return ToC(e.status);
 }
 
 }  // extern "C"

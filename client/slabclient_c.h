@@ -247,6 +247,15 @@ slabclient_status slabclient_create_secure(const char *servers, const char *dist
                                            unsigned timeout_ms, const slabclient_security *security,
                                            slabclient **out);
 
+/* The most recent failed operation on `client` (a success does not clear
+ * it): writes one line naming the server, the operation and the errno or the
+ * server's error text (e.g. "TIMEOUT: get on host 127.0.0.1:11311 timed out
+ * after 100 ms") into buf, truncated and NUL-terminated when len > 0, and
+ * returns that failure's status (SLABCLIENT_OK, buf "", when none yet).
+ * *errno_out (may be NULL) gets the socket errno, 0 when none applies. */
+slabclient_status slabclient_last_error(const slabclient *client, char *buf, size_t len,
+                                        int *errno_out);
+
 /* "OK", "NOT_FOUND", ...; "UNKNOWN" for other values. */
 const char *slabclient_status_name(slabclient_status status);
 

@@ -16,7 +16,7 @@ struct KindName {
 
 // memcached's process_watch_command() order: the first name a word
 // prefixes wins ("e" is evictions, not an error).
-constexpr std::array<KindName, 10> kKindNames{{
+constexpr std::array<KindName, 11> kKindNames{{
     {"rawcmds", kWatchRawcmds},
     {"evictions", kWatchEvictions},
     {"fetchers", kWatchFetchers},
@@ -27,6 +27,7 @@ constexpr std::array<KindName, 10> kKindNames{{
     {"proxyevents", kWatchProxyevents},
     {"proxyuser", kWatchProxyuser},
     {"deletions", kWatchDeletions},
+    {"hotkeys", kWatchHotkeys},
 }};
 
 bool IsSpace(char c) { return c == ' '; }
@@ -181,6 +182,20 @@ void AppendConnCloseLine(std::string* out, const LogStamp& stamp, const ConnLog&
   AppendConnFields(out, log);
   AppendField(out, "reason", kReason[static_cast<int>(reason)]);
   AppendField(out, "cfd", log.cfd);
+  out->push_back('\n');
+}
+
+void AppendHotKeyLine(std::string* out, const LogStamp& stamp, const HotKeyLog& log) {
+  AppendStamp(out, stamp);
+  out->append("type=hotkey");
+  AppendField(out, "rank", log.rank);
+  AppendKey(out, log.key);
+  AppendField(out, "requests", log.requests);
+  // Two decimals: a rate is an estimate, and a fixed form is easy to parse.
+  char digits[32];
+  const auto [end, ec] =
+      std::to_chars(digits, digits + sizeof(digits), log.rate, std::chars_format::fixed, 2);
+  AppendField(out, "rate", std::string_view(digits, ec == std::errc() ? end : digits));
   out->push_back('\n');
 }
 

@@ -23,12 +23,16 @@ enum WatchKind : uint32_t {
   kWatchProxyevents = 1u << 11,
   kWatchProxyuser = 1u << 12,
   kWatchDeletions = 1u << 13,
+  // slabcached's own (memcached has no such kind): changes of the hot-key
+  // top list, a bit far above memcached's.
+  kWatchHotkeys = 1u << 24,
 };
 
 // The words after "watch": the kinds they name, or nullopt for a word
 // memcached does not know (it answers ERROR). No word means fetchers. As in
 // memcached, a word matches when it is a prefix of a kind's name ("fetch"),
-// tried in memcached's order.
+// tried in memcached's order; "hotkeys" (slabcached's own) is tried last,
+// so every word memcached knows means what it means there.
 std::optional<uint32_t> ParseWatchArgs(std::string_view args);
 
 // When and in which order an event happened: every line starts with it.
@@ -104,6 +108,17 @@ struct ConnLog {
 void AppendConnNewLine(std::string* out, const LogStamp& stamp, const ConnLog& log);
 void AppendConnCloseLine(std::string* out, const LogStamp& stamp, const ConnLog& log,
                          CloseReason reason);
+
+// type=hotkey (hotkeys, slabcached's own): the key now at `rank` (1 is the
+// hottest) of the top list, or rank=0 for a key that left it. `requests`
+// and `rate` (per second) are the estimates of "stats hotkeys".
+struct HotKeyLog {
+  std::string_view key;
+  uint32_t rank = 0;
+  uint64_t requests = 0;
+  double rate = 0;
+};
+void AppendHotKeyLine(std::string* out, const LogStamp& stamp, const HotKeyLog& log);
 
 // What a watcher gets in place of the lines it missed while its buffer was full.
 void AppendSkippedLine(std::string* out, uint64_t skipped);

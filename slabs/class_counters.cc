@@ -36,14 +36,27 @@ ClassCounters::Block& ClassCounters::Register() {
   return *mine;
 }
 
-ClassCounters::Totals ClassCounters::Sum(uint8_t cls) const {
+ClassCounters::Totals ClassCounters::RawSumLocked(uint8_t cls) const {
   Totals totals{};
-  std::lock_guard lock(mu_);
   for (const auto& block : blocks_) {
     for (size_t op = 0; op < kClassOps; ++op) {
       totals[op] += block->n[cls][op].load(std::memory_order_relaxed);
     }
   }
+  return totals;
+}
+
+void ClassCounters::Reset() {
+  std::lock_guard lock(mu_);
+  for (size_t cls = 0; cls < baseline_.size(); ++cls) {
+    baseline_[cls] = RawSumLocked(static_cast<uint8_t>(cls));
+  }
+}
+
+ClassCounters::Totals ClassCounters::Sum(uint8_t cls) const {
+  std::lock_guard lock(mu_);
+  Totals totals = RawSumLocked(cls);
+  for (size_t op = 0; op < kClassOps; ++op) totals[op] -= baseline_[cls][op];
   totals[static_cast<size_t>(ClassOp::kGetHits)] =
       totals[static_cast<size_t>(ClassOp::kHitsToHot)] +
       totals[static_cast<size_t>(ClassOp::kHitsToWarm)] +

@@ -53,8 +53,12 @@ class ClassCounters {
         static_cast<ClassOp>(static_cast<size_t>(ClassOp::kHitsToHot) + static_cast<size_t>(lru)));
   }
 
-  // Every thread's counts of class `cls`.
+  // Every thread's counts of class `cls` since the last Reset().
   Totals Sum(uint8_t cls) const;
+  // "stats reset" (memcached's threadlocal_stats_reset): counting starts
+  // over. The blocks stay untouched (only their threads write them): the sums
+  // now become the baseline Sum() subtracts.
+  void Reset();
 
  private:
   struct Block {
@@ -68,6 +72,10 @@ class ClassCounters {
   const uint64_t id_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Block>> blocks_;  // guarded by mu_
+  // Each class's sums at the last Reset(); guarded by mu_.
+  std::vector<Totals> baseline_ = std::vector<Totals>(SlabAllocator::kMaxClasses + 1);
+
+  Totals RawSumLocked(uint8_t cls) const;
 };
 
 }  // namespace slabcached::slabs

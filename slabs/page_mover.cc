@@ -36,8 +36,10 @@
 // under the reassign lock, like a "slabs reassign" of that many pages.
 //
 // Figures: slabs_moved, slab_reassign_running, slab_reassign_rescues,
+// slab_reassign_chunk_rescues, slab_reassign_inline_reclaim,
 // slab_reassign_evictions_nomem, slab_reassign_busy_items,
-// slab_global_page_pool (memcached's names).
+// slab_reassign_last_busy_status, slab_global_page_pool (memcached's names;
+// StoreStats says what each means here).
 //
 // Locks: slabs/lock_order.h.
 #include <algorithm>
@@ -108,6 +110,8 @@ bool Store::Impl::PageMoveStep() {
       return false;
     }
     reassign_started_ = Now();
+    reassign_inline_reclaim_.fetch_add(CountFreeChunks(slabs_.moving_page()),
+                                       std::memory_order_relaxed);
   }
   ClearMovingPage();
   if (slabs_.PageMoveDrained()) {
@@ -147,7 +151,7 @@ void Store::Impl::ClearMovingPage() {
       const uint64_t hv = HashKey(it->key());
       std::mutex& stripe = locks_.For(hv);
       if (!TryLockItem(stripe)) {
-        reassign_busy_items_.fetch_add(1, std::memory_order_relaxed);
+        NoteBusy(BusyStatus::kLocked);
         continue;
       }
       std::unique_lock item_lock(stripe, std::adopt_lock);
@@ -162,7 +166,7 @@ void Store::Impl::ClearMovingPage() {
       // Readers of a chunked item walk its chain from this head: it can move
       // only while nobody holds it. The acquire pairs with their release.
       if (slabs_.IsChunked(it) && it->refcount.load(std::memory_order_acquire) > 1) {
-        reassign_busy_items_.fetch_add(1, std::memory_order_relaxed);
+        NoteBusy(BusyStatus::kBusy);
         continue;
       }
       if (Item* copy = slabs_.Alloc(page.cls, slabs_.ChunkBytes(it), /*may_grow=*/false)) {
@@ -184,7 +188,7 @@ void Store::Impl::MoveContinuation(Item* chunk, uint8_t cls) {
   Item* head = slabs_.ToItem(chunk->h_next);
   std::mutex& stripe = locks_.For(hv);
   if (!TryLockItem(stripe)) {
-    reassign_busy_items_.fetch_add(1, std::memory_order_relaxed);
+    NoteBusy(BusyStatus::kLocked);
     return;
   }
   std::unique_lock item_lock(stripe, std::adopt_lock);
@@ -192,17 +196,25 @@ void Store::Impl::MoveContinuation(Item* chunk, uint8_t cls) {
   // its head is unlinked and its last reference will free it.
   if (!IsContinuation(chunk) || !table_.Contains(head, hv)) return;
   if (head->refcount.load(std::memory_order_acquire) > 1) {  // a reader walks the chain
-    reassign_busy_items_.fetch_add(1, std::memory_order_relaxed);
+    NoteBusy(BusyStatus::kBusy);
     return;
   }
   if (Item* copy = slabs_.Alloc(cls, sizeof(Item) + chunk->nbytes, /*may_grow=*/false)) {
     slabs_.ReplaceChunk(chunk, copy);
     slabs_.Release(chunk);
-    reassign_rescues_.fetch_add(1, std::memory_order_relaxed);
+    reassign_chunk_rescues_.fetch_add(1, std::memory_order_relaxed);
   } else {
     reassign_evictions_nomem_.fetch_add(1, std::memory_order_relaxed);
     UnlinkItem(head, hv);
   }
+}
+
+uint64_t Store::Impl::CountFreeChunks(const SlabAllocator::MovingPage& page) {
+  uint64_t free = 0;
+  for (uint32_t i = 0; i < page.chunks; ++i) {
+    if ((page.Chunk(i)->flags.load(std::memory_order_relaxed) & kItemSlabbed) != 0) ++free;
+  }
+  return free;
 }
 
 void Store::Impl::RescueLocked(LruClass& lc, Item* from, Item* to, uint64_t hv) {

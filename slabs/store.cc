@@ -656,6 +656,19 @@ StoreStats Store::Impl::GetStats() const {
   s.slab_reassign_rescues = reassign_rescues_.load(std::memory_order_relaxed);
   s.slab_reassign_evictions_nomem = reassign_evictions_nomem_.load(std::memory_order_relaxed);
   s.slab_reassign_busy_items = reassign_busy_items_.load(std::memory_order_relaxed);
+  s.slab_reassign_chunk_rescues = reassign_chunk_rescues_.load(std::memory_order_relaxed);
+  s.slab_reassign_inline_reclaim = reassign_inline_reclaim_.load(std::memory_order_relaxed);
+  switch (reassign_last_busy_.load(std::memory_order_relaxed)) {
+    case BusyStatus::kNone:
+      s.slab_reassign_last_busy_status = "none";
+      break;
+    case BusyStatus::kLocked:
+      s.slab_reassign_last_busy_status = "locked";
+      break;
+    case BusyStatus::kBusy:
+      s.slab_reassign_last_busy_status = "busy";
+      break;
+  }
   s.slab_global_page_pool = slabs_.pool_pages();
   s.lru_maintainer_juggles = juggles_.load(std::memory_order_relaxed);
   s.malloc_fails = slabs_.malloc_fails();
@@ -765,6 +778,7 @@ void Store::SetEvictionObserver(EvictionObserver* observer) {
 uint32_t Store::automove() const { return impl_->automove(); }
 StoreStats Store::GetStats() const { return impl_->GetStats(); }
 std::vector<SlabClassStats> Store::GetSlabClassStats() const { return impl_->GetSlabClassStats(); }
+void Store::ResetClassCounters() { impl_->ResetClassCounters(); }
 const StoreConfig& Store::config() const { return impl_->config(); }
 void Store::RunMaintenance() { impl_->RunMaintenance(); }
 const RestartReport& Store::restart_report() const { return impl_->restart_report(); }

@@ -254,6 +254,20 @@ struct StoreStats {
   uint64_t slab_reassign_rescues = 0;          // items copied out of moving pages
   uint64_t slab_reassign_evictions_nomem = 0;  // items evicted from moving pages
   uint64_t slab_reassign_busy_items = 0;       // item stripes busy during a page walk
+  // Continuation chunks of chunked items copied out of moving pages.
+  uint64_t slab_reassign_chunk_rescues = 0;
+  // Free chunks of moving pages taken off their class's free list as the move
+  // began (memcached finds them one by one while allocating rescue room).
+  uint64_t slab_reassign_inline_reclaim = 0;
+  // memcached's busy_deletes and busy_nomem: always 0 here, since our mover
+  // never deletes an item for being busy (a stuck move is abandoned after a
+  // minute) and evicts rather than waits when it has no room
+  // (slab_reassign_evictions_nomem).
+  uint64_t slab_reassign_busy_deletes = 0;
+  uint64_t slab_reassign_busy_nomem = 0;
+  // Why the last busy chunk was skipped: "none", "locked" (its item lock was
+  // taken) or "busy" (a reader held the chunked item).
+  std::string_view slab_reassign_last_busy_status = "none";
   uint64_t slab_global_page_pool = 0;          // pages in the pool (class 0)
   uint64_t lru_maintainer_juggles = 0;
   uint64_t malloc_fails = 0;           // pages the system would not give (mprotect failed)
@@ -384,6 +398,9 @@ class Store {
 
   StoreStats GetStats() const;
   std::vector<SlabClassStats> GetSlabClassStats() const;  // classes with pages only
+  // "stats reset": the per-class operation counters of GetSlabClassStats
+  // (get_hits .. touch_hits, hits_to_*) count from zero again.
+  void ResetClassCounters();
   const StoreConfig& config() const;
 
   // One round of LRU maintenance, expired-item reaping, hash expansion steps

@@ -59,6 +59,7 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   }
   StoreStats GetStats() const;
   std::vector<SlabClassStats> GetSlabClassStats() const;
+  void ResetClassCounters() { class_counters_.Reset(); }
   const StoreConfig& config() const { return config_; }
   void RunMaintenance();
 
@@ -202,6 +203,8 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   // Moves a continuation chunk of the moving page into a free chunk of its
   // class (evicts its item when there is none). Holds no lock on entry.
   void MoveContinuation(Item* chunk, uint8_t cls);
+  // Chunks of `page` that are free (kItemSlabbed): the mover's inline reclaims.
+  static uint64_t CountFreeChunks(const SlabAllocator::MovingPage& page);
   // Copies linked `from` into the free chunk `to` and links the copy in its
   // place (a chunked item's chain moves with it: `from` must be unshared).
   // Requires the item lock of `hv` and the class's LRU lock.
@@ -252,6 +255,16 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   std::atomic<uint64_t> reassign_rescues_{0};
   std::atomic<uint64_t> reassign_evictions_nomem_{0};
   std::atomic<uint64_t> reassign_busy_items_{0};
+  std::atomic<uint64_t> reassign_chunk_rescues_{0};
+  std::atomic<uint64_t> reassign_inline_reclaim_{0};
+  // Why the last busy chunk was skipped (StoreStats::slab_reassign_last_busy_status).
+  enum class BusyStatus : uint8_t { kNone, kLocked, kBusy };
+  std::atomic<BusyStatus> reassign_last_busy_{BusyStatus::kNone};
+  // Counts a chunk of the moving page skipped this round (retried next round).
+  void NoteBusy(BusyStatus why) {
+    reassign_busy_items_.fetch_add(1, std::memory_order_relaxed);
+    reassign_last_busy_.store(why, std::memory_order_relaxed);
+  }
 
   // Pending "slabs reassign" or automove decision: guarded by reassign_mu_.
   std::mutex reassign_mu_;

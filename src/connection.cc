@@ -53,6 +53,9 @@ Connection::~Connection() {
   server_stats_->read_buf_count.fetch_sub(1, std::memory_order_relaxed);
   server_stats_->read_buf_bytes.fetch_sub(capacity_, std::memory_order_relaxed);
   server_stats_->response_obj_bytes.fetch_sub(reported_output_, std::memory_order_relaxed);
+  if (reported_output_ != 0) {
+    server_stats_->response_obj_count.fetch_sub(1, std::memory_order_relaxed);
+  }
 }
 
 bool Connection::Start() {
@@ -141,6 +144,12 @@ void Connection::ReportOutput() {
   const size_t held = output_.footprint();
   if (held == reported_output_) return;
   server_stats_->response_obj_bytes.fetch_add(held - reported_output_, std::memory_order_relaxed);
+  // A queue that starts or stops holding replies: response_obj_count.
+  if (reported_output_ == 0) {
+    server_stats_->response_obj_count.fetch_add(1, std::memory_order_relaxed);
+  } else if (held == 0) {
+    server_stats_->response_obj_count.fetch_sub(1, std::memory_order_relaxed);
+  }
   reported_output_ = held;
 }
 

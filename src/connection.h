@@ -94,7 +94,8 @@ class Connection {
   // (its own cap, or none beyond one reply while -o resp_obj_mem_limit is
   // exceeded server-wide).
   size_t ReplyCap() const;
-  // Brings stats' response_obj_bytes up to date with this connection's queue.
+  // Brings stats' response_obj_bytes and response_obj_count up to date with
+  // this connection's queue.
   void ReportOutput();
   // Links the item whose data block has been read in, and answers.
   void FinishValue();

@@ -46,7 +46,11 @@ rlim_t DescriptorBudget(const ServerConfig& config, rlim_t already_open) {
   const ListenSocketCount sockets = CountListenSockets(config.net);
   return already_open + config.net.max_conns + sockets.stream +
          static_cast<rlim_t>(sockets.udp) * config.net.udp_threads + kFdsPerEventBase +
-         static_cast<rlim_t>(config.num_threads) * kFdsPerWorker + kReservedFds;
+         WorkerDescriptors(config.num_threads) + kReservedFds;
+}
+
+rlim_t WorkerDescriptors(uint32_t num_threads) {
+  return static_cast<rlim_t>(num_threads) * kFdsPerWorker;
 }
 
 void SetResourceLimits(const ServerConfig& config) {

@@ -4,6 +4,7 @@
 
 #include <sys/resource.h>
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -21,6 +22,9 @@ class ResourceLimitError : public std::runtime_error {
 // connections, the listeners, each worker's copy of each UDP socket, every
 // event loop's own descriptors, and a reserve.
 rlim_t DescriptorBudget(const ServerConfig& config, rlim_t already_open);
+// The descriptors `num_threads` workers hold for their event loops and
+// wake-ups ("stats" reserved_fds; memcached reserves 5 a worker).
+rlim_t WorkerDescriptors(uint32_t num_threads);
 
 // Raises RLIMIT_NOFILE to DescriptorBudget() (and RLIMIT_CORE with -r),
 // locks memory with -k. Throws ResourceLimitError, std::runtime_error.

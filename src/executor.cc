@@ -417,6 +417,7 @@ void Executor::Stats(const Request& request, Responder& out) {
     return;
   } else if (group == "reset") {
     context_.server_stats.Reset();
+    context_.store.ResetClassCounters();
     out.StatsReset();
     return;
   } else {

@@ -36,7 +36,9 @@ void SpaceSaving::Index(size_t entry, uint64_t hash) {
 }
 
 void SpaceSaving::Unindex(size_t entry) {
-  size_t hole = Find(entries_[entry].key(), entries_[entry].hash);
+  // The entry's own slot, found by its number: no key comparison.
+  size_t hole = entries_[entry].hash % kTableSlots;
+  while (table_[hole] != entry) hole = (hole + 1) % kTableSlots;
   // Backward-shift deletion: pull later entries of the probe run into the
   // hole when their home slot does not lie between the hole and them.
   for (size_t next = (hole + 1) % kTableSlots; table_[next] != kEmpty;
@@ -50,33 +52,44 @@ void SpaceSaving::Unindex(size_t entry) {
   table_[hole] = kEmpty;
 }
 
+// Both sifts move a hole rather than swapping: the moving entry's count is
+// read once and it is written once, where it stops. They compare as a
+// swapping sift does, so the heap comes out the same.
 void SpaceSaving::SiftUp(size_t position) {
+  const uint16_t moving = heap_[position];
+  const uint64_t count = entries_[moving].count;
   while (position > 0) {
     const size_t parent = (position - 1) / 2;
-    if (entries_[heap_[parent]].count <= entries_[heap_[position]].count) return;
-    Swap(position, parent);
+    if (entries_[heap_[parent]].count <= count) break;
+    Place(position, heap_[parent]);
     position = parent;
   }
+  Place(position, moving);
 }
 
 void SpaceSaving::SiftDown(size_t position) {
+  const uint16_t moving = heap_[position];
+  const uint64_t count = entries_[moving].count;
   for (;;) {
     size_t least = position;
-    for (size_t child : {2 * position + 1, 2 * position + 2}) {
-      if (child < used_ && entries_[heap_[child]].count < entries_[heap_[least]].count) {
+    uint64_t least_count = count;
+    for (size_t child = 2 * position + 1; child <= 2 * position + 2 && child < used_; ++child) {
+      const uint64_t child_count = entries_[heap_[child]].count;
+      if (child_count < least_count) {
         least = child;
+        least_count = child_count;
       }
     }
-    if (least == position) return;
-    Swap(position, least);
+    if (least == position) break;
+    Place(position, heap_[least]);
     position = least;
   }
+  Place(position, moving);
 }
 
-void SpaceSaving::Swap(size_t a, size_t b) {
-  std::swap(heap_[a], heap_[b]);
-  heap_position_[heap_[a]] = static_cast<uint16_t>(a);
-  heap_position_[heap_[b]] = static_cast<uint16_t>(b);
+void SpaceSaving::Place(size_t position, uint16_t entry) {
+  heap_[position] = entry;
+  heap_position_[entry] = static_cast<uint16_t>(position);
 }
 
 void SpaceSaving::Add(std::string_view key) {
@@ -175,6 +188,20 @@ std::string EscapeHotKey(std::string_view key) {
     }
   }
   return out;
+}
+
+std::vector<HotKeyChange> DiffHotKeys(std::span<const HotKey> sent, std::span<const HotKey> now) {
+  std::vector<HotKeyChange> changes;
+  for (size_t rank = 0; rank < now.size(); ++rank) {
+    if (rank < sent.size() && sent[rank].key == now[rank].key) continue;
+    changes.push_back({static_cast<uint32_t>(rank + 1), &now[rank]});
+  }
+  for (const HotKey& old : sent) {
+    const bool kept =
+        std::any_of(now.begin(), now.end(), [&](const HotKey& key) { return key.key == old.key; });
+    if (!kept) changes.push_back({0, &old});
+  }
+  return changes;
 }
 
 }  // namespace slabcached

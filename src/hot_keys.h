@@ -66,7 +66,7 @@ class SpaceSaving {
   void Index(size_t entry, uint64_t hash);
   void SiftUp(size_t position);
   void SiftDown(size_t position);
-  void Swap(size_t a, size_t b);  // two heap positions
+  void Place(size_t position, uint16_t entry);  // heap_[position] = entry, and back
 
   std::array<Entry, kHotKeySlots> entries_;
   size_t used_ = 0;
@@ -142,6 +142,19 @@ struct HotKey {
 // The `limit` keys with the highest merged estimates, highest first (ties
 // by key). A key missing from a worker's table counts 0 there.
 std::vector<HotKey> MergeHotKeys(std::span<const WorkerHotKeys* const> workers, size_t limit);
+
+// One change of the top list between two reports ("watch hotkeys"): `key`
+// is now at `rank` (1 is the hottest), or left the list (rank 0).
+struct HotKeyChange {
+  uint32_t rank = 0;
+  const HotKey* key = nullptr;  // into `now`, or into `sent` for a key that left
+};
+
+// What changed from the list last sent to the one now, ranks first (in rank
+// order), then the keys that left (in their old order). A key whose rank
+// stays is no change, whatever its count: watchers see the list move, not
+// every count tick.
+std::vector<HotKeyChange> DiffHotKeys(std::span<const HotKey> sent, std::span<const HotKey> now);
 
 // "stats hotkeys [N]": the arguments after "stats" ("hotkeys" and N) give
 // how many keys to list: 10 without N, N for 1..kMaxHotKeysListed; nothing

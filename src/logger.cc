@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 
 #include "src/stats.h"
 #include "src/watcher.h"
@@ -16,6 +17,8 @@ namespace {
 // to 1 s when it does not.
 constexpr auto kMinSleep = std::chrono::microseconds(1000);
 constexpr auto kMaxSleep = std::chrono::microseconds(1000000);
+// How often "watch hotkeys" compares the top list with the one it sent.
+constexpr auto kHotKeysInterval = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -67,6 +70,8 @@ Logger::AddResult Logger::AddWatcher(ev::Fd* fd, uint32_t kinds, std::function<v
   auto watcher = std::make_unique<Watcher>(std::move(*fd), kinds, NextGid(),
                                            config_.watcher_buffer_bytes, std::move(closed));
   watchers_.push_back(std::move(watcher));
+  // The newcomer knows no list yet: the next report sends all of it.
+  if ((kinds & proto::kWatchHotkeys) != 0) hot_keys_sent_.clear();
   // The socket is no connection's any more, but memcached still counts it.
   stats_->curr_connections.fetch_add(1, std::memory_order_relaxed);
   // Workers log the new kinds before the client can see "OK" and act.
@@ -97,16 +102,46 @@ void Logger::UpdateKinds() {
   stats_->log_watchers.store(watchers_.size(), std::memory_order_relaxed);
 }
 
+void Logger::ReportHotKeys() {
+  const std::vector<HotKey> now = stats_->HotKeys(kDefaultHotKeysListed);
+  std::lock_guard lock(watchers_mutex_);
+  // The wall clock, as "stats hotkeys" computes its rates.
+  const double seconds =
+      static_cast<double>(std::max<time_t>(time(nullptr) - stats_->hot_keys_since(), 1));
+  for (const HotKeyChange& change : DiffHotKeys(hot_keys_sent_, now)) {
+    Record(logs_.back().get(), proto::kWatchHotkeys,
+           [&](std::string* out, const proto::LogStamp& stamp) {
+             proto::AppendHotKeyLine(out, stamp,
+                                     {.key = change.key->key,
+                                      .rank = change.rank,
+                                      .requests = change.key->requests,
+                                      .rate = static_cast<double>(change.key->requests) / seconds});
+           });
+  }
+  hot_keys_sent_ = now;
+}
+
 void Logger::Run(std::stop_token stop) {
+  using SteadyClock = std::chrono::steady_clock;
   auto sleep = kMinSleep;
+  SteadyClock::time_point next_hot_keys = SteadyClock::now();
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(watchers_mutex_);
       // Nobody watches: nothing is logged, so sleep until somebody does.
       wake_.wait(lock, stop, [&] { return !watchers_.empty(); });
       if (stop.stop_requested()) return;
-      if (sleep > kMinSleep) wake_.wait_for(lock, stop, sleep, [] { return false; });
+      auto wait = std::chrono::duration_cast<std::chrono::microseconds>(sleep);
+      if (Watching(proto::kWatchHotkeys)) {
+        wait = std::min(wait, std::chrono::duration_cast<std::chrono::microseconds>(
+                                  next_hot_keys - SteadyClock::now()));
+      }
+      if (wait > kMinSleep) wake_.wait_for(lock, stop, wait, [] { return false; });
       if (stop.stop_requested()) return;
+    }
+    if (Watching(proto::kWatchHotkeys) && SteadyClock::now() >= next_hot_keys) {
+      ReportHotKeys();
+      next_hot_keys = SteadyClock::now() + kHotKeysInterval;
     }
     const size_t found = Pump();
     if (found == 0) {

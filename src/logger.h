@@ -11,6 +11,11 @@
 // log_worker_dropped (lines the worker logs took or refused),
 // log_watcher_sent and log_watcher_skipped (lines delivered to or missed by
 // a watcher, once per watcher), log_watchers.
+//
+// "watch hotkeys" (slabcached's own kind) is not a worker's event: once a
+// second, while somebody watches it, the logger thread merges the top
+// kDefaultHotKeysListed hot keys and logs a line per change from the list it
+// last logged (DiffHotKeys); a new hotkeys watcher gets the whole list.
 #pragma once
 
 #include <sys/time.h>
@@ -32,6 +37,7 @@
 #include "slabs/item_handle.h"
 #include "slabs/store.h"
 #include "src/ev.h"
+#include "src/hot_keys.h"
 #include "src/server_config.h"
 
 namespace slabcached {
@@ -121,6 +127,8 @@ class Logger final : public slabs::EvictionObserver {
  private:
   uint64_t NextGid() { return gid_.fetch_add(1, std::memory_order_relaxed) + 1; }
   void Run(std::stop_token stop);
+  // Logs the changes of the hot-key top list. Holds watchers_mutex_.
+  void ReportHotKeys();
   // One pass: worker lines to watchers, watchers to their sockets. Returns
   // how many bytes of lines it found. Holds watchers_mutex_.
   size_t Pump();
@@ -135,6 +143,7 @@ class Logger final : public slabs::EvictionObserver {
   std::condition_variable_any wake_;
   std::vector<std::unique_ptr<Watcher>> watchers_;  // guarded by watchers_mutex_
   std::string scratch_;                             // logger thread only
+  std::vector<HotKey> hot_keys_sent_;               // guarded by watchers_mutex_
   std::jthread thread_;
 };
 

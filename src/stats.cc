@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "build_config.h"
+#include "src/daemon.h"
 #include "src/options.h"
 #include "src/tls.h"
 
@@ -132,12 +133,15 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   // Replies queue within the limit (-o resp_obj_mem_limit makes connections
   // wait), never fail to: memcached's response_obj_oom is always 0 here.
   AppendStat(out, "response_obj_oom", uint64_t{0});
+  AppendStat(out, "response_obj_count", s.server.response_obj_count.load());
   AppendStat(out, "response_obj_bytes", s.server.response_obj_bytes.load());
   AppendStat(out, "read_buf_count", s.server.read_buf_count.load());
   AppendStat(out, "read_buf_bytes", s.server.read_buf_bytes.load());
   // Read buffers are freed, not cached for reuse: none are ever free.
   AppendStat(out, "read_buf_bytes_free", uint64_t{0});
   AppendStat(out, "read_buf_oom", s.server.read_buf_oom.load());
+  // The descriptors each worker's event loop holds (src/daemon.h).
+  AppendStat(out, "reserved_fds", static_cast<uint64_t>(WorkerDescriptors(s.config.num_threads)));
   // slabcached's own: the meta protocol's stampede state (bounded, outside -m).
   AppendStat(out, "meta_state_bytes", static_cast<uint64_t>(s.store.SideTableBytes()));
   AppendStat(out, "cmd_get", t.cmd_get);
@@ -177,8 +181,14 @@ void AppendGeneralStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "hash_bytes", store.hash_bytes);
   AppendStat(out, "hash_is_expanding", static_cast<uint64_t>(store.hash_is_expanding));
   AppendStat(out, "slab_reassign_rescues", store.slab_reassign_rescues);
+  AppendStat(out, "slab_reassign_chunk_rescues", store.slab_reassign_chunk_rescues);
+  AppendStat(out, "slab_reassign_inline_reclaim", store.slab_reassign_inline_reclaim);
+  // memcached 1.6.18's; 1.6.45 waits instead (busy_nomem), our mover evicts.
   AppendStat(out, "slab_reassign_evictions_nomem", store.slab_reassign_evictions_nomem);
   AppendStat(out, "slab_reassign_busy_items", store.slab_reassign_busy_items);
+  AppendStat(out, "slab_reassign_busy_deletes", store.slab_reassign_busy_deletes);
+  AppendStat(out, "slab_reassign_busy_nomem", store.slab_reassign_busy_nomem);
+  AppendStat(out, "slab_reassign_last_busy_status", store.slab_reassign_last_busy_status);
   AppendStat(out, "slab_reassign_running", store.slab_reassign_running);
   AppendStat(out, "slabs_moved", store.slabs_moved);
   if (s.store.crawler_settings().enabled) {

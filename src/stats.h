@@ -74,6 +74,9 @@ class ServerStats {
   std::atomic<uint64_t> read_buf_count{0};
   std::atomic<uint64_t> read_buf_bytes{0};
   std::atomic<uint64_t> response_obj_bytes{0};
+  // memcached's response_obj_count: connections whose queue still holds
+  // replies after a socket event (one response object each: our queue).
+  std::atomic<uint64_t> response_obj_count{0};
   // Connections closed because -o read_buf_mem_limit was reached.
   std::atomic<uint64_t> read_buf_oom{0};
   // The listener (src/listener.cc) stops accepting when accept runs out of

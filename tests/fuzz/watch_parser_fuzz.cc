@@ -24,14 +24,16 @@ void Check(bool ok) {
 }
 
 // memcached: words split on spaces; each compared with the kind names over
-// the word's length, first match wins; no words means fetchers.
+// the word's length, first match wins; no words means fetchers. Then
+// slabcached's own "hotkeys", after every name memcached knows.
 std::optional<uint32_t> Model(std::string_view args) {
   static constexpr std::pair<std::string_view, uint32_t> kNames[] = {
       {"rawcmds", kWatchRawcmds},     {"evictions", kWatchEvictions},
       {"fetchers", kWatchFetchers},   {"mutations", kWatchMutations},
       {"sysevents", kWatchSysevents}, {"connevents", kWatchConnevents},
       {"proxyreqs", kWatchProxyreqs}, {"proxyevents", kWatchProxyevents},
-      {"proxyuser", kWatchProxyuser}, {"deletions", kWatchDeletions}};
+      {"proxyuser", kWatchProxyuser}, {"deletions", kWatchDeletions},
+      {"hotkeys", kWatchHotkeys}};
   uint32_t kinds = 0;
   bool any = false;
   std::string word;
@@ -84,5 +86,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   Check(decoded == input);
+
+  // The hotkey line around the same key: one line, the same key field.
+  const std::string key_field(encoded);
+  line.clear();
+  AppendHotKeyLine(&line, {.sec = 1, .usec = 2, .gid = 3},
+                   {.key = input, .rank = 1, .requests = 8, .rate = 0.5});
+  Check(line.find('\n') == line.size() - 1);
+  const size_t hot_begin = line.find(" key=") + 5;
+  Check(line.compare(hot_begin, key_field.size(), key_field) == 0);
+  Check(line.compare(hot_begin + key_field.size(), 10, " requests=") == 0);
   return 0;
 }

@@ -886,6 +886,10 @@ TEST_F(AbuseTest, QueuedRepliesAreCountedAndHeldUnderTheLimit) {
   // that had sent nothing before the limit was reached.
   EXPECT_GT(held, 0u);
   EXPECT_LE(held, kMiB + kAbusers * (value.size() + 4096));
+  // response_obj_count: the connections holding replies (the setup connection holds none).
+  const uint64_t holding = StatU64(setup->Stats(), "response_obj_count");
+  EXPECT_GE(holding, 1u);
+  EXPECT_LE(holding, static_cast<uint64_t>(kAbusers));
 
   for (auto& abuser : abusers) abuser->Close();
   const auto drained = SteadyClock::now() + milliseconds(5000);
@@ -893,6 +897,7 @@ TEST_F(AbuseTest, QueuedRepliesAreCountedAndHeldUnderTheLimit) {
     std::this_thread::sleep_for(milliseconds(20));  // the polling period
   }
   EXPECT_EQ(StatU64(setup->Stats(), "response_obj_bytes"), 0u);
+  EXPECT_EQ(StatU64(setup->Stats(), "response_obj_count"), 0u);
   EXPECT_TRUE(Healthy(*d));
 }
 

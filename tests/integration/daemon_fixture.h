@@ -25,6 +25,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace slabcached::testing {
@@ -183,6 +184,20 @@ class Client {
   bool eof_ = false;
   bool reset_ = false;
 };
+
+// Polls `stat` of "stats" over `client` until `done` accepts it or `timeout` passes.
+template <typename Done>
+std::string PollStat(Client& client, const std::string& stat, Done done,
+                     milliseconds timeout = milliseconds(5000)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string value;
+  while (std::chrono::steady_clock::now() < deadline) {
+    value = client.Stats()[stat];
+    if (done(value)) break;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return value;
+}
 
 // Shows bytes with \r, \n and non-printables escaped, truncated for long values.
 std::string Escape(std::string_view bytes, size_t max_len = 300);

@@ -94,20 +94,6 @@ rlim_t HardLimitAtMost(rlim_t wanted) {
   return std::min(wanted, own.rlim_max);
 }
 
-// Polls `stat` of "stats" over `client` until `done` accepts it or `timeout` passes.
-template <typename Done>
-std::string PollStat(Client& client, const std::string& stat, Done done,
-                     milliseconds timeout = milliseconds(5000)) {
-  const auto deadline = Clock::now() + timeout;
-  std::string value;
-  while (Clock::now() < deadline) {
-    value = client.Stats()[stat];
-    if (done(value)) break;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return value;
-}
-
 class FdLimitTest : public ::testing::Test {
  protected:
   void SetUp() override {

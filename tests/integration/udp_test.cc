@@ -379,8 +379,10 @@ TEST_P(UdpTest, StatsSettingsAndCounters) {
   EXPECT_EQ(settings["udpport"], std::to_string(port()));
   EXPECT_EQ(settings["tcpport"], std::to_string(port()));
   EXPECT_EQ(settings["num_threads_per_udp"], "2");
-  // Each worker's UDP descriptor counts as a connection (2 of them, plus this client).
-  EXPECT_EQ(tcp().Stats()["curr_connections"], "3");
+  // Each worker's UDP descriptor counts as a connection (2 of them, plus this
+  // client); the fixture's readiness probe may not have been reaped yet.
+  EXPECT_EQ(PollStat(tcp(), "curr_connections", [](const std::string& v) { return v == "3"; }),
+            "3");
 
   auto before = tcp().Stats();
   ASSERT_TRUE(udp().SendRaw(Header(1)));                        // too short: not counted

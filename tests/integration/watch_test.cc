@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -308,6 +309,66 @@ TEST_P(WatchTest, StatsDetailNeedsDumping) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Watch, WatchTest,
+                         ::testing::Values(Server::kSlabcached, Server::kMemcached),
+                         ServerParamName);
+
+// "watch hotkeys", slabcached's own kind (memcached answers ERROR): a key that becomes hot over
+// real sockets shows up at the top of the list, in the logger's key=value style.
+class HotKeyWatchTest : public ServerTest {};
+
+// The requests of the first "type=hotkey rank=1 key=<key>" line the watcher reads, within 5 s.
+std::optional<uint64_t> WaitForHottest(Client& watcher, const std::string& escaped_key) {
+  const std::regex hottest("^ts=[0-9]+\\.[0-9]+ gid=[0-9]+ type=hotkey rank=1 key=" + escaped_key +
+                           " requests=([0-9]+) rate=[0-9]+\\.[0-9]{2}\n$");
+  const auto deadline = Clock::now() + milliseconds(5000);
+  while (Clock::now() < deadline) {
+    const std::string line =
+        watcher.ReadLine(std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+    if (line.empty()) break;
+    std::smatch match;
+    if (std::regex_match(line, match, hottest)) return std::stoull(match[1].str());
+  }
+  return std::nullopt;
+}
+
+TEST_P(HotKeyWatchTest, AWatcherSeesAKeyBecomeTheHottest) {
+  if (IsReference()) GTEST_SKIP() << "slabcached's own kind";
+  SKIP_IF_ATTACHED();
+  auto daemon = StartDaemon({"-U", "0", "-t", "2", "-o", "hot_keys_sample=1"});
+  ASSERT_NE(daemon, nullptr);
+  std::unique_ptr<Client> watcher = Connect(daemon.get());
+  ASSERT_TRUE(watcher->Roundtrip("watch hotkeys\r\n", "OK\r\n"));
+  std::unique_ptr<Client> loader = Connect(daemon.get());
+  // First a mildly warm key tops the list.
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(loader->Roundtrip("get warm\r\n", "END\r\n"));
+  const std::optional<uint64_t> warm = WaitForHottest(*watcher, "warm");
+  ASSERT_TRUE(warm.has_value()) << "no rank=1 line for the warm key";
+  // The line comes when the key first tops the list, maybe before its last get.
+  EXPECT_GE(*warm, 1u);
+  EXPECT_LE(*warm, 20u);
+  // Then one key takes 500 of 1,000 gets over 500 keys, pipelined 100 a line.
+  ASSERT_TRUE(loader->Roundtrip(StorageCommand("set", "viral:1", "v"), "STORED\r\n"));
+  for (int line = 0; line < 10; ++line) {
+    std::string gets;
+    std::string replies;
+    for (int i = 0; i < 50; ++i) {
+      gets += "get viral:1\r\nget cold:" + std::to_string(line * 50 + i) + "\r\n";
+      replies += ValueReply("viral:1", "v") + "END\r\nEND\r\n";
+    }
+    ASSERT_TRUE(loader->Roundtrip(gets, replies));
+  }
+  const std::optional<uint64_t> viral = WaitForHottest(*watcher, "viral%3A1");
+  ASSERT_TRUE(viral.has_value()) << "no rank=1 line for the key that became hot";
+  EXPECT_GT(*viral, 20u);  // it overtook the warm key (one in one sampled: every get counted)
+}
+
+TEST_P(HotKeyWatchTest, MemcachedHasNoSuchKind) {
+  std::unique_ptr<Client> watcher = Connect();
+  ASSERT_NE(watcher, nullptr);
+  EXPECT_TRUE(watcher->Roundtrip("watch hotkeys\r\n", IsReference() ? "ERROR\r\n" : "OK\r\n"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Watch, HotKeyWatchTest,
                          ::testing::Values(Server::kSlabcached, Server::kMemcached),
                          ServerParamName);
 

@@ -29,6 +29,15 @@ TEST(WatchArgsTest, PrefixesMatchInMemcachedsOrder) {
   EXPECT_EQ(ParseWatchArgs("proxy"), kWatchProxyreqs);
 }
 
+// slabcached's own kind: tried after memcached's, so "h" names it but no
+// word memcached knows changes meaning.
+TEST(WatchArgsTest, HotkeysIsSlabcachedsOwnKind) {
+  EXPECT_EQ(ParseWatchArgs("hotkeys"), kWatchHotkeys);
+  EXPECT_EQ(ParseWatchArgs("h"), kWatchHotkeys);
+  EXPECT_EQ(ParseWatchArgs("fetchers hotkeys"), kWatchFetchers | kWatchHotkeys);
+  EXPECT_EQ(ParseWatchArgs("hotkeysx"), std::nullopt);
+}
+
 TEST(WatchArgsTest, UnknownWordIsRefused) {
   EXPECT_EQ(ParseWatchArgs("fetchers bogus"), std::nullopt);
   EXPECT_EQ(ParseWatchArgs("fetchersx"), std::nullopt);
@@ -98,6 +107,17 @@ TEST(WatchFormatTest, ConnectionLines) {
             "cfd=30\n"
             "ts=1700000000.4021 gid=17 type=conn_close rip=127.0.0.1 rport=40000 transport=tcp "
             "reason=idle_timeout cfd=30\n");
+}
+
+TEST(WatchFormatTest, HotKeyLine) {
+  std::string out;
+  AppendHotKeyLine(&out, kStamp, {.key = "user:1", .rank = 2, .requests = 4096, .rate = 68.2666});
+  EXPECT_EQ(out,
+            "ts=1700000000.4021 gid=17 type=hotkey rank=2 key=user%3A1 requests=4096 "
+            "rate=68.27\n");
+  out.clear();
+  AppendHotKeyLine(&out, kStamp, {.key = "gone"});
+  EXPECT_EQ(out, "ts=1700000000.4021 gid=17 type=hotkey rank=0 key=gone requests=0 rate=0.00\n");
 }
 
 TEST(WatchFormatTest, SkippedLine) {

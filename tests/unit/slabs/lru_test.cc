@@ -231,6 +231,32 @@ TEST_F(LruTest, PerClassCountersSumEveryThread) {
   EXPECT_EQ(s.cmd_set, 1u);
 }
 
+// "stats reset" (memcached's threadlocal_stats_reset): the per-class
+// operation counters start over, in every thread's block; items stay.
+TEST_F(LruTest, ResetClassCountersStartsEveryThreadsCountsOver) {
+  Put("a", "1");
+  std::thread other([&] {
+    store_->Get("a");
+    store_->Get("a", {.ttl = {.touch = true}});
+  });
+  other.join();
+  store_->Get("a");
+  ASSERT_EQ(Class().get_hits, 2u);
+  store_->ResetClassCounters();
+  SlabClassStats s = Class();
+  EXPECT_EQ(s.get_hits, 0u);
+  EXPECT_EQ(s.hits_to_hot + s.hits_to_warm + s.hits_to_cold, 0u);
+  EXPECT_EQ(s.touch_hits, 0u);
+  EXPECT_EQ(s.cmd_set, 0u);
+  EXPECT_EQ(s.number, 1u);
+  // Counting goes on from zero.
+  store_->Get("a");
+  Put("b", "2");
+  s = Class();
+  EXPECT_EQ(s.get_hits, 1u);
+  EXPECT_EQ(s.cmd_set, 1u);
+}
+
 TEST(LruSizesTest, TrackSizesCountsLinkedItemsIn32ByteSteps) {
   Clock clock{1'700'000'000};
   StoreConfig config;

@@ -196,6 +196,8 @@ TEST_F(ChunkedStoreTest, PageMovesRescueHeadsAndContinuations) {
   const StoreStats stats = store_->GetStats();
   EXPECT_EQ(stats.slabs_moved, 3u);
   EXPECT_GT(stats.slab_reassign_rescues, 0u);
+  // The tail class's page held continuation chunks: moved one by one.
+  EXPECT_GT(stats.slab_reassign_chunk_rescues, 0u);
   EXPECT_EQ(stats.slab_reassign_evictions_nomem, 0u);
   EXPECT_EQ(stats.curr_items, 6u);
   for (int i = 1; i < 12; i += 2) {
@@ -222,6 +224,7 @@ TEST_F(ChunkedStoreTest, APageMoveWaitsForReadersOfAChunkedItem) {
   StoreStats stats = store_->GetStats();
   EXPECT_EQ(stats.slabs_moved, 0u);
   EXPECT_GT(stats.slab_reassign_busy_items, 0u);
+  EXPECT_EQ(stats.slab_reassign_last_busy_status, "busy");  // held by a reader
   for (int i = 0; i < 4; ++i) EXPECT_EQ(readers[i].CopyValue(), PatternValue(600'000, i));
   readers.clear();
   store_->RunMaintenance();

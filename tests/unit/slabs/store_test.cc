@@ -689,6 +689,14 @@ TEST_F(StoreTest, ReassignRescuesItemsIntoFreeChunks) {
   EXPECT_EQ(stats.slabs_moved, 1u);
   EXPECT_GT(stats.slab_reassign_rescues, 0u);
   EXPECT_EQ(stats.slab_reassign_evictions_nomem, 0u);
+  // The page's free chunks were reclaimed where they lay, its items rescued:
+  // every chunk of the page is one or the other.
+  EXPECT_GT(stats.slab_reassign_inline_reclaim, 0u);
+  EXPECT_EQ(stats.slab_reassign_inline_reclaim + stats.slab_reassign_rescues,
+            classes[1].chunks_per_page);
+  EXPECT_EQ(stats.slab_reassign_chunk_rescues, 0u);  // no chunked items here
+  EXPECT_EQ(stats.slab_reassign_busy_items, 0u);
+  EXPECT_EQ(stats.slab_reassign_last_busy_status, "none");
   EXPECT_EQ(store_->GetSlabClassStats()[1].total_pages, big_pages - 1);
   // Nothing was lost: every odd key is there with its value and a fresh read works.
   for (int i = 1; i < 3000; i += 2) {

@@ -495,20 +495,20 @@ ManOptions ReadManPage(const std::string& path) {
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   ManOptions man;
   static const std::regex kLetter(R"(^\.B \\-(.), \\-\\-([a-z\\-]+).*)");
-  enum { kBefore, kLetters, kExtended, kNoEffect, kAfter } part = kBefore;
+  enum { kBefore, kLetters, kExtended, kAfter } part = kBefore;
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string& line = lines[i];
-    if (line == ".SH OPTIONS") part = kLetters;
-    if (part == kLetters && line.starts_with("These are honoured")) part = kExtended;
-    if (part == kExtended && line.starts_with("These memcached extended options are accepted")) {
-      part = kNoEffect;
+    if (line == ".SH OPTIONS") {
+      part = kLetters;
+    } else if (line.starts_with(".SH ") && part != kBefore) {
+      part = kAfter;  // the options end with their section
     }
-    if (part == kNoEffect && line == ".PP") part = kAfter;
+    if (part == kLetters && line.starts_with("These are honoured")) part = kExtended;
     const bool item = i > 0 && lines[i - 1] == ".TP";
     std::smatch match;
     if (part == kLetters && item && std::regex_match(line, match, kLetter)) {
       man.letters.insert("-" + match[1].str() + ", --" + Unescape(match[2].str()));
-    } else if ((part == kExtended && item) || (part == kNoEffect && line.starts_with("."))) {
+    } else if (part == kExtended && item) {
       AddBoldNames(line, &man.extended);
     }
   }

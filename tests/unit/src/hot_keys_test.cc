@@ -157,6 +157,42 @@ TEST(WorkerHotKeysTest, MergeAddsWorkersAndScalesBySampling) {
   EXPECT_EQ(MergeHotKeys(workers, 10).size(), 2u);
 }
 
+std::vector<HotKey> List(std::initializer_list<std::string> keys) {
+  std::vector<HotKey> list;
+  uint64_t requests = 100 * keys.size();
+  for (const std::string& key : keys) list.push_back({.key = key, .requests = requests--});
+  return list;
+}
+
+// "rank:key" per change, in DiffHotKeys's order.
+std::vector<std::string> Changes(const std::vector<HotKey>& sent, const std::vector<HotKey>& now) {
+  std::vector<std::string> out;
+  for (const HotKeyChange& change : DiffHotKeys(sent, now)) {
+    out.push_back(std::to_string(change.rank) + ":" + change.key->key);
+  }
+  return out;
+}
+
+TEST(DiffHotKeysTest, AFirstReportListsEveryKey) {
+  EXPECT_EQ(Changes({}, List({"a", "b"})), (std::vector<std::string>{"1:a", "2:b"}));
+  EXPECT_TRUE(Changes({}, {}).empty());
+}
+
+TEST(DiffHotKeysTest, AnUnchangedListIsNoChangeWhateverTheCounts) {
+  std::vector<HotKey> later = List({"a", "b"});
+  later[0].requests += 1000;
+  EXPECT_TRUE(Changes(List({"a", "b"}), later).empty());
+}
+
+TEST(DiffHotKeysTest, SwappedRanksNewKeysAndLeaversAreEachALine) {
+  EXPECT_EQ(Changes(List({"a", "b", "c"}), List({"b", "a", "c"})),
+            (std::vector<std::string>{"1:b", "2:a"}));
+  EXPECT_EQ(Changes(List({"a", "b", "c"}), List({"a", "d"})),
+            (std::vector<std::string>{"2:d", "0:b", "0:c"}));
+  EXPECT_EQ(Changes(List({"a"}), List({"a", "b"})), (std::vector<std::string>{"2:b"}));
+  EXPECT_EQ(Changes(List({"a", "b"}), {}), (std::vector<std::string>{"0:a", "0:b"}));
+}
+
 TEST(HotKeysLimitTest, ParsesTheOptionalCount) {
   EXPECT_EQ(ParseHotKeysLimit("hotkeys"), kDefaultHotKeysListed);
   EXPECT_EQ(ParseHotKeysLimit("hotkeys 5"), 5u);

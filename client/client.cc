@@ -293,6 +293,10 @@ std::string_view StatusName(Status status) {
       return "BACKEND_ERROR";
     case Status::kBusy:
       return "BUSY";
+    case Status::kAuthFailure:
+      return "AUTH_FAILURE";
+    case Status::kTlsFailure:
+      return "TLS_FAILURE";
   }
   return "";
 }
@@ -307,9 +311,10 @@ Client::Client(ClientConfig config) : config_(std::move(config)) {
                                              .retry_interval = config_.retry_interval,
                                              .probe_before_restore = config_.probe_before_restore});
   }
+  const ConnectionSecurity security = MakeConnectionSecurity(config_);
   for (const ServerSpec& s : config_.servers) {
     for (uint32_t i = 0; i < config_.connections_per_server; ++i) {
-      connections_.push_back(std::make_unique<Connection>(s));
+      connections_.push_back(std::make_unique<Connection>(s, security));
     }
   }
   state_.resize(config_.servers.size());
@@ -454,9 +459,8 @@ void Client::BeginExecute(std::vector<Work>* works) {
     }
     c.output().append(w.request);
     // Write at once: poll for POLLOUT only if the socket would block.
-    if (!c.connecting() && c.Write() != IoResult::kOk) {
-      FailWork(&w, Status::kConnectionFailure, errno);
-    }
+    if (c.connecting()) continue;
+    if (const IoResult r = c.Write(); r != IoResult::kOk) FailWork(&w, FailureStatus(r), errno);
   }
 }
 
@@ -472,13 +476,16 @@ void Client::Progress(Work* w, short revents) {
     FailWork(w, Status::kConnectionFailure, errno);  // FinishConnect leaves SO_ERROR in errno
     return;
   }
-  if ((revents & POLLOUT) && c.Write() != IoResult::kOk) {
-    FailWork(w, Status::kConnectionFailure, errno);
-    return;
+  if (revents & POLLOUT) {
+    if (const IoResult r = c.Write(); r != IoResult::kOk) {
+      FailWork(w, FailureStatus(r), errno);
+      return;
+    }
   }
   if (!(revents & (POLLIN | POLLHUP | POLLERR))) return;
   errno = 0;  // stays 0 when the server closed the connection (recv returned 0)
-  const bool closed = c.Read() != IoResult::kOk;
+  const IoResult read = c.Read();
+  const bool closed = read != IoResult::kOk;
   const int read_errno = errno;
   bool broken = false;
   const bool invalid = config_.protocol == Protocol::kBinary ? ApplyBinaryReplies(w, &broken)
@@ -489,7 +496,7 @@ void Client::Progress(Work* w, short revents) {
     w->done = true;
     health_->RecordSuccess(w->server);
   } else if (closed) {
-    FailWork(w, Status::kConnectionFailure, read_errno);
+    FailWork(w, FailureStatus(read), read_errno);
   }
 }
 

@@ -99,6 +99,8 @@ enum class Status : uint8_t {
   kSomeErrors,         // MultiGet: some servers failed; the others' items are returned
   kBackendError,       // cache patterns: the loader or database writer reported an error
   kBusy,               // cache patterns: another caller held the load lock past the wait
+  kAuthFailure,        // the server refused the SASL credentials
+  kTlsFailure,         // the TLS handshake failed (unknown CA, name mismatch, no TLS server)
 };
 
 std::string_view StatusName(Status status);
@@ -149,6 +151,23 @@ enum class Protocol : uint8_t {
   kBinary,  // memcached's binary protocol (deprecated by memcached, still served)
 };
 
+// TLS to every server (a daemon started with -Z), with OpenSSL.
+struct TlsOptions {
+  bool enabled = false;
+  // PEM file of the CA(s) the servers' certificates must chain to; empty:
+  // OpenSSL's default trust store.
+  std::string ca_file;
+  // Optional client certificate (chain) and key, PEM, for a daemon that asks
+  // for one (-o ssl_verify_mode); key_file empty: the key is in cert_file.
+  std::string cert_file;
+  std::string key_file;
+  // false accepts any server certificate (encryption without authentication).
+  bool verify_peer = true;
+  // Sent as SNI and, with verify_peer, required in the server's certificate
+  // (subjectAltName DNS or CN); empty: no SNI and no name check.
+  std::string server_name;
+};
+
 struct ClientConfig {
   std::vector<ServerSpec> servers;
   PlacementConfig placement;
@@ -178,6 +197,16 @@ struct ClientConfig {
   // its policy then replaces auto_eject, failure_limit and retry_interval
   // (ignored when it was made for another number of servers).
   std::shared_ptr<ServerHealth> health;
+  // SASL PLAIN on every new connection when sasl_username is not empty, as
+  // libmemcached does (memcached_set_sasl_auth_data); needs
+  // Protocol::kBinary (a -S daemon speaks nothing else). A refused login
+  // fails the operation with kAuthFailure; no request is answered before the
+  // login succeeds.
+  std::string sasl_username;
+  std::string sasl_password;
+  // TLS on every connection (unix-socket servers included), the handshake
+  // within the operation's deadline; a failed one gives kTlsFailure.
+  TlsOptions tls;
 };
 
 class Connection;

@@ -1,5 +1,7 @@
 #include "client/server_spec.h"
 
+#include <sys/un.h>
+
 #include <charconv>
 
 namespace slabcached::client {
@@ -33,7 +35,16 @@ bool ParseOne(std::string_view item, ServerSpec* spec, std::string* error) {
     space_weight = Trim(rest.substr(sp));
     rest = rest.substr(0, sp);
   }
-  if (!rest.empty() && rest.front() == '[') {
+  if (rest.starts_with("unix:")) rest.remove_prefix(5);
+  if (!rest.empty() && rest.front() == '/') {
+    if (rest.size() >= sizeof(sockaddr_un::sun_path))
+      return fail("unix socket path too long in server");
+    spec->host = std::string(rest);
+    spec->port = 0;
+    rest = {};
+  } else if (item.starts_with("unix:")) {
+    return fail("unix socket path must be absolute in server");
+  } else if (!rest.empty() && rest.front() == '[') {
     size_t close = rest.find(']');
     if (close == std::string_view::npos) return fail("unterminated '[' in server");
     spec->host = std::string(rest.substr(1, close - 1));
@@ -69,6 +80,7 @@ bool ParseOne(std::string_view item, ServerSpec* spec, std::string* error) {
 }  // namespace
 
 std::string ServerSpec::Address() const {
+  if (IsUnixSocket()) return host;
   std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   out += ':';
   out += std::to_string(port);

@@ -65,6 +65,10 @@ slabclient_status ToC(Status s) {
       return SLABCLIENT_SERVER_EJECTED;
     case Status::kSomeErrors:
       return SLABCLIENT_SOME_ERRORS;
+    case Status::kAuthFailure:
+      return SLABCLIENT_AUTH_FAILURE;
+    case Status::kTlsFailure:
+      return SLABCLIENT_TLS_FAILURE;
     case Status::kProtocolError:
     case Status::kBackendError:
     case Status::kBusy:
@@ -342,6 +346,10 @@ const char* slabclient_status_name(slabclient_status status) {
       return "SERVER_EJECTED";
     case SLABCLIENT_SOME_ERRORS:
       return "SOME_ERRORS";
+    case SLABCLIENT_AUTH_FAILURE:
+      return "AUTH_FAILURE";
+    case SLABCLIENT_TLS_FAILURE:
+      return "TLS_FAILURE";
     case SLABCLIENT_BUFFER_TOO_SMALL:
       return "BUFFER_TOO_SMALL";
     case SLABCLIENT_NO_MEMORY:
@@ -499,6 +507,46 @@ void slabclient_write_behind_destroy(slabclient_write_behind* wb,
   CopyCounts(wb->queue->Flush(), counts);
   wb->queue.reset();  // stops the thread; nothing is left to write
   delete wb;
+}
+
+slabclient_status slabclient_create_secure(const char* servers, const char* distribution,
+                                           unsigned timeout_ms, const slabclient_security* security,
+                                           slabclient** out) {
+  if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (servers == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  try {
+    namespace sc = slabcached::client;
+    sc::ClientConfig config;
+    std::string error;
+    auto list = sc::ParseServerList(servers, &error);
+    if (!list || list->empty()) return SLABCLIENT_INVALID_ARGUMENT;
+    config.servers = std::move(*list);
+    if (distribution != nullptr && *distribution != '\0') {
+      auto d = sc::ParseDistribution(distribution);
+      if (!d) return SLABCLIENT_INVALID_ARGUMENT;
+      config.placement.distribution = *d;
+    }
+    if (timeout_ms != 0) config.timeout = std::chrono::milliseconds(timeout_ms);
+    config.hot_keys = std::make_shared<sc::HotKeys>();
+    if (security != nullptr) {
+      auto text = [](const char* s) { return s == nullptr ? std::string() : std::string(s); };
+      config.sasl_username = text(security->sasl_username);
+      config.sasl_password = text(security->sasl_password);
+      // A SASL daemon (-S) speaks only the binary protocol.
+      if (!config.sasl_username.empty()) config.protocol = sc::Protocol::kBinary;
+      config.tls.enabled = security->tls != 0;
+      config.tls.ca_file = text(security->tls_ca_file);
+      config.tls.cert_file = text(security->tls_cert_file);
+      config.tls.key_file = text(security->tls_key_file);
+      config.tls.server_name = text(security->tls_server_name);
+      config.tls.verify_peer = security->tls_skip_verify == 0;
+    }
+    *out = new slabclient(std::move(config));
+    return SLABCLIENT_OK;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
 }
 
 slabclient_status slabclient_last_error(const slabclient* client, char* buf, size_t len,

@@ -48,6 +48,8 @@ typedef enum slabclient_status {
   SLABCLIENT_NO_SERVER = 10,         /* every server is ejected */
   SLABCLIENT_SERVER_EJECTED = 11,    /* modula placement picked an ejected server */
   SLABCLIENT_SOME_ERRORS = 12,       /* slabclient_mget: some servers failed */
+  SLABCLIENT_AUTH_FAILURE = 13,      /* the server refused the SASL credentials */
+  SLABCLIENT_TLS_FAILURE = 14,       /* the TLS handshake failed (unknown CA, wrong name) */
   SLABCLIENT_BUFFER_TOO_SMALL = 100, /* slabclient_get: *value_len is the size needed */
   SLABCLIENT_NO_MEMORY = 101,
   SLABCLIENT_FULL = 102 /* a spool or write-behind queue had no room */
@@ -227,6 +229,23 @@ void slabclient_write_behind_flush(slabclient_write_behind *wb,
 /* Flushes, stops the thread, frees; counts (may be NULL) as after the flush. */
 void slabclient_write_behind_destroy(slabclient_write_behind *wb,
                                      slabclient_write_behind_counts *counts);
+
+/* --- Security: SASL, TLS (a zeroed struct means neither) --- */
+typedef struct slabclient_security {
+  const char *sasl_username; /* NULL or "": no SASL; else PLAIN over the binary protocol */
+  const char *sasl_password;
+  int tls;                     /* nonzero: TLS to every server (-Z daemons) */
+  const char *tls_ca_file;     /* NULL: OpenSSL's default trust store */
+  const char *tls_cert_file;   /* optional client certificate (PEM) */
+  const char *tls_key_file;    /* its key; NULL: in tls_cert_file */
+  const char *tls_server_name; /* SNI and certificate name check; NULL: neither */
+  int tls_skip_verify;         /* nonzero: accept any server certificate */
+} slabclient_security;
+/* slabclient_create with `security` (NULL: none). A refused login gives
+ * SLABCLIENT_AUTH_FAILURE, a failed handshake SLABCLIENT_TLS_FAILURE. */
+slabclient_status slabclient_create_secure(const char *servers, const char *distribution,
+                                           unsigned timeout_ms, const slabclient_security *security,
+                                           slabclient **out);
 
 /* The most recent failed operation on `client` (a success does not clear
  * it): writes one line naming the server, the operation and the errno or the

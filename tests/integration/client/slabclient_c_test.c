@@ -141,8 +141,8 @@ struct mget_seen {
   uint64_t cas_a;
 };
 
-static void on_item(void *ctx, const char *key, size_t key_len, const char *value,
-                    size_t value_len, uint32_t flags, uint64_t cas) {
+static void on_item(void *ctx, const char *key, size_t key_len, const char *value, size_t value_len,
+                    uint32_t flags, uint64_t cas) {
   struct mget_seen *seen = ctx;
   ++seen->calls;
   if (key_len == 2 && memcmp(key, "ma", 2) == 0) {
@@ -241,6 +241,37 @@ static void test_daemon(int port) {
   CHECK_STATUS(slabclient_locate(c, "", 0, &index), SLABCLIENT_INVALID_ARGUMENT);
   test_add_replace_cas_mget(c);
   slabclient_destroy(c);
+}
+
+/* slabclient_create_secure against a plain daemon: no security works; a
+ * TLS client fails the handshake; a SASL login is refused (no -S). */
+static void test_security(int port) {
+  char list[64], buf[16];
+  size_t len = 0;
+  slabclient *c = NULL;
+  slabclient_security security;
+  snprintf(list, sizeof(list), "127.0.0.1:%d", port);
+  memset(&security, 0, sizeof(security));
+  CHECK_STATUS(slabclient_create_secure(list, NULL, 2000, &security, &c), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_set(c, "sec", 3, "v", 1, 0, 0), SLABCLIENT_OK);
+  slabclient_destroy(c);
+  CHECK_STATUS(slabclient_create_secure(list, NULL, 2000, NULL, &c), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_get(c, "sec", 3, buf, sizeof(buf), &len, NULL), SLABCLIENT_OK);
+  slabclient_destroy(c);
+  security.tls = 1;
+  security.tls_skip_verify = 1;
+  CHECK_STATUS(slabclient_create_secure(list, NULL, 2000, &security, &c), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_get(c, "sec", 3, buf, sizeof(buf), &len, NULL), SLABCLIENT_TLS_FAILURE);
+  CHECK(strcmp(slabclient_status_name(SLABCLIENT_TLS_FAILURE), "TLS_FAILURE") == 0);
+  slabclient_destroy(c);
+  memset(&security, 0, sizeof(security));
+  security.sasl_username = "alice";
+  security.sasl_password = "secret";
+  CHECK_STATUS(slabclient_create_secure(list, NULL, 2000, &security, &c), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_get(c, "sec", 3, buf, sizeof(buf), &len, NULL), SLABCLIENT_AUTH_FAILURE);
+  CHECK(strcmp(slabclient_status_name(SLABCLIENT_AUTH_FAILURE), "AUTH_FAILURE") == 0);
+  slabclient_destroy(c);
+  CHECK_STATUS(slabclient_create_secure(NULL, NULL, 0, NULL, &c), SLABCLIENT_INVALID_ARGUMENT);
 }
 
 /* A hot key lives on both daemons; a plain client of each sees it. */
@@ -407,6 +438,7 @@ int main(void) {
       waitpid(pid_b, NULL, 0);
     }
     test_invalidator(port);
+    test_security(port);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
   }

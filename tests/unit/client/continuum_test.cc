@@ -73,6 +73,8 @@ std::vector<GoldenCase> GoldenServerLists() {
       {"equal_100", EqualServers(100, "10.1.0.", 11211)},
       {"mixed_names_and_weights", "alpha.example:11211:1,beta.example:11311:3,gamma:22122:2"},
       {"huge_weight_spread", "a:1:1,b:2:1000000,c:3:7,d:4:65535"},
+      {"unix_sockets", "/tmp/mc-a.sock,/var/run/memcached/b.sock 3,unix:/tmp/c.sock"},
+      {"unix_and_tcp", "/tmp/a.sock,127.0.0.1:11211,cache.example:11300:2"},
   };
 }
 
@@ -281,6 +283,20 @@ TEST(ServerSpecTest, ParsesAllForms) {
   EXPECT_FALSE(ParseServerList("h:1:x", &error));
   EXPECT_FALSE(ParseServerList("", &error));
   EXPECT_FALSE(ParseServerList(":11211", &error));
+}
+
+TEST(ServerSpecTest, ParsesUnixSockets) {
+  auto s = Parse("/run/mc.sock, unix:/tmp/x:y.sock 4, 127.0.0.1:11211");
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0], (ServerSpec{"/run/mc.sock", 0, 1, ""}));
+  EXPECT_TRUE(s[0].IsUnixSocket());
+  EXPECT_EQ(s[0].Address(), "/run/mc.sock");
+  EXPECT_EQ(s[1], (ServerSpec{"/tmp/x:y.sock", 0, 4, ""}));
+  EXPECT_FALSE(s[2].IsUnixSocket());
+  std::string error;
+  EXPECT_FALSE(ParseServerList("unix:relative.sock", &error));
+  EXPECT_FALSE(ParseServerList("/" + std::string(200, 'p'), &error));
+  EXPECT_NE(error.find("too long"), std::string::npos) << error;
 }
 
 TEST(DistributionTest, NamesRoundTrip) {

@@ -39,8 +39,11 @@ class LibmemcachedReference {
     }
     if (config.key_hash) memcached_behavior_set_key_hash(m, ToLibmemcached(*config.key_hash));
     for (const ServerSpec& s : servers) {
-      ok_ = ok_ && memcached_server_add_with_weight(m, s.host.c_str(), s.port, s.weight) ==
-                       MEMCACHED_SUCCESS;
+      const memcached_return_t rc =
+          s.IsUnixSocket()
+              ? memcached_server_add_unix_socket_with_weight(m, s.host.c_str(), s.weight)
+              : memcached_server_add_with_weight(m, s.host.c_str(), s.port, s.weight);
+      ok_ = ok_ && rc == MEMCACHED_SUCCESS;
     }
   }
 

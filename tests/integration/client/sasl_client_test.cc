@@ -1,0 +1,124 @@
+// SASL PLAIN from the Client against a daemon started with -S: the login
+// goes out first on each connection; a refused one fails with kAuthFailure
+// and nothing is answered unauthenticated.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "client/client.h"
+#include "tests/integration/client/servers.h"
+
+namespace slabcached::client {
+namespace {
+
+using std::chrono::milliseconds;
+
+class SaslClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string binary = testing::SlabcachedBinary();
+    if (binary.empty()) GTEST_SKIP() << "SLABCACHED_BIN is not set to the built daemon";
+    char path[] = "/tmp/slabclient-sasl-XXXXXX";
+    const int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    pwdb_ = path;
+    std::ofstream(pwdb_) << "alice:s3cret:with:colons\nbob:hunter2\n";
+    chmod(pwdb_.c_str(), 0644);  // readable after the daemon drops root
+    port_ = testing::FreePort();
+    std::vector<std::string> argv = {binary, "-S",
+                                     "-o",   "sasl_pwdb=" + pwdb_,
+                                     "-p",   std::to_string(port_),
+                                     "-l",   "127.0.0.1",
+                                     "-U",   "0",
+                                     "-t",   "2",
+                                     "-m",   "64"};
+    if (geteuid() == 0) {
+      argv.push_back("-u");
+      argv.push_back("nobody");
+    }
+    std::string error;
+    daemon_ = testing::Process::Spawn(argv, "", &error);
+    ASSERT_NE(daemon_, nullptr) << error;
+    ASSERT_TRUE(testing::WaitForPort(port_, milliseconds(5000))) << binary << " did not start";
+  }
+
+  void TearDown() override {
+    daemon_.reset();
+    if (!pwdb_.empty()) unlink(pwdb_.c_str());
+  }
+
+  ClientConfig Config(std::string user, std::string password) const {
+    ClientConfig config;
+    config.servers = {ServerSpec{"127.0.0.1", static_cast<uint16_t>(port_), 1, ""}};
+    config.protocol = Protocol::kBinary;
+    config.timeout = milliseconds(2000);
+    config.auto_eject = false;
+    config.sasl_username = std::move(user);
+    config.sasl_password = std::move(password);
+    return config;
+  }
+
+  std::string pwdb_;
+  int port_ = 0;
+  std::unique_ptr<testing::Process> daemon_;
+};
+
+TEST_F(SaslClientTest, AuthenticatedRequestsWork) {
+  ClientConfig config = Config("alice", "s3cret:with:colons");
+  config.connections_per_server = 2;  // each connection logs in
+  Client c(config);
+  Item item;
+  ASSERT_EQ(c.Set("k", "v", 3), Status::kOk);
+  ASSERT_EQ(c.Get("k", &item), Status::kOk);
+  EXPECT_EQ(item.value, "v");
+  EXPECT_EQ(item.flags, 3u);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) {
+    keys.push_back("m" + std::to_string(i));
+    ASSERT_EQ(c.Set(keys.back(), "value-" + keys.back()), Status::kOk);
+  }
+  std::map<std::string, Item> found;
+  ASSERT_EQ(c.MultiGet(keys, &found), Status::kOk);
+  ASSERT_EQ(found.size(), keys.size());
+  EXPECT_EQ(found["m299"].value, "value-m299");
+
+  // Another user sees the same cache (memcached's SASL has no namespaces).
+  Client bob(Config("bob", "hunter2"));
+  ASSERT_EQ(bob.Get("k", &item), Status::kOk);
+  EXPECT_EQ(item.value, "v");
+}
+
+TEST_F(SaslClientTest, WrongPasswordFailsWithAuthStatus) {
+  {
+    Client good(Config("alice", "s3cret:with:colons"));
+    ASSERT_EQ(good.Set("secret", "kept"), Status::kOk);
+  }
+  Client bad(Config("alice", "wrong"));
+  Item item;
+  EXPECT_EQ(bad.Get("secret", &item), Status::kAuthFailure);
+  EXPECT_EQ(item.value, "");
+  EXPECT_EQ(bad.Set("secret", "overwritten"), Status::kAuthFailure);
+  EXPECT_EQ(Client(Config("mallory", "x")).Delete("secret"), Status::kAuthFailure);
+
+  // The refused requests never reached the cache.
+  Client good(Config("bob", "hunter2"));
+  ASSERT_EQ(good.Get("secret", &item), Status::kOk);
+  EXPECT_EQ(item.value, "kept");
+}
+
+TEST_F(SaslClientTest, WithoutCredentialsTheDaemonRefuses) {
+  Client anonymous(Config("", ""));
+  Item item;
+  EXPECT_NE(anonymous.Get("k", &item), Status::kOk);
+  EXPECT_NE(anonymous.Set("k", "v"), Status::kOk);
+}
+
+}  // namespace
+}  // namespace slabcached::client

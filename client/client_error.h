@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "client/continuum.h"
+#include "continuum.h"
 
 namespace slabcached::client {
 

@@ -216,9 +216,11 @@ TEST_P(WatchTest, AWatcherThatNeverReadsSlowsNobody) {
            std::stoull(before.at("log_worker_dropped"));
     if (lost == 0) std::this_thread::sleep_for(milliseconds(100));
   }
-  // memcached's workers may also drop lines before they reach the watcher.
-  if (!IsReference()) EXPECT_GT(skipped, 0u) << "the watcher's full buffer skips lines";
-  EXPECT_GT(lost, 0u) << "a watcher that never reads misses lines";
+  // Lines are lost where the logger cannot keep up: a worker's full buffer
+  // drops them (log_worker_dropped) or the watcher's full buffer skips them
+  // (log_watcher_skipped); which one depends on how often the logger thread
+  // ran during the gets (on an idle machine they end before it wakes).
+  EXPECT_GT(lost, 0u) << "a watcher that never reads misses lines (skipped " << skipped << ")";
   EXPECT_EQ(client().Stats().at("log_watchers"), "1");
 }
 

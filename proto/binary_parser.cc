@@ -146,7 +146,8 @@ BinaryParseResult Error(Status status, size_t consumed, bool close, bool before_
 // "reset" and "settings" by prefix only.
 std::string_view StatsGroup(std::string_view key) {
   for (std::string_view prefixed : {"reset", "settings"}) {
-    if (key.starts_with(prefixed)) return prefixed;
+    // A view into the request (not the literal): the key stays inside the buffer.
+    if (key.starts_with(prefixed)) return key.substr(0, prefixed.size());
   }
   return key;
 }

@@ -321,7 +321,13 @@ TEST_P(CrawlerTest, MetadumpListsLiveItemsAndEndsWithEnd) {
   }
   ASSERT_EQ(hot, "0");
 
-  const std::string reply = Metadump(client());
+  std::string reply = Metadump(client());
+  // Even then memcached's maintainer can be moving "foo" (fetched, so active) out of COLD while
+  // the dump walks it; slabcached's dump does not race its maintainer and gets one try.
+  for (int i = 0; IsReference() && i < 20 && ParseMetadump(reply).size() != 2; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    reply = Metadump(client());
+  }
   const auto lines = ByKey(ParseMetadump(reply));
   ASSERT_EQ(lines.size(), 2u) << Escape(reply);  // the expired item is left out
   ASSERT_EQ(lines.count("foo"), 1u);

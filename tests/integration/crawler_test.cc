@@ -154,6 +154,17 @@ class CrawlerTest : public ServerTest {
     return MeField(client().ReadLine(), "cls");
   }
 
+  // memcached's dump walks the LRU lists and can miss an item its maintainer moves from one to
+  // another meanwhile: waits until class `cls` has no item left in HOT, returns number_hot.
+  std::string WaitForHotToDrain(const std::string& cls) {
+    std::string hot;
+    for (int i = 0; i < 100 && (hot = client().Stats("items")["items:" + cls + ":number_hot"]) != "0";
+         ++i) {
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return hot;
+  }
+
   // Stores `n` keys "<prefix><i>" padded to `key_len` with `value`, pipelined with noreply.
   void Fill(const std::string& prefix, int n, size_t key_len, const std::string& value) {
     std::string batch;
@@ -311,15 +322,7 @@ TEST_P(CrawlerTest, MetadumpListsLiveItemsAndEndsWithEnd) {
   const std::string value_line = client().ReadLine();  // VALUE foo 5 3 <cas>
   const uint64_t cas = std::stoull(value_line.substr(value_line.rfind(' ') + 1));
   client().ReadUntilEnd();
-  // memcached's dump walks the LRU lists and can miss an item its maintainer moves from one to
-  // another meanwhile: wait until the new items have left HOT.
-  const std::string cls = ClassOf("foo");
-  std::string hot;
-  for (int i = 0; i < 100 && (hot = client().Stats("items")["items:" + cls + ":number_hot"]) != "0";
-       ++i) {
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  ASSERT_EQ(hot, "0");
+  ASSERT_EQ(WaitForHotToDrain(ClassOf("foo")), "0");
 
   std::string reply = Metadump(client());
   // Even then memcached's maintainer can be moving "foo" (fetched, so active) out of COLD while
@@ -408,6 +411,7 @@ TEST_P(CrawlerTest, AnUnreadDumpKeepsTheCrawlerBusy) {
   // (Linux: its 128 KB receive buffer plus the server's send buffer, at most 4 MB).
   constexpr int kItems = 40000;
   Fill("dumpkey", kItems, 200, "0123456789");
+  ASSERT_EQ(WaitForHotToDrain(ClassOf(std::string("dumpkey0").append(192, 'k'))), "0");
   auto reader = Connect();
   ASSERT_NE(reader, nullptr);
   // Wait out a background crawl of memcached's (it would make the dump BUSY).

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "proto/text_encoder.h"
+#include "src/worker_picker.h"
 
 namespace slabcached {
 
@@ -177,6 +178,10 @@ void Listener::OpenTcp(const std::string& spec) {
   }
   size_t listening = 0;
   for (ev::Fd& fd : BindAll(address, net_.tcp_port, SOCK_STREAM)) {
+    // memcached asks the kernel at start rather than find out per connection.
+    if (net_.napi_ids != 0 && !NapiIdSupported(fd.get())) {
+      throw std::runtime_error("-N <num_napi_ids> option not supported");
+    }
     evconnlistener* listener =
         evconnlistener_new(base_, tls ? &Listener::OnAcceptTls : &Listener::OnAccept, this,
                            LEV_OPT_CLOSE_ON_FREE, net_.backlog, fd.get());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -239,17 +240,16 @@ constexpr Option kLetters[] = {
      "comma separated list of extended options (below)",
      [](const Option&, Value v, ParsedOptions* p) { ApplyExtendedOptions(*v, p); }, "", nullptr},
     {'N', "napi-ids", OptionArg::kRequired, "<num>", "",
-     "number of napi ids (refused: connections are not steered by NIC queue)",
-     [](const Option& o, Value v, ParsedOptions*) {
-       // memcached's check first, so a bad value gets its message.
-       if (WholeNumber(o, *v) <= 0) {
+     "hand each connection to the worker serving its NIC receive queue (at most -t)",
+     [](const Option& o, Value v, ParsedOptions* p) {
+       const int64_t napi_ids = WholeNumber(o, *v);
+       if (napi_ids <= 0 || napi_ids > std::numeric_limits<int32_t>::max()) {
          throw CommandLineError("Maximum number of NAPI IDs must be greater than 0");
        }
-       throw CommandLineError(
-           "-N is not supported: slabcached hands connections to workers round-robin and has no "
-           "NAPI-ID (SO_INCOMING_NAPI_ID) steering");
+       p->config.net.napi_ids = static_cast<uint32_t>(napi_ids);
      },
-     "", nullptr},
+     "num_napi_ids",
+     [](View v, std::string_view n, StatSink* out) { Unsigned(out, n, v.config.net.napi_ids); }},
 };
 
 // "stats settings" lines no option sets.
@@ -268,7 +268,6 @@ constexpr DerivedSetting kDerivedSettings[] = {
     // Off, as memcached's defaults: slabcached has neither (see the -o rows).
     {"tail_repair_time", [](View, std::string_view n, StatSink* out) { Unsigned(out, n, 0); }},
     {"temp_lru", [](View, std::string_view n, StatSink* out) { AppendStat(out, n, "no"); }},
-    {"num_napi_ids", [](View, std::string_view n, StatSink* out) { Unsigned(out, n, 0); }},
     // A dead setting in memcached 1.6: always "no" there too.
     {"inline_ascii_response",
      [](View, std::string_view n, StatSink* out) { AppendStat(out, n, "no"); }},
@@ -466,6 +465,12 @@ void FinishOptions(ParsedOptions* parsed) {
   net.listen_hosts = SplitList(parsed->listen);
   // memcached's num_threads_per_udp: one worker per UDP socket when -l lists several addresses.
   net.udp_threads = parsed->listen.find(',') != std::string::npos ? 1 : config.num_threads;
+
+  if (net.napi_ids > config.num_threads) {
+    throw CommandLineError("Number of napi_ids(" + std::to_string(net.napi_ids) +
+                           ") cannot be greater than number of threads(" +
+                           std::to_string(config.num_threads) + ")");
+  }
 
   slabs::StoreConfig& store = config.store;
   if (store.item_size_max > store.max_bytes / 2) {

@@ -61,7 +61,8 @@ Server::Server(const ServerConfig& config, Services services,
           std::make_unique<PrefixStats>(config_.prefix_delimiter, config_.detail_enabled)),
       logger_(std::make_unique<Logger>(config_.logger, config_.num_threads, &stats_)),
       verbosity_(config_.verbosity),
-      base_(event_base_new()) {
+      base_(event_base_new()),
+      picker_(config_.num_threads, config_.net.napi_ids != 0) {
   if (!base_) throw std::runtime_error("event_base_new failed");
   stats_.ConfigureObservation(config_.metrics);
   if (!config_.store.memory_file.empty()) {
@@ -118,17 +119,16 @@ void Server::Open() {
       if (!fd.valid()) {
         throw std::runtime_error(std::string("dup of a UDP socket: ") + std::strerror(errno));
       }
-      if (!workers_[next_worker_]->ServeUdp(std::move(fd))) {
+      if (!workers_[picker_.RoundRobin()]->ServeUdp(std::move(fd))) {
         throw std::runtime_error("could not register a UDP socket");
       }
-      next_worker_ = (next_worker_ + 1) % workers_.size();
     }
   }
 }
 
 void Server::Dispatch(ev::Fd fd, bool tls) {
-  workers_[next_worker_]->Enqueue(std::move(fd), tls);
-  next_worker_ = (next_worker_ + 1) % workers_.size();
+  const uint32_t worker = PickWorker(picker_, fd.get(), &stats_);
+  workers_[worker]->Enqueue(std::move(fd), tls);
 }
 
 void Server::OnClockTick(evutil_socket_t, short, void* arg) {

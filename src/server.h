@@ -22,6 +22,7 @@
 #include "src/services.h"
 #include "src/stats.h"
 #include "src/worker.h"
+#include "src/worker_picker.h"
 
 namespace slabcached {
 
@@ -81,7 +82,8 @@ class Server : public ServerControl {
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<MetricsServer> metrics_;  // -o metrics_port, or null
   std::vector<ev::Event> events_;           // clock tick and signal handlers
-  uint32_t next_worker_ = 0;
+  // Used by the main loop thread only.
+  WorkerPicker picker_;
   int stop_signal_ = 0;                    // the signal that ended Run()
   std::vector<uint64_t> last_heartbeats_;  // per worker, at the last watchdog tick
   bool watchdog_withheld_ = false;         // the last tick found a worker stuck

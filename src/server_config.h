@@ -51,6 +51,9 @@ struct NetConfig {
   // queued replies before it runs another request (or another key of a
   // multi-get), instead of each holding up to its own 1 MiB.
   uint64_t resp_obj_mem_limit = 0;
+  // -N: hand each connection to the worker serving its NIC receive queue
+  // (src/worker_picker.h); 0 = round robin.
+  uint32_t napi_ids = 0;
   BindingProtocol protocol = BindingProtocol::kAuto;  // -B
   bool sasl = false;  // -S: binary requests need SASL authentication first
   // -Y: text connections authenticate with "set <key> <f> <e> <n>\r\n<user> <pass>"

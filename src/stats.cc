@@ -72,6 +72,8 @@ void ServerStats::Reset() {
   ssl_new_sessions.store(0);
   listen_disabled_num.store(0);
   time_in_listen_disabled_us.store(0);
+  unexpected_napi_ids.store(0);
+  round_robin_fallback.store(0);
   // Hot keys count from now on; latency histograms stay cumulative (they
   // are Prometheus counters).
   for (const auto& worker : workers_) worker->hot_keys.Clear();
@@ -218,6 +220,9 @@ void AppendServerStats(const StatsSources& s, const ThreadStatsTotals& t,
   AppendStat(out, "log_watcher_sent", s.server.log_watcher_sent.load());
   AppendStat(out, "log_watchers", s.server.log_watchers.load());
   AppendTlsStats(s.tls, s.config.net.tls, s.server, now, out);
+  // Printed with or without -N, as memcached does.
+  AppendStat(out, "unexpected_napi_ids", s.server.unexpected_napi_ids.load());
+  AppendStat(out, "round_robin_fallback", s.server.round_robin_fallback.load());
 }
 
 // The items the store holds and what happened to the ones it let go.

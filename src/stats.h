@@ -84,6 +84,10 @@ class ServerStats {
   std::atomic<uint64_t> listen_disabled_num{0};
   std::atomic<uint64_t> time_in_listen_disabled_us{0};
   std::atomic<bool> accepting_conns{true};
+  // -N (src/worker_picker.h): connections that brought a NAPI id no worker
+  // had while every worker had one, and connections without an id.
+  std::atomic<uint64_t> unexpected_napi_ids{0};
+  std::atomic<uint64_t> round_robin_fallback{0};
   // -Z (src/tls.cc): handshakes that failed, and sessions made with
   // ssl_session_cache. "stats reset" zeroes them, as memcached does.
   std::atomic<uint64_t> ssl_handshake_errors{0};

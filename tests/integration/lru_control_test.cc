@@ -253,8 +253,6 @@ TEST_P(LruControlTest, RefusedOptionsSayWhy) {
         << bad.Describe();
     EXPECT_NE(bad.output.find("is refused: "), std::string::npos) << bad.output;
   }
-  const ExitResult napi = RunToExit(binary(), {"-N", "2"});
-  EXPECT_NE(napi.output.find("-N is not supported"), std::string::npos) << napi.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Lru, LruControlTest,
@@ -293,13 +291,8 @@ TEST(StatsKeysTest, GeneralStatsAreMemcached1645s) {
   auto ours_daemon = Daemon::Start(*ours, DefaultFlags(), &error);
   ASSERT_NE(ours_daemon, nullptr) << error;
 
-  // What memcached 1.6.45 has and slabcached does not.
-  const std::set<std::string> not_ours = {
-      // -N (NAPI ids): refused by slabcached (RefusedOptionsSayWhy).
-      "unexpected_napi_ids",
-      // Workers are picked round-robin always; there is no NAPI-id choice to fall back from.
-      "round_robin_fallback",
-  };
+  // What memcached 1.6.45 has and slabcached does not: nothing since -N.
+  const std::set<std::string> not_ours = {};
   // What slabcached adds.
   const std::set<std::string> only_ours = {
       "slabcached_version",             // its own release; "version" is memcached's

@@ -78,7 +78,6 @@ enum class ReplyError : uint8_t {
   kCachedumpBadClass,
   kLruPercentsTooLarge,    // lru tune
   kLruFactorsNotPositive,  // lru tune
-  kLruTempUnsupported,     // lru temp_ttl: slabcached has no TEMP LRU
   // The connection's own.
   kReadBufferFull,      // -o read_buf_mem_limit
   kUdpGetTooLarge,      // a UDP get whose reply outgrew the datagram budget
@@ -219,8 +218,6 @@ inline constexpr std::array kTable = {
              Status::kUnknownCommand},
     ErrorRow{ReplyError::kLruFactorsNotPositive,
              "ERROR hot/warm age factors must be greater than 0\r\n", Status::kUnknownCommand},
-    ErrorRow{ReplyError::kLruTempUnsupported, "SERVER_ERROR temporary LRU not supported\r\n",
-             Status::kUnknownCommand},
     ErrorRow{ReplyError::kReadBufferFull, "SERVER_ERROR out of memory reading request\r\n",
              Status::kOutOfMemory},
     ErrorRow{ReplyError::kUdpGetTooLarge, "SERVER_ERROR out of memory writing get response\r\n",

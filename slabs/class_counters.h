@@ -27,9 +27,10 @@ enum class ClassOp : uint8_t {
   kCasHits,
   kCasBadval,
   kTouchHits,
-  kHitsToHot,  // + LruId: kHitsToWarm, kHitsToCold
+  kHitsToHot,  // + LruId: kHitsToWarm, kHitsToCold, kHitsToTemp
   kHitsToWarm,
   kHitsToCold,
+  kHitsToTemp,
   kCount,
 };
 inline constexpr size_t kClassOps = static_cast<size_t>(ClassOp::kCount);

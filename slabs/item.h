@@ -49,8 +49,10 @@ using ItemRef = uint32_t;
 inline constexpr size_t kKeyMaxLength = 250;  // memcached's KEY_MAX_LENGTH
 
 // Which segment of its class's LRU an item is on (two bits of Item::flags).
-enum class LruId : uint8_t { kHot = 0, kWarm = 1, kCold = 2 };
-inline constexpr int kNumLrus = 3;
+// TEMP (memcached's TEMP_LRU, -o temporary_ttl) holds items stored with a TTL
+// at or below the threshold: never bumped, never evicted, reclaimed first.
+enum class LruId : uint8_t { kHot = 0, kWarm = 1, kCold = 2, kTemp = 3 };
+inline constexpr int kNumLrus = 4;
 
 // Bits of Item::flags.
 inline constexpr uint8_t kItemLinked = 1 << 0;   // in the hash table and an LRU (holds one ref)
@@ -61,8 +63,10 @@ inline constexpr uint8_t kItemSlabbed = 1 << 4;  // chunk is on a slab free list
 inline constexpr int kItemLruShift = 5;          // bits 5..6: LruId
 inline constexpr uint8_t kItemLruMask = 3 << kItemLruShift;
 inline constexpr uint8_t kItemClientFlags = 1 << 7;  // 4 bytes of client flags follow the CAS
-// LRU bits 3 (no such list): a continuation chunk of a chunked item, not an item.
-inline constexpr uint8_t kItemContinuation = kItemLruMask;
+// A continuation chunk of a chunked item, not an item: LRU bits TEMP plus
+// ACTIVE, a pair no item has (an item on TEMP is never made ACTIVE:
+// SegmentedLru::LinkHead clears the bit, Store::Impl::Bump never sets it).
+inline constexpr uint8_t kItemContinuation = kItemLruMask | kItemActive;
 
 // Locks: "item lock" is the hash stripe of the item's key (ItemLocks), "LRU
 // lock" the mutex of its class's LRU, "slab lock" the allocator mutex.
@@ -145,7 +149,7 @@ struct Item {
 };
 
 inline bool IsContinuationFlags(uint8_t flags) {
-  return (flags & (kItemLruMask | kItemSlabbed)) == kItemContinuation;
+  return (flags & (kItemContinuation | kItemSlabbed)) == kItemContinuation;
 }
 inline bool IsContinuation(const Item* it) {
   return IsContinuationFlags(it->flags.load(std::memory_order_relaxed));

@@ -20,7 +20,11 @@ namespace slabcached::slabs {
 
 void SegmentedLru::LinkHead(LruClass& lc, Item* it, LruId lru) {
   const int l = static_cast<int>(lru);
-  it->flags.fetch_and(static_cast<uint8_t>(~kItemLruMask), std::memory_order_relaxed);
+  // An item on TEMP is never ACTIVE: TEMP plus ACTIVE marks a continuation
+  // chunk (item.h). Cleared together with the LRU bits, so no reader of the
+  // flags sees that pair on an item.
+  const uint8_t clear = lru == LruId::kTemp ? kItemLruMask | kItemActive : kItemLruMask;
+  it->flags.fetch_and(static_cast<uint8_t>(~clear), std::memory_order_relaxed);
   it->flags.fetch_or(static_cast<uint8_t>(l << kItemLruShift), std::memory_order_relaxed);
   const ItemRef ref = slabs_->ToRef(it);
   it->prev = 0;
@@ -92,6 +96,16 @@ void Store::Impl::UnlinkLocked(LruClass& lc, Item* it, uint64_t hv) {
 }
 
 void Store::Impl::Bump(Item* it) {
+  if (it->lru() == LruId::kTemp) {
+    // TEMP items are never bumped (memcached's TEMP_LRU); a hit marks them
+    // fetched and refreshes the access time, never ACTIVE (see LinkHead).
+    if ((it->flags.load(std::memory_order_relaxed) & kItemFetched) == 0) {
+      it->flags.fetch_or(kItemFetched, std::memory_order_relaxed);
+    } else {
+      it->time.store(Now(), std::memory_order_relaxed);
+    }
+    return;
+  }
   if (!lru_segmented_.load(std::memory_order_relaxed)) {
     // Flat mode: no ACTIVE, a hit relinks its item at the head of its list.
     if ((it->flags.load(std::memory_order_relaxed) & kItemFetched) == 0) {
@@ -257,6 +271,8 @@ int Store::Impl::PullTail(uint8_t cls, LruId lru, uint64_t total_bytes, bool evi
           ++removed;
         }
         return removed;
+      case LruId::kTemp:
+        return removed;  // TEMP is only reaped: stop at the first live item
     }
   }
   return removed;
@@ -267,12 +283,19 @@ int Store::Impl::Juggle(uint8_t cls) {
   LruClass& lc = lru_.cls(cls);
   uint64_t total_bytes = 0;
   RelTime cold_age = 0;
+  int did = 0;
+  // TEMP first, for reclaims only (memcached's juggle), whenever it holds
+  // items: also those linked before "lru temp_ttl -1" turned it off.
+  for (int i = 0; i < 500 && PullTail(cls, LruId::kTemp, 0, false, 0) > 0; ++i) ++did;
   {
     std::lock_guard lock(lc.mu);
-    if (lc.count[0] + lc.count[1] + lc.count[2] == 0) return 0;
+    if (lc.count[0] + lc.count[1] + lc.count[2] == 0) return did;
     const Item* cold_tail = lru_.Tail(lc, LruId::kCold);
     if (cold_tail != nullptr) cold_age = Now() - cold_tail->time.load(std::memory_order_relaxed);
-    for (int l = 0; l < kNumLrus; ++l) total_bytes += lc.bytes[l];
+    // TEMP's bytes are no part of the shares HOT and WARM are sized by.
+    for (LruId l : {LruId::kHot, LruId::kWarm, LruId::kCold}) {
+      total_bytes += lc.bytes[static_cast<int>(l)];
+    }
   }
   RelTime hot_age =
       static_cast<RelTime>(cold_age * hot_max_factor_.load(std::memory_order_relaxed));
@@ -282,7 +305,6 @@ int Store::Impl::Juggle(uint8_t cls) {
   // and COLD is left to allocations, as memcached's juggle does.
   const bool segmented = lru_segmented_.load(std::memory_order_relaxed);
   if (!segmented) hot_age = warm_age = total_bytes = 0;
-  int did = 0;
   for (int i = 0; i < 500; ++i) {
     int more = 0;
     if (PullTail(cls, LruId::kHot, total_bytes, false, hot_age) > 0 ||
@@ -404,7 +426,9 @@ LruTuning Store::Impl::lru_tuning() const {
           .warm_lru_pct = warm_lru_pct_.load(std::memory_order_relaxed),
           .hot_max_factor = hot_max_factor_.load(std::memory_order_relaxed),
           .warm_max_factor = warm_max_factor_.load(std::memory_order_relaxed),
-          .segmented = lru_segmented_.load(std::memory_order_relaxed)};
+          .segmented = lru_segmented_.load(std::memory_order_relaxed),
+          .temp_lru = temp_lru_.load(std::memory_order_relaxed),
+          .temporary_ttl = temporary_ttl_.load(std::memory_order_relaxed)};
 }
 
 void Store::Impl::SetLruTuning(const LruTuning& tuning) {
@@ -413,6 +437,20 @@ void Store::Impl::SetLruTuning(const LruTuning& tuning) {
   hot_max_factor_.store(tuning.hot_max_factor, std::memory_order_relaxed);
   warm_max_factor_.store(tuning.warm_max_factor, std::memory_order_relaxed);
   lru_segmented_.store(tuning.segmented, std::memory_order_relaxed);
+  temporary_ttl_.store(tuning.temporary_ttl, std::memory_order_relaxed);
+  temp_lru_.store(tuning.temp_lru, std::memory_order_relaxed);
+}
+
+LruId Store::Impl::LinkTo(const Item* it, RelTime now) const {
+  // memcached's do_item_alloc: "exptime - current_time <= temporary_ttl" in
+  // unsigned arithmetic, so no-expiry and already-expired items stay out.
+  const RelTime exptime = it->exptime.load(std::memory_order_relaxed);
+  if (temp_lru_.load(std::memory_order_relaxed) && exptime != 0 && exptime >= now &&
+      exptime - now <= temporary_ttl_.load(std::memory_order_relaxed)) {
+    return LruId::kTemp;
+  }
+  // Flat mode has only COLD (memcached's compat mode).
+  return lru_segmented_.load(std::memory_order_relaxed) ? LruId::kHot : LruId::kCold;
 }
 
 std::optional<std::vector<std::pair<uint32_t, uint64_t>>> Store::Impl::ItemSizes() const {

@@ -1,10 +1,12 @@
 // Segmented LRU lists, one set per slab class (memcached's HOT/WARM/COLD,
 // doc/new_lru.txt): intrusive doubly linked lists through Item::prev/next,
-// all three lists of a class behind one mutex (the "LRU lock").
+// all lists of a class behind one mutex (the "LRU lock").
 //
 //   new items -> HOT head. The maintainer (or an allocation that needs room)
 //   pulls HOT tails to COLD (ACTIVE ones to WARM), WARM tails over their share
 //   to COLD, and ACTIVE COLD tails back to WARM. Eviction takes COLD tails.
+//   With -o temporary_ttl, items with a short TTL go to TEMP instead, which
+//   nothing moves or evicts: the maintainer only reaps its expired tails.
 //
 // This file holds the list mechanics and per-class counters only; the policy
 // (which tail goes where, expiry, eviction) is in lru.cc on Store::Impl,

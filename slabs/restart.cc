@@ -11,7 +11,9 @@ namespace {
 
 constexpr std::string_view kMagic = "SLABCRST";
 static_assert(kMagic.size() == kDirtyMagic.size());
-constexpr uint32_t kFormatVersion = 1;
+// 2: item flags changed meaning (LRU bits 3 is the TEMP LRU; continuation
+// chunks are TEMP plus ACTIVE), so a version 1 file starts cold.
+constexpr uint32_t kFormatVersion = 2;
 // magic, version, payload length
 constexpr size_t kPrefixBytes = kMagic.size() + sizeof(uint32_t) + sizeof(uint64_t);
 
@@ -126,7 +128,7 @@ std::optional<RestartRecord> DecodeRestartRecord(std::string_view bytes, std::st
   }
   if (version != kFormatVersion) {
     *why = "the restart record has format version " + std::to_string(version) + ", not " +
-           std::to_string(kFormatVersion);
+           std::to_string(kFormatVersion) + " (written by another slabcached release)";
     return std::nullopt;
   }
   uint64_t checksum = 0;

@@ -221,16 +221,15 @@ Item* Store::Impl::FindLive(std::string_view key, uint64_t hv, GetOutcome* outco
 }
 
 void Store::Impl::LinkItem(Item* it, uint64_t hv) {
-  it->time.store(Now(), std::memory_order_relaxed);
+  const RelTime now = Now();
+  it->time.store(now, std::memory_order_relaxed);
   it->set_cas(NextCas());
   it->refcount.fetch_add(1, std::memory_order_relaxed);
   it->flags.fetch_or(kItemLinked, std::memory_order_relaxed);
   table_.Insert(it, hv);
   LruClass& lc = lru_.cls(slabs_.ClassOf(it));
   std::lock_guard lock(lc.mu);
-  // Flat mode has only COLD (memcached's compat mode).
-  lru_.LinkHead(lc, it,
-                lru_segmented_.load(std::memory_order_relaxed) ? LruId::kHot : LruId::kCold);
+  lru_.LinkHead(lc, it, LinkTo(it, now));
   ++lc.total_items;
 }
 
@@ -707,7 +706,8 @@ std::vector<SlabClassStats> Store::Impl::GetSlabClassStats() const {
     s.number_hot = lc.count[0];
     s.number_warm = lc.count[1];
     s.number_cold = lc.count[2];
-    s.number = s.number_hot + s.number_warm + s.number_cold;
+    s.number_temp = lc.count[3];
+    s.number = s.number_hot + s.number_warm + s.number_cold + s.number_temp;
     s.age_hot = age(LruId::kHot);
     s.age_warm = age(LruId::kWarm);
     s.age = age(LruId::kCold);
@@ -731,6 +731,7 @@ std::vector<SlabClassStats> Store::Impl::GetSlabClassStats() const {
     s.hits_to_hot = op(ClassOp::kHitsToHot);
     s.hits_to_warm = op(ClassOp::kHitsToWarm);
     s.hits_to_cold = op(ClassOp::kHitsToCold);
+    s.hits_to_temp = op(ClassOp::kHitsToTemp);
     s.get_hits = op(ClassOp::kGetHits);
     s.cmd_set = op(ClassOp::kCmdSet);
     s.delete_hits = op(ClassOp::kDeleteHits);

@@ -63,6 +63,11 @@ struct StoreConfig {
   // false: memcached's flat ("compat") LRU: new items go to COLD, a hit
   // relinks its item at COLD's head (at most once a minute), no HOT/WARM.
   bool lru_segmented = true;
+  // -o temporary_ttl=N (memcached's temp_lru): items stored with a TTL of at
+  // most N seconds go to the TEMP LRU, which is never bumped nor evicted and
+  // is reaped first. Needs the maintainer. "lru temp_ttl" changes both.
+  bool temp_lru = false;
+  uint32_t temporary_ttl = 61;  // memcached's default, shown while off too
   // -o track_sizes: count linked items by total size, in 32-byte steps
   // ("stats sizes"), under the LRU locks the links take anyway.
   bool track_sizes = false;
@@ -221,13 +226,13 @@ struct SlabClassStats {
   uint64_t free_chunks_end = 0;
   uint64_t mem_requested = 0;
   uint64_t number = 0;  // linked items
-  uint64_t number_hot = 0, number_warm = 0, number_cold = 0;
+  uint64_t number_hot = 0, number_warm = 0, number_cold = 0, number_temp = 0;
   uint64_t age_hot = 0, age_warm = 0, age = 0;  // seconds since last access at the tails
   uint64_t evicted = 0, evicted_nonzero = 0, evicted_time = 0, evicted_unfetched = 0,
            evicted_active = 0;
   uint64_t outofmemory = 0, reclaimed = 0, expired_unfetched = 0;
   uint64_t moves_to_cold = 0, moves_to_warm = 0, moves_within_lru = 0, direct_reclaims = 0;
-  uint64_t hits_to_hot = 0, hits_to_warm = 0, hits_to_cold = 0;
+  uint64_t hits_to_hot = 0, hits_to_warm = 0, hits_to_cold = 0, hits_to_temp = 0;
   uint64_t crawler_reclaimed = 0, crawler_items_checked = 0, lrutail_reflocked = 0;
   // memcached's per-class slab_stats (slabs/class_counters.h).
   uint64_t get_hits = 0, cmd_set = 0, delete_hits = 0, incr_hits = 0, decr_hits = 0, cas_hits = 0,
@@ -302,14 +307,17 @@ struct CrawlerSettings {
   uint32_t tocrawl = 0;
 };
 
-// The LRU's run-time settings ("lru tune", "lru mode"; memcached's
-// settings.hot_lru_pct ... lru_segmented). StoreConfig gives the first ones.
+// The LRU's run-time settings ("lru tune", "lru mode", "lru temp_ttl";
+// memcached's settings.hot_lru_pct ... temporary_ttl). StoreConfig gives the
+// first ones.
 struct LruTuning {
   uint32_t hot_lru_pct = 20;
   uint32_t warm_lru_pct = 40;
   double hot_max_factor = 0.2;
   double warm_max_factor = 2.0;
   bool segmented = true;  // StoreConfig::lru_segmented
+  bool temp_lru = false;  // StoreConfig::temp_lru
+  uint32_t temporary_ttl = 61;
 };
 
 // What a dump shows of a linked item. `key` points into the item and is

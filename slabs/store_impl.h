@@ -100,8 +100,12 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   // --- item level; all require the item lock of `hv` (store.cc) ---
   // The linked item for `key`, or nullptr; unlinks it when expired/flushed.
   Item* FindLive(std::string_view key, uint64_t hv, GetOutcome* outcome);
-  // Links an unlinked item: new time and CAS, hash table, HOT head.
+  // Links an unlinked item: new time and CAS, hash table, the head of
+  // LinkTo's list.
   void LinkItem(Item* it, uint64_t hv);
+  // The list a new item goes to: TEMP for a short TTL (-o temporary_ttl),
+  // else HOT, or COLD in flat mode (lru.cc).
+  LruId LinkTo(const Item* it, RelTime now) const;
   // Unlinks a linked item and drops the link's reference. Takes the LRU lock.
   void UnlinkItem(Item* it, uint64_t hv);
   // A new handle on a linked item; empty on refcount overflow.
@@ -244,13 +248,15 @@ class Store::Impl final : public MaintenanceTarget, public CrawlTarget {
   std::atomic<uint64_t> slabs_moved_{0};
   std::atomic<uint32_t> automove_{0};
   ClassCounters class_counters_;
-  // LruTuning, changed at run time ("lru tune", "lru mode"): read with
+  // LruTuning, changed at run time ("lru tune", "lru mode", "lru temp_ttl"): read with
   // relaxed loads; a juggle may see half of a tune, as memcached's may.
   std::atomic<uint32_t> hot_lru_pct_{config_.hot_lru_pct};
   std::atomic<uint32_t> warm_lru_pct_{config_.warm_lru_pct};
   std::atomic<double> hot_max_factor_{config_.hot_max_factor};
   std::atomic<double> warm_max_factor_{config_.warm_max_factor};
   std::atomic<bool> lru_segmented_{config_.lru_segmented};
+  std::atomic<bool> temp_lru_{config_.temp_lru};
+  std::atomic<uint32_t> temporary_ttl_{config_.temporary_ttl};
 
   std::atomic<uint64_t> reassign_rescues_{0};
   std::atomic<uint64_t> reassign_evictions_nomem_{0};

@@ -69,10 +69,14 @@ void Executor::Lru(const proto::Request& request, Responder& out) {
     int32_t ttl = 0;
     if (!proto::SafeStrtol(words[1], &ttl)) {
       out.Fail(ReplyError::kUnknownCommand);
-    } else if (ttl < 0) {
-      out.Ok();  // the TEMP LRU off: it always is here
     } else {
-      out.Fail(ReplyError::kLruTempUnsupported);
+      // A negative TTL turns the TEMP LRU off (its items stay there until
+      // they expire); any other sets the threshold and turns it on.
+      slabs::LruTuning tuning = store.lru_tuning();
+      tuning.temp_lru = ttl >= 0;
+      if (ttl >= 0) tuning.temporary_ttl = static_cast<uint32_t>(ttl);
+      store.SetLruTuning(tuning);
+      out.Ok();
     }
   } else {
     out.Fail(ReplyError::kUnknownCommand);

@@ -265,9 +265,10 @@ constexpr DerivedSetting kDerivedSettings[] = {
      [](View v, std::string_view n, StatSink* out) { Unsigned(out, n, v.config.net.udp_threads); }},
     {"detail_enabled",
      [](View v, std::string_view n, StatSink* out) { YesNo(out, n, v.config.detail_enabled); }},
-    // Off, as memcached's defaults: slabcached has neither (see the -o rows).
+    // -o temporary_ttl or "lru temp_ttl" (the temporary_ttl row prints the threshold).
+    {"temp_lru", [](View v, std::string_view n, StatSink* out) { YesNo(out, n, v.lru.temp_lru); }},
+    // Off, as memcached's default: slabcached has none (see the -o rows).
     {"tail_repair_time", [](View, std::string_view n, StatSink* out) { Unsigned(out, n, 0); }},
-    {"temp_lru", [](View, std::string_view n, StatSink* out) { AppendStat(out, n, "no"); }},
     // A dead setting in memcached 1.6: always "no" there too.
     {"inline_ascii_response",
      [](View, std::string_view n, StatSink* out) { AppendStat(out, n, "no"); }},
@@ -323,6 +324,7 @@ constexpr std::string_view kSettingsOrder[] = {
     "hot_max_factor",
     "warm_max_factor",
     "temp_lru",
+    "temporary_ttl",
     "idle_timeout",
     "read_buf_mem_limit",
     "resp_obj_mem_limit",
@@ -477,6 +479,9 @@ void FinishOptions(ParsedOptions* parsed) {
     throw CommandLineError("Cannot set item size limit higher than 1/2 of memory max.");
   }
   ResolveChunkMax(&store);
+  if (store.temp_lru && !store.lru_maintainer) {
+    throw CommandLineError("temporary_ttl requires lru_maintainer to be enabled");
+  }
   if (parsed->sasl) FinishSasl(parsed);
   if (!net.ascii_auth_file.empty()) FinishAsciiAuth(parsed);
   FinishTls(net);

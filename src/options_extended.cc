@@ -171,6 +171,18 @@ constexpr Option kExtended[] = {
      PrintTuning<&slabs::LruTuning::segmented>},
     Switch<&StoreConfig::lru_segmented, false>(0, "no_lru_segmented", "",
                                                "one LRU per class, as memcached's flat mode"),
+    // memcached's -o temporary_ttl: the TEMP LRU on, with this threshold.
+    {0, "temporary_ttl", OptionArg::kRequired, "<secs>", "",
+     "items stored with a TTL of at most secs go to the TEMP LRU: never bumped nor evicted, "
+     "reaped first (needs the LRU maintainer)",
+     [](const Option& o, Value v, ParsedOptions* p) {
+       const std::string_view text = NeedArgument(o, v);
+       const int64_t ttl = WholeNumber(o, text);
+       if (ttl < 0 || ttl > int64_t{UINT32_MAX}) Invalid(o, text);
+       p->config.store.temp_lru = true;
+       p->config.store.temporary_ttl = static_cast<uint32_t>(ttl);
+     },
+     "temporary_ttl", PrintTuning<&slabs::LruTuning::temporary_ttl>},
     {0, "lru_crawler", OptionArg::kNone, "", "on", "reap expired items away from the LRU tails",
      ApplySwitch<&StoreConfig::lru_crawler, true>, "lru_crawler",
      [](View v, std::string_view n, StatSink* out) { YesNo(out, n, v.crawler.enabled); }},
@@ -361,8 +373,6 @@ constexpr Option kExtended[] = {
     Refused("tail_repair_time",
             "refused: item references are handles that cannot leak, so no stuck tail item is "
             "left to repair"),
-    Refused("temporary_ttl",
-            "refused: there is no TEMP LRU (the item header has no bit left for a fourth list)"),
     Refused("drop_privileges", "refused: slabcached has no seccomp sandbox"),
     Refused("sock_cookie_id", "refused: slabcached does not mark its sockets (SO_MARK)"),
     Refused("slab_automove_freeratio",

@@ -304,6 +304,7 @@ void AppendItemsStats(const StatsSources& s, StatSink* out) {
     AppendStat(out, p + "number_hot", c.number_hot);
     AppendStat(out, p + "number_warm", c.number_warm);
     AppendStat(out, p + "number_cold", c.number_cold);
+    if (s.store.lru_tuning().temp_lru) AppendStat(out, p + "number_temp", c.number_temp);
     AppendStat(out, p + "age_hot", c.age_hot);
     AppendStat(out, p + "age_warm", c.age_warm);
     AppendStat(out, p + "age", c.age);
@@ -327,7 +328,7 @@ void AppendItemsStats(const StatsSources& s, StatSink* out) {
     AppendStat(out, p + "hits_to_hot", c.hits_to_hot);
     AppendStat(out, p + "hits_to_warm", c.hits_to_warm);
     AppendStat(out, p + "hits_to_cold", c.hits_to_cold);
-    AppendStat(out, p + "hits_to_temp", uint64_t{0});  // no TEMP LRU: nothing goes there
+    AppendStat(out, p + "hits_to_temp", c.hits_to_temp);
   }
 }
 

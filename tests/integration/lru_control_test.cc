@@ -97,13 +97,62 @@ TEST_P(LruControlTest, ModeNeedsTheMaintainer) {
 }
 
 TEST_P(LruControlTest, TempTtl) {
+  EXPECT_EQ(client().Stats("settings")["temp_lru"], "no");
+  EXPECT_EQ(client().Stats("settings")["temporary_ttl"], "61");      // memcached's default
   EXPECT_TRUE(client().Roundtrip("lru temp_ttl -1\r\n", "OK\r\n"));  // TEMP off
   EXPECT_TRUE(client().Roundtrip("lru temp_ttl x\r\n", "ERROR\r\n"));
-  // slabcached has no TEMP LRU: it says so instead of answering OK.
-  EXPECT_TRUE(client().Roundtrip(
-      "lru temp_ttl 30\r\n",
-      IsReference() ? "OK\r\n" : "SERVER_ERROR temporary LRU not supported\r\n"));
-  EXPECT_EQ(client().Stats("settings")["temp_lru"], IsReference() ? "yes" : "no");
+  EXPECT_TRUE(client().Roundtrip("lru temp_ttl 30\r\n", "OK\r\n"));
+  auto settings = client().Stats("settings");
+  EXPECT_EQ(settings["temp_lru"], "yes");
+  EXPECT_EQ(settings["temporary_ttl"], "30");
+  // A TTL up to 30 s goes to TEMP, and hits there never move it.
+  ASSERT_TRUE(client().Roundtrip("set short 0 20 1\r\nv\r\n", "STORED\r\n"));
+  ASSERT_TRUE(client().Roundtrip("set long 0 100 1\r\nv\r\n", "STORED\r\n"));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client().Roundtrip("get short\r\n", "VALUE short 0 1\r\nv\r\nEND\r\n"));
+  }
+  const std::string p = "items:" + ClassOf("short") + ":";
+  ASSERT_EQ(ClassOf("long"), ClassOf("short"));
+  auto items = client().Stats("items");
+  EXPECT_EQ(items[p + "number"], "2");
+  EXPECT_EQ(items[p + "number_temp"], "1");
+  EXPECT_EQ(items[p + "hits_to_temp"], "3");
+  EXPECT_EQ(items[p + "moves_to_warm"], "0");
+  // Off again: number_temp leaves "stats items", as in memcached.
+  EXPECT_TRUE(client().Roundtrip("lru temp_ttl -5\r\n", "OK\r\n"));
+  EXPECT_EQ(client().Stats("settings")["temp_lru"], "no");
+  items = client().Stats("items");
+  EXPECT_EQ(items.count(p + "number_temp"), 0u);
+  EXPECT_EQ(items[p + "hits_to_temp"], "3");
+}
+
+// -o temporary_ttl turns the TEMP LRU on at start; it needs the maintainer.
+TEST_P(LruControlTest, TemporaryTtlOption) {
+  SKIP_IF_ATTACHED();
+  auto flags = DefaultFlags();
+  flags.insert(flags.end(), {"-o", "temporary_ttl=20"});
+  auto d = StartDaemon(flags);
+  ASSERT_NE(d, nullptr);
+  auto c = Connect(d.get());
+  ASSERT_NE(c, nullptr);
+  auto settings = c->Stats("settings");
+  EXPECT_EQ(settings["temp_lru"], "yes");
+  EXPECT_EQ(settings["temporary_ttl"], "20");
+  ASSERT_TRUE(c->Roundtrip("set t 0 20 1\r\nv\r\n", "STORED\r\n"));
+  ASSERT_TRUE(c->Roundtrip("set h 0 0 1\r\nv\r\n", "STORED\r\n"));
+  ASSERT_TRUE(c->Send("me t\r\n"));
+  const std::string p = "items:" + Field(c->ReadLine(), "cls") + ":";
+  auto items = c->Stats("items");
+  EXPECT_EQ(items[p + "number"], "2");
+  EXPECT_EQ(items[p + "number_temp"], "1");
+  EXPECT_EQ(items[p + "hits_to_temp"], "0");
+
+  const ExitResult bad = RunToExit(binary(), {"-o", "temporary_ttl=20,no_lru_maintainer"});
+  EXPECT_TRUE(bad.exited && WIFEXITED(bad.wait_status) && WEXITSTATUS(bad.wait_status) == 64)
+      << bad.Describe();
+  EXPECT_NE(bad.output.find("temporary_ttl requires lru_maintainer to be enabled"),
+            std::string::npos)
+      << bad.output;
 }
 
 // The per-class counters of "stats slabs" follow the item's class, as memcached's do.
@@ -247,7 +296,7 @@ TEST_P(LruControlTest, SizesNeedTrackSizes) {
 // What slabcached cannot honour stops it, with the reason (memcached accepts these).
 TEST_P(LruControlTest, RefusedOptionsSayWhy) {
   if (IsReference()) GTEST_SKIP() << "memcached accepts them";
-  for (const std::string option : {"tail_repair_time=30", "temporary_ttl=60", "drop_privileges"}) {
+  for (const std::string option : {"tail_repair_time=30", "drop_privileges"}) {
     const ExitResult bad = RunToExit(binary(), {"-o", option});
     EXPECT_TRUE(bad.exited && WIFEXITED(bad.wait_status) && WEXITSTATUS(bad.wait_status) == 64)
         << bad.Describe();

@@ -60,7 +60,8 @@ std::vector<std::pair<std::string, std::string>> SettingsLines(const ServerConfi
       config, config.verbosity, store.slab_automove,
       slabs::CrawlerSettings{store.lru_crawler, store.lru_crawler_sleep, store.lru_crawler_tocrawl},
       slabs::LruTuning{store.hot_lru_pct, store.warm_lru_pct, store.hot_max_factor,
-                       store.warm_max_factor, store.lru_segmented}};
+                       store.warm_max_factor, store.lru_segmented, store.temp_lru,
+                       store.temporary_ttl}};
   CollectingSink sink;
   AppendOptionSettings(view, &sink);
   return sink.lines;
@@ -157,6 +158,21 @@ TEST(FlagsTest, LruSizeAndPageOptionsReachTheStore) {
   EXPECT_EQ(settings["lru_segmented"], "no");
 }
 
+// memcached's -o temporary_ttl: the TEMP LRU on, which needs the maintainer.
+TEST(FlagsTest, TemporaryTtlTurnsTheTempLruOn) {
+  EXPECT_FALSE(Config({}).store.temp_lru);
+  const ServerConfig temp = Config({"-o", "temporary_ttl=30"});
+  EXPECT_TRUE(temp.store.temp_lru);
+  EXPECT_EQ(temp.store.temporary_ttl, 30u);
+  EXPECT_EQ(ErrorOf({"-o", "temporary_ttl"}), "Missing temporary_ttl argument");
+  EXPECT_EQ(ErrorOf({"-o", "temporary_ttl=10,no_lru_maintainer"}),
+            "temporary_ttl requires lru_maintainer to be enabled");
+  auto settings = Settings({"-o", "temporary_ttl=30"});
+  EXPECT_EQ(settings["temp_lru"], "yes");
+  EXPECT_EQ(settings["temporary_ttl"], "30");
+  EXPECT_EQ(Settings({})["temporary_ttl"], "61");
+}
+
 TEST(FlagsTest, HashAlgorithmIsCheckedAsMemcachedChecksIt) {
   for (const char* name : {"jenkins", "murmur3", "xxh3"}) {
     EXPECT_EQ(ErrorOf({"-o", std::string("hash_algorithm=") + name}), "") << name;
@@ -170,8 +186,8 @@ TEST(FlagsTest, HashAlgorithmIsCheckedAsMemcachedChecksIt) {
 
 // What slabcached cannot honour stops it with the reason, instead of being ignored.
 TEST(FlagsTest, OptionsItCannotHonourAreRefused) {
-  for (const char* name : {"tail_repair_time=30", "temporary_ttl=60", "drop_privileges",
-                           "sock_cookie_id=1", "slab_automove_freeratio=0.01"}) {
+  for (const char* name : {"tail_repair_time=30", "drop_privileges", "sock_cookie_id=1",
+                           "slab_automove_freeratio=0.01"}) {
     const std::string error = ErrorOf({"-o", name});
     const std::string option(name, std::string_view(name).find('=') == std::string_view::npos
                                        ? std::strlen(name)

@@ -133,8 +133,6 @@ constexpr Row kRows[] = {
      "Unknown command"},
     {ReplyError::kLruFactorsNotPositive, "ERROR hot/warm age factors must be greater than 0\r\n",
      0x81, "Unknown command"},
-    {ReplyError::kLruTempUnsupported, "SERVER_ERROR temporary LRU not supported\r\n", 0x81,
-     "Unknown command"},
     {ReplyError::kReadBufferFull, "SERVER_ERROR out of memory reading request\r\n", 0x82,
      "Out of memory"},
     {ReplyError::kUdpGetTooLarge, "SERVER_ERROR out of memory writing get response\r\n", 0x82,

@@ -148,6 +148,26 @@ TEST_F(SaslClientTest, BulkWriterReportsARefusedLogin) {
   EXPECT_EQ(Client(Config("bob", "hunter2")).Get("bulk-secret", &item), Status::kNotFound);
 }
 
+TEST_F(SaslClientTest, CliLoadLogsIn) {
+  const std::string cli = testing::CliBinary();
+  if (cli.empty()) GTEST_SKIP() << "SLABCACHE_CLI is not set";
+  const std::string server = "127.0.0.1:" + std::to_string(port_);
+  const std::vector<std::string> args = {"load", "--servers", server, "--sasl-user", "bob"};
+  const testing::CliRun good =
+      testing::RunCli(cli, args, "cli-a\tone\ncli-b\ttwo\n", {"SLABCACHE_SASL_PASSWORD=hunter2"});
+  EXPECT_EQ(good.status, 0) << good.err;
+  EXPECT_EQ(good.out, "stored 2 failed 0 malformed 0\n");
+  Item item;
+  ASSERT_EQ(Client(Config("alice", "s3cret:with:colons")).Get("cli-b", &item), Status::kOk);
+  EXPECT_EQ(item.value, "two");
+
+  const testing::CliRun refused =
+      testing::RunCli(cli, args, "cli-c\tthree\n", {"SLABCACHE_SASL_PASSWORD=wrong"});
+  EXPECT_EQ(refused.status, 3);
+  EXPECT_EQ(refused.out, "stored 0 failed 1 malformed 0\n");
+  EXPECT_NE(refused.err.find("AUTH_FAILURE: bulk set"), std::string::npos) << refused.err;
+}
+
 TEST_F(SaslClientTest, WithoutCredentialsTheDaemonRefuses) {
   Client anonymous(Config("", ""));
   Item item;

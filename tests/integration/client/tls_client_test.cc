@@ -235,6 +235,34 @@ TEST_F(TlsClientTest, AsyncMultiGetReportsAFailedHandshake) {
   EXPECT_EQ(c.last_error().status, Status::kTlsFailure);
 }
 
+TEST_F(TlsClientTest, CliLoadOverTls) {
+  const std::string cli = testing::CliBinary();
+  if (cli.empty()) GTEST_SKIP() << "SLABCACHE_CLI is not set";
+  StartTlsDaemon();
+  std::string input;
+  for (int i = 0; i < 500; ++i)
+    input += "cli" + std::to_string(i) + "\tv" + std::to_string(i) + "\n";
+  const std::string server = "127.0.0.1:" + std::to_string(port_);
+  auto load = [&](const std::string& ca) {
+    return testing::RunCli(cli,
+                           {"load", "--servers", server, "--tls", "--tls-ca",
+                            certificates_->Path(ca), "--tls-name", "server-one"},
+                           input);
+  };
+  const testing::CliRun good = load("ca.crt");
+  EXPECT_EQ(good.status, 0) << good.err;
+  EXPECT_EQ(good.out, "stored 500 failed 0 malformed 0\n");
+  Item item;
+  ASSERT_EQ(Client(Config()).Get("cli499", &item), Status::kOk);
+  EXPECT_EQ(item.value, "v499");
+
+  const testing::CliRun refused = load("other-ca.crt");
+  EXPECT_EQ(refused.status, 3);
+  EXPECT_EQ(refused.out, "stored 0 failed 500 malformed 0\n");
+  EXPECT_NE(refused.err.find("TLS_FAILURE: bulk set on host " + server), std::string::npos)
+      << refused.err;
+}
+
 TEST_F(TlsClientTest, ClientCertificateWhenTheDaemonRequiresOne) {
   StartTlsDaemon("ssl_verify_mode=2,ssl_ca_cert=" + certificates_->Path("ca.crt"));
   ClientConfig config = Config();

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,11 +68,11 @@ static int accepts(int port) {
   return ok;
 }
 
-/* Starts the daemon on 127.0.0.1:port with `protocol` ("-B" value; NULL:
- * the default, auto). */
-static pid_t start_daemon_speaking(const char *binary, int port, const char *protocol) {
+/* Starts the daemon on 127.0.0.1:port with `extra` flags (NULL-terminated,
+ * at most 8; NULL: none). */
+static pid_t start_daemon_with(const char *binary, int port, const char *const *extra) {
   char port_text[16];
-  const char *argv[20];
+  const char *argv[24];
   int argc = 0;
   pid_t pid;
   int i;
@@ -87,10 +88,7 @@ static pid_t start_daemon_speaking(const char *binary, int port, const char *pro
   argv[argc++] = "2";
   argv[argc++] = "-m";
   argv[argc++] = "64";
-  if (protocol != NULL) {
-    argv[argc++] = "-B";
-    argv[argc++] = protocol;
-  }
+  for (i = 0; extra != NULL && extra[i] != NULL && i < 8; ++i) argv[argc++] = extra[i];
   if (geteuid() == 0) {
     argv[argc++] = "-u";
     argv[argc++] = "nobody";
@@ -114,7 +112,7 @@ static pid_t start_daemon_speaking(const char *binary, int port, const char *pro
 }
 
 static pid_t start_daemon(const char *binary, int port) {
-  return start_daemon_speaking(binary, port, NULL);
+  return start_daemon_with(binary, port, NULL);
 }
 
 static void stop_daemon(pid_t pid) {
@@ -312,7 +310,8 @@ static void test_binary_protocol(const char *binary) {
   slabclient *c = NULL;
   slabclient_options options;
   const int port = free_port();
-  const pid_t pid = start_daemon_speaking(binary, port, "binary");
+  const char *const binary_only[] = {"-B", "binary", NULL};
+  const pid_t pid = start_daemon_with(binary, port, binary_only);
   CHECK(pid > 0);
   if (pid <= 0) return;
   snprintf(list, sizeof(list), "127.0.0.1:%d", port);
@@ -448,6 +447,61 @@ static void test_pool(int port) {
   slabclient_pool_release(pool, b);
   slabclient_pool_destroy(pool);
   slabclient_pool_destroy(NULL);
+}
+
+/* A pool logging in to a -S daemon (SASL forces the binary protocol); a
+ * wrong password is SLABCLIENT_AUTH_FAILURE. */
+static void test_sasl_pool(const char *binary) {
+  char list[64], pwdb[64], option[96], buf[16];
+  size_t len = 0;
+  slabclient_options options;
+  slabclient_security security;
+  slabclient_pool *pool = NULL;
+  slabclient *c = NULL;
+  FILE *f;
+  int port, fd;
+  pid_t pid;
+  snprintf(pwdb, sizeof(pwdb), "/tmp/slabclient-c-sasl.XXXXXX");
+  fd = mkstemp(pwdb);
+  CHECK(fd >= 0);
+  if (fd < 0) return;
+  f = fdopen(fd, "w");
+  fputs("alice:s3cret\n", f);
+  fclose(f);
+  chmod(pwdb, 0644); /* readable after the daemon drops root */
+  snprintf(option, sizeof(option), "sasl_pwdb=%s", pwdb);
+  {
+    const char *const sasl[] = {"-S", "-o", option, NULL};
+    port = free_port();
+    pid = start_daemon_with(binary, port, sasl);
+  }
+  CHECK(pid > 0);
+  if (pid > 0) {
+    snprintf(list, sizeof(list), "127.0.0.1:%d", port);
+    memset(&security, 0, sizeof(security));
+    security.sasl_username = "alice";
+    security.sasl_password = "s3cret";
+    slabclient_options_init(&options);
+    options.servers = list;
+    options.timeout_ms = 2000;
+    options.security = &security;
+    CHECK_STATUS(slabclient_pool_create(&options, 2, &pool), SLABCLIENT_OK);
+    CHECK_STATUS(slabclient_pool_acquire(pool, 1000, &c), SLABCLIENT_OK);
+    if (c != NULL) {
+      CHECK_STATUS(slabclient_set(c, "sk", 2, "sv", 2, 0, 0), SLABCLIENT_OK);
+      CHECK_STATUS(slabclient_get(c, "sk", 2, buf, sizeof(buf), &len, NULL), SLABCLIENT_OK);
+      CHECK(len == 2 && memcmp(buf, "sv", 2) == 0);
+      slabclient_pool_release(pool, c);
+    }
+    slabclient_pool_destroy(pool);
+    security.sasl_password = "wrong";
+    CHECK_STATUS(slabclient_create_with(&options, &c), SLABCLIENT_OK);
+    CHECK_STATUS(slabclient_get(c, "sk", 2, buf, sizeof(buf), &len, NULL),
+                 SLABCLIENT_AUTH_FAILURE);
+    slabclient_destroy(c);
+    stop_daemon(pid);
+  }
+  unlink(pwdb);
 }
 
 /* A hot key lives on both daemons; a plain client of each sees it. */
@@ -617,6 +671,7 @@ int main(void) {
     test_security(port);
     test_pool(port);
     test_binary_protocol(binary);
+    test_sasl_pool(binary);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
   }

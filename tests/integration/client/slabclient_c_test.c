@@ -324,8 +324,7 @@ static void test_binary_protocol(const char *binary) {
     CHECK_STATUS(slabclient_set(c, "bk", 2, "a\0b\r\n", 5, 9, 0), SLABCLIENT_OK);
     CHECK_STATUS(slabclient_get(c, "bk", 2, buf, sizeof(buf), &len, &flags), SLABCLIENT_OK);
     CHECK(len == 5 && memcmp(buf, "a\0b\r\n", 5) == 0 && flags == 9);
-    CHECK_STATUS(slabclient_get(c, "bmiss", 5, buf, sizeof(buf), &len, NULL),
-                 SLABCLIENT_NOT_FOUND);
+    CHECK_STATUS(slabclient_get(c, "bmiss", 5, buf, sizeof(buf), &len, NULL), SLABCLIENT_NOT_FOUND);
     test_add_replace_cas_mget(c);
     slabclient_destroy(c);
   }
@@ -496,8 +495,7 @@ static void test_sasl_pool(const char *binary) {
     slabclient_pool_destroy(pool);
     security.sasl_password = "wrong";
     CHECK_STATUS(slabclient_create_with(&options, &c), SLABCLIENT_OK);
-    CHECK_STATUS(slabclient_get(c, "sk", 2, buf, sizeof(buf), &len, NULL),
-                 SLABCLIENT_AUTH_FAILURE);
+    CHECK_STATUS(slabclient_get(c, "sk", 2, buf, sizeof(buf), &len, NULL), SLABCLIENT_AUTH_FAILURE);
     slabclient_destroy(c);
     stop_daemon(pid);
   }

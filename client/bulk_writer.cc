@@ -17,11 +17,14 @@ using Clock = std::chrono::steady_clock;
 namespace bin = proto::binary;
 
 struct BulkWriter::Lane {
-  explicit Lane(ServerSpec server) : conn(std::move(server)) {}
+  Lane(uint32_t index, ServerSpec server, ConnectionSecurity security)
+      : index(index), conn(std::move(server), std::move(security)) {}
+  uint32_t index;  // in config.servers
   Connection conn;
   uint64_t pending = 0;  // sets queued or sent since the last confirmation
   uint64_t refused = 0;  // error replies among them
   Clock::time_point down_until{};
+  Status down_status = Status::kConnectionFailure;  // why it is held down
 };
 
 namespace {
@@ -60,8 +63,11 @@ BulkWriter::BulkWriter(Client* client, size_t flush_bytes)
     : client_(client),
       flush_bytes_(flush_bytes),
       binary_(client->config().protocol == Protocol::kBinary) {
-  for (const ServerSpec& s : client->config().servers) {
-    lanes_.push_back(std::make_unique<Lane>(s));
+  // One TLS context for every lane, as the Client loads one for its connections.
+  const ConnectionSecurity security = MakeConnectionSecurity(client->config());
+  const std::vector<ServerSpec>& servers = client->config().servers;
+  for (uint32_t i = 0; i < servers.size(); ++i) {
+    lanes_.push_back(std::make_unique<Lane>(i, servers[i], security));
   }
 }
 
@@ -78,7 +84,7 @@ Status BulkWriter::Set(std::string_view key, std::string_view value, uint32_t fl
   Lane* lane = Open(server);
   if (lane == nullptr) {
     ++counts_.failed;
-    return Status::kConnectionFailure;
+    return lanes_[server]->down_status;
   }
   if (const auto& near = client_->config().near_cache; near != nullptr) near->Invalidate(key);
   std::string& out = lane->conn.output();
@@ -97,18 +103,28 @@ BulkWriter::Lane* BulkWriter::Open(uint32_t server) {
   if (lane->conn.open()) return lane;
   if (Clock::now() < lane->down_until) return nullptr;
   if (!lane->conn.StartConnect()) {
-    Fail(lane);
+    Fail(lane, Status::kConnectionFailure, errno);
     return nullptr;
   }
   return lane;
 }
 
-void BulkWriter::Fail(Lane* lane) {
+void BulkWriter::Fail(Lane* lane, Status status, int sys_errno) {
   counts_.failed += lane->pending;
   lane->pending = 0;
   lane->refused = 0;
   lane->conn.Close();
   lane->down_until = Clock::now() + client_->config().retry_interval;
+  lane->down_status = status;
+  last_error_ = ClientError{
+      .status = status,
+      .server = lane->index,
+      .address = lane->conn.server().Address(),
+      .operation = "bulk set",
+      .sys_errno = sys_errno,
+      .reply = {},
+      .timeout_ms = status == Status::kTimeout ? client_->config().timeout.count() : 0,
+  };
 }
 
 void BulkWriter::Confirm(Lane* lane) {
@@ -153,28 +169,49 @@ bool BulkWriter::Send(Lane* lane) {
   const auto deadline = Clock::now() + client_->config().timeout;
   for (;;) {
     if (!c.connecting()) {
-      if (c.Write() != IoResult::kOk) break;
-      if (!c.WantsWrite()) return true;
+      errno = 0;
+      if (const IoResult r = c.Write(); r != IoResult::kOk) {
+        Fail(lane, FailureStatus(r), errno);
+        return false;
+      }
+      // Write empties the buffer once every byte is out; while a TLS
+      // handshake waits for the server the requests stay queued.
+      if (c.output().empty()) return true;
     }
     const int left = MillisLeft(deadline);
-    if (left == 0) break;
-    pollfd p{c.fd(), POLLOUT | POLLIN, 0};
-    if (poll(&p, 1, left) < 0 && errno != EINTR) break;
+    if (left == 0) {
+      Fail(lane, Status::kTimeout);
+      return false;
+    }
+    pollfd p{c.fd(), static_cast<short>(POLLIN | (c.WantsWrite() ? POLLOUT : 0)), 0};
+    if (poll(&p, 1, left) < 0 && errno != EINTR) {
+      Fail(lane, Status::kConnectionFailure, errno);
+      return false;
+    }
     if (p.revents == 0) continue;
     if (c.connecting()) {
-      if (!c.FinishConnect()) break;
+      if (!c.FinishConnect()) {
+        Fail(lane, Status::kConnectionFailure, errno);  // FinishConnect leaves SO_ERROR in errno
+        return false;
+      }
       continue;
     }
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-      // Error replies arrive while we write: read them so neither side blocks.
+      // Error replies (and the TLS handshake, the SASL reply) arrive while
+      // we write: read them so neither side blocks.
+      errno = 0;
+      if (const IoResult r = c.Read(); r != IoResult::kOk) {
+        Fail(lane, FailureStatus(r), errno);
+        return false;
+      }
       bool broken = false;
-      if (c.Read() != IoResult::kOk) break;
       Drain(lane, &broken);
-      if (broken) break;
+      if (broken) {
+        Fail(lane, Status::kProtocolError);
+        return false;
+      }
     }
   }
-  Fail(lane);
-  return false;
 }
 
 BulkCounts BulkWriter::Flush() {
@@ -197,7 +234,10 @@ BulkCounts BulkWriter::Flush() {
     const int left = MillisLeft(deadline);
     const int n = left == 0 ? 0 : poll(fds.data(), fds.size(), left);
     if (n == 0 || (n < 0 && errno != EINTR)) {
-      for (Lane* lane : waiting) Fail(lane);  // timeout: nothing confirmed
+      const int poll_errno = n < 0 ? errno : 0;
+      for (Lane* lane : waiting) {  // nothing confirmed
+        Fail(lane, n == 0 ? Status::kTimeout : Status::kConnectionFailure, poll_errno);
+      }
       break;
     }
     std::vector<Lane*> still;
@@ -208,11 +248,15 @@ BulkCounts BulkWriter::Flush() {
         continue;
       }
       bool broken = false;
-      const bool closed = lane->conn.Read() != IoResult::kOk;
+      errno = 0;
+      const IoResult read = lane->conn.Read();
+      const int read_errno = errno;
       if (Drain(lane, &broken) && !broken) {
         Confirm(lane);
-      } else if (closed || broken) {
-        Fail(lane);
+      } else if (broken) {
+        Fail(lane, Status::kProtocolError);
+      } else if (read != IoResult::kOk) {
+        Fail(lane, FailureStatus(read), read_errno);
       } else {
         still.push_back(lane);
       }

@@ -29,6 +29,13 @@
 // connections (one per server) and shares no state with the Client but its
 // configuration and ring. Writes invalidate config.near_cache as Set does.
 // Thread-compatible, like Client.
+//
+// Security is the Client's (config.tls, config.sasl_username): each of the
+// writer's connections does the TLS handshake and the SASL login before its
+// sets, within the deadline of the Send or Flush that opens it. A refused
+// login or a failed handshake fails that server's batch like a broken
+// connection; last_error() then says kAuthFailure or kTlsFailure, and Set
+// returns that status while the server is held down.
 #pragma once
 
 #include <chrono>
@@ -65,6 +72,9 @@ class BulkWriter {
   // totals since construction.
   BulkCounts Flush();
   const BulkCounts& counts() const { return counts_; }
+  // The most recent failure of a server's batch, as Client::last_error()
+  // reports one (operation "bulk set"); status kOk when none yet.
+  const ClientError& last_error() const { return last_error_; }
 
  private:
   struct Lane;
@@ -74,7 +84,9 @@ class BulkWriter {
   bool Send(Lane* lane);
   // Consumes complete replies; true when the sync reply was among them.
   bool Drain(Lane* lane, bool* broken);
-  void Fail(Lane* lane);
+  // Counts the lane's batch as failed and holds the server down;
+  // `status`/`sys_errno` go to last_error_.
+  void Fail(Lane* lane, Status status, int sys_errno = 0);
   void Confirm(Lane* lane);
 
   Client* client_;
@@ -82,6 +94,7 @@ class BulkWriter {
   bool binary_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   BulkCounts counts_;
+  ClientError last_error_;
 };
 
 }  // namespace slabcached::client

@@ -1,6 +1,7 @@
 #include "client/slabclient_c.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "client/continuum.h"
 #include "client/hot_keys.h"
 #include "client/invalidator.h"
+#include "client/pool.h"
 #include "client/server_spec.h"
 #include "client/write_behind.h"
 
@@ -22,9 +24,22 @@ struct slabclient_bloom {
   slabcached::client::BloomFilter filter;
 };
 
+// A handle owns its Client, or leases one from a slabclient_pool (given back
+// when the handle is released).
 struct slabclient {
-  explicit slabclient(slabcached::client::ClientConfig config) : client(std::move(config)) {}
-  slabcached::client::Client client;
+  explicit slabclient(slabcached::client::ClientConfig config)
+      : owned(std::make_unique<slabcached::client::Client>(std::move(config))), client(*owned) {}
+  explicit slabclient(slabcached::client::ClientPool::Lease leased)
+      : lease(std::move(leased)), client(*lease) {}
+  std::unique_ptr<slabcached::client::Client> owned;
+  slabcached::client::ClientPool::Lease lease;
+  slabcached::client::Client& client;  // *owned or *lease
+};
+
+struct slabclient_pool {
+  slabclient_pool(slabcached::client::ClientConfig config, size_t clients)
+      : pool(std::move(config), {.clients = clients}) {}
+  slabcached::client::ClientPool pool;
 };
 
 struct slabclient_invalidator {
@@ -101,34 +116,56 @@ slabclient_status Guarded(slabclient* c, Fn&& fn) {
   }
 }
 
+std::string Text(const char* s) { return s == nullptr ? std::string() : std::string(s); }
+
+// The ClientConfig `options` describe; SLABCLIENT_OK or INVALID_ARGUMENT.
+slabclient_status MakeConfig(const slabclient_options* options,
+                             slabcached::client::ClientConfig* config) {
+  namespace sc = slabcached::client;
+  if (options == nullptr || options->servers == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  std::string error;
+  auto list = sc::ParseServerList(options->servers, &error);
+  if (!list || list->empty()) return SLABCLIENT_INVALID_ARGUMENT;
+  config->servers = std::move(*list);
+  if (options->distribution != nullptr && *options->distribution != '\0') {
+    auto d = sc::ParseDistribution(options->distribution);
+    if (!d) return SLABCLIENT_INVALID_ARGUMENT;
+    config->placement.distribution = *d;
+  }
+  if (options->timeout_ms != 0) config->timeout = std::chrono::milliseconds(options->timeout_ms);
+  switch (options->protocol) {
+    case SLABCLIENT_PROTOCOL_TEXT:
+      config->protocol = sc::Protocol::kText;
+      break;
+    case SLABCLIENT_PROTOCOL_BINARY:
+      config->protocol = sc::Protocol::kBinary;
+      break;
+    default:
+      return SLABCLIENT_INVALID_ARGUMENT;
+  }
+  config->hot_keys = std::make_shared<sc::HotKeys>();  // empty: no cost until a key is marked
+  const slabclient_security* security = options->security;
+  if (security == nullptr) return SLABCLIENT_OK;
+  config->sasl_username = Text(security->sasl_username);
+  config->sasl_password = Text(security->sasl_password);
+  // A SASL daemon (-S) speaks only the binary protocol.
+  if (!config->sasl_username.empty()) config->protocol = sc::Protocol::kBinary;
+  config->tls.enabled = security->tls != 0;
+  config->tls.ca_file = Text(security->tls_ca_file);
+  config->tls.cert_file = Text(security->tls_cert_file);
+  config->tls.key_file = Text(security->tls_key_file);
+  config->tls.server_name = Text(security->tls_server_name);
+  config->tls.verify_peer = security->tls_skip_verify == 0;
+  return SLABCLIENT_OK;
+}
+
 }  // namespace
 
 extern "C" {
 
 slabclient_status slabclient_create(const char* servers, const char* distribution,
                                     unsigned timeout_ms, slabclient** out) {
-  if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
-  *out = nullptr;
-  if (servers == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
-  try {
-    namespace sc = slabcached::client;
-    sc::ClientConfig config;
-    std::string error;
-    auto list = sc::ParseServerList(servers, &error);
-    if (!list || list->empty()) return SLABCLIENT_INVALID_ARGUMENT;
-    config.servers = std::move(*list);
-    if (distribution != nullptr && *distribution != '\0') {
-      auto d = sc::ParseDistribution(distribution);
-      if (!d) return SLABCLIENT_INVALID_ARGUMENT;
-      config.placement.distribution = *d;
-    }
-    if (timeout_ms != 0) config.timeout = std::chrono::milliseconds(timeout_ms);
-    config.hot_keys = std::make_shared<sc::HotKeys>();  // empty: no cost until a key is marked
-    *out = new slabclient(std::move(config));
-    return SLABCLIENT_OK;
-  } catch (...) {
-    return SLABCLIENT_NO_MEMORY;
-  }
+  return slabclient_create_secure(servers, distribution, timeout_ms, nullptr, out);
 }
 
 void slabclient_destroy(slabclient* client) { delete client; }
@@ -512,42 +549,66 @@ void slabclient_write_behind_destroy(slabclient_write_behind* wb,
 slabclient_status slabclient_create_secure(const char* servers, const char* distribution,
                                            unsigned timeout_ms, const slabclient_security* security,
                                            slabclient** out) {
+  slabclient_options options;
+  slabclient_options_init(&options);
+  options.servers = servers;
+  options.distribution = distribution;
+  options.timeout_ms = timeout_ms;
+  options.security = security;
+  return slabclient_create_with(&options, out);
+}
+
+void slabclient_options_init(slabclient_options* options) {
+  if (options != nullptr) *options = slabclient_options{};
+}
+
+slabclient_status slabclient_create_with(const slabclient_options* options, slabclient** out) {
   if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
   *out = nullptr;
-  if (servers == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
   try {
-    namespace sc = slabcached::client;
-    sc::ClientConfig config;
-    std::string error;
-    auto list = sc::ParseServerList(servers, &error);
-    if (!list || list->empty()) return SLABCLIENT_INVALID_ARGUMENT;
-    config.servers = std::move(*list);
-    if (distribution != nullptr && *distribution != '\0') {
-      auto d = sc::ParseDistribution(distribution);
-      if (!d) return SLABCLIENT_INVALID_ARGUMENT;
-      config.placement.distribution = *d;
-    }
-    if (timeout_ms != 0) config.timeout = std::chrono::milliseconds(timeout_ms);
-    config.hot_keys = std::make_shared<sc::HotKeys>();
-    if (security != nullptr) {
-      auto text = [](const char* s) { return s == nullptr ? std::string() : std::string(s); };
-      config.sasl_username = text(security->sasl_username);
-      config.sasl_password = text(security->sasl_password);
-      // A SASL daemon (-S) speaks only the binary protocol.
-      if (!config.sasl_username.empty()) config.protocol = sc::Protocol::kBinary;
-      config.tls.enabled = security->tls != 0;
-      config.tls.ca_file = text(security->tls_ca_file);
-      config.tls.cert_file = text(security->tls_cert_file);
-      config.tls.key_file = text(security->tls_key_file);
-      config.tls.server_name = text(security->tls_server_name);
-      config.tls.verify_peer = security->tls_skip_verify == 0;
-    }
+    slabcached::client::ClientConfig config;
+    if (const slabclient_status s = MakeConfig(options, &config); s != SLABCLIENT_OK) return s;
     *out = new slabclient(std::move(config));
     return SLABCLIENT_OK;
   } catch (...) {
     return SLABCLIENT_NO_MEMORY;
   }
 }
+
+slabclient_status slabclient_pool_create(const slabclient_options* options, size_t size,
+                                         slabclient_pool** out) {
+  if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  *out = nullptr;
+  try {
+    slabcached::client::ClientConfig config;
+    if (const slabclient_status s = MakeConfig(options, &config); s != SLABCLIENT_OK) return s;
+    *out = new slabclient_pool(std::move(config), size);
+    return SLABCLIENT_OK;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
+}
+
+slabclient_status slabclient_pool_acquire(slabclient_pool* pool, unsigned wait_ms,
+                                          slabclient** out) {
+  if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (pool == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  try {
+    auto lease = pool->pool.Acquire(std::chrono::milliseconds(wait_ms));
+    if (!lease) return SLABCLIENT_TIMEOUT;
+    *out = new slabclient(std::move(lease));  // a failed new gives the lease back
+    return SLABCLIENT_OK;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
+}
+
+void slabclient_pool_release(slabclient_pool* /*pool*/, slabclient* client) {
+  delete client;  // its lease goes back to the pool it came from
+}
+
+void slabclient_pool_destroy(slabclient_pool* pool) { delete pool; }
 
 slabclient_status slabclient_last_error(const slabclient* client, char* buf, size_t len,
                                         int* errno_out) {

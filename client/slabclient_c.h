@@ -17,12 +17,13 @@
  * spaces or control bytes), else SLABCLIENT_INVALID_ARGUMENT. Every call
  * returns a status; none aborts or throws. Placement, timeouts and
  * auto-eject are the Client's (client.h); the protocol is the classic text
- * protocol.
+ * protocol unless slabclient_create_with asks for the binary one.
  *
  * Thread safety: like the C++ Client, a slabclient handle is used by one
  * thread at a time (give each thread its own handle, or guard one with a
- * mutex). Distinct handles share nothing. slabclient_status_name is
- * thread-safe.
+ * mutex). Distinct handles share nothing, except those of one
+ * slabclient_pool, which share their servers' failure state; the pool's
+ * calls are thread-safe. slabclient_status_name is thread-safe.
  */
 #ifndef SLABCLIENT_C_H
 #define SLABCLIENT_C_H
@@ -246,6 +247,57 @@ typedef struct slabclient_security {
 slabclient_status slabclient_create_secure(const char *servers, const char *distribution,
                                            unsigned timeout_ms, const slabclient_security *security,
                                            slabclient **out);
+
+/* --- Options at creation: protocol and security --- */
+typedef enum slabclient_protocol {
+  SLABCLIENT_PROTOCOL_TEXT = 0,  /* memcached's classic text protocol (the default) */
+  SLABCLIENT_PROTOCOL_BINARY = 1 /* the binary protocol (what -S daemons speak) */
+} slabclient_protocol;
+typedef struct slabclient_options {
+  const char *servers;                 /* "host[:port[:weight]],..." (required) */
+  const char *distribution;            /* NULL or "": "ketama-weighted" */
+  unsigned timeout_ms;                 /* bounds each operation; 0: 1000 */
+  int protocol;                        /* a slabclient_protocol; SASL forces BINARY */
+  const slabclient_security *security; /* NULL: neither SASL nor TLS */
+} slabclient_options;
+/* Zeroes `options`: text protocol, no security, the defaults above. */
+void slabclient_options_init(slabclient_options *options);
+/* slabclient_create with every option; SLABCLIENT_INVALID_ARGUMENT for a bad
+ * server list, distribution or protocol. Results and statuses are the same
+ * in both protocols (e.g. add of an existing key is SLABCLIENT_NOT_STORED). */
+slabclient_status slabclient_create_with(const slabclient_options *options, slabclient **out);
+
+/* --- A pool of handles for multi-threaded programs (pool.h) ---
+ *
+ *   slabclient_options opts;
+ *   slabclient_options_init(&opts);
+ *   opts.servers = "10.0.0.1:11211,10.0.0.2:11211";
+ *   slabclient_pool *pool = NULL;
+ *   slabclient_pool_create(&opts, 8, &pool);
+ *   ...on any thread:
+ *   slabclient *c = NULL;
+ *   if (slabclient_pool_acquire(pool, 1000, &c) == SLABCLIENT_OK) {
+ *     slabclient_set(c, "user:42", 7, "alice", 5, 0, 300);
+ *     slabclient_pool_release(pool, c);
+ *   }
+ *   ...once every handle is released:
+ *   slabclient_pool_destroy(pool);
+ *
+ * The pool's `size` handles (0 counts as 1) share one failure state: a server
+ * failing the failure limit in a row, counted over all threads, is ejected
+ * for every handle at once. Each handle opens its own connections, lazily. */
+typedef struct slabclient_pool slabclient_pool;
+slabclient_status slabclient_pool_create(const slabclient_options *options, size_t size,
+                                         slabclient_pool **out);
+/* Leases a handle to the calling thread, waiting up to wait_ms while all are
+ * leased: SLABCLIENT_TIMEOUT (and *out NULL) when none came free. */
+slabclient_status slabclient_pool_acquire(slabclient_pool *pool, unsigned wait_ms,
+                                          slabclient **out);
+/* Gives a handle from slabclient_pool_acquire back (do not destroy it);
+ * NULL is fine. */
+void slabclient_pool_release(slabclient_pool *pool, slabclient *client);
+/* Every handle must have been released. NULL is fine. */
+void slabclient_pool_destroy(slabclient_pool *pool);
 
 /* The most recent failed operation on `client` (a success does not clear
  * it): writes one line naming the server, the operation and the errno or the

@@ -5,6 +5,8 @@
 //   slabcache-cli get KEY... | set KEY VALUE | delete KEY... | stats [ARGS]  --servers ...
 //   slabcache-cli load --servers ... [--exptime N] [--binary]  < key<TAB>value lines
 //   slabcache-cli invalidate --servers ... --spool DIR [--input PATH]  < events
+//   get, set, delete, stats and load take --tls [--tls-ca F ...] and --sasl-user U
+//   (password in $SLABCACHE_SASL_PASSWORD) for -Z and -S daemons.
 //
 // locate reads keys, one per line (raw bytes; a trailing \r is dropped), and
 // prints "<index> <host:port>" per key, the 0-based index in --servers.
@@ -69,6 +71,12 @@ constexpr char kUsage[] =
     "  --flags N, --exptime N   for set and load\n"
     "  --timeout MS          per-operation timeout (default 1000)\n"
     "  --binary              use the binary protocol\n"
+    "  --tls                 TLS to every server (daemons started with -Z); with\n"
+    "                        --tls-ca FILE (default: the system's CAs), --tls-cert FILE\n"
+    "                        and --tls-key FILE (a client certificate), --tls-name NAME\n"
+    "                        (SNI and the certificate's name), --tls-no-verify\n"
+    "  --sasl-user USER      SASL PLAIN login (daemons started with -S; implies\n"
+    "                        --binary); the password is read from $SLABCACHE_SASL_PASSWORD\n"
     "  --spool DIR, --input PATH, --drain-timeout MS, --spool-max-bytes N  for invalidate\n";
 
 struct Options {
@@ -80,6 +88,8 @@ struct Options {
   int64_t exptime = 0;
   int64_t timeout_ms = 1000;
   bool binary = false;
+  TlsOptions tls;
+  std::string sasl_user;
   std::string spool_dir;  // invalidate
   std::string input;      // invalidate; "" is stdin
   int64_t drain_timeout_ms = -1;
@@ -114,6 +124,19 @@ int ParseArgs(int argc, char** argv, Options* opt) {
         return -1;
       } else if (arg == "--binary") {
         opt->binary = true;
+      } else if (arg == "--tls") {
+        opt->tls.enabled = true;
+      } else if (arg == "--tls-no-verify") {
+        opt->tls.verify_peer = false;
+      } else if (arg == "--tls-ca" || arg == "--tls-cert" || arg == "--tls-key" ||
+                 arg == "--tls-name" || arg == "--sasl-user") {
+        if (!take()) return UsageError(std::string(arg) + " needs a value");
+        std::string* field = arg == "--tls-ca"     ? &opt->tls.ca_file
+                             : arg == "--tls-cert" ? &opt->tls.cert_file
+                             : arg == "--tls-key"  ? &opt->tls.key_file
+                             : arg == "--tls-name" ? &opt->tls.server_name
+                                                   : &opt->sasl_user;
+        *field = std::string(value);
       } else if (arg == "--servers") {
         if (!take()) return UsageError("--servers needs a value");
         opt->servers = std::string(value);
@@ -229,6 +252,9 @@ int Load(const Options& opt, Client* client) {
     writer.Set(parsed.key, parsed.value, opt.flags, opt.exptime);
   }
   const BulkCounts counts = writer.Flush();
+  if (counts.failed > 0 && writer.last_error().status != Status::kOk) {
+    std::fprintf(stderr, "slabcache-cli: load: %s\n", writer.last_error().Describe().c_str());
+  }
   std::printf(
       "stored %llu failed %llu malformed %llu\n", static_cast<unsigned long long>(counts.stored),
       static_cast<unsigned long long>(counts.failed), static_cast<unsigned long long>(malformed));
@@ -283,6 +309,13 @@ int RunCommand(const Options& opt, std::vector<ServerSpec> servers) {
   config.placement = opt.placement;
   config.timeout = std::chrono::milliseconds(opt.timeout_ms);
   if (opt.binary) config.protocol = Protocol::kBinary;
+  config.tls = opt.tls;
+  if (!opt.sasl_user.empty()) {
+    const char* password = std::getenv("SLABCACHE_SASL_PASSWORD");
+    config.sasl_username = opt.sasl_user;
+    config.sasl_password = password != nullptr ? password : "";
+    config.protocol = Protocol::kBinary;  // a -S daemon speaks nothing else
+  }
   Client client(config);
   if (opt.command == "load") {
     if (!opt.args.empty()) return UsageError("load reads its items from stdin");

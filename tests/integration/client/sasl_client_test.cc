@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "client/bulk_writer.h"
 #include "client/client.h"
 #include "tests/integration/client/servers.h"
 
@@ -111,6 +112,60 @@ TEST_F(SaslClientTest, WrongPasswordFailsWithAuthStatus) {
   Client good(Config("bob", "hunter2"));
   ASSERT_EQ(good.Get("secret", &item), Status::kOk);
   EXPECT_EQ(item.value, "kept");
+}
+
+TEST_F(SaslClientTest, BulkWriterLogsInAndLoads) {
+  Client c(Config("alice", "s3cret:with:colons"));
+  std::vector<std::string> keys;
+  {
+    BulkWriter writer(&c, /*flush_bytes=*/8192);
+    for (int i = 0; i < 2000; ++i) {
+      keys.push_back("bulk" + std::to_string(i));
+      ASSERT_EQ(writer.Set(keys.back(), "value-" + keys.back()), Status::kOk);
+    }
+    const BulkCounts counts = writer.Flush();
+    EXPECT_EQ(counts.stored, 2000u);
+    EXPECT_EQ(counts.failed, 0u);
+  }
+  std::map<std::string, Item> found;
+  ASSERT_EQ(Client(Config("bob", "hunter2")).MultiGet(keys, &found), Status::kOk);
+  ASSERT_EQ(found.size(), keys.size());
+  EXPECT_EQ(found["bulk1999"].value, "value-bulk1999");
+}
+
+TEST_F(SaslClientTest, BulkWriterReportsARefusedLogin) {
+  Client bad(Config("alice", "wrong"));
+  {
+    BulkWriter writer(&bad);
+    ASSERT_EQ(writer.Set("bulk-secret", "v"), Status::kOk);  // queued behind the login
+    const BulkCounts counts = writer.Flush();
+    EXPECT_EQ(counts.stored, 0u);
+    EXPECT_EQ(counts.failed, 1u);
+    EXPECT_EQ(writer.last_error().status, Status::kAuthFailure);
+    EXPECT_EQ(writer.Set("bulk-other", "v"), Status::kAuthFailure);  // held down
+  }
+  Item item;
+  EXPECT_EQ(Client(Config("bob", "hunter2")).Get("bulk-secret", &item), Status::kNotFound);
+}
+
+TEST_F(SaslClientTest, CliLoadLogsIn) {
+  const std::string cli = testing::CliBinary();
+  if (cli.empty()) GTEST_SKIP() << "SLABCACHE_CLI is not set";
+  const std::string server = "127.0.0.1:" + std::to_string(port_);
+  const std::vector<std::string> args = {"load", "--servers", server, "--sasl-user", "bob"};
+  const testing::CliRun good =
+      testing::RunCli(cli, args, "cli-a\tone\ncli-b\ttwo\n", {"SLABCACHE_SASL_PASSWORD=hunter2"});
+  EXPECT_EQ(good.status, 0) << good.err;
+  EXPECT_EQ(good.out, "stored 2 failed 0 malformed 0\n");
+  Item item;
+  ASSERT_EQ(Client(Config("alice", "s3cret:with:colons")).Get("cli-b", &item), Status::kOk);
+  EXPECT_EQ(item.value, "two");
+
+  const testing::CliRun refused =
+      testing::RunCli(cli, args, "cli-c\tthree\n", {"SLABCACHE_SASL_PASSWORD=wrong"});
+  EXPECT_EQ(refused.status, 3);
+  EXPECT_EQ(refused.out, "stored 0 failed 1 malformed 0\n");
+  EXPECT_NE(refused.err.find("AUTH_FAILURE: bulk set"), std::string::npos) << refused.err;
 }
 
 TEST_F(SaslClientTest, WithoutCredentialsTheDaemonRefuses) {

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace slabcached::client::testing {
@@ -106,6 +108,33 @@ std::string Executable(const char* path) {
 std::string SlabcachedBinary() { return Executable(std::getenv("SLABCACHED_BIN")); }
 
 std::string MemcachedBinary() { return Executable(std::getenv("MEMCACHED_BIN")); }
+
+std::string CliBinary() { return Executable(std::getenv("SLABCACHE_CLI")); }
+
+CliRun RunCli(const std::string& cli, const std::vector<std::string>& args,
+              const std::string& input, const std::vector<std::string>& env) {
+  CliRun run;
+  char dir[] = "/tmp/slabcache-cli-run.XXXXXX";
+  if (mkdtemp(dir) == nullptr) return run;
+  const std::string base = dir;
+  std::ofstream(base + "/in", std::ios::binary) << input;
+  auto quoted = [](const std::string& word) { return "'" + word + "'"; };
+  std::string command = "env";
+  for (const std::string& e : env) command += " " + quoted(e);
+  command += " " + quoted(cli);
+  for (const std::string& a : args) command += " " + quoted(a);
+  command +=
+      " <" + quoted(base + "/in") + " >" + quoted(base + "/out") + " 2>" + quoted(base + "/err");
+  const int rc = std::system(command.c_str());
+  run.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  std::stringstream out, err;
+  out << std::ifstream(base + "/out").rdbuf();
+  err << std::ifstream(base + "/err").rdbuf();
+  run.out = out.str();
+  run.err = err.str();
+  std::system(("rm -rf " + quoted(base)).c_str());
+  return run;
+}
 
 std::string NutcrackerBinary() {
   if (const char* env = std::getenv("NUTCRACKER_BIN")) return Executable(env);

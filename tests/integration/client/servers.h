@@ -47,6 +47,19 @@ std::string SlabcachedBinary();
 std::string MemcachedBinary();
 // $NUTCRACKER_BIN, else /usr/sbin/nutcracker or /usr/bin/nutcracker; "" if none.
 std::string NutcrackerBinary();
+// $SLABCACHE_CLI (the built slabcache-cli), or "" when unset or not executable.
+std::string CliBinary();
+
+// What a command run by RunCli printed, and its exit status (-1: not run).
+struct CliRun {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+// Runs `cli` with `args` (each passed as one word) and `input` on stdin;
+// `env` ("NAME=value" words) is added to its environment.
+CliRun RunCli(const std::string& cli, const std::vector<std::string>& args,
+              const std::string& input, const std::vector<std::string>& env = {});
 
 // Starts slabcached on 127.0.0.1:port (-u nobody when root) and waits until it accepts.
 std::unique_ptr<Process> StartSlabcached(const std::string& binary, int port, std::string* error);

@@ -8,11 +8,13 @@
 #include <arpa/inet.h>
 #include <libmemcached/memcached.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,20 +68,35 @@ static int accepts(int port) {
   return ok;
 }
 
-static pid_t start_daemon(const char *binary, int port) {
+/* Starts the daemon on 127.0.0.1:port with `extra` flags (NULL-terminated,
+ * at most 8; NULL: none). */
+static pid_t start_daemon_with(const char *binary, int port, const char *const *extra) {
   char port_text[16];
+  const char *argv[24];
+  int argc = 0;
   pid_t pid;
   int i;
   snprintf(port_text, sizeof(port_text), "%d", port);
+  argv[argc++] = binary;
+  argv[argc++] = "-p";
+  argv[argc++] = port_text;
+  argv[argc++] = "-l";
+  argv[argc++] = "127.0.0.1";
+  argv[argc++] = "-U";
+  argv[argc++] = "0";
+  argv[argc++] = "-t";
+  argv[argc++] = "2";
+  argv[argc++] = "-m";
+  argv[argc++] = "64";
+  for (i = 0; extra != NULL && extra[i] != NULL && i < 8; ++i) argv[argc++] = extra[i];
+  if (geteuid() == 0) {
+    argv[argc++] = "-u";
+    argv[argc++] = "nobody";
+  }
+  argv[argc] = NULL;
   pid = fork();
   if (pid == 0) {
-    if (geteuid() == 0) {
-      execl(binary, binary, "-p", port_text, "-l", "127.0.0.1", "-U", "0", "-t", "2", "-m", "64",
-            "-u", "nobody", (char *)NULL);
-    } else {
-      execl(binary, binary, "-p", port_text, "-l", "127.0.0.1", "-U", "0", "-t", "2", "-m", "64",
-            (char *)NULL);
-    }
+    execv(binary, (char *const *)argv);
     _exit(127);
   }
   for (i = 0; pid > 0 && i < 250; ++i) { /* up to 5 s */
@@ -92,6 +109,15 @@ static pid_t start_daemon(const char *binary, int port) {
     waitpid(pid, NULL, 0);
   }
   return -1;
+}
+
+static pid_t start_daemon(const char *binary, int port) {
+  return start_daemon_with(binary, port, NULL);
+}
+
+static void stop_daemon(pid_t pid) {
+  kill(pid, SIGTERM);
+  waitpid(pid, NULL, 0);
 }
 
 static void test_arguments(void) {
@@ -274,6 +300,208 @@ static void test_security(int port) {
   CHECK_STATUS(slabclient_create_secure(NULL, NULL, 0, NULL, &c), SLABCLIENT_INVALID_ARGUMENT);
 }
 
+/* The binary protocol, against a daemon that speaks nothing else (-B
+ * binary): get/set/add/replace/cas/mget round trips, and a text client
+ * cannot talk to it. */
+static void test_binary_protocol(const char *binary) {
+  char list[64], buf[16];
+  size_t len = 0;
+  uint32_t flags = 0;
+  slabclient *c = NULL;
+  slabclient_options options;
+  const int port = free_port();
+  const char *const binary_only[] = {"-B", "binary", NULL};
+  const pid_t pid = start_daemon_with(binary, port, binary_only);
+  CHECK(pid > 0);
+  if (pid <= 0) return;
+  snprintf(list, sizeof(list), "127.0.0.1:%d", port);
+  slabclient_options_init(&options);
+  options.servers = list;
+  options.timeout_ms = 2000;
+  options.protocol = SLABCLIENT_PROTOCOL_BINARY;
+  CHECK_STATUS(slabclient_create_with(&options, &c), SLABCLIENT_OK);
+  if (c != NULL) {
+    CHECK_STATUS(slabclient_set(c, "bk", 2, "a\0b\r\n", 5, 9, 0), SLABCLIENT_OK);
+    CHECK_STATUS(slabclient_get(c, "bk", 2, buf, sizeof(buf), &len, &flags), SLABCLIENT_OK);
+    CHECK(len == 5 && memcmp(buf, "a\0b\r\n", 5) == 0 && flags == 9);
+    CHECK_STATUS(slabclient_get(c, "bmiss", 5, buf, sizeof(buf), &len, NULL), SLABCLIENT_NOT_FOUND);
+    test_add_replace_cas_mget(c);
+    slabclient_destroy(c);
+  }
+  /* The same daemon refuses the text protocol: the option did change it. */
+  options.protocol = SLABCLIENT_PROTOCOL_TEXT;
+  CHECK_STATUS(slabclient_create_with(&options, &c), SLABCLIENT_OK);
+  if (c != NULL) {
+    CHECK(slabclient_get(c, "bk", 2, buf, sizeof(buf), &len, NULL) != SLABCLIENT_OK);
+    slabclient_destroy(c);
+  }
+  options.protocol = 7;
+  CHECK_STATUS(slabclient_create_with(&options, &c), SLABCLIENT_INVALID_ARGUMENT);
+  CHECK(c == NULL);
+  CHECK_STATUS(slabclient_create_with(NULL, &c), SLABCLIENT_INVALID_ARGUMENT);
+  stop_daemon(pid);
+}
+
+/* Threads sharing a pool of fewer handles than threads. */
+enum { kPoolThreads = 6, kPoolRounds = 200 };
+struct pool_worker {
+  slabclient_pool *pool;
+  int id;
+  int failures;
+};
+
+static void *pool_work(void *arg) {
+  struct pool_worker *w = arg;
+  int i;
+  for (i = 0; i < kPoolRounds; ++i) {
+    char key[32], value[32], buf[32];
+    size_t len = 0;
+    slabclient *c = NULL;
+    const int key_len = snprintf(key, sizeof(key), "pool:%d:%d", w->id, i % 10);
+    const int value_len = snprintf(value, sizeof(value), "v%d-%d", w->id, i);
+    if (slabclient_pool_acquire(w->pool, 5000, &c) != SLABCLIENT_OK) {
+      ++w->failures;
+      continue;
+    }
+    if (slabclient_set(c, key, (size_t)key_len, value, (size_t)value_len, 0, 0) != SLABCLIENT_OK ||
+        slabclient_get(c, key, (size_t)key_len, buf, sizeof(buf), &len, NULL) != SLABCLIENT_OK ||
+        len != (size_t)value_len || memcmp(buf, value, len) != 0) {
+      ++w->failures;
+    }
+    slabclient_pool_release(w->pool, c);
+  }
+  return NULL;
+}
+
+static void test_pool(int port) {
+  char list[96];
+  slabclient_pool *pool = NULL;
+  slabclient *a = NULL, *b = NULL;
+  slabclient_options options;
+  struct pool_worker workers[kPoolThreads];
+  pthread_t threads[kPoolThreads];
+  uint32_t index = 9;
+  int i, started = 0, dead_key = -1;
+  const int dead_port = free_port(); /* nobody listens */
+  snprintf(list, sizeof(list), "127.0.0.1:%d", port);
+  slabclient_options_init(&options);
+  options.servers = list;
+  options.timeout_ms = 2000;
+  CHECK_STATUS(slabclient_pool_create(&options, 2, &pool), SLABCLIENT_OK);
+  if (pool == NULL) return;
+  for (i = 0; i < kPoolThreads; ++i) {
+    workers[i].pool = pool;
+    workers[i].id = i;
+    workers[i].failures = 0;
+    if (pthread_create(&threads[i], NULL, pool_work, &workers[i]) == 0) ++started;
+  }
+  CHECK(started == kPoolThreads);
+  for (i = 0; i < started; ++i) {
+    pthread_join(threads[i], NULL);
+    CHECK(workers[i].failures == 0);
+  }
+  /* Both handles leased: a third acquire times out, and succeeds once one
+   * is released. */
+  CHECK_STATUS(slabclient_pool_acquire(pool, 1000, &a), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_pool_acquire(pool, 1000, &b), SLABCLIENT_OK);
+  CHECK(a != NULL && b != NULL && a != b);
+  {
+    slabclient *c = (slabclient *)1;
+    CHECK_STATUS(slabclient_pool_acquire(pool, 20, &c), SLABCLIENT_TIMEOUT);
+    CHECK(c == NULL);
+  }
+  slabclient_pool_release(pool, b);
+  CHECK_STATUS(slabclient_pool_acquire(pool, 0, &b), SLABCLIENT_OK);
+  slabclient_pool_release(pool, a);
+  slabclient_pool_release(pool, b);
+  slabclient_pool_release(pool, NULL);
+  slabclient_pool_destroy(pool);
+  pool = NULL;
+
+  /* Failure state is shared: handle a's failures against a dead server eject
+   * it for handle b too. */
+  snprintf(list, sizeof(list), "127.0.0.1:%d,127.0.0.1:%d", port, dead_port);
+  CHECK_STATUS(slabclient_pool_create(&options, 2, &pool), SLABCLIENT_OK);
+  if (pool == NULL) return;
+  CHECK_STATUS(slabclient_pool_acquire(pool, 1000, &a), SLABCLIENT_OK);
+  CHECK_STATUS(slabclient_pool_acquire(pool, 1000, &b), SLABCLIENT_OK);
+  for (i = 0; a != NULL && i < 1000 && dead_key < 0; ++i) {
+    char key[16];
+    const int n = snprintf(key, sizeof(key), "k%d", i);
+    if (slabclient_locate(a, key, (size_t)n, &index) == SLABCLIENT_OK && index == 1) dead_key = i;
+  }
+  CHECK(dead_key >= 0);
+  if (a != NULL && b != NULL && dead_key >= 0) {
+    char key[16];
+    const int n = snprintf(key, sizeof(key), "k%d", dead_key);
+    CHECK_STATUS(slabclient_locate(b, key, (size_t)n, &index), SLABCLIENT_OK);
+    CHECK(index == 1);
+    CHECK_STATUS(slabclient_set(a, key, (size_t)n, "v", 1, 0, 0), SLABCLIENT_CONNECTION_FAILURE);
+    CHECK_STATUS(slabclient_set(a, key, (size_t)n, "v", 1, 0, 0), SLABCLIENT_CONNECTION_FAILURE);
+    CHECK_STATUS(slabclient_locate(b, key, (size_t)n, &index), SLABCLIENT_OK);
+    CHECK(index == 0); /* b re-routed without trying the dead server */
+    CHECK_STATUS(slabclient_set(b, key, (size_t)n, "v", 1, 0, 0), SLABCLIENT_OK);
+  }
+  slabclient_pool_release(pool, a);
+  slabclient_pool_release(pool, b);
+  slabclient_pool_destroy(pool);
+  slabclient_pool_destroy(NULL);
+}
+
+/* A pool logging in to a -S daemon (SASL forces the binary protocol); a
+ * wrong password is SLABCLIENT_AUTH_FAILURE. */
+static void test_sasl_pool(const char *binary) {
+  char list[64], pwdb[64], option[96], buf[16];
+  size_t len = 0;
+  slabclient_options options;
+  slabclient_security security;
+  slabclient_pool *pool = NULL;
+  slabclient *c = NULL;
+  FILE *f;
+  int port, fd;
+  pid_t pid;
+  snprintf(pwdb, sizeof(pwdb), "/tmp/slabclient-c-sasl.XXXXXX");
+  fd = mkstemp(pwdb);
+  CHECK(fd >= 0);
+  if (fd < 0) return;
+  f = fdopen(fd, "w");
+  fputs("alice:s3cret\n", f);
+  fclose(f);
+  chmod(pwdb, 0644); /* readable after the daemon drops root */
+  snprintf(option, sizeof(option), "sasl_pwdb=%s", pwdb);
+  {
+    const char *const sasl[] = {"-S", "-o", option, NULL};
+    port = free_port();
+    pid = start_daemon_with(binary, port, sasl);
+  }
+  CHECK(pid > 0);
+  if (pid > 0) {
+    snprintf(list, sizeof(list), "127.0.0.1:%d", port);
+    memset(&security, 0, sizeof(security));
+    security.sasl_username = "alice";
+    security.sasl_password = "s3cret";
+    slabclient_options_init(&options);
+    options.servers = list;
+    options.timeout_ms = 2000;
+    options.security = &security;
+    CHECK_STATUS(slabclient_pool_create(&options, 2, &pool), SLABCLIENT_OK);
+    CHECK_STATUS(slabclient_pool_acquire(pool, 1000, &c), SLABCLIENT_OK);
+    if (c != NULL) {
+      CHECK_STATUS(slabclient_set(c, "sk", 2, "sv", 2, 0, 0), SLABCLIENT_OK);
+      CHECK_STATUS(slabclient_get(c, "sk", 2, buf, sizeof(buf), &len, NULL), SLABCLIENT_OK);
+      CHECK(len == 2 && memcmp(buf, "sv", 2) == 0);
+      slabclient_pool_release(pool, c);
+    }
+    slabclient_pool_destroy(pool);
+    security.sasl_password = "wrong";
+    CHECK_STATUS(slabclient_create_with(&options, &c), SLABCLIENT_OK);
+    CHECK_STATUS(slabclient_get(c, "sk", 2, buf, sizeof(buf), &len, NULL), SLABCLIENT_AUTH_FAILURE);
+    slabclient_destroy(c);
+    stop_daemon(pid);
+  }
+  unlink(pwdb);
+}
+
 /* A hot key lives on both daemons; a plain client of each sees it. */
 static void test_hot_keys(int port_a, int port_b) {
   char both[64], only_a[32], only_b[32], buf[16];
@@ -439,6 +667,9 @@ int main(void) {
     }
     test_invalidator(port);
     test_security(port);
+    test_pool(port);
+    test_binary_protocol(binary);
+    test_sasl_pool(binary);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
   }

@@ -3,6 +3,7 @@
 // for one, and kTlsFailure for a server the CA does not vouch for, a wrong
 // name, or a daemon that does not speak TLS.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,71 +11,67 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "client/async_multi_get.h"
+#include "client/bulk_writer.h"
 #include "client/client.h"
 #include "tests/integration/client/servers.h"
+#include "tests/integration/test_certificates.h"
 
 namespace slabcached::client {
 namespace {
 
 using std::chrono::milliseconds;
 
-// Two CAs ("ca", "other-ca") and "server-one" and "client" signed by "ca",
-// made with the openssl CLI as tests/integration/tls_test.cc does.
-class Certificates {
- public:
-  Certificates() {
-    char pattern[] = "/tmp/slabclient-tls.XXXXXX";
-    if (mkdtemp(pattern) == nullptr) {
-      error_ = "mkdtemp failed";
-      return;
-    }
-    dir_ = pattern;
-    chmod(dir_.c_str(), 0755);  // the daemon runs as "nobody"
-    const char* env = std::getenv("OPENSSL_BIN");
-    const std::string openssl = env != nullptr && *env != '\0' ? env : "openssl";
-    const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    std::vector<std::string> commands;
-    for (const char* ca : {"ca", "other-ca"}) {
-      commands.push_back(openssl + " req -x509" + ec + " -keyout " +
-                         Path(std::string(ca) + ".key") + " -out " +
-                         Path(std::string(ca) + ".crt") + " -days 2 -subj /CN=" + ca);
-    }
-    for (const std::string n : {"server-one", "client"}) {
-      commands.push_back(openssl + " req" + ec + " -keyout " + Path(n + ".key") + " -out " +
-                         Path(n + ".csr") + " -subj /CN=" + n);
-      commands.push_back(openssl + " x509 -req -in " + Path(n + ".csr") + " -CA " + Path("ca.crt") +
-                         " -CAkey " + Path("ca.key") + " -CAcreateserial -days 2 -out " +
-                         Path(n + ".crt"));
-    }
-    for (const std::string& command : commands) {
-      if (std::system((command + " >/dev/null 2>&1").c_str()) != 0) {
-        error_ = "failed: " + command;
-        return;
-      }
-    }
-    std::system(("chmod 0644 " + dir_ + "/*").c_str());
-  }
-  ~Certificates() {
-    if (!dir_.empty()) std::system(("rm -rf '" + dir_ + "'").c_str());
-  }
-  const std::string& error() const { return error_; }
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+using slabcached::testing::TestCertificates;
 
- private:
-  std::string dir_;
-  std::string error_;
-};
+// Drives `get` from a poll() loop, as an application's event loop would.
+void DriveWithPoll(AsyncMultiGet* get) {
+  std::vector<pollfd> fds;
+  while (!get->done()) {
+    fds.clear();
+    for (const AsyncMultiGet::Wait& w : get->Waits()) fds.push_back({w.fd, w.events, 0});
+    const auto left = std::chrono::duration_cast<milliseconds>(get->deadline() -
+                                                               std::chrono::steady_clock::now());
+    if (left.count() <= 0 || poll(fds.data(), fds.size(), static_cast<int>(left.count())) == 0) {
+      get->OnTimeout();
+      continue;
+    }
+    for (const pollfd& p : fds) {
+      if (p.revents != 0) get->OnReady(p.fd, p.revents);
+    }
+  }
+}
+
+// Loads `count` keys "bulk<i>" through a BulkWriter with small buffers (many
+// sends, each of several TLS records) and checks them back with a multi-get.
+void ExpectBulkLoadWorks(Client& c, int count) {
+  std::vector<std::string> keys;
+  {
+    BulkWriter writer(&c, /*flush_bytes=*/4096);
+    for (int i = 0; i < count; ++i) {
+      keys.push_back("bulk" + std::to_string(i));
+      ASSERT_EQ(writer.Set(keys.back(), "loaded-" + keys.back(), 7), Status::kOk);
+    }
+    const BulkCounts counts = writer.Flush();
+    EXPECT_EQ(counts.stored, static_cast<uint64_t>(count));
+    EXPECT_EQ(counts.failed, 0u);
+    EXPECT_EQ(writer.last_error().status, Status::kOk) << writer.last_error().Describe();
+  }
+  std::map<std::string, Item> found;
+  ASSERT_EQ(c.MultiGet(keys, &found), Status::kOk);
+  ASSERT_EQ(found.size(), keys.size());
+  EXPECT_EQ(found[keys.back()].value, "loaded-" + keys.back());
+  EXPECT_EQ(found[keys.back()].flags, 7u);
+}
 
 class TlsClientTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { certificates_ = new Certificates(); }
-  static void TearDownTestSuite() {
-    delete certificates_;
-    certificates_ = nullptr;
-  }
+  static void SetUpTestSuite() { certificates_ = std::make_unique<TestCertificates>(); }
+  static void TearDownTestSuite() { certificates_.reset(); }
 
   void SetUp() override {
     binary_ = testing::SlabcachedBinary();
@@ -135,13 +132,13 @@ class TlsClientTest : public ::testing::Test {
     EXPECT_EQ(found["m249"].value, "value-m249");
   }
 
-  static Certificates* certificates_;
+  static std::unique_ptr<TestCertificates> certificates_;
   std::string binary_;
   int port_ = 0;
   std::unique_ptr<testing::Process> daemon_;
 };
 
-Certificates* TlsClientTest::certificates_ = nullptr;
+std::unique_ptr<TestCertificates> TlsClientTest::certificates_;
 
 TEST_F(TlsClientTest, GetSetAndMultiGetOverBothProtocols) {
   StartTlsDaemon();
@@ -172,6 +169,100 @@ TEST_F(TlsClientTest, WrongCaFailsWithTlsStatus) {
   EXPECT_EQ(u.Set("k", "v"), Status::kOk);
 }
 
+TEST_F(TlsClientTest, BulkWriterLoadsOverBothProtocols) {
+  StartTlsDaemon();
+  for (Protocol protocol : {Protocol::kText, Protocol::kBinary}) {
+    ClientConfig config = Config();
+    config.protocol = protocol;
+    Client c(config);
+    ExpectBulkLoadWorks(c, 3000);
+  }
+}
+
+TEST_F(TlsClientTest, BulkWriterReportsAFailedHandshake) {
+  StartTlsDaemon();
+  Client c(Config("other-ca.crt"));
+  BulkWriter writer(&c);
+  ASSERT_EQ(writer.Set("k1", "v"), Status::kOk);  // queued: the handshake comes with the send
+  ASSERT_EQ(writer.Set("k2", "v"), Status::kOk);
+  const BulkCounts counts = writer.Flush();
+  EXPECT_EQ(counts.stored, 0u);
+  EXPECT_EQ(counts.failed, 2u);
+  EXPECT_EQ(writer.last_error().status, Status::kTlsFailure);
+  EXPECT_EQ(writer.last_error().operation, std::string("bulk set"));
+  EXPECT_EQ(writer.last_error().address, "127.0.0.1:" + std::to_string(port_));
+  // Held down for retry_interval: counted as failed at once, with the reason.
+  EXPECT_EQ(writer.Set("k3", "v"), Status::kTlsFailure);
+  EXPECT_EQ(writer.Flush().failed, 3u);
+}
+
+TEST_F(TlsClientTest, AsyncMultiGetOverBothProtocols) {
+  StartTlsDaemon();
+  for (Protocol protocol : {Protocol::kText, Protocol::kBinary}) {
+    ClientConfig config = Config();
+    config.protocol = protocol;
+    std::vector<std::string> keys;
+    {
+      Client writer(config);
+      for (int i = 0; i < 200; ++i) {
+        keys.push_back("async" + std::to_string(i));
+        ASSERT_EQ(writer.Set(keys.back(), std::string(1000, 'a' + i % 26)), Status::kOk);
+      }
+    }
+    keys.push_back("async-missing");
+    const std::vector<std::string_view> views(keys.begin(), keys.end());
+    Client c(config);  // fresh: the handshake runs inside the AsyncMultiGet
+    std::map<std::string, std::string> got;
+    AsyncMultiGet get(&c, views, [&](const ItemView& item) {
+      got.emplace(std::string(item.key), std::string(item.value));
+    });
+    DriveWithPoll(&get);
+    ASSERT_EQ(get.status(), Status::kOk);
+    ASSERT_EQ(got.size(), 200u);
+    EXPECT_EQ(got["async199"], std::string(1000, 'a' + 199 % 26));
+  }
+}
+
+TEST_F(TlsClientTest, AsyncMultiGetReportsAFailedHandshake) {
+  StartTlsDaemon();
+  Client c(Config("other-ca.crt"));
+  const std::vector<std::string_view> keys = {"a", "b"};
+  int items = 0;
+  AsyncMultiGet get(&c, keys, [&](const ItemView&) { ++items; });
+  DriveWithPoll(&get);
+  EXPECT_EQ(get.status(), Status::kSomeErrors);
+  EXPECT_EQ(items, 0);
+  EXPECT_EQ(c.last_error().status, Status::kTlsFailure);
+}
+
+TEST_F(TlsClientTest, CliLoadOverTls) {
+  const std::string cli = testing::CliBinary();
+  if (cli.empty()) GTEST_SKIP() << "SLABCACHE_CLI is not set";
+  StartTlsDaemon();
+  std::string input;
+  for (int i = 0; i < 500; ++i)
+    input += "cli" + std::to_string(i) + "\tv" + std::to_string(i) + "\n";
+  const std::string server = "127.0.0.1:" + std::to_string(port_);
+  auto load = [&](const std::string& ca) {
+    return testing::RunCli(cli,
+                           {"load", "--servers", server, "--tls", "--tls-ca",
+                            certificates_->Path(ca), "--tls-name", "server-one"},
+                           input);
+  };
+  const testing::CliRun good = load("ca.crt");
+  EXPECT_EQ(good.status, 0) << good.err;
+  EXPECT_EQ(good.out, "stored 500 failed 0 malformed 0\n");
+  Item item;
+  ASSERT_EQ(Client(Config()).Get("cli499", &item), Status::kOk);
+  EXPECT_EQ(item.value, "v499");
+
+  const testing::CliRun refused = load("other-ca.crt");
+  EXPECT_EQ(refused.status, 3);
+  EXPECT_EQ(refused.out, "stored 0 failed 500 malformed 0\n");
+  EXPECT_NE(refused.err.find("TLS_FAILURE: bulk set on host " + server), std::string::npos)
+      << refused.err;
+}
+
 TEST_F(TlsClientTest, ClientCertificateWhenTheDaemonRequiresOne) {
   StartTlsDaemon("ssl_verify_mode=2,ssl_ca_cert=" + certificates_->Path("ca.crt"));
   ClientConfig config = Config();
@@ -196,6 +287,7 @@ TEST_F(TlsClientTest, SaslLoginInsideTls) {
   config.sasl_password = "s3cret";
   Client c(config);
   ExpectWorks(c);
+  ExpectBulkLoadWorks(c, 1000);
   config.sasl_password = "wrong";
   Item item;
   EXPECT_EQ(Client(config).Get("k", &item), Status::kAuthFailure);

@@ -96,7 +96,7 @@ BulkWriter::Lane* BulkWriter::Open(uint32_t server) {
   Lane* lane = lanes_[server].get();
   if (lane->conn.open()) return lane;
   if (Clock::now() < lane->down_until) return nullptr;
-  if (!lane->conn.StartConnect()) {
+  if (!lane->conn.StartConnect(Clock::now() + client_->config().timeout)) {
     Fail(lane);
     return nullptr;
   }

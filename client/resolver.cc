@@ -1,0 +1,211 @@
+#include "client/resolver.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+
+namespace slabcached::client {
+
+std::string ResolvedAddress::ToString() const {
+  char text[INET6_ADDRSTRLEN] = {};
+  uint16_t port = 0;
+  std::string out;
+  if (family() == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&storage);
+    inet_ntop(AF_INET, &v4->sin_addr, text, sizeof(text));
+    port = ntohs(v4->sin_port);
+    out.append(text);
+  } else if (family() == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+    inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof(text));
+    port = ntohs(v6->sin6_port);
+    out.append("[").append(text).append("]");
+  } else {
+    return "?";
+  }
+  return out.append(":").append(std::to_string(port));
+}
+
+std::optional<ResolvedAddress> ResolvedAddress::FromNumeric(const std::string& ip, uint16_t port) {
+  ResolvedAddress a;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
+  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    a.length = sizeof(sockaddr_in);
+    return a;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+  if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    a.length = sizeof(sockaddr_in6);
+    return a;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// One getaddrinfo_a request. glibc keeps pointers into it until it answers,
+// so it owns itself (`self`) until then, whether or not anyone still waits.
+struct GaiRequest {
+  std::string host;
+  std::string service;
+  addrinfo hints{};
+  gaicb request{};
+  LookupDone done;
+  std::shared_ptr<GaiRequest> self;
+};
+
+std::vector<ResolvedAddress> Collect(const addrinfo* list) {
+  std::vector<ResolvedAddress> out;
+  for (const addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_addr == nullptr || ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
+    ResolvedAddress a;
+    std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
+    a.length = ai->ai_addrlen;
+    out.push_back(a);
+  }
+  return out;
+}
+
+// Runs on a thread glibc starts once the lookup is over.
+void OnGaiAnswer(sigval value) {
+  std::shared_ptr<GaiRequest> request = std::move(static_cast<GaiRequest*>(value.sival_ptr)->self);
+  LookupAnswer answer;
+  answer.gai_error = gai_error(&request->request);
+  if (answer.gai_error == 0) answer.addresses = Collect(request->request.ar_result);
+  if (request->request.ar_result != nullptr) freeaddrinfo(request->request.ar_result);
+  request->done(std::move(answer));
+}
+
+void StartGaiLookup(const std::string& host, uint16_t port, LookupDone done) {
+  auto request = std::make_shared<GaiRequest>();
+  request->host = host;
+  request->service = std::to_string(port);
+  request->hints.ai_family = AF_UNSPEC;
+  request->hints.ai_socktype = SOCK_STREAM;
+  request->request.ar_name = request->host.c_str();
+  request->request.ar_service = request->service.c_str();
+  request->request.ar_request = &request->hints;
+  request->done = std::move(done);
+  sigevent notify{};
+  notify.sigev_notify = SIGEV_THREAD;
+  notify.sigev_notify_function = &OnGaiAnswer;
+  notify.sigev_value.sival_ptr = request.get();
+  gaicb* list[] = {&request->request};
+  request->self = request;
+  if (const int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, &notify); rc != 0) {
+    // Not queued (out of resources): glibc will not call back.
+    request->self.reset();
+    LookupAnswer answer;
+    answer.gai_error = rc;
+    request->done(std::move(answer));
+  }
+}
+
+}  // namespace
+
+AsyncLookup GetaddrinfoLookup() { return &StartGaiLookup; }
+
+// Shared with the lookups in flight (through a weak_ptr), which may answer
+// after the Resolver is gone.
+struct Resolver::State {
+  struct Entry {
+    std::vector<ResolvedAddress> addresses;  // the last good answer; empty when none
+    Clock::time_point expires{};
+    int gai_error = 0;        // of the last lookup, when it failed
+    bool refreshing = false;  // a lookup is in flight
+    uint64_t answers = 0;     // lookups finished: waiters wait for it to move
+  };
+
+  explicit State(Options o) : options(std::move(o)) {}
+  void Answer(const std::string& key, LookupAnswer answer);
+
+  const Options options;
+  std::mutex mu;
+  std::condition_variable answered;
+  // By "host/port". Entries are never erased: references stay valid while
+  // the lock is dropped, and a client's server list is short.
+  std::unordered_map<std::string, Entry> entries;  // guarded by mu
+};
+
+void Resolver::State::Answer(const std::string& key, LookupAnswer answer) {
+  const std::lock_guard lock(mu);
+  Entry& e = entries[key];
+  e.refreshing = false;
+  ++e.answers;
+  if (answer.gai_error == 0 && !answer.addresses.empty()) {
+    e.addresses = std::move(answer.addresses);
+    e.expires = options.now() + options.ttl;
+    e.gai_error = 0;
+  } else if (answer.gai_error == EAI_AGAIN && !e.addresses.empty()) {
+    // DNS is unreachable, not saying no: keep serving the last good answer
+    // (still expired, so the next Resolve tries again).
+  } else {
+    e.addresses.clear();
+    e.gai_error = answer.gai_error != 0 ? answer.gai_error : EAI_NONAME;
+  }
+  answered.notify_all();
+}
+
+Resolver::Resolver(Options options) : state_(std::make_shared<State>(std::move(options))) {}
+
+Resolver::~Resolver() = default;
+
+std::shared_ptr<Resolver> Resolver::Shared() {
+  // One cache per process, like the system resolver's own; its lookups in
+  // flight at exit do not hold exit up (see ~Resolver).
+  static const auto shared = std::make_shared<Resolver>();
+  return shared;
+}
+
+ResolveStatus Resolver::Resolve(const std::string& host, uint16_t port, Clock::time_point deadline,
+                                std::vector<ResolvedAddress>* addresses, int* gai_error) {
+  if (auto numeric = ResolvedAddress::FromNumeric(host, port)) {
+    addresses->assign(1, *numeric);
+    return ResolveStatus::kOk;
+  }
+  const std::string key = host + "/" + std::to_string(port);
+  State& s = *state_;
+  std::unique_lock lock(s.mu);
+  State::Entry& e = s.entries[key];
+  if (!e.addresses.empty() && s.options.now() < e.expires) {
+    *addresses = e.addresses;
+    return ResolveStatus::kOk;
+  }
+  const uint64_t seen = e.answers;
+  if (!e.refreshing) {
+    e.refreshing = true;
+    lock.unlock();  // the lookup may answer at once, on this thread
+    std::weak_ptr<State> weak = state_;
+    s.options.lookup(host, port, [weak, key](LookupAnswer answer) {
+      if (const auto state = weak.lock()) state->Answer(key, std::move(answer));
+    });
+    lock.lock();
+  }
+  // Expired: the last good answer serves while the refresh runs.
+  if (e.answers == seen && !e.addresses.empty()) {
+    *addresses = e.addresses;
+    return ResolveStatus::kOk;
+  }
+  if (!s.answered.wait_until(lock, deadline, [&] { return e.answers != seen; })) {
+    return ResolveStatus::kTimeout;
+  }
+  if (e.addresses.empty()) {
+    *gai_error = e.gai_error;
+    return ResolveStatus::kFailed;
+  }
+  *addresses = e.addresses;
+  return ResolveStatus::kOk;
+}
+
+}  // namespace slabcached::client

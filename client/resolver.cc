@@ -3,11 +3,13 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <signal.h>
 
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <mutex>
+#include <stop_token>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -54,17 +56,6 @@ std::optional<ResolvedAddress> ResolvedAddress::FromNumeric(const std::string& i
 
 namespace {
 
-// One getaddrinfo_a request. glibc keeps pointers into it until it answers,
-// so it owns itself (`self`) until then, whether or not anyone still waits.
-struct GaiRequest {
-  std::string host;
-  std::string service;
-  addrinfo hints{};
-  gaicb request{};
-  LookupDone done;
-  std::shared_ptr<GaiRequest> self;
-};
-
 std::vector<ResolvedAddress> Collect(const addrinfo* list) {
   std::vector<ResolvedAddress> out;
   for (const addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
@@ -77,47 +68,88 @@ std::vector<ResolvedAddress> Collect(const addrinfo* list) {
   return out;
 }
 
-// Runs on a thread glibc starts once the lookup is over.
-void OnGaiAnswer(sigval value) {
-  std::shared_ptr<GaiRequest> request = std::move(static_cast<GaiRequest*>(value.sival_ptr)->self);
+LookupAnswer Getaddrinfo(const std::string& host, uint16_t port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
   LookupAnswer answer;
-  answer.gai_error = gai_error(&request->request);
-  if (answer.gai_error == 0) answer.addresses = Collect(request->request.ar_result);
-  if (request->request.ar_result != nullptr) freeaddrinfo(request->request.ar_result);
-  request->done(std::move(answer));
+  answer.gai_error = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list);
+  if (answer.gai_error == 0) answer.addresses = Collect(list);
+  if (list != nullptr) freeaddrinfo(list);
+  return answer;
 }
 
-void StartGaiLookup(const std::string& host, uint16_t port, LookupDone done) {
-  auto request = std::make_shared<GaiRequest>();
-  request->host = host;
-  request->service = std::to_string(port);
-  request->hints.ai_family = AF_UNSPEC;
-  request->hints.ai_socktype = SOCK_STREAM;
-  request->request.ar_name = request->host.c_str();
-  request->request.ar_service = request->service.c_str();
-  request->request.ar_request = &request->hints;
-  request->done = std::move(done);
-  sigevent notify{};
-  notify.sigev_notify = SIGEV_THREAD;
-  notify.sigev_notify_function = &OnGaiAnswer;
-  notify.sigev_value.sival_ptr = request.get();
-  gaicb* list[] = {&request->request};
-  request->self = request;
-  if (const int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, &notify); rc != 0) {
-    // Not queued (out of resources): glibc will not call back.
-    request->self.reset();
-    LookupAnswer answer;
-    answer.gai_error = rc;
-    request->done(std::move(answer));
+// Runs blocking getaddrinfo calls on up to kMaxThreads threads, started when
+// a lookup finds none idle: one name that hangs does not hold up the
+// others. (Not getaddrinfo_a: its notification threads are invisible to the
+// thread sanitizer.) The destructor joins, so it waits for lookups in flight.
+class LookupThreads {
+ public:
+  static constexpr size_t kMaxThreads = 4;
+
+  LookupThreads() = default;
+  LookupThreads(const LookupThreads&) = delete;
+  LookupThreads& operator=(const LookupThreads&) = delete;
+  ~LookupThreads() {
+    {
+      const std::lock_guard lock(mu_);
+      for (std::jthread& t : threads_) t.request_stop();
+    }
+    work_.notify_all();
+    threads_.clear();  // joins
   }
-}
+
+  void Start(const std::string& host, uint16_t port, LookupDone done) {
+    const std::lock_guard lock(mu_);
+    jobs_.push_back({host, port, std::move(done)});
+    if (idle_ == 0 && threads_.size() < kMaxThreads) {
+      threads_.emplace_back([this](std::stop_token stop) { Run(stop); });
+    }
+    work_.notify_one();
+  }
+
+ private:
+  struct Job {
+    std::string host;
+    uint16_t port;
+    LookupDone done;
+  };
+
+  void Run(std::stop_token stop) {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      ++idle_;
+      const bool woken = work_.wait(lock, stop, [this] { return !jobs_.empty(); });
+      --idle_;
+      if (!woken) return;
+      Job job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job.done(Getaddrinfo(job.host, job.port));
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable_any work_;
+  std::deque<Job> jobs_;  // guarded by mu_
+  size_t idle_ = 0;       // guarded by mu_
+  std::vector<std::jthread> threads_;
+};
 
 }  // namespace
 
-AsyncLookup GetaddrinfoLookup() { return &StartGaiLookup; }
+AsyncLookup GetaddrinfoLookup() {
+  auto threads = std::make_shared<LookupThreads>();
+  return [threads](const std::string& host, uint16_t port, LookupDone done) {
+    threads->Start(host, port, std::move(done));
+  };
+}
 
 // Shared with the lookups in flight (through a weak_ptr), which may answer
-// after the Resolver is gone.
+// after the Resolver is gone, and may then destroy it on their thread: so
+// the lookup function, which may own those threads, is not part of it.
 struct Resolver::State {
   struct Entry {
     std::vector<ResolvedAddress> addresses;  // the last good answer; empty when none
@@ -157,15 +189,17 @@ void Resolver::State::Answer(const std::string& key, LookupAnswer answer) {
   answered.notify_all();
 }
 
-Resolver::Resolver(Options options) : state_(std::make_shared<State>(std::move(options))) {}
+Resolver::Resolver(Options options)
+    : lookup_(std::move(options.lookup)), state_(std::make_shared<State>(std::move(options))) {}
 
 Resolver::~Resolver() = default;
 
 std::shared_ptr<Resolver> Resolver::Shared() {
-  // One cache per process, like the system resolver's own; its lookups in
-  // flight at exit do not hold exit up (see ~Resolver).
-  static const auto shared = std::make_shared<Resolver>();
-  return shared;
+  // One cache per process, like the system resolver's own. Never destroyed
+  // (as absl::NoDestructor): exit must not join a lookup stuck in DNS.
+  static const auto* const shared =
+      std::make_unique<std::shared_ptr<Resolver>>(std::make_shared<Resolver>()).release();
+  return *shared;
 }
 
 ResolveStatus Resolver::Resolve(const std::string& host, uint16_t port, Clock::time_point deadline,
@@ -187,7 +221,7 @@ ResolveStatus Resolver::Resolve(const std::string& host, uint16_t port, Clock::t
     e.refreshing = true;
     lock.unlock();  // the lookup may answer at once, on this thread
     std::weak_ptr<State> weak = state_;
-    s.options.lookup(host, port, [weak, key](LookupAnswer answer) {
+    lookup_(host, port, [weak, key](LookupAnswer answer) {
       if (const auto state = weak.lock()) state->Answer(key, std::move(answer));
     });
     lock.lock();

@@ -1,8 +1,8 @@
 // Host name resolution for the client's connections, bounded by the
 // operation's deadline. getaddrinfo has no timeout (a dead DNS server stalls
 // it for the resolv.conf timeout times its attempts), so a lookup runs off
-// the caller's thread (glibc's getaddrinfo_a) and the caller waits for it no
-// longer than its deadline. Answers are cached for a TTL so that a reconnect
+// the caller's thread (on a few lookup threads) and the caller waits for it
+// no longer than its deadline. Answers are cached for a TTL so that a reconnect
 // storm does not hammer DNS; once expired, the last good answer keeps being
 // served while its refresh runs in the background.
 //
@@ -44,8 +44,9 @@ struct LookupAnswer {
 };
 
 // Starts resolving host:port and calls `done` exactly once, from any thread
-// (possibly before returning). The default is getaddrinfo_a; tests inject
-// their own to answer late, never, or with chosen addresses.
+// (possibly before returning). The default runs getaddrinfo on up to four
+// threads of its own; tests inject their own lookup to answer late, never,
+// or with chosen addresses.
 using LookupDone = std::function<void(LookupAnswer)>;
 using AsyncLookup = std::function<void(const std::string& host, uint16_t port, LookupDone done)>;
 AsyncLookup GetaddrinfoLookup();
@@ -73,8 +74,9 @@ class Resolver {
   explicit Resolver(Options options);
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
-  // Does not wait for lookups in flight: they finish on their own threads and
-  // find the resolver gone.
+  // Joins the default lookup's threads, so waits for a getaddrinfo in
+  // flight (Shared() is never destroyed: exit does not wait). Injected
+  // lookups may answer later: they find the resolver gone.
   ~Resolver();
 
   // The resolver every Connection uses unless given another: one cache for
@@ -88,6 +90,7 @@ class Resolver {
 
  private:
   struct State;
+  AsyncLookup lookup_;  // not in State: its threads may hold the last reference to State
   std::shared_ptr<State> state_;
 };
 

@@ -11,10 +11,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client/connection.h"
@@ -35,6 +37,8 @@ ServerSpec Spec(const std::string& host) {
   spec.port = 11211;
   return spec;
 }
+
+Clock::time_point Soon() { return Clock::now() + milliseconds(5000); }
 
 std::vector<std::string> Texts(const std::vector<ResolvedAddress>& addresses) {
   std::vector<std::string> out;
@@ -111,7 +115,6 @@ class ResolverTest : public ::testing::Test {
   }
   // A deadline that has passed: Resolve must answer from what it has.
   static Clock::time_point Past() { return Clock::now() - milliseconds(1); }
-  static Clock::time_point Soon() { return Clock::now() + milliseconds(5000); }
 
   FakeLookup fake_;
   Clock::time_point now_{std::chrono::hours(1)};
@@ -247,6 +250,43 @@ TEST(GetaddrinfoLookupTest, ResolvesLocalhostOffThread) {
     loopback = loopback || a.ToString() == "127.0.0.1:11211" || a.ToString() == "[::1]:11211";
   }
   EXPECT_TRUE(loopback) << ::testing::PrintToString(Texts(got));
+}
+
+TEST(GetaddrinfoLookupTest, UnknownNameFailsOrTimesOutWithinTheDeadline) {
+  Resolver resolver;
+  std::vector<ResolvedAddress> got;
+  int gai_error = 0;
+  const auto deadline = Clock::now() + milliseconds(300);
+  const ResolveStatus status = resolver.Resolve("nosuch.invalid", 1, deadline, &got, &gai_error);
+  EXPECT_TRUE(status == ResolveStatus::kFailed || status == ResolveStatus::kTimeout);
+  EXPECT_LT(Clock::now(), deadline + milliseconds(250));
+}
+
+TEST(ResolverConcurrencyTest, ThreadsResolvingAndRefreshingShareOneCache) {
+  Resolver::Options options;
+  options.ttl = milliseconds(0);  // every call finds the answer expired
+  options.lookup = [](const std::string&, uint16_t port, LookupDone done) {
+    LookupAnswer answer;
+    answer.addresses.push_back(*ResolvedAddress::FromNumeric("10.0.0.1", port));
+    done(std::move(answer));
+  };
+  Resolver resolver(std::move(options));
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      std::vector<ResolvedAddress> got;
+      int gai_error = 0;
+      for (int i = 0; i < 500; ++i) {
+        const bool ok = resolver.Resolve("cache.test", static_cast<uint16_t>(i % 3), Soon(), &got,
+                                         &gai_error) == ResolveStatus::kOk &&
+                        got.size() == 1;
+        if (!ok) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 // A loopback listener, and a port where nothing listens.

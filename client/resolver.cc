@@ -138,6 +138,10 @@ class LookupThreads {
   std::vector<std::jthread> threads_;
 };
 
+std::string CacheKey(const std::string& host, uint16_t port) {
+  return host + "/" + std::to_string(port);
+}
+
 }  // namespace
 
 AsyncLookup GetaddrinfoLookup() {
@@ -202,13 +206,20 @@ std::shared_ptr<Resolver> Resolver::Shared() {
   return *shared;
 }
 
+void Resolver::Remember(const std::string& host, uint16_t port,
+                        std::vector<ResolvedAddress> addresses) {
+  LookupAnswer answer;
+  answer.addresses = std::move(addresses);
+  state_->Answer(CacheKey(host, port), std::move(answer));
+}
+
 ResolveStatus Resolver::Resolve(const std::string& host, uint16_t port, Clock::time_point deadline,
                                 std::vector<ResolvedAddress>* addresses, int* gai_error) {
   if (auto numeric = ResolvedAddress::FromNumeric(host, port)) {
     addresses->assign(1, *numeric);
     return ResolveStatus::kOk;
   }
-  const std::string key = host + "/" + std::to_string(port);
+  const std::string key = CacheKey(host, port);
   State& s = *state_;
   std::unique_lock lock(s.mu);
   State::Entry& e = s.entries[key];

@@ -88,6 +88,11 @@ class Resolver {
   ResolveStatus Resolve(const std::string& host, uint16_t port, Clock::time_point deadline,
                         std::vector<ResolvedAddress>* addresses, int* gai_error);
 
+  // Caches `addresses` for host:port as if a lookup had just answered them
+  // (names known in advance; tests that give a Client's shared resolver a
+  // name with chosen addresses).
+  void Remember(const std::string& host, uint16_t port, std::vector<ResolvedAddress> addresses);
+
  private:
   struct State;
   AsyncLookup lookup_;  // not in State: its threads may hold the last reference to State

@@ -6,7 +6,10 @@
 #include "client/resolver.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -125,6 +128,94 @@ TEST_F(ResolverDaemonTest, LocalhostWorksWhicheverAddressComesFirst) {
   Item item;
   ASSERT_EQ(cache.Get("k", &item), Status::kOk) << cache.last_error().Describe();
   EXPECT_EQ(item.value, "v");
+}
+
+// A listener whose accept queue is full: the kernel drops further SYNs, so
+// a connect() to it stays in progress (an address that never answers).
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 || listen(fd_, 0) != 0) {
+      return;
+    }
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    for (int i = 0; i < 4; ++i) {
+      const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+      fillers_.push_back(fd);
+    }
+  }
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  ~SilentListener() {
+    for (int fd : fillers_) close(fd);
+    close(fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::vector<int> fillers_;
+};
+
+// Through a Client: the process's shared resolver is told the name's
+// addresses, as DNS would answer them.
+TEST_F(ResolverDaemonTest, ClientMovesOnFromARefusedAddress) {
+  const std::string host = "refused-first.test";
+  Resolver::Shared()->Remember(host, static_cast<uint16_t>(port_),
+                               {*ResolvedAddress::FromNumeric("127.0.0.2", port_),
+                                *ResolvedAddress::FromNumeric("127.0.0.1", port_)});
+  Client cache(OneServer(host, port_, milliseconds(2000)));
+  ASSERT_EQ(cache.Set("k", "v"), Status::kOk) << cache.last_error().Describe();
+  Item item;
+  ASSERT_EQ(cache.Get("k", &item), Status::kOk) << cache.last_error().Describe();
+  EXPECT_EQ(item.value, "v");
+}
+
+TEST_F(ResolverDaemonTest, ClientGivesASilentAddressItsShareOfTheTimeout) {
+  SilentListener silent;
+  ASSERT_NE(silent.port(), 0);
+  const std::string host = "silent-first.test";
+  Resolver::Shared()->Remember(host, static_cast<uint16_t>(port_),
+                               {*ResolvedAddress::FromNumeric("127.0.0.1", silent.port()),
+                                *ResolvedAddress::FromNumeric("127.0.0.1", port_)});
+  const milliseconds timeout(600);
+  Client cache(OneServer(host, port_, timeout));
+  const auto start = Clock::now();
+  ASSERT_EQ(cache.Set("k", "v"), Status::kOk) << cache.last_error().Describe();
+  const auto took = Clock::now() - start;
+  // The first address had half the timeout; the daemon answered within the rest.
+  EXPECT_LT(took, timeout);
+  if (took < milliseconds(250)) GTEST_SKIP() << "this kernel answered past the listen backlog";
+  Item item;
+  ASSERT_EQ(cache.Get("k", &item), Status::kOk) << cache.last_error().Describe();
+}
+
+TEST_F(ResolverDaemonTest, ClientNamesTheLastAddressWhenNoneAnswers) {
+  SilentListener silent;
+  ASSERT_NE(silent.port(), 0);
+  const int dead = testing::FreePort();
+  const std::string host = "none-answers.test";
+  Resolver::Shared()->Remember(host, 11211,
+                               {*ResolvedAddress::FromNumeric("127.0.0.1", dead),
+                                *ResolvedAddress::FromNumeric("127.0.0.1", silent.port())});
+  const milliseconds timeout(300);
+  Client cache(OneServer(host, 11211, timeout));
+  Item item;
+  const auto start = Clock::now();
+  EXPECT_EQ(cache.Get("k", &item), Status::kTimeout);
+  EXPECT_LT(Clock::now() - start, timeout + milliseconds(250));
+  EXPECT_EQ(cache.last_error().via, "127.0.0.1:" + std::to_string(silent.port()));
+  EXPECT_EQ(cache.last_error().Describe(),
+            "TIMEOUT: get on host " + host + ":11211 via 127.0.0.1:" +
+                std::to_string(silent.port()) + " timed out after 300 ms");
 }
 
 TEST(ResolverClientTest, LocalhostWithNothingListeningNamesTheAddressTriedLast) {

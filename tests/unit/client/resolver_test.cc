@@ -155,6 +155,18 @@ TEST_F(ResolverTest, AnswerIsReusedUntilItsTtlEnds) {
   EXPECT_EQ(Texts(got_), std::vector<std::string>{"10.0.0.2:1"});
 }
 
+TEST_F(ResolverTest, RememberedAnswerServesWithoutALookupForItsTtl) {
+  auto resolver = Make(milliseconds(1000));
+  resolver->Remember("pinned.test", 1, {Numeric("10.0.0.7", 1), Numeric("10.0.0.8", 1)});
+  ASSERT_EQ(resolver->Resolve("pinned.test", 1, Past(), &got_, &gai_error_), ResolveStatus::kOk);
+  EXPECT_EQ(Texts(got_), (std::vector<std::string>{"10.0.0.7:1", "10.0.0.8:1"}));
+  EXPECT_EQ(fake_.calls(), 0);
+  now_ += milliseconds(1000);
+  fake_.Answer(Addresses({Numeric("10.0.0.9", 1)}));
+  ASSERT_EQ(resolver->Resolve("pinned.test", 1, Soon(), &got_, &gai_error_), ResolveStatus::kOk);
+  EXPECT_EQ(Texts(got_), std::vector<std::string>{"10.0.0.9:1"});
+}
+
 TEST_F(ResolverTest, PortsAreCachedApart) {
   fake_.Answer(Addresses({Numeric("10.0.0.1", 1)}));
   auto resolver = Make();

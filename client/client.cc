@@ -527,8 +527,8 @@ void Client::Execute(std::vector<Work>* works) {
       return;
     }
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(wake - now).count();
-    const int n = poll(fds.data(), fds.size(),
-                       static_cast<int>(std::clamp<int64_t>(left, 0, 1 << 30)));
+    const int n =
+        poll(fds.data(), fds.size(), static_cast<int>(std::clamp<int64_t>(left, 0, 1 << 30)));
     if (n < 0 && errno != EINTR) {
       const int poll_errno = errno;
       for (Work* w : active) FailWork(w, Status::kConnectionFailure, poll_errno);

@@ -102,8 +102,9 @@ BulkWriter::Lane* BulkWriter::Open(uint32_t server) {
   Lane* lane = lanes_[server].get();
   if (lane->conn.open()) return lane;
   if (Clock::now() < lane->down_until) return nullptr;
-  if (!lane->conn.StartConnect()) {
-    Fail(lane, Status::kConnectionFailure, errno);
+  if (!lane->conn.StartConnect(Clock::now() + client_->config().timeout)) {
+    Fail(lane, lane->conn.resolve_timed_out() ? Status::kTimeout : Status::kConnectionFailure,
+         errno);
     return nullptr;
   }
   return lane;

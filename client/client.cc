@@ -414,6 +414,8 @@ void Client::RecordError(Status status, uint32_t server, int sys_errno, std::str
   e.sys_errno = sys_errno;
   e.reply.assign(reply);
   e.timeout_ms = status == Status::kTimeout ? config_.timeout.count() : 0;
+  e.via.clear();
+  e.resolve_error.clear();
 }
 
 void Client::FailWork(Work* work, Status status, int sys_errno) {
@@ -421,6 +423,7 @@ void Client::FailWork(Work* work, Status status, int sys_errno) {
   work->next = work->ops.size();
   work->done = true;
   RecordError(status, work->server, sys_errno, {});
+  connections_[work->conn]->DescribeFailure(&last_error_);
   connections_[work->conn]->Close();
   // One failure per server and operation, however many of its connections
   // the operation used.
@@ -453,8 +456,8 @@ void Client::BeginExecute(std::vector<Work>* works) {
     w.conn = w.server * config_.connections_per_server + state.next_connection;
     state.next_connection = (state.next_connection + 1) % config_.connections_per_server;
     Connection& c = *connections_[w.conn];
-    if (!c.open() && !c.StartConnect()) {
-      FailWork(&w, Status::kConnectionFailure, errno);
+    if (!c.open() && !c.StartConnect(Clock::now() + config_.timeout)) {
+      FailWork(&w, c.resolve_timed_out() ? Status::kTimeout : Status::kConnectionFailure, errno);
       continue;
     }
     c.output().append(w.request);
@@ -476,6 +479,7 @@ void Client::Progress(Work* w, short revents) {
     FailWork(w, Status::kConnectionFailure, errno);  // FinishConnect leaves SO_ERROR in errno
     return;
   }
+  if (c.connecting()) return;  // on to the host's next address
   if (revents & POLLOUT) {
     if (const IoResult r = c.Write(); r != IoResult::kOk) {
       FailWork(w, FailureStatus(r), errno);
@@ -508,25 +512,36 @@ void Client::Execute(std::vector<Work>* works) {
   for (;;) {
     fds.clear();
     active.clear();
+    auto wake = deadline;  // or sooner, when a connect's share of it ends
     for (Work& w : *works) {
       if (w.done) continue;
-      fds.push_back({connections_[w.conn]->fd(), PollEvents(w), 0});
+      const Connection& c = *connections_[w.conn];
+      fds.push_back({c.fd(), PollEvents(w), 0});
       active.push_back(&w);
+      if (c.connecting()) wake = std::min(wake, c.attempt_deadline());
     }
     if (active.empty()) return;
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) {
+    const auto now = Clock::now();
+    if (deadline <= now) {
       for (Work* w : active) FailWork(w, Status::kTimeout);
       return;
     }
-    const int n = poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(left, 1 << 30)));
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(wake - now).count();
+    const int n =
+        poll(fds.data(), fds.size(), static_cast<int>(std::clamp<int64_t>(left, 0, 1 << 30)));
     if (n < 0 && errno != EINTR) {
       const int poll_errno = errno;
       for (Work* w : active) FailWork(w, Status::kConnectionFailure, poll_errno);
       return;
     }
     for (size_t i = 0; i < active.size() && n > 0; ++i) Progress(active[i], fds[i].revents);
+    for (Work* w : active) {
+      Connection& c = *connections_[w->conn];
+      const auto until = c.attempt_deadline();
+      if (w->done || !c.connecting() || until >= deadline || Clock::now() < until) continue;
+      // The address had its share of the deadline: on to the host's next.
+      if (!c.TryNextAddress()) FailWork(w, Status::kConnectionFailure, errno);
+    }
   }
 }
 

@@ -11,9 +11,11 @@ std::string ClientError::Describe() const {
   std::string out(StatusName(status));
   out.append(": ").append(operation);
   if (!address.empty()) out.append(" on host ").append(address);
+  if (!via.empty()) out.append(" via ").append(via);
   if (status == Status::kTimeout) {
     out.append(" timed out after ").append(std::to_string(timeout_ms)).append(" ms");
   }
+  if (!resolve_error.empty()) out.append(": resolve: ").append(resolve_error);
   if (sys_errno != 0) {
     out.append(": ").append(std::strerror(sys_errno));
     out.append(" (errno ").append(std::to_string(sys_errno)).append(")");

@@ -25,11 +25,16 @@ struct ClientError {
   int sys_errno = 0;                       // connect/send/recv errno; 0 when none applies
   std::string reply;                       // the server's error text, "" when none
   int64_t timeout_ms = 0;                  // kTimeout: the deadline that passed
+  std::string via;            // the resolved address connected to last, when not `address`
+  std::string resolve_error;  // why the host name did not resolve ("timed out", ...), "" if it did
 
   // One line, e.g. "TIMEOUT: get on host 127.0.0.1:11311 timed out after
   // 100 ms", "CONNECTION_FAILURE: set on host 127.0.0.1:1: Connection
   // refused (errno 111)", "SERVER_ERROR: set on host ...: object too large
-  // for cache". "" when nothing failed yet.
+  // for cache", "CONNECTION_FAILURE: get on host localhost:1 via
+  // 127.0.0.1:1: Connection refused (errno 111)", "TIMEOUT: get on host
+  // db.example:11211 timed out after 100 ms: resolve: timed out". "" when
+  // nothing failed yet.
   std::string Describe() const;
 };
 

@@ -77,7 +77,6 @@ IoResult Connection::FailTls() {
 
 bool Connection::ConnectFd(int fd, const sockaddr* address, socklen_t length) {
   fd_ = fd;
-  QueueAuth();
   if (connect(fd, address, length) == 0) return StartTls();
   // A unix socket whose listen backlog is full answers EAGAIN rather than
   // EINPROGRESS: the server is overloaded, so fail like a refused connect.
@@ -85,8 +84,17 @@ bool Connection::ConnectFd(int fd, const sockaddr* address, socklen_t length) {
     connecting_ = true;
     return true;
   }
-  Close();
+  const int connect_errno = errno;
+  CloseSocket();
+  errno = connect_errno;
   return false;
+}
+
+void Connection::CloseSocket() {
+  tls_.reset();  // before its socket
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  connecting_ = false;
 }
 
 bool Connection::StartConnectUnix() {
@@ -126,45 +134,87 @@ IoResult Connection::CheckAuthReply() {
   return IoResult::kClosed;
 }
 
-bool Connection::StartConnect() {
+bool Connection::StartConnect(Clock::time_point deadline) {
   Close();
   auth_failed_ = false;
-  if (server_.IsUnixSocket()) return StartConnectUnix();
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  const std::string port = std::to_string(server_.port);
-  if (getaddrinfo(server_.host.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr) {
-    return false;
+  addresses_.clear();
+  next_address_ = 0;
+  tried_.clear();
+  resolve_ = ResolveStatus::kOk;
+  gai_error_ = 0;
+  deadline_ = attempt_deadline_ = deadline;
+  // Queued once, ahead of the caller's requests, whichever address answers.
+  QueueAuth();
+  bool started = false;
+  if (server_.IsUnixSocket()) {
+    started = StartConnectUnix();
+  } else {
+    resolve_ = resolver_->Resolve(server_.host, server_.port, deadline, &addresses_, &gai_error_);
+    started = resolve_ == ResolveStatus::kOk && ConnectNextAddress();
+    if (resolve_ != ResolveStatus::kOk) errno = 0;  // no socket call failed
   }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, &freeaddrinfo);
-  // The first address only: a connect timeout would otherwise multiply.
-  const int fd =
-      socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, res->ai_protocol);
-  if (fd < 0) return false;
-  const int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  return ConnectFd(fd, res->ai_addr, res->ai_addrlen);
+  if (started) return true;
+  const int connect_errno = errno;
+  Close();
+  errno = connect_errno;
+  return false;
+}
+
+bool Connection::ConnectNextAddress() {
+  while (next_address_ < addresses_.size()) {
+    const ResolvedAddress& address = addresses_[next_address_];
+    const auto now = Clock::now();
+    const auto left = static_cast<int64_t>(addresses_.size() - next_address_);
+    attempt_deadline_ = left == 1 ? deadline_ : now + (deadline_ - now) / left;
+    ++next_address_;
+    tried_ = address.ToString();
+    const int fd = socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;  // e.g. IPv6 disabled: the next may be IPv4
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (ConnectFd(fd, address.address(), address.length)) return true;
+  }
+  return false;
 }
 
 bool Connection::FinishConnect() {
   int err = 0;
   socklen_t len = sizeof(err);
   if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-    if (err != 0) errno = err;  // for the caller's error detail
+    // errno: for the caller's error detail, unless a later address fails too.
+    if (err != 0) errno = err;
+    CloseSocket();
+    if (ConnectNextAddress()) return true;
+    const int connect_errno = errno;
     Close();
+    errno = connect_errno;
     return false;
   }
   connecting_ = false;
   return StartTls();
 }
 
+bool Connection::TryNextAddress() {
+  CloseSocket();
+  errno = ETIMEDOUT;  // unless a later address fails otherwise
+  if (ConnectNextAddress()) return true;
+  const int connect_errno = errno;
+  Close();
+  errno = connect_errno;
+  return false;
+}
+
+void Connection::DescribeFailure(ClientError* error) const {
+  if (!tried_.empty() && tried_ != error->address) error->via = tried_;
+  if (resolve_ == ResolveStatus::kTimeout) {
+    error->resolve_error = "timed out";
+  } else if (resolve_ == ResolveStatus::kFailed) {
+    error->resolve_error = gai_strerror(gai_error_);
+  }
+}
+
 void Connection::Close() {
-  tls_.reset();  // before its socket
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-  connecting_ = false;
+  CloseSocket();
   auth_pending_ = false;
   out_.clear();
   out_pos_ = 0;

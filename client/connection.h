@@ -11,9 +11,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "client/client.h"
+#include "client/client_error.h"
 #include "client/reply_parser.h"
+#include "client/resolver.h"
 #include "client/server_spec.h"
 #include "client/tls_client.h"
 
@@ -46,8 +49,13 @@ ConnectionSecurity MakeConnectionSecurity(const ClientConfig& config);
 
 class Connection {
  public:
-  explicit Connection(ServerSpec server, ConnectionSecurity security = {})
-      : server_(std::move(server)), security_(std::move(security)) {}
+  using Clock = std::chrono::steady_clock;
+
+  explicit Connection(ServerSpec server, ConnectionSecurity security = {},
+                      std::shared_ptr<Resolver> resolver = Resolver::Shared())
+      : server_(std::move(server)),
+        security_(std::move(security)),
+        resolver_(std::move(resolver)) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection() { Close(); }
@@ -58,12 +66,31 @@ class Connection {
   // A non-blocking connect() is in flight; poll for POLLOUT, then FinishConnect().
   bool connecting() const { return connecting_; }
 
-  // Resolves the host (numeric or by name) and starts a non-blocking connect;
-  // a unix-socket server (ServerSpec::IsUnixSocket) connects AF_UNIX.
-  // Returns false (with the connection closed) if that fails at once.
-  bool StartConnect();
-  // After POLLOUT/POLLERR on a connecting socket: true when connected.
+  // Resolves the host (numeric or by name, waiting until `deadline` at most)
+  // and starts a non-blocking connect to its first address, moving on to
+  // the next while connect fails at once (refused, unreachable); a
+  // unix-socket server (ServerSpec::IsUnixSocket) connects AF_UNIX.
+  // Returns false (with the connection closed, errno set when a connect
+  // failed) if that fails at once; resolve_timed_out() tells a lookup that
+  // outlived the deadline.
+  bool StartConnect(Clock::time_point deadline);
+  // After POLLOUT/POLLERR on a connecting socket: true when connected, or
+  // when that address failed and the next one is being tried (connecting()
+  // stays true, on a new fd); false, with errno set, when none is left.
   bool FinishConnect();
+  // While connecting: when the current address's share of the deadline
+  // (what is left, split evenly over the addresses left) runs out. The
+  // last address has the whole deadline.
+  Clock::time_point attempt_deadline() const { return attempt_deadline_; }
+  // The current address did not answer within its share: connect to the
+  // next. Like FinishConnect's failure path, false when none is left.
+  bool TryNextAddress();
+  // The last StartConnect gave up because the host's lookup outlived the deadline.
+  bool resolve_timed_out() const { return resolve_ == ResolveStatus::kTimeout; }
+  // Adds what this connection knows to a failure's description: the
+  // resolved address it connected to last (when not the configured
+  // host:port itself) and a failed lookup.
+  void DescribeFailure(ClientError* error) const;
   // The last Read() closed the connection because the server refused the
   // SASL credentials (until the next StartConnect).
   bool auth_failed() const { return auth_failed_; }
@@ -92,8 +119,14 @@ class Connection {
 
  private:
   bool StartConnectUnix();
-  // Adopts `fd` and connects it: true when connected or in flight.
+  // Connects to addresses_[next_address_] and on, while connect fails at
+  // once: true when connected or in flight.
+  bool ConnectNextAddress();
+  // Adopts `fd` and connects it: true when connected or in flight; false
+  // (fd closed, errno kept) when connect failed at once.
   bool ConnectFd(int fd, const sockaddr* address, socklen_t length);
+  // Closes the socket but keeps the queued requests, for the next address.
+  void CloseSocket();
   // Wraps the connected socket in a TLS session when configured.
   bool StartTls();
   // Advances the TLS handshake: kOk with tls_->handshake_done() when finished.
@@ -112,6 +145,15 @@ class Connection {
 
   ServerSpec server_;
   ConnectionSecurity security_;
+  std::shared_ptr<Resolver> resolver_;
+  // The host's addresses from the last StartConnect, and the next to try.
+  std::vector<ResolvedAddress> addresses_;
+  size_t next_address_ = 0;
+  Clock::time_point deadline_{};
+  Clock::time_point attempt_deadline_{};
+  std::string tried_;  // the address connected to last, "" when none
+  ResolveStatus resolve_ = ResolveStatus::kOk;
+  int gai_error_ = 0;
   bool auth_pending_ = false;
   bool auth_failed_ = false;
   std::unique_ptr<TlsSession> tls_;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -45,6 +46,23 @@ TEST(ClientErrorTest, ServerTextAndNoServer) {
   EXPECT_EQ(reply.Describe(), "SERVER_ERROR: set on host h:1: out of memory storing object");
   const ClientError none = Failure(Status::kNoServer, "", "delete");
   EXPECT_EQ(none.Describe(), "NO_SERVER: delete");
+}
+
+TEST(ClientErrorTest, ResolvedAddressTriedLastIsNamed) {
+  ClientError e = Failure(Status::kConnectionFailure, "localhost:1", "get");
+  e.via = "127.0.0.1:1";
+  e.sys_errno = ECONNREFUSED;
+  EXPECT_EQ(e.Describe(), "CONNECTION_FAILURE: get on host localhost:1 via 127.0.0.1:1: " +
+                              std::string(std::strerror(ECONNREFUSED)) + " (errno " +
+                              std::to_string(ECONNREFUSED) + ")");
+}
+
+TEST(ClientErrorTest, LookupThatOutlivedTheDeadlineSaysResolve) {
+  ClientError e = Failure(Status::kTimeout, "db.test:11211", "get");
+  e.timeout_ms = 100;
+  e.resolve_error = "timed out";
+  EXPECT_EQ(e.Describe(),
+            "TIMEOUT: get on host db.test:11211 timed out after 100 ms: resolve: timed out");
 }
 
 }  // namespace

@@ -100,9 +100,10 @@ class Connection {
   // Links the item whose data block has been read in, and answers.
   void FinishValue();
   // Latency (src/latency.h): `command`'s reply is being queued; it arrived
-  // at `arrival_ns` (0: an untimed batch, the request is only counted). Its stages are timed per batch: RepliesQueued() once
-  // the batch has run (`now`: one clock read for all), RepliesWritten() by
-  // the Flush that sends the last byte.
+  // at `arrival_ns` (0: an untimed batch, the request is only counted). Its
+  // stages are timed per batch: RepliesQueued() once the batch has run
+  // (`now`: one clock read for all), RepliesWritten() by the Flush that
+  // sends the last byte.
   void ReplyQueued(proto::Command command, uint64_t arrival_ns);
   void RepliesQueued(uint64_t now);
   void RepliesWritten();

@@ -111,8 +111,9 @@ void Connection::HandleRead() {
     output_ = OutputQueue();  // the peer is gone or broken: nothing more to send
     return;
   }
-  // One clock read per read, shared by every request it completes.
-  arrival_ns_ = executor_->stats()->latency.enabled() ? LatencyNow() : 0;
+  // One clock read per read, shared by every request it completes; only in
+  // the sampled batches (src/latency.h), 0 in the others.
+  arrival_ns_ = executor_->stats()->latency.SampleBatch() ? LatencyNow() : 0;
   ProcessAndFlush();
   ShrinkBuffer();
 }
@@ -411,7 +412,8 @@ void Connection::FinishValue() {
 }
 
 void Connection::ReplyQueued(proto::Command command, uint64_t arrival_ns) {
-  if (arrival_ns == 0) return;  // -o no_latency (or no read yet)
+  executor_->stats()->latency.Count(command);
+  if (arrival_ns == 0) return;  // an untimed batch, or -o no_latency
   unwritten_.push_back({command, arrival_ns});
 }
 

@@ -100,9 +100,10 @@ class Connection {
   // Links the item whose data block has been read in, and answers.
   void FinishValue();
   // Latency (src/latency.h): `command`'s reply is being queued; it arrived
-  // at `arrival_ns`. Its stages are timed per batch: RepliesQueued() once
-  // the batch has run (`now`: one clock read for all), RepliesWritten() by
-  // the Flush that sends the last byte.
+  // at `arrival_ns` (0: an untimed batch, the request is only counted). Its
+  // stages are timed per batch: RepliesQueued() once the batch has run
+  // (`now`: one clock read for all), RepliesWritten() by the Flush that
+  // sends the last byte.
   void ReplyQueued(proto::Command command, uint64_t arrival_ns);
   void RepliesQueued(uint64_t now);
   void RepliesWritten();
@@ -171,7 +172,7 @@ class Connection {
   proto::CloseReason close_reason_ = proto::CloseReason::kNormal;
   bool became_watcher_ = false;
 
-  // Latency: when the last read returned (0 with -o no_latency): every
+  // Latency: when the last read returned (0 when its batch is not timed): every
   // request it completed arrived then. And the replies queued but not yet
   // written, with their arrivals (as many as one read's batch, -R); the
   // first `queued_timed_` have had their queued stage recorded.

@@ -44,6 +44,25 @@ uint64_t LatencySnapshot::QuantileNs(double q) const {
   return uint64_t{1} << kLatencyMaxShift;
 }
 
+LatencySnapshot LatencySnapshot::Scaled(uint64_t numerator, uint64_t denominator) const {
+  if (numerator == denominator || denominator == 0) return *this;
+  using Wide = unsigned __int128;  // a count times a count
+  const auto scale = [&](uint64_t n) {
+    return static_cast<uint64_t>((Wide{n} * numerator + denominator / 2) / denominator);
+  };
+  LatencySnapshot scaled;
+  uint64_t cumulative = 0;
+  uint64_t scaled_cumulative = 0;
+  for (size_t i = 0; i < kLatencyBuckets; ++i) {
+    cumulative += buckets[i];
+    const uint64_t next = scale(cumulative);
+    scaled.buckets[i] = next - scaled_cumulative;
+    scaled_cumulative = next;
+  }
+  scaled.sum_ns = scale(sum_ns);
+  return scaled;
+}
+
 void LatencyHistogram::AddTo(LatencySnapshot* out) const {
   for (size_t i = 0; i < kLatencyBuckets; ++i) {
     out->buckets[i] += buckets_[i].load(std::memory_order_relaxed);
@@ -59,12 +78,21 @@ std::vector<CommandLatency> MergeLatency(std::span<const WorkerLatency* const> w
     CommandLatency latency;
     latency.command = name;
     for (const WorkerLatency* worker : workers) {
+      latency.requests += worker->requests(command);
       worker->histogram(command, LatencyStage::kQueued).AddTo(&latency.queued);
       worker->histogram(command, LatencyStage::kWritten).AddTo(&latency.written);
     }
-    if (latency.queued.count() > 0 || latency.written.count() > 0) {
-      merged.push_back(latency);
+    if (latency.requests == 0) continue;
+    // Both stages by the queued stage's ratio: the timed batches are the
+    // same, and a reply never written stays missing from `written`.
+    const uint64_t timed = latency.queued.count();
+    if (timed == 0) {
+      latency.written = LatencySnapshot();  // nothing to scale from
+    } else {
+      latency.queued = latency.queued.Scaled(latency.requests, timed);
+      latency.written = latency.written.Scaled(latency.requests, timed);
     }
+    merged.push_back(latency);
   }
   return merged;
 }

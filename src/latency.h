@@ -11,6 +11,14 @@
 // Two stages per request (Stage): from the request's complete arrival (the
 // read that brought its last byte) to its reply being queued, and to the
 // reply's last byte being written to the socket.
+//
+// Sampling keeps this nearly free: a worker times one batch of requests (all
+// that one read completed) in `-o latency_sample` (16), the three clock reads
+// and histogram updates of a batch being most of the cost; every request, timed
+// or not, is counted. Merging scales each command's histograms by its
+// requests / timed requests (cumulatively, rounding: see Scaled()), so a
+// histogram's count is the exact number of requests and its quantiles those
+// of the timed batches.
 #pragma once
 
 #include <array>
@@ -66,6 +74,10 @@ struct LatencySnapshot {
   // The upper bound of the bucket holding the ceil(q * count)-th smallest
   // duration (0 <= q <= 1); 0 when empty. Overestimates by at most 25%.
   uint64_t QuantileNs(double q) const;
+  // These counts times numerator / denominator, rounded cumulatively: each
+  // cumulative count is the nearest integer to the exact product, so
+  // buckets never go negative and the total is round(count * n / d).
+  LatencySnapshot Scaled(uint64_t numerator, uint64_t denominator) const;
 };
 
 // One worker's histogram: a single writer, so increments are a relaxed
@@ -93,13 +105,32 @@ enum class LatencyStage : uint8_t {
 };
 inline constexpr size_t kLatencyStages = 2;
 
-// Every command's histograms, for one worker. Aligned so that no two
-// workers' histograms share a cache line.
+inline constexpr uint32_t kLatencySampleDefault = 16;
+
+// Every command's histograms and request counts, for one worker: written by
+// that worker only (SampleBatch() and its countdown included), read by any.
+// Aligned so that no two workers' histograms share a cache line.
 class alignas(64) WorkerLatency {
  public:
   bool enabled() const { return enabled_.load(std::memory_order_relaxed); }
   void set_enabled(bool on) { enabled_.store(on, std::memory_order_relaxed); }
+  // Time one batch in `every` (1: every batch); set before the worker runs.
+  void set_sample_every(uint32_t every) { sample_every_ = every == 0 ? 1 : every; }
+  uint32_t sample_every() const { return sample_every_; }
 
+  // Whether the batch a read just brought is timed: the worker's first, then
+  // one in sample_every() (a countdown, no random number). False when off.
+  bool SampleBatch() {
+    if (!enabled() || --until_sample_ != 0) return false;
+    until_sample_ = sample_every_;
+    return true;
+  }
+  // One request of `command`, timed or not: the exact count.
+  void Count(proto::Command command) {
+    const auto index = static_cast<size_t>(command);
+    if (enabled() && index < proto::kCommands.size()) Bump(requests_[index]);
+  }
+  // A timed request's stage.
   void Record(proto::Command command, LatencyStage stage, uint64_t ns) {
     const auto index = static_cast<size_t>(command);
     if (index < proto::kCommands.size()) {
@@ -109,15 +140,27 @@ class alignas(64) WorkerLatency {
   const LatencyHistogram& histogram(size_t command, LatencyStage stage) const {
     return histograms_[command][static_cast<size_t>(stage)];
   }
+  uint64_t requests(size_t command) const {
+    return requests_[command].load(std::memory_order_relaxed);
+  }
 
  private:
+  static void Bump(std::atomic<uint64_t>& counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   std::atomic<bool> enabled_{true};
+  uint32_t sample_every_ = kLatencySampleDefault;
+  uint32_t until_sample_ = 1;  // batches until the next timed one
+  std::array<std::atomic<uint64_t>, proto::kCommands.size()> requests_{};
   std::array<std::array<LatencyHistogram, kLatencyStages>, proto::kCommands.size()> histograms_;
 };
 
 // One command's histograms summed over the workers.
 struct CommandLatency {
   std::string_view command;  // its wire name ("get", "ms"); binary-only ones by opcode family
+  uint64_t requests = 0;     // exact, timed or not
+  // Scaled to `requests` (queued.count() == requests), or empty while none
+  // was timed (a command seen only in untimed batches).
   LatencySnapshot queued;
   LatencySnapshot written;
 };

@@ -14,8 +14,9 @@ struct MetricsConfig {
   // metrics_timeout: a connection is closed when its next request has not
   // arrived, or its last reply has not been taken, within this many seconds.
   uint32_t timeout_seconds = 10;
-  // !no_latency: time every request (src/latency.h).
+  // !no_latency: time requests (src/latency.h), one batch in latency_sample.
   bool latency = true;
+  uint32_t latency_sample = 16;
   // hot_keys_sample: count the keys of one keyed request in this many
   // (src/hot_keys.h); 0 = no hot-key sketch.
   uint32_t hot_keys_sample = 8;

@@ -475,11 +475,13 @@ std::string FormatExposition(const StatsSnapshot& stats) {
   Commands(general, &out);
   Settings(settings, &out);
   PerSlab(stats, &out);
+  // A command none of whose requests was timed yet has no histogram: its
+  // _count would have to hold requests no bucket holds.
   for (const CommandLatency& latency : stats.latency) {
-    Histogram(latency.command, "queued", latency.queued, &out);
+    if (latency.queued.count() > 0) Histogram(latency.command, "queued", latency.queued, &out);
   }
   for (const CommandLatency& latency : stats.latency) {
-    Histogram(latency.command, "written", latency.written, &out);
+    if (latency.queued.count() > 0) Histogram(latency.command, "written", latency.written, &out);
   }
   HotKeys(stats.hot_keys, &out);
   out.Sample(kUp, "", out.unreadable() == 0 ? "1" : "0");

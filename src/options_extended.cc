@@ -279,6 +279,10 @@ constexpr Option kExtended[] = {
         {1, 3600, "metrics_timeout must be 1..3600 (seconds)"}),
     Switch<&MetricsConfig::latency, false>(
         0, "no_latency", "", "do not time requests (stats latency, command_duration_seconds)", ""),
+    Integer<&MetricsConfig::latency_sample>(
+        0, "latency_sample", "<num>", "16",
+        "time one batch of requests in <num> for stats latency (1 = every one)", "",
+        {1, 65536, "latency_sample must be 1..65536"}),
     Integer<&MetricsConfig::hot_keys_sample>(
         0, "hot_keys_sample", "<num>", "8",
         "count the keys of one request in <num> for stats hotkeys (0 = off)", "",

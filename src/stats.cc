@@ -88,6 +88,7 @@ void ServerStats::Reset() {
 void ServerStats::ConfigureObservation(const MetricsConfig& config) {
   for (const auto& worker : workers_) {
     worker->latency.set_enabled(config.latency);
+    worker->latency.set_sample_every(config.latency_sample);
     worker->hot_keys.set_sample_every(config.hot_keys_sample);
   }
 }
@@ -360,7 +361,7 @@ constexpr std::pair<std::string_view, double> kQuantiles[] = {
 void AppendLatencyStats(const StatsSources& sources, StatSink* out) {
   for (const CommandLatency& latency : sources.server.Latency()) {
     const std::string command(latency.command);
-    AppendStat(out, command + "_count", latency.queued.count());
+    AppendStat(out, command + "_count", latency.requests);
     for (const auto& [name, q] : kQuantiles) {
       AppendMicros(out, command + "_" + std::string(name) + "_us", latency.queued.QuantileNs(q));
     }

@@ -140,6 +140,29 @@ TEST_F(ObserveTest, StatsLatencyCountsEveryRequestWithOrderedPlausibleQuantiles)
   }
 }
 
+// Sampled timing (src/latency.h): counts stay exact however requests are
+// batched, and a command seen only in untimed batches has no quantiles yet.
+TEST_F(ObserveTest, SampledLatencyCountsEveryRequestExactly) {
+  StartDaemon({"-o", "latency_sample=1000"});
+  std::unique_ptr<Client> client = Connect();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->Roundtrip("get a\r\n", "END\r\n"));  // the worker's first batch: timed
+  std::string gets;
+  std::string ends;
+  for (int i = 0; i < 25; ++i) {
+    gets += "get a\r\n";
+    ends += "END\r\n";
+  }
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(client->Roundtrip(gets, ends));
+  ASSERT_TRUE(client->Roundtrip("touch a 0\r\n", "NOT_FOUND\r\n"));
+  const std::map<std::string, std::string> stats = client->Stats("latency");
+  EXPECT_EQ(Number(stats, "get_count"), 1001);
+  EXPECT_GE(Number(stats, "get_p50_us"), 0.256);
+  EXPECT_GE(Number(stats, "get_written_p999_us"), Number(stats, "get_p999_us"));
+  EXPECT_EQ(Number(stats, "touch_count"), 1);
+  EXPECT_EQ(Number(stats, "touch_p50_us"), 0);
+}
+
 TEST_F(ObserveTest, NoLatencyTimesNothing) {
   StartDaemon({"-o", "no_latency"});
   std::unique_ptr<Client> client = Connect();

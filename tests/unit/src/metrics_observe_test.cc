@@ -52,6 +52,27 @@ TEST(MetricsObserveTest, LatencyIsAPrometheusHistogramPerCommandAndStage) {
   EXPECT_EQ(Count(text, "_bucket{command=\"get\",stage=\"written\""), 28u);
 }
 
+// Sampled timing (src/latency.h): a command counted but not timed yet has
+// no bucket to hold its requests, so no histogram whose _count would lie.
+TEST(MetricsObserveTest, ACommandNotTimedYetHasNoHistogram) {
+  StatsSnapshot stats;
+  CommandLatency get;
+  get.command = "get";
+  get.requests = 1;
+  get.queued.buckets[LatencyBucketOf(900)] = 1;
+  get.written.buckets[LatencyBucketOf(900)] = 1;
+  stats.latency.push_back(get);
+  CommandLatency touch;
+  touch.command = "touch";
+  touch.requests = 3;
+  stats.latency.push_back(touch);
+  const std::string text = FormatExposition(stats);
+  EXPECT_NE(
+      text.find("slabcached_command_duration_seconds_count{command=\"get\",stage=\"queued\"} 1\n"),
+      std::string::npos);
+  EXPECT_EQ(text.find("command=\"touch\""), std::string::npos);
+}
+
 TEST(MetricsObserveTest, HotKeysAreEscapedCappedAndRanked) {
   StatsSnapshot stats;
   stats.hot_keys.push_back({"user:\"1\"\\", 800, 8});

@@ -50,7 +50,18 @@ class MemoryFile;
 class SlabAllocator {
  public:
   static constexpr size_t kPageSize = size_t{1} << 20;
-  static constexpr int kMaxClasses = 63;  // ids 1..kMaxClasses, as memcached
+  // Class ids are 1..kMaxClasses: slabcached's default layout uses them all
+  // under a large memory limit (page_class_ is a byte, restart records allow
+  // 255).
+  static constexpr int kMaxClasses = 127;
+  // Each class's first page may pass the memory limit (as in memcached), so
+  // the default layout has at most one class per kPagesPerClass pages of the
+  // limit (at least memcached's 63): its classes can overshoot the limit by
+  // an eighth of it at most, or by memcached's 63 pages.
+  static constexpr size_t kPagesPerClass = 8;
+  // memcached's MAX_NUMBER_OF_SLAB_CLASSES - 1: the most classes -f / -n or
+  // -o slab_sizes make, exactly as memcached does.
+  static constexpr int kMemcachedMaxClasses = 63;
 
   struct Config {
     size_t max_bytes = 64 * 1024 * 1024;
@@ -75,6 +86,9 @@ class SlabAllocator {
   // The classes' chunk sizes, ascending, the last one chunk_max; each a
   // multiple of `align`, at most kMaxClasses of them.
   static std::vector<uint32_t> ChunkSizes(const Config& config, size_t chunk_max, size_t align);
+  // How many classes the default layout has under -m `max_bytes`: 63 up to
+  // 511 MB, 127 from 1016 MB.
+  static size_t DefaultClassBudget(size_t max_bytes);
 
   struct ClassInfo {
     uint32_t chunk_size = 0;

@@ -779,6 +779,8 @@ void Store::SetEvictionObserver(EvictionObserver* observer) {
 uint32_t Store::automove() const { return impl_->automove(); }
 StoreStats Store::GetStats() const { return impl_->GetStats(); }
 std::vector<SlabClassStats> Store::GetSlabClassStats() const { return impl_->GetSlabClassStats(); }
+static_assert(ClassSet().size() > SlabAllocator::kMaxClasses, "a bit for every class id");
+int Store::NumSlabClasses() const { return impl_->NumClasses(); }
 void Store::ResetClassCounters() { impl_->ResetClassCounters(); }
 const StoreConfig& Store::config() const { return impl_->config(); }
 void Store::RunMaintenance() { impl_->RunMaintenance(); }

@@ -289,8 +289,9 @@ struct StoreStats {
 // --- The LRU crawler's commands (memcached's "lru_crawler", "stats
 // cachedump"; slabs/store_crawl.cc) ---
 
-// Slab class ids: bit i is class i (1..63, memcached's MAX_NUMBER_OF_SLAB_CLASSES - 1).
-using ClassSet = std::bitset<64>;
+// Slab class ids: bit i is class i (1..Store::NumSlabClasses(), at most
+// SlabAllocator::kMaxClasses = 127).
+using ClassSet = std::bitset<128>;
 
 // Like memcached's crawler, ours runs one job at a time: a crawl (a reclaim
 // pass over some classes) or a dump that a connection streams.
@@ -406,6 +407,9 @@ class Store {
 
   StoreStats GetStats() const;
   std::vector<SlabClassStats> GetSlabClassStats() const;  // classes with pages only
+  // Class ids are 1..NumSlabClasses(): up to 63 with memcached's -f / -n /
+  // slab_sizes layouts, up to 127 with slabcached's default one.
+  int NumSlabClasses() const;
   // "stats reset": the per-class operation counters of GetSlabClassStats
   // (get_hits .. touch_hits, hits_to_*) count from zero again.
   void ResetClassCounters();

@@ -6,6 +6,7 @@
 //
 // "lru_crawler mgdump" is memcached 1.6.19's (1.6.18 answers ERROR): "mg"
 // lines, then "EN", with no "OK" before them (1.6.43 added one).
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,8 +25,13 @@ using proto::Request;
 
 namespace {
 
-// memcached's MAX_NUMBER_OF_SLAB_CLASSES: class ids are 1..kMaxClassId.
-constexpr uint32_t kMaxClassId = 63;
+// memcached's MAX_NUMBER_OF_SLAB_CLASSES - 1: ids up to it are valid, as in
+// memcached, and so are those of the store's classes past it (slabcached's
+// default layout has up to 127).
+constexpr uint32_t kMemcachedMaxClassId = 63;
+uint32_t MaxClassId(const slabs::Store& store) {
+  return std::max(kMemcachedMaxClassId, static_cast<uint32_t>(store.NumSlabClasses()));
+}
 // item_cachedump()'s reply buffer: lines stop where the next one (plus
 // "END\r\n" and a NUL) would not fit.
 constexpr size_t kCachedumpLimit = 2 * 1024 * 1024;
@@ -36,7 +42,7 @@ constexpr uint32_t kDumpChunksPerPart = 2048;
 // only the dumps accept), or comma-separated ids (empty pieces skipped).
 enum class ClassList : uint8_t { kIds, kHash, kBad };
 
-ClassList ParseClassList(std::string_view text, slabs::ClassSet* classes) {
+ClassList ParseClassList(std::string_view text, uint32_t max_id, slabs::ClassSet* classes) {
   classes->reset();
   if (text == "all") {
     classes->set();
@@ -52,7 +58,7 @@ ClassList ParseClassList(std::string_view text, slabs::ClassSet* classes) {
     pos = comma + 1;
     if (piece.empty()) continue;
     uint32_t id = 0;
-    if (!proto::SafeStrtoul(piece, &id) || id < 1 || id > kMaxClassId) return ClassList::kBad;
+    if (!proto::SafeStrtoul(piece, &id) || id < 1 || id > max_id) return ClassList::kBad;
     classes->set(id);
   }
   return ClassList::kIds;
@@ -178,7 +184,7 @@ void Executor::CrawlClasses(std::string_view arg, Responder& out) {
     return;
   }
   slabs::ClassSet classes;
-  switch (ParseClassList(arg, &classes)) {
+  switch (ParseClassList(arg, MaxClassId(context_.store), &classes)) {
     case ClassList::kBad:
       out.Fail(ReplyError::kCrawlerBadClass);
       return;
@@ -212,7 +218,7 @@ void Executor::StartItemDump(bool mgdump, std::string_view arg, Responder& out, 
     return;
   }
   slabs::ClassSet classes;
-  const ClassList list = ParseClassList(arg, &classes);
+  const ClassList list = ParseClassList(arg, MaxClassId(context_.store), &classes);
   if (list == ClassList::kBad) {
     out.Fail(ReplyError::kCrawlerBadClass);
     return;
@@ -250,7 +256,7 @@ void Executor::StatsCachedump(const Request& request, Responder& out) {
     out.Fail(ReplyError::kBadFormat);
     return;
   }
-  if (id > kMaxClassId) {
+  if (id > MaxClassId(context_.store)) {
     out.Fail(ReplyError::kCachedumpBadClass);
     return;
   }

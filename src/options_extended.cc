@@ -50,7 +50,7 @@ void ApplySlabSizes(const Option& option, Value value, ParsedOptions* parsed) {
     }
     if (!why.empty()) throw CommandLineError("slab size " + std::to_string(size) + why);
     sizes.push_back(size);
-    if (sizes.size() >= slabs::SlabAllocator::kMaxClasses) {
+    if (sizes.size() >= slabs::SlabAllocator::kMemcachedMaxClasses) {
       throw CommandLineError("too many slab classes specified");
     }
   }

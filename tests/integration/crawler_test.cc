@@ -521,6 +521,36 @@ TEST_P(CrawlerTest, CachedumpArgumentErrors) {
   EXPECT_TRUE(client().Roundtrip("stats cachedump 4294967296 0\r\n", "END\r\n"));
 }
 
+// Class ids are the server's: memcached's 1..63; slabcached's default layout
+// has 127 classes from -m 1016 on, but memcached's 63 under -f.
+TEST_P(CrawlerTest, ClassIdsFollowTheClassLayout) {
+  SKIP_IF_ATTACHED();
+  std::vector<std::string> flags = DefaultFlags();
+  flags.insert(flags.end(), {"-m", "1024"});
+  const std::unique_ptr<Daemon> fine = StartDaemon(flags);
+  ASSERT_NE(fine, nullptr);
+  const std::unique_ptr<Client> c = Connect(fine.get());
+  ASSERT_NE(c, nullptr);
+  const std::string last = IsReference() ? "63" : "127";
+  const std::string past = IsReference() ? "64" : "128";
+  EXPECT_EQ(Crawler(*c, "lru_crawler crawl " + last + "\r\n"), "OK\r\n");
+  EXPECT_EQ(Crawler(*c, "lru_crawler crawl " + past + "\r\n"), "BADCLASS invalid class id\r\n");
+  EXPECT_EQ(Crawler(*c, "lru_crawler metadump 1," + past + "\r\n"),
+            "BADCLASS invalid class id\r\n");
+  EXPECT_TRUE(c->Roundtrip("stats cachedump " + last + " 0\r\n", "END\r\n"));
+  EXPECT_TRUE(
+      c->Roundtrip("stats cachedump " + past + " 0\r\n", "CLIENT_ERROR Illegal slab id\r\n"));
+
+  flags.insert(flags.end(), {"-f", "1.25"});
+  const std::unique_ptr<Daemon> growth = StartDaemon(flags);
+  ASSERT_NE(growth, nullptr);
+  const std::unique_ptr<Client> g = Connect(growth.get());
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(Crawler(*g, "lru_crawler crawl 63\r\n"), "OK\r\n");
+  EXPECT_EQ(Crawler(*g, "lru_crawler crawl 64\r\n"), "BADCLASS invalid class id\r\n");
+  EXPECT_TRUE(g->Roundtrip("stats cachedump 64 0\r\n", "CLIENT_ERROR Illegal slab id\r\n"));
+}
+
 // item_cachedump() fills one 2 MB buffer: lines stop where the next would not fit.
 TEST_P(CrawlerTest, CachedumpStopsAtTwoMegabytes) {
   constexpr int kItems = 15000;

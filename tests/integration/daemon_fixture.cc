@@ -49,6 +49,21 @@ int BindLoopback(int type, int port) {
   return bound;
 }
 
+// True if `fd` was connected to its own address. With nothing bound to a loopback port, the
+// kernel can hand that very port to a connecting socket as its ephemeral one; TCP then completes
+// a simultaneous open with itself and UDP hears its own datagrams, so a start-up probe would take
+// a server that is not there yet for one that answers (seen about once in 30 UDP starts).
+bool IsSelfConnected(int fd) {
+  sockaddr_in local{};
+  sockaddr_in peer{};
+  socklen_t local_len = sizeof(local);
+  socklen_t peer_len = sizeof(peer);
+  return ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0 &&
+         ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0 &&
+         local.sin_family == AF_INET && peer.sin_family == AF_INET &&
+         local.sin_port == peer.sin_port && local.sin_addr.s_addr == peer.sin_addr.s_addr;
+}
+
 // True if a framed UDP "version" request to 127.0.0.1:port gets a reply within `timeout`.
 bool AnswersUdp(int port, milliseconds timeout) {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -60,11 +75,14 @@ bool AnswersUdp(int port, milliseconds timeout) {
   static constexpr char kRequest[] = "\0\1\0\0\0\1\0\0version\r\n";
   bool answered = false;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::send(fd, kRequest, sizeof(kRequest) - 1, 0) > 0) {
+      !IsSelfConnected(fd) && ::send(fd, kRequest, sizeof(kRequest) - 1, 0) > 0) {
     pollfd pfd{fd, POLLIN, 0};
     char buf[2048];
+    constexpr std::string_view kReply = "VERSION ";  // after the 8-byte frame header
+    ssize_t n = 0;
     answered = ::poll(&pfd, 1, static_cast<int>(timeout.count())) == 1 &&
-               ::recv(fd, buf, sizeof(buf), 0) > 0;
+               (n = ::recv(fd, buf, sizeof(buf), 0)) >= static_cast<ssize_t>(8 + kReply.size()) &&
+               std::string_view(buf + 8, kReply.size()) == kReply;
   }
   ::close(fd);
   return answered;
@@ -103,6 +121,11 @@ int ConnectTcp(const std::string& host, int port) {
     int saved = errno;
     ::close(fd);
     errno = saved;
+    return -1;
+  }
+  if (IsSelfConnected(fd)) {  // nobody listens: as if refused
+    ::close(fd);
+    errno = ECONNREFUSED;
     return -1;
   }
   return fd;
@@ -406,6 +429,7 @@ std::unique_ptr<Daemon> Daemon::Start(const std::string& binary,
       }
       if (ports.probe == PortSetup::Probe::kUdp) {
         if (AnswersUdp(port, milliseconds(10))) return daemon;
+        std::this_thread::sleep_for(milliseconds(1));  // refused at once: not bound yet
         continue;
       }
       int fd = ConnectTcp("127.0.0.1", port);

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "tests/common/pattern.h"
@@ -284,7 +285,16 @@ TEST_P(UdpTest, PipelinedRequestsEachGetTheirOwnRun) {
 TEST_P(UdpTest, NoreplyAndQuietModeSendNothing) {
   ASSERT_TRUE(udp().Send(1, StorageCommand("set", "n", "v", 0, 0, /*noreply=*/true)));
   EXPECT_TRUE(udp().ExpectSilence());
-  EXPECT_TRUE(tcp().Roundtrip("get n\r\n", ValueReply("n", "v") + "END\r\n"));
+  // The set was served, though maybe after the silence on a loaded machine: another worker
+  // can hold the datagram for a while (seen once in 150 runs), so the get asks until it hits.
+  const std::string hit = ValueReply("n", "v") + "END\r\n";
+  std::string got;
+  for (int i = 0; i < 50 && got != hit; ++i) {
+    if (i > 0) std::this_thread::sleep_for(milliseconds(100));
+    ASSERT_TRUE(tcp().Send("get n\r\n"));
+    got = tcp().ReadUntilEnd();
+  }
+  EXPECT_EQ(got, hit);
   // The suppressed EN neither appears nor turns into a bare header.
   auto mn = udp().Exchange(2, "mg nope v q\r\nmn\r\n", 1);
   ASSERT_EQ(mn.size(), 1u);
@@ -463,13 +473,7 @@ TEST_P(UdpPortsTest, UdpOnlyWithPortZero) {
   EXPECT_EQ(Client::Connect(d->host(), d->port(), &error), nullptr) << "TCP is listening";
   UdpClient udp(d->port());
   ASSERT_TRUE(udp.ok());
-  auto stored = udp.Exchange(1, StorageCommand("set", "k", "v"), 1);
-  // On a loaded machine the first datagram after the start-up probe has gone
-  // unanswered now and then, for Debian's memcached (ICMP port unreachable)
-  // and for slabcached (seen twice in ~20 full runs, never alone): UDP is
-  // lossy and its clients retry, so the test does too, once (a set is
-  // idempotent).
-  if (stored.empty()) stored = udp.Exchange(1, StorageCommand("set", "k", "v"), 1);
+  const auto stored = udp.Exchange(1, StorageCommand("set", "k", "v"), 1);
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_TRUE(IsDatagram(stored[0], 1, 0, 1, "STORED\r\n"));
   std::string settings;

@@ -96,7 +96,10 @@ constexpr milliseconds kIdleSettle{3000};
 constexpr size_t kGiantLineBytes = 30'000'000;
 constexpr milliseconds kTrickleInterval{1};
 constexpr int kMaxTrickledBytes = 3'000;
-constexpr milliseconds kRateWindow{1000};
+// Rates are the best of kRateWindows windows: another process taking the CPU for part of a
+// second (make check runs two test programs at once) lowers a window, not the best one.
+constexpr milliseconds kRateWindow{250};
+constexpr int kRateWindows = 4;
 constexpr double kMinInnocentRateRatio = 0.5;
 
 // 5. Pre-authentication bodies. Before authenticating, a SASL request's body is small (a
@@ -380,6 +383,15 @@ double GetRate(Client& c, const std::string& key, const std::string& expected, m
   return done / std::max(seconds, 1e-3);
 }
 
+// The highest of kRateWindows consecutive GetRate windows.
+double BestGetRate(Client& c, const std::string& key, const std::string& expected, bool* all_ok) {
+  double best = 0;
+  for (int i = 0; i < kRateWindows && *all_ok; ++i) {
+    best = std::max(best, GetRate(c, key, expected, kRateWindow, all_ok));
+  }
+  return best;
+}
+
 // --- Tests ----------------------------------------------------------------------------------
 
 TEST_F(AbuseTest, NonReadingMultigetHoldsBoundedMemory) {
@@ -577,7 +589,7 @@ TEST_F(AbuseTest, TrickleOntoGiantLineKeepsOtherClientsServed) {
   bool ok = true;
   // Warm up, then the baseline rate.
   GetRate(*innocent, "small", hit, milliseconds(100), &ok);
-  const double baseline = GetRate(*innocent, "small", hit, kRateWindow, &ok);
+  const double baseline = BestGetRate(*innocent, "small", hit, &ok);
   ASSERT_TRUE(ok);
 
   // "get" and 200-byte keys up to ~30 MB, without a newline.
@@ -609,7 +621,7 @@ TEST_F(AbuseTest, TrickleOntoGiantLineKeepsOtherClientsServed) {
     }
   });
   GetRate(*innocent, "small", hit, milliseconds(100), &ok);  // the trickle gets going
-  const double during = GetRate(*innocent, "small", hit, kRateWindow, &ok);
+  const double during = BestGetRate(*innocent, "small", hit, &ok);
   stop = true;
   trickler.join();
   const double ratio = during / std::max(baseline, 1e-9);

@@ -159,6 +159,22 @@ slabclient_status MakeConfig(const slabclient_options* options,
   return SLABCLIENT_OK;
 }
 
+// A C handle built from `options` (a client or a pool: `extra` goes to its constructor after
+// the config). The caller owns *out and frees it with the matching destroy call.
+template <typename Handle, typename... Extra>
+slabclient_status CreateHandle(const slabclient_options* options, Handle** out, Extra... extra) {
+  if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
+  *out = nullptr;
+  try {
+    slabcached::client::ClientConfig config;
+    if (const slabclient_status s = MakeConfig(options, &config); s != SLABCLIENT_OK) return s;
+    *out = std::make_unique<Handle>(std::move(config), extra...).release();
+    return SLABCLIENT_OK;
+  } catch (...) {
+    return SLABCLIENT_NO_MEMORY;
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -563,30 +579,12 @@ void slabclient_options_init(slabclient_options* options) {
 }
 
 slabclient_status slabclient_create_with(const slabclient_options* options, slabclient** out) {
-  if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
-  *out = nullptr;
-  try {
-    slabcached::client::ClientConfig config;
-    if (const slabclient_status s = MakeConfig(options, &config); s != SLABCLIENT_OK) return s;
-    *out = new slabclient(std::move(config));
-    return SLABCLIENT_OK;
-  } catch (...) {
-    return SLABCLIENT_NO_MEMORY;
-  }
+  return CreateHandle(options, out);
 }
 
 slabclient_status slabclient_pool_create(const slabclient_options* options, size_t size,
                                          slabclient_pool** out) {
-  if (out == nullptr) return SLABCLIENT_INVALID_ARGUMENT;
-  *out = nullptr;
-  try {
-    slabcached::client::ClientConfig config;
-    if (const slabclient_status s = MakeConfig(options, &config); s != SLABCLIENT_OK) return s;
-    *out = new slabclient_pool(std::move(config), size);
-    return SLABCLIENT_OK;
-  } catch (...) {
-    return SLABCLIENT_NO_MEMORY;
-  }
+  return CreateHandle(options, out, size);
 }
 
 slabclient_status slabclient_pool_acquire(slabclient_pool* pool, unsigned wait_ms,

@@ -67,21 +67,9 @@ TEST(ClientErrorTest, CApiDescribesTheLastFailureAndTruncates) {
   slabclient_destroy(c);
 }
 
-class ClientErrorDaemonTest : public ::testing::Test {
+class ClientErrorDaemonTest : public testing::OneDaemonTest {
  protected:
-  void SetUp() override {
-    const std::string binary = testing::SlabcachedBinary();
-    if (binary.empty()) GTEST_SKIP() << "SLABCACHED_BIN is not set to the built daemon";
-    port_ = testing::FreePort();
-    std::string error;
-    daemon_ = testing::StartSlabcached(binary, port_, &error);
-    ASSERT_NE(daemon_, nullptr) << error;
-  }
-
   std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
-
-  int port_ = 0;
-  std::unique_ptr<testing::Process> daemon_;
 };
 
 TEST_F(ClientErrorDaemonTest, FrozenDaemonNamesTheTimeoutAndTheServer) {

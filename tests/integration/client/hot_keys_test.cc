@@ -180,7 +180,9 @@ TEST_F(HotKeysTest, AViralKeysReadsSplitEvenlyOverItsReplicas) {
     std::printf("R=%u: the viral key's reads per server %s\n", r, Counts(reads).c_str());
     for (uint32_t s = 0; s < 3; ++s) {
       const bool replica = std::find(replicas.begin(), replicas.end(), s) != replicas.end();
-      if (!replica) EXPECT_EQ(reads[s], 0u);
+      if (!replica) {
+        EXPECT_EQ(reads[s], 0u);
+      }
     }
     // Random choice: within 10% of an even split (more than 5 standard
     // deviations of the binomial).
@@ -350,7 +352,7 @@ TEST_F(HotKeysTest, NearCacheIsTheFirstTierForHotKeysOnly) {
   auto hot = std::make_shared<HotKeys>(HotKeysConfig{.replicas = 2, .near_cache_hot_only = true});
   hot->Mark("hot");
   ClientConfig config = Config(hot);
-  config.near_cache = std::make_shared<NearCache>(NearCacheConfig{.ttl = milliseconds(60000)});
+  config.near_cache = std::make_shared<NearCache>(NearCacheConfig{.ttl = milliseconds(60000), .now = {}});
   Client client(config);
   ASSERT_EQ(client.Set("hot", "h"), Status::kOk);
   ASSERT_EQ(client.Set("cold", "c"), Status::kOk);

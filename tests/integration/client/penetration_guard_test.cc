@@ -25,7 +25,7 @@ class PenetrationGuardTest : public testing::FleetTest<> {
     testing::FleetTest<>::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     for (int i = 0; i < 1000; ++i) rows_.insert("user:" + std::to_string(i));
-    PenetrationGuardConfig config{.expected_keys = 1000, .false_positive_rate = 0.001};
+    PenetrationGuardConfig config{.expected_keys = 1000, .false_positive_rate = 0.001, .now = {}};
     guard_ = std::make_shared<PenetrationGuard>(config, [this](const KeySink& emit) {
       for (const std::string& key : rows_) emit(key);
       return true;

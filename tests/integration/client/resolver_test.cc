@@ -49,17 +49,8 @@ std::shared_ptr<Resolver> ResolvingTo(std::vector<ResolvedAddress> addresses) {
   return std::make_shared<Resolver>(std::move(options));
 }
 
-class ResolverDaemonTest : public ::testing::Test {
+class ResolverDaemonTest : public testing::OneDaemonTest {
  protected:
-  void SetUp() override {
-    const std::string binary = testing::SlabcachedBinary();
-    if (binary.empty()) GTEST_SKIP() << "SLABCACHED_BIN is not set to the built daemon";
-    port_ = testing::FreePort();
-    std::string error;
-    daemon_ = testing::StartSlabcached(binary, port_, &error);
-    ASSERT_NE(daemon_, nullptr) << error;
-  }
-
   // Connects `c` and asks the daemon its version, as a Client's poll loop would.
   static std::string Version(Connection* c, milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
@@ -90,9 +81,6 @@ class ResolverDaemonTest : public ::testing::Test {
       }
     }
   }
-
-  int port_ = 0;
-  std::unique_ptr<testing::Process> daemon_;
 };
 
 TEST_F(ResolverDaemonTest, NameWithADeadFirstAddressConnectsToTheSecond) {

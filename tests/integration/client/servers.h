@@ -88,4 +88,21 @@ class FleetTest : public Base {
   Fleet fleet_;
 };
 
+// A fixture that starts one daemon on port_ for each test (skipped when
+// SLABCACHED_BIN is unset).
+class OneDaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string binary = SlabcachedBinary();
+    if (binary.empty()) GTEST_SKIP() << "SLABCACHED_BIN is not set to the built daemon";
+    port_ = FreePort();
+    std::string error;
+    daemon_ = StartSlabcached(binary, port_, &error);
+    ASSERT_NE(daemon_, nullptr) << error;
+  }
+
+  int port_ = 0;
+  std::unique_ptr<Process> daemon_;
+};
+
 }  // namespace slabcached::client::testing

@@ -91,7 +91,7 @@ constexpr uint64_t kIdleRssBound = 16 * kMiB;
 constexpr milliseconds kIdleSettle{3000};
 
 // 4. A giant unfinished line fed one byte at a time. A new byte should cost time proportional
-// to the byte, not to the line: the innocent client on the same worker keeps at least half of
+// to the byte, not to the line: the innocent client on the same worker keeps a good share of
 // the rate it had just before the attack.
 constexpr size_t kGiantLineBytes = 30'000'000;
 constexpr milliseconds kTrickleInterval{1};
@@ -100,7 +100,10 @@ constexpr int kMaxTrickledBytes = 3'000;
 // second (make check runs two test programs at once) lowers a window, not the best one.
 constexpr milliseconds kRateWindow{250};
 constexpr int kRateWindows = 4;
-constexpr double kMinInnocentRateRatio = 0.5;
+// What the bound catches is a daemon that rescans the pending 30 MB line for every trickled
+// byte (milliseconds each: the innocent's rate falls toward 0). A loaded machine under ASan took
+// the measured ratio down to 0.46 without any such rescan, so the bound is 0.25.
+constexpr double kMinInnocentRateRatio = 0.25;
 
 // 5. Pre-authentication bodies. Before authenticating, a SASL request's body is small (a
 // mechanism name and PLAIN credentials); a header announcing 100 MB must not make the daemon

@@ -274,8 +274,13 @@ TEST_P(ProcessTest, EveryListenFlagAddsListeners) {
   flags.insert(flags.end(), {"-l", extra, "-l", "127.0.0.1"});
   auto d = StartDaemon(flags);
   ASSERT_NE(d, nullptr);
+  // The start-up probe saw the first listener; the second may be a moment behind it
+  // (seen once under ASan on a loaded machine), so ask for up to 5 s.
   std::string error;
-  auto c = Client::Connect("127.0.0.1", second, &error);
+  std::unique_ptr<Client> c;
+  for (int i = 0; i < 500 && (c = Client::Connect("127.0.0.1", second, &error)) == nullptr; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
   ASSERT_NE(c, nullptr) << error;
   EXPECT_EQ(c->Stats("settings")["inter"], "127.0.0.1," + extra);
 }

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <optional>
 
 // Linux 4.12's value, for older C libraries' headers.
 #ifndef SO_INCOMING_NAPI_ID
@@ -38,18 +39,21 @@ WorkerPicker::Pick WorkerPicker::ForConnection(uint32_t napi_id) {
   return {static_cast<uint32_t>(learned_.size() - 1), reason};
 }
 
-uint32_t IncomingNapiId(int fd) {
+namespace {
+
+// SO_INCOMING_NAPI_ID of `fd`, or nullopt when the kernel cannot tell.
+std::optional<uint32_t> ReadNapiId(int fd) {
   unsigned int napi_id = 0;
   socklen_t length = sizeof(napi_id);
-  if (getsockopt(fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &napi_id, &length) != 0) return 0;
+  if (getsockopt(fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &napi_id, &length) != 0) return std::nullopt;
   return napi_id;
 }
 
-bool NapiIdSupported(int fd) {
-  unsigned int napi_id = 0;
-  socklen_t length = sizeof(napi_id);
-  return getsockopt(fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &napi_id, &length) == 0;
-}
+}  // namespace
+
+uint32_t IncomingNapiId(int fd) { return ReadNapiId(fd).value_or(0); }
+
+bool NapiIdSupported(int fd) { return ReadNapiId(fd).has_value(); }
 
 uint32_t PickWorker(WorkerPicker& picker, int fd, ServerStats* stats) {
   const WorkerPicker::Pick pick =

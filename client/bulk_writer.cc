@@ -125,6 +125,8 @@ void BulkWriter::Fail(Lane* lane, Status status, int sys_errno) {
       .sys_errno = sys_errno,
       .reply = {},
       .timeout_ms = status == Status::kTimeout ? client_->config().timeout.count() : 0,
+      .via = {},
+      .resolve_error = {},
   };
 }
 
@@ -206,11 +208,14 @@ bool BulkWriter::Send(Lane* lane) {
         return false;
       }
       bool broken = false;
-      Drain(lane, &broken);
+      const bool synced = Drain(lane, &broken);
       if (broken) {
         Fail(lane, Status::kProtocolError);
         return false;
       }
+      // Over TLS, the read that finishes the handshake also writes the
+      // queued batch and reads on: Flush's sync reply can arrive here.
+      if (synced) Confirm(lane);
     }
   }
 }
@@ -225,7 +230,8 @@ BulkCounts BulkWriter::Flush() {
     } else {
       lane->conn.output().append("version\r\n");
     }
-    if (Send(lane)) waiting.push_back(lane);
+    // pending is 0 when Send already read the sync reply.
+    if (Send(lane) && lane->pending > 0) waiting.push_back(lane);
   }
   const auto deadline = Clock::now() + client_->config().timeout;
   std::vector<pollfd> fds;

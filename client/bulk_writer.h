@@ -80,7 +80,8 @@ class BulkWriter {
   struct Lane;
   Lane* Open(uint32_t server);
   // Writes the lane's buffer out (polling while the socket would block),
-  // reading any error replies meanwhile. False if the lane failed.
+  // reading any error replies meanwhile (and confirming the batch if the
+  // sync reply is among them). False if the lane failed.
   bool Send(Lane* lane);
   // Consumes complete replies; true when the sync reply was among them.
   bool Drain(Lane* lane, bool* broken);

@@ -179,6 +179,29 @@ TEST_F(TlsClientTest, BulkWriterLoadsOverBothProtocols) {
   }
 }
 
+// A batch small enough to go out whole when the handshake finishes: the read
+// that finishes it writes the batch and reads on, so the sync reply can be
+// read there rather than in Flush's wait (1 run in 10 lost it, then waited
+// out the timeout). Each round is a new connection.
+TEST_F(TlsClientTest, BulkWriterConfirmsASmallBatchSentWithTheHandshake) {
+  StartTlsDaemon();
+  for (Protocol protocol : {Protocol::kText, Protocol::kBinary}) {
+    ClientConfig config = Config();
+    config.protocol = protocol;
+    for (int round = 0; round < 40; ++round) {
+      Client c(config);
+      BulkWriter writer(&c);
+      for (int i = 0; i < 20; ++i) {
+        ASSERT_EQ(writer.Set("small" + std::to_string(i), "v"), Status::kOk);
+      }
+      const BulkCounts counts = writer.Flush();
+      ASSERT_EQ(counts.stored, 20u) << "round " << round << ": "
+                                    << writer.last_error().Describe();
+      ASSERT_EQ(counts.failed, 0u);
+    }
+  }
+}
+
 TEST_F(TlsClientTest, BulkWriterReportsAFailedHandshake) {
   StartTlsDaemon();
   Client c(Config("other-ca.crt"));

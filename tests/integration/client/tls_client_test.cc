@@ -195,8 +195,7 @@ TEST_F(TlsClientTest, BulkWriterConfirmsASmallBatchSentWithTheHandshake) {
         ASSERT_EQ(writer.Set("small" + std::to_string(i), "v"), Status::kOk);
       }
       const BulkCounts counts = writer.Flush();
-      ASSERT_EQ(counts.stored, 20u) << "round " << round << ": "
-                                    << writer.last_error().Describe();
+      ASSERT_EQ(counts.stored, 20u) << "round " << round << ": " << writer.last_error().Describe();
       ASSERT_EQ(counts.failed, 0u);
     }
   }

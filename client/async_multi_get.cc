@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <algorithm>
+
 #include "client/client_work.h"
 #include "client/connection.h"
 
@@ -47,9 +49,21 @@ void AsyncMultiGet::OnReady(int fd, short revents) {
 }
 
 void AsyncMultiGet::OnTimeout() {
+  const bool expired = std::chrono::steady_clock::now() >= deadline_;
   for (Client::Work& w : works_) {
-    if (!w.done) client_->FailWork(&w, Status::kTimeout);
+    if (w.done) continue;
+    if (expired) {
+      client_->FailWork(&w, Status::kTimeout);
+    } else {
+      client_->AdvanceStalledConnect(&w, deadline_);
+    }
   }
+}
+
+std::chrono::steady_clock::time_point AsyncMultiGet::next_timeout() const {
+  auto wake = deadline_;
+  for (const Client::Work& w : works_) wake = std::min(wake, client_->NextWake(w, deadline_));
+  return wake;
 }
 
 bool AsyncMultiGet::done() const {

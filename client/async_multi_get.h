@@ -4,9 +4,9 @@
 //
 //   AsyncMultiGet get(&client, keys, [&](const ItemView& item) { use(item); });
 //   // register every get.Waits() entry with the loop (POLLIN / POLLOUT bits),
-//   // and a timer at get.deadline(); then, from the loop's callbacks:
-//   get.OnReady(fd, revents);   // re-read Waits() afterwards: it may change
-//   get.OnTimeout();            // when the timer fires first
+//   // and a timer at get.next_timeout(); then, from the loop's callbacks:
+//   get.OnReady(fd, revents);   // re-read Waits() and next_timeout() afterwards:
+//   get.OnTimeout();            //   both may change (when the timer fires first)
 //   if (get.done()) finish(get.status());
 //
 // Items are delivered from inside OnReady, as their replies are parsed, with
@@ -55,15 +55,21 @@ class AsyncMultiGet {
   // `revents`: what the loop saw on `fd` (POLLIN, POLLOUT, POLLHUP, POLLERR
   // bits; a readable or writable event is enough). Unknown fds are ignored.
   void OnReady(int fd, short revents);
-  // The deadline (start + config.timeout) passed: whatever is still
-  // outstanding fails with kTimeout.
+  // The loop's timer reached next_timeout(). A connect whose address had
+  // its share of the deadline moves on to the host's next address (a new
+  // fd in Waits()); once deadline() has passed, whatever is still
+  // outstanding fails with kTimeout. Calling it early does no harm.
   void OnTimeout();
 
   bool done() const;
   // kOk when every server answered; kSomeErrors when some did not (or a key
   // had no live server); kInvalidArgument for a bad key. kTimeout until done.
   Status status() const;
+  // start + config.timeout: the whole get fails with kTimeout then.
   std::chrono::steady_clock::time_point deadline() const { return deadline_; }
+  // When to call OnTimeout() if nothing is ready before: deadline(), or
+  // sooner while a connect waits on one of a host's several addresses.
+  std::chrono::steady_clock::time_point next_timeout() const;
 
  private:
   Client* client_;

@@ -518,7 +518,7 @@ void Client::Execute(std::vector<Work>* works) {
       const Connection& c = *connections_[w.conn];
       fds.push_back({c.fd(), PollEvents(w), 0});
       active.push_back(&w);
-      if (c.connecting()) wake = std::min(wake, c.attempt_deadline());
+      wake = std::min(wake, NextWake(w, deadline));
     }
     if (active.empty()) return;
     const auto now = Clock::now();
@@ -535,14 +535,21 @@ void Client::Execute(std::vector<Work>* works) {
       return;
     }
     for (size_t i = 0; i < active.size() && n > 0; ++i) Progress(active[i], fds[i].revents);
-    for (Work* w : active) {
-      Connection& c = *connections_[w->conn];
-      const auto until = c.attempt_deadline();
-      if (w->done || !c.connecting() || until >= deadline || Clock::now() < until) continue;
-      // The address had its share of the deadline: on to the host's next.
-      if (!c.TryNextAddress()) FailWork(w, Status::kConnectionFailure, errno);
-    }
+    for (Work* w : active) AdvanceStalledConnect(w, deadline);
   }
+}
+
+Clock::time_point Client::NextWake(const Work& w, Clock::time_point deadline) const {
+  const Connection& c = *connections_[w.conn];
+  if (w.done || !c.connecting()) return deadline;
+  return std::min(deadline, c.attempt_deadline());
+}
+
+void Client::AdvanceStalledConnect(Work* w, Clock::time_point deadline) {
+  Connection& c = *connections_[w->conn];
+  const auto until = c.attempt_deadline();
+  if (w->done || !c.connecting() || until >= deadline || Clock::now() < until) return;
+  if (!c.TryNextAddress()) FailWork(w, Status::kConnectionFailure, errno);
 }
 
 bool Client::ApplyTextReplies(Work* w, bool* broken) {

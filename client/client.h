@@ -299,6 +299,12 @@ class Client {
   void BeginExecute(std::vector<Work>* works);
   void Progress(Work* w, short revents);
   short PollEvents(const Work& w) const;
+  // A host's addresses share the deadline: when the one a connect waits on
+  // had its share, moves on to the next (failing the work when none is
+  // left). NextWake is when that is due, or `deadline`.
+  void AdvanceStalledConnect(Work* w, std::chrono::steady_clock::time_point deadline);
+  std::chrono::steady_clock::time_point NextWake(
+      const Work& w, std::chrono::steady_clock::time_point deadline) const;
   // Plans a multi-get of valid keys into `works` (one per batch); false when
   // some key has no live server.
   bool PlanWorks(std::span<const std::string_view> keys, bool with_cas, const ItemCallback* on_item,

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "client/client.h"
+#include "client/resolver.h"
 #include "tests/integration/client/servers.h"
 
 namespace slabcached::client {
@@ -30,15 +32,11 @@ using BasePtr = std::unique_ptr<event_base, decltype(&event_base_free)>;
 
 // Registers an AsyncMultiGet's waits with a libevent base, re-registering
 // after every step (what it waits for changes as requests go out), plus a
-// timer at its deadline.
+// timer at its next timeout.
 class LibeventDriver {
  public:
   LibeventDriver(event_base* base, AsyncMultiGet* get) : base_(base), get_(get) {
-    const auto left = get_->deadline() - std::chrono::steady_clock::now();
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(left).count();
-    const timeval tv{.tv_sec = us / 1000000, .tv_usec = us % 1000000};
     timer_.reset(evtimer_new(base_, &LibeventDriver::OnTimer, this));
-    evtimer_add(timer_.get(), &tv);
     Arm();
   }
 
@@ -51,6 +49,11 @@ class LibeventDriver {
       timer_.reset();
       return;
     }
+    const auto left = std::chrono::ceil<std::chrono::microseconds>(
+        get_->next_timeout() - std::chrono::steady_clock::now());
+    const auto us = std::max<int64_t>(0, left.count());
+    const timeval tv{.tv_sec = us / 1000000, .tv_usec = us % 1000000};
+    evtimer_add(timer_.get(), &tv);  // re-adding moves it
     for (const AsyncMultiGet::Wait& w : get_->Waits()) {
       const short what = static_cast<short>(((w.events & POLLIN) ? EV_READ : 0) |
                                             ((w.events & POLLOUT) ? EV_WRITE : 0));
@@ -173,6 +176,38 @@ TEST_P(AsyncMultiGetTest, ASilentServerIsGivenUpAtTheDeadline) {
   EXPECT_GE(took, milliseconds(250));
   EXPECT_LT(took, milliseconds(2000));
   close(fd);
+}
+
+// A host name whose first address never answers the connect: the loop's
+// timer moves the get on to the second address (the daemon) within the
+// deadline, as the blocking MultiGet does.
+TEST_P(AsyncMultiGetTest, AHostsSilentFirstAddressIsLeftForTheNext) {
+  testing::SilentListener silent;
+  ASSERT_NE(silent.port(), 0);
+  const uint16_t port = fleet_.servers[0].port;
+  const std::string host = "async-silent-first.test";
+  Resolver::Shared()->Remember(host, port,
+                               {*ResolvedAddress::FromNumeric("127.0.0.1", silent.port()),
+                                *ResolvedAddress::FromNumeric("127.0.0.1", port)});
+  ClientConfig direct = Config();
+  direct.servers = {fleet_.servers[0]};
+  ASSERT_EQ(Client(direct).Set("via-second", "found"), Status::kOk);
+
+  ClientConfig config = Config();
+  config.servers = {ServerSpec{host, port, 1, ""}};
+  config.timeout = milliseconds(1000);
+  config.auto_eject = false;
+  Client c(config);
+  const std::vector<std::string_view> keys = {"via-second"};
+  std::string value;
+  AsyncMultiGet get(&c, keys, [&](const ItemView& item) { value = item.value; });
+  const auto start = std::chrono::steady_clock::now();
+  LibeventDriver drive(base_.get(), &get);
+  event_base_dispatch(base_.get());
+  ASSERT_TRUE(get.done());
+  EXPECT_EQ(get.status(), Status::kOk) << c.last_error().Describe();
+  EXPECT_EQ(value, "found");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, config.timeout);
 }
 
 TEST_P(AsyncMultiGetTest, AnInvalidKeyIsDoneAtOnceAndSendsNothing) {

@@ -352,7 +352,8 @@ TEST_F(HotKeysTest, NearCacheIsTheFirstTierForHotKeysOnly) {
   auto hot = std::make_shared<HotKeys>(HotKeysConfig{.replicas = 2, .near_cache_hot_only = true});
   hot->Mark("hot");
   ClientConfig config = Config(hot);
-  config.near_cache = std::make_shared<NearCache>(NearCacheConfig{.ttl = milliseconds(60000), .now = {}});
+  config.near_cache =
+      std::make_shared<NearCache>(NearCacheConfig{.ttl = milliseconds(60000), .now = {}});
   Client client(config);
   ASSERT_EQ(client.Set("hot", "h"), Status::kOk);
   ASSERT_EQ(client.Set("cold", "c"), Status::kOk);

@@ -118,41 +118,6 @@ TEST_F(ResolverDaemonTest, LocalhostWorksWhicheverAddressComesFirst) {
   EXPECT_EQ(item.value, "v");
 }
 
-// A listener whose accept queue is full: the kernel drops further SYNs, so
-// a connect() to it stays in progress (an address that never answers).
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 || listen(fd_, 0) != 0) {
-      return;
-    }
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    for (int i = 0; i < 4; ++i) {
-      const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-      fillers_.push_back(fd);
-    }
-  }
-  SilentListener(const SilentListener&) = delete;
-  SilentListener& operator=(const SilentListener&) = delete;
-  ~SilentListener() {
-    for (int fd : fillers_) close(fd);
-    close(fd_);
-  }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-  std::vector<int> fillers_;
-};
-
 // Through a Client: the process's shared resolver is told the name's
 // addresses, as DNS would answer them.
 TEST_F(ResolverDaemonTest, ClientMovesOnFromARefusedAddress) {
@@ -168,7 +133,7 @@ TEST_F(ResolverDaemonTest, ClientMovesOnFromARefusedAddress) {
 }
 
 TEST_F(ResolverDaemonTest, ClientGivesASilentAddressItsShareOfTheTimeout) {
-  SilentListener silent;
+  testing::SilentListener silent;
   ASSERT_NE(silent.port(), 0);
   const std::string host = "silent-first.test";
   Resolver::Shared()->Remember(host, static_cast<uint16_t>(port_),
@@ -187,7 +152,7 @@ TEST_F(ResolverDaemonTest, ClientGivesASilentAddressItsShareOfTheTimeout) {
 }
 
 TEST_F(ResolverDaemonTest, ClientNamesTheLastAddressWhenNoneAnswers) {
-  SilentListener silent;
+  testing::SilentListener silent;
   ASSERT_NE(silent.port(), 0);
   const int dead = testing::FreePort();
   const std::string host = "none-answers.test";

@@ -172,4 +172,27 @@ bool StartFleet(const std::string& binary, size_t count, Fleet* fleet, std::stri
   return true;
 }
 
+SilentListener::SilentListener() {
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 || listen(fd_, 0) != 0) {
+    return;
+  }
+  getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+  port_ = ntohs(address.sin_port);
+  for (int i = 0; i < 4; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    fillers_.push_back(fd);
+  }
+}
+
+SilentListener::~SilentListener() {
+  for (int fd : fillers_) close(fd);
+  close(fd_);
+}
+
 }  // namespace slabcached::client::testing

@@ -105,4 +105,21 @@ class OneDaemonTest : public ::testing::Test {
   std::unique_ptr<Process> daemon_;
 };
 
+// A listener whose accept queue is full: the kernel drops further SYNs, so
+// a connect() to it stays in progress (an address that never answers).
+// port() is 0 when it could not be set up.
+class SilentListener {
+ public:
+  SilentListener();
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  ~SilentListener();
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::vector<int> fillers_;
+};
+
 }  // namespace slabcached::client::testing

@@ -34,8 +34,8 @@ void DriveWithPoll(AsyncMultiGet* get) {
   while (!get->done()) {
     fds.clear();
     for (const AsyncMultiGet::Wait& w : get->Waits()) fds.push_back({w.fd, w.events, 0});
-    const auto left = std::chrono::duration_cast<milliseconds>(get->deadline() -
-                                                               std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::ceil<milliseconds>(get->next_timeout() - std::chrono::steady_clock::now());
     if (left.count() <= 0 || poll(fds.data(), fds.size(), static_cast<int>(left.count())) == 0) {
       get->OnTimeout();
       continue;

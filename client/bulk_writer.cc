@@ -17,8 +17,8 @@ using Clock = std::chrono::steady_clock;
 namespace bin = proto::binary;
 
 struct BulkWriter::Lane {
-  Lane(uint32_t index, ServerSpec server, ConnectionSecurity security)
-      : index(index), conn(std::move(server), std::move(security)) {}
+  Lane(uint32_t index, ServerSpec server, ConnectionSettings settings)
+      : index(index), conn(std::move(server), std::move(settings)) {}
   uint32_t index;  // in config.servers
   Connection conn;
   uint64_t pending = 0;  // sets queued or sent since the last confirmation
@@ -64,10 +64,10 @@ BulkWriter::BulkWriter(Client* client, size_t flush_bytes)
       flush_bytes_(flush_bytes),
       binary_(client->config().protocol == Protocol::kBinary) {
   // One TLS context for every lane, as the Client loads one for its connections.
-  const ConnectionSecurity security = MakeConnectionSecurity(client->config());
+  const ConnectionSettings settings = MakeConnectionSettings(client->config());
   const std::vector<ServerSpec>& servers = client->config().servers;
   for (uint32_t i = 0; i < servers.size(); ++i) {
-    lanes_.push_back(std::make_unique<Lane>(i, servers[i], security));
+    lanes_.push_back(std::make_unique<Lane>(i, servers[i], settings));
   }
 }
 

@@ -311,10 +311,10 @@ Client::Client(ClientConfig config) : config_(std::move(config)) {
                                              .retry_interval = config_.retry_interval,
                                              .probe_before_restore = config_.probe_before_restore});
   }
-  const ConnectionSecurity security = MakeConnectionSecurity(config_);
+  const ConnectionSettings settings = MakeConnectionSettings(config_);
   for (const ServerSpec& s : config_.servers) {
     for (uint32_t i = 0; i < config_.connections_per_server; ++i) {
-      connections_.push_back(std::make_unique<Connection>(s, security));
+      connections_.push_back(std::make_unique<Connection>(s, settings));
     }
   }
   state_.resize(config_.servers.size());

@@ -174,6 +174,11 @@ struct ClientConfig {
   Protocol protocol = Protocol::kText;
   // Deadline of one operation (a multi-get counts as one).
   std::chrono::milliseconds timeout{1000};
+  // How long a host name's addresses are used before they are looked up
+  // again (the lookup then runs in the background while the old answer
+  // serves). The process shares one cache; each Client ages it by its own
+  // dns_ttl. 0: look up again on every new connection.
+  std::chrono::milliseconds dns_ttl{60'000};
   bool auto_eject = true;
   uint32_t failure_limit = 2;  // consecutive failures that eject a server
   std::chrono::milliseconds retry_interval{2000};

@@ -30,21 +30,22 @@ Status FailureStatus(IoResult result) {
   return Status::kConnectionFailure;
 }
 
-ConnectionSecurity MakeConnectionSecurity(const ClientConfig& config) {
-  ConnectionSecurity security;
-  security.sasl_username = config.sasl_username;
-  security.sasl_password = config.sasl_password;
-  security.tls_enabled = config.tls.enabled;
-  if (security.tls_enabled) {
+ConnectionSettings MakeConnectionSettings(const ClientConfig& config) {
+  ConnectionSettings settings;
+  settings.sasl_username = config.sasl_username;
+  settings.sasl_password = config.sasl_password;
+  settings.tls_enabled = config.tls.enabled;
+  if (settings.tls_enabled) {
     std::string error;
-    security.tls = TlsContext::Create(config.tls, &error);
+    settings.tls = TlsContext::Create(config.tls, &error);
   }
-  return security;
+  settings.dns_ttl = config.dns_ttl;
+  return settings;
 }
 
 bool Connection::StartTls() {
-  if (!security_.tls_enabled) return true;
-  if (security_.tls != nullptr) tls_ = TlsSession::Start(*security_.tls, fd_);
+  if (!settings_.tls_enabled) return true;
+  if (settings_.tls != nullptr) tls_ = TlsSession::Start(*settings_.tls, fd_);
   if (tls_ == nullptr) {
     Close();
     return false;
@@ -108,8 +109,8 @@ bool Connection::StartConnectUnix() {
 }
 
 void Connection::QueueAuth() {
-  if (security_.sasl_username.empty()) return;
-  AppendSaslPlainAuth(&out_, security_.sasl_username, security_.sasl_password);
+  if (settings_.sasl_username.empty()) return;
+  AppendSaslPlainAuth(&out_, settings_.sasl_username, settings_.sasl_password);
   auth_pending_ = true;
 }
 
@@ -149,7 +150,8 @@ bool Connection::StartConnect(Clock::time_point deadline) {
   if (server_.IsUnixSocket()) {
     started = StartConnectUnix();
   } else {
-    resolve_ = resolver_->Resolve(server_.host, server_.port, deadline, &addresses_, &gai_error_);
+    resolve_ = resolver_->Resolve(server_.host, server_.port, deadline, &addresses_, &gai_error_,
+                                  settings_.dns_ttl);
     started = resolve_ == ResolveStatus::kOk && ConnectNextAddress();
     if (resolve_ != ResolveStatus::kOk) errno = 0;  // no socket call failed
   }

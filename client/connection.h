@@ -33,7 +33,7 @@ enum class IoResult : uint8_t {
 Status FailureStatus(IoResult result);
 
 // What a connection does before its first request.
-struct ConnectionSecurity {
+struct ConnectionSettings {
   // SASL PLAIN over the binary protocol when the username is not empty: the
   // auth request goes out first on every new connection, and no reply is
   // handed to the caller until the server has accepted it.
@@ -42,19 +42,21 @@ struct ConnectionSecurity {
   // TLS when enabled; a null context (its files did not load) fails every connect.
   bool tls_enabled = false;
   std::shared_ptr<const TlsContext> tls;
+  // How old a cached answer for the host name may be (ClientConfig::dns_ttl).
+  std::chrono::milliseconds dns_ttl{Resolver::kDefaultTtl};
 };
 
-// The security settings of `config`, with its TLS context loaded once.
-ConnectionSecurity MakeConnectionSecurity(const ClientConfig& config);
+// The connection settings of `config`, with its TLS context loaded once.
+ConnectionSettings MakeConnectionSettings(const ClientConfig& config);
 
 class Connection {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit Connection(ServerSpec server, ConnectionSecurity security = {},
+  explicit Connection(ServerSpec server, ConnectionSettings settings = {},
                       std::shared_ptr<Resolver> resolver = Resolver::Shared())
       : server_(std::move(server)),
-        security_(std::move(security)),
+        settings_(std::move(settings)),
         resolver_(std::move(resolver)) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -144,7 +146,7 @@ class Connection {
   IoResult CheckAuthReply();
 
   ServerSpec server_;
-  ConnectionSecurity security_;
+  ConnectionSettings settings_;
   std::shared_ptr<Resolver> resolver_;
   // The host's addresses from the last StartConnect, and the next to try.
   std::vector<ResolvedAddress> addresses_;

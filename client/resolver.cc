@@ -157,10 +157,10 @@ AsyncLookup GetaddrinfoLookup() {
 struct Resolver::State {
   struct Entry {
     std::vector<ResolvedAddress> addresses;  // the last good answer; empty when none
-    Clock::time_point expires{};
-    int gai_error = 0;        // of the last lookup, when it failed
-    bool refreshing = false;  // a lookup is in flight
-    uint64_t answers = 0;     // lookups finished: waiters wait for it to move
+    Clock::time_point answered_at{};         // of `addresses`
+    int gai_error = 0;                       // of the last lookup, when it failed
+    bool refreshing = false;                 // a lookup is in flight
+    uint64_t answers = 0;                    // lookups finished: waiters wait for it to move
   };
 
   explicit State(Options o) : options(std::move(o)) {}
@@ -181,7 +181,7 @@ void Resolver::State::Answer(const std::string& key, LookupAnswer answer) {
   ++e.answers;
   if (answer.gai_error == 0 && !answer.addresses.empty()) {
     e.addresses = std::move(answer.addresses);
-    e.expires = options.now() + options.ttl;
+    e.answered_at = options.now();
     e.gai_error = 0;
   } else if (answer.gai_error == EAI_AGAIN && !e.addresses.empty()) {
     // DNS is unreachable, not saying no: keep serving the last good answer
@@ -214,7 +214,8 @@ void Resolver::Remember(const std::string& host, uint16_t port,
 }
 
 ResolveStatus Resolver::Resolve(const std::string& host, uint16_t port, Clock::time_point deadline,
-                                std::vector<ResolvedAddress>* addresses, int* gai_error) {
+                                std::vector<ResolvedAddress>* addresses, int* gai_error,
+                                std::optional<std::chrono::milliseconds> ttl) {
   if (auto numeric = ResolvedAddress::FromNumeric(host, port)) {
     addresses->assign(1, *numeric);
     return ResolveStatus::kOk;
@@ -223,7 +224,7 @@ ResolveStatus Resolver::Resolve(const std::string& host, uint16_t port, Clock::t
   State& s = *state_;
   std::unique_lock lock(s.mu);
   State::Entry& e = s.entries[key];
-  if (!e.addresses.empty() && s.options.now() < e.expires) {
+  if (!e.addresses.empty() && s.options.now() < e.answered_at + ttl.value_or(s.options.ttl)) {
     *addresses = e.addresses;
     return ResolveStatus::kOk;
   }

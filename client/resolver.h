@@ -61,9 +61,12 @@ class Resolver {
  public:
   using Clock = std::chrono::steady_clock;
 
+  static constexpr std::chrono::milliseconds kDefaultTtl{60'000};
+
   struct Options {
-    // How long an answer is used before it is looked up again.
-    std::chrono::milliseconds ttl{60'000};
+    // How long an answer is used before it is looked up again, unless
+    // Resolve is given its own.
+    std::chrono::milliseconds ttl = kDefaultTtl;
     AsyncLookup lookup = GetaddrinfoLookup();
     // The clock that ages cached answers (a hand-driven one in tests); the
     // wait for a lookup is always bounded by the real steady clock.
@@ -84,9 +87,12 @@ class Resolver {
   static std::shared_ptr<Resolver> Shared();
 
   // Resolves host:port, waiting until `deadline` at most when the cache has
-  // no answer for it.
+  // no answer for it. `ttl` (default: Options::ttl) is how old the cached
+  // answer may be for this caller: the cache is shared by clients that may
+  // each want their own.
   ResolveStatus Resolve(const std::string& host, uint16_t port, Clock::time_point deadline,
-                        std::vector<ResolvedAddress>* addresses, int* gai_error);
+                        std::vector<ResolvedAddress>* addresses, int* gai_error,
+                        std::optional<std::chrono::milliseconds> ttl = std::nullopt);
 
   // Caches `addresses` for host:port as if a lookup had just answered them
   // (names known in advance; tests that give a Client's shared resolver a

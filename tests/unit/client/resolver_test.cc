@@ -155,6 +155,25 @@ TEST_F(ResolverTest, AnswerIsReusedUntilItsTtlEnds) {
   EXPECT_EQ(Texts(got_), std::vector<std::string>{"10.0.0.2:1"});
 }
 
+// One cache serves every Client of the process; each ages it by its own
+// ClientConfig::dns_ttl.
+TEST_F(ResolverTest, EachCallerAgesTheSharedAnswerByItsOwnTtl) {
+  fake_.Answer(Addresses({Numeric("10.0.0.1", 1)}));
+  auto resolver = Make(milliseconds(1000));
+  ASSERT_EQ(resolver->Resolve("cache.test", 1, Soon(), &got_, &gai_error_), ResolveStatus::kOk);
+  now_ += milliseconds(5000);
+  fake_.Answer(Addresses({Numeric("10.0.0.2", 1)}));
+  ASSERT_EQ(resolver->Resolve("cache.test", 1, Soon(), &got_, &gai_error_, milliseconds(10'000)),
+            ResolveStatus::kOk);
+  EXPECT_EQ(fake_.calls(), 1);
+  EXPECT_EQ(Texts(got_), std::vector<std::string>{"10.0.0.1:1"});
+
+  ASSERT_EQ(resolver->Resolve("cache.test", 1, Soon(), &got_, &gai_error_, milliseconds(4999)),
+            ResolveStatus::kOk);
+  EXPECT_EQ(fake_.calls(), 2);
+  EXPECT_EQ(Texts(got_), std::vector<std::string>{"10.0.0.2:1"});
+}
+
 TEST_F(ResolverTest, RememberedAnswerServesWithoutALookupForItsTtl) {
   auto resolver = Make(milliseconds(1000));
   resolver->Remember("pinned.test", 1, {Numeric("10.0.0.7", 1), Numeric("10.0.0.8", 1)});
@@ -378,6 +397,24 @@ TEST_F(ConnectionAddressesTest, RefusedAddressIsFollowedByTheNext) {
   c.DescribeFailure(&e);
   EXPECT_EQ(e.via, "127.0.0.1:" + std::to_string(port_));
   EXPECT_EQ(e.resolve_error, "");
+}
+
+TEST_F(ConnectionAddressesTest, DnsTtlFromTheSettingsDecidesWhenToLookUpAgain) {
+  auto resolver = ResolvingTo({Numeric("127.0.0.1", port_)});
+  const auto connect_twice = [&](const ConnectionSettings& settings) {
+    for (int i = 0; i < 2; ++i) {
+      Connection c(Spec("ttl.test"), settings, resolver);
+      const auto deadline = Clock::now() + milliseconds(5000);
+      ASSERT_TRUE(c.StartConnect(deadline));
+      ASSERT_TRUE(Drive(&c, deadline));
+    }
+  };
+  connect_twice(ConnectionSettings{});  // the default: one lookup for both
+  EXPECT_EQ(fake_.calls(), 1);
+  ClientConfig config;
+  config.dns_ttl = milliseconds(0);  // every new connection looks up again
+  connect_twice(MakeConnectionSettings(config));
+  EXPECT_EQ(fake_.calls(), 3);
 }
 
 TEST_F(ConnectionAddressesTest, EveryAddressRefusedFailsNamingTheLast) {

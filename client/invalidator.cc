@@ -124,6 +124,10 @@ std::unique_ptr<Invalidator> Invalidator::Open(InvalidatorConfig config, std::st
       one.servers = {c.servers[i]};
       one.timeout = c.timeout;
       one.auto_eject = false;
+      one.protocol = c.protocol;
+      one.tls = c.tls;
+      one.sasl_username = c.sasl_username;
+      one.sasl_password = c.sasl_password;
       s.client = std::make_unique<Client>(std::move(one));
     }
   }

@@ -66,6 +66,12 @@ struct InvalidatorConfig {
   // each failed retry, capped at max; back to initial once it is drained.
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{30000};
+  // How the default delete_on's Clients talk to the servers (ClientConfig's
+  // fields of the same names): a TLS (-Z) or SASL (-S) fleet.
+  Protocol protocol = Protocol::kText;
+  TlsOptions tls;
+  std::string sasl_username;
+  std::string sasl_password;
 
   // The hot keys of the Clients that write these servers (null: none).
   std::shared_ptr<const HotKeys> hot_keys;

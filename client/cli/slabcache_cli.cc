@@ -5,7 +5,7 @@
 //   slabcache-cli get KEY... | set KEY VALUE | delete KEY... | stats [ARGS]  --servers ...
 //   slabcache-cli load --servers ... [--exptime N] [--binary]  < key<TAB>value lines
 //   slabcache-cli invalidate --servers ... --spool DIR [--input PATH]  < events
-//   get, set, delete, stats and load take --tls [--tls-ca F ...] and --sasl-user U
+//   every command that talks to servers takes --tls [--tls-ca F ...] and --sasl-user U
 //   (password in $SLABCACHE_SASL_PASSWORD) for -Z and -S daemons.
 //
 // locate reads keys, one per line (raw bytes; a trailing \r is dropped), and
@@ -262,6 +262,28 @@ int Load(const Options& opt, Client* client) {
   return malformed > 0 ? 1 : 0;
 }
 
+// How the command's connections talk: --binary, --tls*, --sasl-user (the
+// password from $SLABCACHE_SASL_PASSWORD).
+struct Wire {
+  Protocol protocol = Protocol::kText;
+  TlsOptions tls;
+  std::string sasl_username;
+  std::string sasl_password;
+};
+
+Wire WireOf(const Options& opt) {
+  Wire wire;
+  if (opt.binary) wire.protocol = Protocol::kBinary;
+  wire.tls = opt.tls;
+  if (!opt.sasl_user.empty()) {
+    const char* password = std::getenv("SLABCACHE_SASL_PASSWORD");
+    wire.sasl_username = opt.sasl_user;
+    wire.sasl_password = password != nullptr ? password : "";
+    wire.protocol = Protocol::kBinary;  // a -S daemon speaks nothing else
+  }
+  return wire;
+}
+
 // invalidate: reliable deletes of event keys (client/invalidator.h).
 int Invalidate(const Options& opt, std::vector<ServerSpec> servers) {
   if (opt.spool_dir.empty()) return UsageError("invalidate needs --spool DIR");
@@ -273,6 +295,11 @@ int Invalidate(const Options& opt, std::vector<ServerSpec> servers) {
   config.spool_dir = opt.spool_dir;
   mkdir(opt.spool_dir.c_str(), 0755);  // the last component may be missing; errors show at Open
   config.spool_max_bytes = static_cast<uint64_t>(opt.spool_max_bytes);
+  Wire wire = WireOf(opt);
+  config.protocol = wire.protocol;
+  config.tls = std::move(wire.tls);
+  config.sasl_username = std::move(wire.sasl_username);
+  config.sasl_password = std::move(wire.sasl_password);
   std::string error;
   auto invalidator = Invalidator::Open(std::move(config), &error);
   if (invalidator == nullptr) {
@@ -308,14 +335,11 @@ int RunCommand(const Options& opt, std::vector<ServerSpec> servers) {
   config.servers = std::move(servers);
   config.placement = opt.placement;
   config.timeout = std::chrono::milliseconds(opt.timeout_ms);
-  if (opt.binary) config.protocol = Protocol::kBinary;
-  config.tls = opt.tls;
-  if (!opt.sasl_user.empty()) {
-    const char* password = std::getenv("SLABCACHE_SASL_PASSWORD");
-    config.sasl_username = opt.sasl_user;
-    config.sasl_password = password != nullptr ? password : "";
-    config.protocol = Protocol::kBinary;  // a -S daemon speaks nothing else
-  }
+  Wire wire = WireOf(opt);
+  config.protocol = wire.protocol;
+  config.tls = std::move(wire.tls);
+  config.sasl_username = std::move(wire.sasl_username);
+  config.sasl_password = std::move(wire.sasl_password);
   Client client(config);
   if (opt.command == "load") {
     if (!opt.args.empty()) return UsageError("load reads its items from stdin");

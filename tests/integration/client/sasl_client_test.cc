@@ -168,6 +168,30 @@ TEST_F(SaslClientTest, CliLoadLogsIn) {
   EXPECT_NE(refused.err.find("AUTH_FAILURE: bulk set"), std::string::npos) << refused.err;
 }
 
+TEST_F(SaslClientTest, CliInvalidateLogsIn) {
+  const std::string cli = testing::CliBinary();
+  if (cli.empty()) GTEST_SKIP() << "SLABCACHE_CLI is not set";
+  Client alice(Config("alice", "s3cret:with:colons"));
+  ASSERT_EQ(alice.Set("inv-a", "1"), Status::kOk);
+  const testing::TempDir spool;
+  ASSERT_FALSE(spool.path().empty());
+  const std::vector<std::string> args = {
+      "invalidate", "--servers",       "127.0.0.1:" + std::to_string(port_),
+      "--spool",    spool.path(),      "--sasl-user",
+      "bob",        "--drain-timeout", "300"};
+  const testing::CliRun refused =
+      testing::RunCli(cli, args, "inv-a\n", {"SLABCACHE_SASL_PASSWORD=wrong"});
+  EXPECT_EQ(refused.status, 3) << refused.err;
+  EXPECT_EQ(refused.out, "events 1 deleted 0 spooled 1 retried 0 pending 1 malformed 0\n");
+  Item item;
+  EXPECT_EQ(alice.Get("inv-a", &item), Status::kOk);
+
+  const testing::CliRun good = testing::RunCli(cli, args, "", {"SLABCACHE_SASL_PASSWORD=hunter2"});
+  EXPECT_EQ(good.status, 0) << good.err;
+  EXPECT_EQ(good.out, "events 0 deleted 0 spooled 0 retried 1 pending 0 malformed 0\n");
+  EXPECT_EQ(alice.Get("inv-a", &item), Status::kNotFound);
+}
+
 TEST_F(SaslClientTest, WithoutCredentialsTheDaemonRefuses) {
   Client anonymous(Config("", ""));
   Item item;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -193,6 +194,16 @@ SilentListener::SilentListener() {
 SilentListener::~SilentListener() {
   for (int fd : fillers_) close(fd);
   close(fd_);
+}
+
+TempDir::TempDir() {
+  char pattern[] = "/tmp/slabclient-test.XXXXXX";
+  if (mkdtemp(pattern) != nullptr) path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
 }
 
 }  // namespace slabcached::client::testing

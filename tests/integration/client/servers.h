@@ -122,4 +122,18 @@ class SilentListener {
   std::vector<int> fillers_;
 };
 
+// A fresh directory under /tmp, removed with its contents when destroyed.
+// path() is "" when it could not be made.
+class TempDir {
+ public:
+  TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace slabcached::client::testing

@@ -285,6 +285,39 @@ TEST_F(TlsClientTest, CliLoadOverTls) {
       << refused.err;
 }
 
+// invalidate's deletes go over TLS too; a server the CA does not vouch for
+// keeps them in the spool.
+TEST_F(TlsClientTest, CliInvalidateOverTls) {
+  const std::string cli = testing::CliBinary();
+  if (cli.empty()) GTEST_SKIP() << "SLABCACHE_CLI is not set";
+  StartTlsDaemon();
+  Client c(Config());
+  ASSERT_EQ(c.Set("inv-a", "1"), Status::kOk);
+  ASSERT_EQ(c.Set("inv-b", "2"), Status::kOk);
+  const testing::TempDir spool;
+  ASSERT_FALSE(spool.path().empty());
+  const std::string server = "127.0.0.1:" + std::to_string(port_);
+  auto invalidate = [&](const std::string& ca, const std::string& input) {
+    return testing::RunCli(
+        cli,
+        {"invalidate", "--servers", server, "--spool", spool.path(), "--tls", "--tls-ca",
+         certificates_->Path(ca), "--tls-name", "server-one", "--drain-timeout", "300"},
+        input);
+  };
+  const testing::CliRun refused = invalidate("other-ca.crt", "inv-a\ninv-b\n");
+  EXPECT_EQ(refused.status, 3) << refused.err;
+  EXPECT_EQ(refused.out, "events 2 deleted 0 spooled 2 retried 0 pending 2 malformed 0\n");
+  Item item;
+  EXPECT_EQ(c.Get("inv-a", &item), Status::kOk);
+
+  // The next run replays the spool.
+  const testing::CliRun good = invalidate("ca.crt", "");
+  EXPECT_EQ(good.status, 0) << good.err;
+  EXPECT_EQ(good.out, "events 0 deleted 0 spooled 0 retried 2 pending 0 malformed 0\n");
+  EXPECT_EQ(c.Get("inv-a", &item), Status::kNotFound);
+  EXPECT_EQ(c.Get("inv-b", &item), Status::kNotFound);
+}
+
 TEST_F(TlsClientTest, ClientCertificateWhenTheDaemonRequiresOne) {
   StartTlsDaemon("ssl_verify_mode=2,ssl_ca_cert=" + certificates_->Path("ca.crt"));
   ClientConfig config = Config();

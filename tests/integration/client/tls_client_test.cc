@@ -18,6 +18,7 @@
 #include "client/async_multi_get.h"
 #include "client/bulk_writer.h"
 #include "client/client.h"
+#include "client/slabclient_c.h"
 #include "tests/integration/client/servers.h"
 #include "tests/integration/test_certificates.h"
 
@@ -167,6 +168,59 @@ TEST_F(TlsClientTest, WrongCaFailsWithTlsStatus) {
   unverified.tls.verify_peer = false;
   Client u(unverified);
   EXPECT_EQ(u.Set("k", "v"), Status::kOk);
+}
+
+// The C API's security options reach a real -Z daemon: a handle and a pooled
+// handle over both protocols, and TLS_FAILURE (with the reason) for a CA
+// that does not vouch for the server.
+TEST_F(TlsClientTest, CApiHandlesAndPoolsTalkTls) {
+  StartTlsDaemon();
+  const std::string servers = "127.0.0.1:" + std::to_string(port_);
+  const std::string ca = certificates_->Path("ca.crt");
+  slabclient_security security{};
+  security.tls = 1;
+  security.tls_ca_file = ca.c_str();
+  security.tls_server_name = "server-one";
+  slabclient_options options;
+  slabclient_options_init(&options);
+  options.servers = servers.c_str();
+  options.timeout_ms = 2000;
+  options.security = &security;
+  for (int protocol : {SLABCLIENT_PROTOCOL_TEXT, SLABCLIENT_PROTOCOL_BINARY}) {
+    options.protocol = protocol;
+    slabclient* c = nullptr;
+    ASSERT_EQ(slabclient_create_with(&options, &c), SLABCLIENT_OK);
+    const std::string key = "c-api-" + std::to_string(protocol);
+    EXPECT_EQ(slabclient_set(c, key.data(), key.size(), "over tls", 8, 3, 0), SLABCLIENT_OK);
+    char buf[16];
+    size_t len = 0;
+    uint32_t flags = 0;
+    EXPECT_EQ(slabclient_get(c, key.data(), key.size(), buf, sizeof(buf), &len, &flags),
+              SLABCLIENT_OK);
+    EXPECT_EQ(std::string(buf, len), "over tls");
+    EXPECT_EQ(flags, 3u);
+    slabclient_destroy(c);
+
+    slabclient_pool* pool = nullptr;
+    ASSERT_EQ(slabclient_pool_create(&options, 2, &pool), SLABCLIENT_OK);
+    slabclient* leased = nullptr;
+    ASSERT_EQ(slabclient_pool_acquire(pool, 1000, &leased), SLABCLIENT_OK);
+    EXPECT_EQ(slabclient_get(leased, key.data(), key.size(), buf, sizeof(buf), &len, nullptr),
+              SLABCLIENT_OK);
+    slabclient_pool_release(pool, leased);
+    slabclient_pool_destroy(pool);
+  }
+
+  const std::string other_ca = certificates_->Path("other-ca.crt");
+  security.tls_ca_file = other_ca.c_str();
+  slabclient* refused = nullptr;
+  ASSERT_EQ(slabclient_create_with(&options, &refused), SLABCLIENT_OK);
+  EXPECT_EQ(slabclient_set(refused, "k", 1, "v", 1, 0, 0), SLABCLIENT_TLS_FAILURE);
+  char reason[256];
+  EXPECT_EQ(slabclient_last_error(refused, reason, sizeof(reason), nullptr),
+            SLABCLIENT_TLS_FAILURE);
+  EXPECT_EQ(std::string(reason).rfind("TLS_FAILURE: set on host " + servers, 0), 0u) << reason;
+  slabclient_destroy(refused);
 }
 
 TEST_F(TlsClientTest, BulkWriterLoadsOverBothProtocols) {

@@ -206,7 +206,7 @@ bool Connection::ReadOnce(bool* drained) {
   char* dest;
   size_t wanted;
   if (into_item) {
-    const auto [piece, room] = pending_.WritableAt(value_offset_);
+    const auto [piece, room] = carry_.pending.WritableAt(value_offset_);
     dest = piece;
     wanted = std::min(value_remaining_, room);
   } else {
@@ -269,7 +269,7 @@ bool Connection::Process(uint32_t* budget) {
     }
     if (state_ == State::kValue) {
       const size_t take = std::min(buffered(), value_remaining_);
-      pending_.Write(value_offset_, {buffer_.get() + start_, take});
+      carry_.pending.Write(value_offset_, {buffer_.get() + start_, take});
       value_offset_ += take;
       value_remaining_ -= take;
       start_ += take;
@@ -309,8 +309,8 @@ bool Connection::ProcessCommand() {
   if (!binary_ && ascii_auth_ != nullptr && !session_.authenticated) return ProcessAsciiAuth();
   const std::string_view input(buffer_.get() + start_, buffered());
   DispatchResult result =
-      binary_ ? DispatchBinary(*executor_, input, session_, net_.sasl, &output_, fd_.get())
-              : DispatchText(*executor_, input, session_, &output_, fd_.get(),
+      binary_ ? DispatchBinary(*executor_, input, session_, net_.sasl, &output_, &carry_, fd_.get())
+              : DispatchText(*executor_, input, session_, &output_, &carry_, fd_.get(),
                              {.scanned = scanned_, .reply_cap = ReplyCap()});
   using Next = DispatchResult::Next;
   if (result.next == Next::kNeedMore) {
@@ -320,11 +320,11 @@ bool Connection::ProcessCommand() {
   scanned_ = 0;
   if (result.next == Next::kPaused) {
     // The line stays buffered until its last key has run.
-    const std::string_view keys = result.paused.keys;
-    result.paused.key = result.paused.keys = result.paused.args = {};
+    const std::string_view keys = carry_.paused.keys;
+    carry_.paused.key = carry_.paused.keys = carry_.paused.args = {};
     const auto keys_begin = static_cast<size_t>(keys.data() - input.data());
-    paused_ = PausedRetrieval{std::move(result.paused), keys_begin, keys_begin + keys.size(),
-                              result.consumed, arrival_ns_};
+    paused_ = PausedRetrieval{carry_.paused, keys_begin, keys_begin + keys.size(), result.consumed,
+                              arrival_ns_};
     return true;
   }
   start_ += result.consumed;
@@ -344,7 +344,6 @@ bool Connection::ProcessCommand() {
     case Next::kValue:
       // Value bytes go straight into item memory (see ReadOnce).
       pending_command_ = result.command;
-      pending_ = std::move(result.pending);
       value_offset_ = 0;
       value_remaining_ = result.block;
       state_ = State::kValue;
@@ -394,9 +393,9 @@ void Connection::ResumeRetrieval() {
   paused.request.keys =
       std::string_view(line + paused.keys_begin, paused.keys_end - paused.keys_begin);
   DispatchResult result =
-      slabcached::ResumeRetrieval(*executor_, paused.request, &output_, ReplyCap());
+      slabcached::ResumeRetrieval(*executor_, paused.request, &output_, &carry_, ReplyCap());
   if (result.next == DispatchResult::Next::kPaused) {
-    paused.keys_begin = static_cast<size_t>(result.paused.keys.data() - line);
+    paused.keys_begin = static_cast<size_t>(carry_.paused.keys.data() - line);
     return;
   }
   start_ += paused.line_bytes;
@@ -405,8 +404,8 @@ void Connection::ResumeRetrieval() {
 }
 
 void Connection::FinishValue() {
-  std::move(pending_).Complete(&output_);
-  pending_ = StoreContinuation();
+  std::move(carry_.pending).Complete(&output_);
+  carry_.pending = StoreContinuation();
   state_ = State::kCommand;
   ReplyQueued(pending_command_, arrival_ns_);
 }

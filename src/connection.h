@@ -15,6 +15,7 @@
 #include "src/ev.h"
 #include "src/executor.h"
 #include "src/output_queue.h"
+#include "src/request_dispatch.h"
 #include "src/server_config.h"
 #include "src/transport.h"
 
@@ -63,7 +64,7 @@ class Connection {
  private:
   enum class State {
     kCommand,  // parsing command lines
-    kValue,    // reading a data block into pending_.item
+    kValue,    // reading a data block into carry_.pending's item
     kSwallow,  // discarding a data block that has nowhere to go
     kClosing,  // send what is queued, then close
   };
@@ -157,7 +158,9 @@ class Connection {
   bool protocol_checked_ = false;
   bool binary_ = false;  // memcached's binary protocol (-B, or a first byte of 0x80)
   Session session_;
-  StoreContinuation pending_;   // kValue: the store the data block completes
+  // Reused by every dispatch; kValue: carry_.pending is the store the data
+  // block completes.
+  DispatchCarry carry_;
   size_t reported_output_ = 0;  // this connection's share of response_obj_bytes
   size_t value_offset_ = 0;     // where in the item's value the next data-block byte goes
   size_t value_remaining_ = 0;  // data-block bytes (incl. "\r\n") still to read

@@ -20,10 +20,10 @@ bool IsStorage(proto::Command command) { return proto::InfoOf(command).Has(proto
 // Allocates the item a storage request's data block goes to (or, when that
 // failed and the error is answered, has the block swallowed).
 void BeginStore(Executor& executor, const proto::Request& request, Responder& responder,
-                DispatchResult* result) {
-  result->pending = executor.BeginStore(request, responder);
-  result->next = result->pending.has_item() ? Next::kValue : Next::kSwallow;
-  result->block = result->pending.block_bytes();
+                DispatchCarry* carry, DispatchResult* result) {
+  carry->pending = executor.BeginStore(request, responder);
+  result->next = carry->pending.has_item() ? Next::kValue : Next::kSwallow;
+  result->block = carry->pending.block_bytes();
 }
 
 bool IsRetrieval(proto::Command command) { return proto::InfoOf(command).Has(proto::kRetrieval); }
@@ -48,19 +48,21 @@ inline void SampleKeys(const proto::Request& request, WorkerHotKeys* hot_keys) {
 // cap's worth of replies, not one per key (the connection resumes it as
 // the socket drains).
 void RunRetrieval(Executor& executor, const proto::Request& request, Responder& responder,
-                  const OutputQueue* out, size_t reply_cap, DispatchResult* result) {
+                  const OutputQueue* out, size_t reply_cap, DispatchCarry* carry,
+                  DispatchResult* result) {
   const std::string_view rest =
       executor.Retrieve(request, responder, ReplyBudget{.queue = out, .cap = reply_cap});
   if (rest.empty()) return;
   result->next = Next::kPaused;
-  result->paused = request;
-  result->paused.keys = rest;
+  carry->paused = request;
+  carry->paused.keys = rest;
 }
 
 }  // namespace
 
 DispatchResult DispatchText(Executor& executor, std::string_view input, Session& session,
-                            OutputQueue* out, int log_id, const TextDispatchOptions& options) {
+                            OutputQueue* out, DispatchCarry* carry, int log_id,
+                            const TextDispatchOptions& options) {
   DispatchResult result;
   proto::Request request;
   const proto::ParseResult parsed = proto::ParseTextRequest(input, &request, options.scanned);
@@ -98,9 +100,9 @@ DispatchResult DispatchText(Executor& executor, std::string_view input, Session&
   ComposerFor composer(request, out);  // text or meta
   Responder& responder = composer.get();
   if (IsStorage(request.command)) {
-    BeginStore(executor, request, responder, &result);
+    BeginStore(executor, request, responder, carry, &result);
   } else if (IsRetrieval(request.command)) {
-    RunRetrieval(executor, request, responder, out, options.reply_cap, &result);
+    RunRetrieval(executor, request, responder, out, options.reply_cap, carry, &result);
   } else if (executor.Execute(request, responder, session) == Executor::Next::kClose) {
     result.next = Next::kClose;
   }
@@ -108,7 +110,7 @@ DispatchResult DispatchText(Executor& executor, std::string_view input, Session&
 }
 
 DispatchResult DispatchBinary(Executor& executor, std::string_view input, Session& session,
-                              bool sasl, OutputQueue* out, int log_id) {
+                              bool sasl, OutputQueue* out, DispatchCarry* carry, int log_id) {
   DispatchResult result;
   proto::Request request;
   const proto::BinaryParseResult parsed = proto::ParseBinaryRequest(input, &request);
@@ -145,7 +147,7 @@ DispatchResult DispatchBinary(Executor& executor, std::string_view input, Sessio
   }
   SampleKeys(request, &executor.stats()->hot_keys);
   if (IsStorage(request.command)) {
-    BeginStore(executor, request, responder, &result);
+    BeginStore(executor, request, responder, carry, &result);
   } else if (executor.Execute(request, responder, session) == Executor::Next::kClose) {
     result.next = Next::kClose;
   }
@@ -153,11 +155,11 @@ DispatchResult DispatchBinary(Executor& executor, std::string_view input, Sessio
 }
 
 DispatchResult ResumeRetrieval(Executor& executor, const proto::Request& paused, OutputQueue* out,
-                               size_t reply_cap) {
+                               DispatchCarry* carry, size_t reply_cap) {
   DispatchResult result;
   result.next = Next::kContinue;
   TextResponder responder(paused, out);
-  RunRetrieval(executor, paused, responder, out, reply_cap, &result);
+  RunRetrieval(executor, paused, responder, out, reply_cap, carry, &result);
   return result;
 }
 

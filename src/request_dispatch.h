@@ -27,14 +27,21 @@ struct DispatchResult {
     kAbort,     // close without a reply (an HTTP request line, an overlong line)
   };
   Next next = Next::kNeedMore;
-  size_t consumed = 0;        // bytes of the request itself (its data block excluded)
-  size_t block = 0;           // kValue, kSwallow
-  StoreContinuation pending;  // kValue (kSwallow: one without an item)
-  proto::Request paused;      // kPaused: the request, `keys` holding the keys not yet run
+  size_t consumed = 0;  // bytes of the request itself (its data block excluded)
+  size_t block = 0;     // kValue, kSwallow
   // The request asked for no reply (text "noreply", meta "q").
   bool silent = false;
   // What was parsed (kNone for a line that named no command): latency's label.
   proto::Command command = proto::Command::kNone;
+};
+
+// What a dispatch leaves for the caller beyond its DispatchResult: the
+// request it could not finish. The caller owns one and reuses it for every
+// request: a Request is ~240 bytes, and making (zeroing) two per request
+// was ~4% of the server's CPU on pipelined gets.
+struct DispatchCarry {
+  StoreContinuation pending;  // kValue (kSwallow: one without an item)
+  proto::Request paused;      // kPaused: the request, `keys` holding the keys not yet run
 };
 
 // How a text request is read and answered beyond the defaults.
@@ -49,13 +56,14 @@ struct TextDispatchOptions {
 
 // `log_id` names the client in -vv logs (memcached prints the socket).
 DispatchResult DispatchText(Executor& executor, std::string_view input, Session& session,
-                            OutputQueue* out, int log_id, const TextDispatchOptions& options = {});
+                            OutputQueue* out, DispatchCarry* carry, int log_id,
+                            const TextDispatchOptions& options = {});
 // Runs more keys of a kPaused retrieval: kContinue once its reply has ended,
 // or kPaused again.
 DispatchResult ResumeRetrieval(Executor& executor, const proto::Request& paused, OutputQueue* out,
-                               size_t reply_cap);
+                               DispatchCarry* carry, size_t reply_cap);
 // `sasl`: -S, requests need authentication first.
 DispatchResult DispatchBinary(Executor& executor, std::string_view input, Session& session,
-                              bool sasl, OutputQueue* out, int log_id);
+                              bool sasl, OutputQueue* out, DispatchCarry* carry, int log_id);
 
 }  // namespace slabcached

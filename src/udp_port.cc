@@ -96,9 +96,10 @@ void UdpPort::Execute(std::string_view input) {
     // memcached picks the protocol of each UDP request by its first byte, whatever -B says.
     const bool binary = static_cast<uint8_t>(input.front()) == proto::binary::kRequestMagic;
     const size_t budget = kMaxReplyBytes - std::min(kMaxReplyBytes, reply_.queued_bytes());
-    DispatchResult result =
-        binary ? DispatchBinary(*executor_, input, session_, /*sasl=*/false, &out_, fd_.get())
-               : DispatchText(*executor_, input, session_, &out_, fd_.get(), {.reply_cap = budget});
+    DispatchResult result = binary ? DispatchBinary(*executor_, input, session_, /*sasl=*/false,
+                                                    &out_, &carry_, fd_.get())
+                                   : DispatchText(*executor_, input, session_, &out_, &carry_,
+                                                  fd_.get(), {.reply_cap = budget});
     size_t used = result.consumed;
     switch (result.next) {
       case Next::kNeedMore:
@@ -115,13 +116,15 @@ void UdpPort::Execute(std::string_view input) {
       case Next::kSwallow:
         if (input.size() - used < result.block) {
           // The data block does not fit the datagram: neither stored nor answered
-          // (the unlinked item is freed with `result`).
+          // (the unlinked item is freed now).
+          carry_.pending = StoreContinuation();
           DropRequestReply();
           return;
         }
         if (result.next == Next::kValue) {
-          result.pending.Write(0, input.substr(used, result.block));
-          std::move(result.pending).Complete(&out_);
+          carry_.pending.Write(0, input.substr(used, result.block));
+          std::move(carry_.pending).Complete(&out_);
+          carry_.pending = StoreContinuation();
         }
         used += result.block;
         break;

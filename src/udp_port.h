@@ -20,6 +20,7 @@
 #include "src/ev.h"
 #include "src/executor.h"
 #include "src/output_queue.h"
+#include "src/request_dispatch.h"
 #include "src/server_config.h"
 #include "src/stats.h"
 
@@ -84,6 +85,7 @@ class UdpPort {
   const NetConfig& net_;
   ServerStats* server_stats_;
   Session session_;
+  DispatchCarry carry_;  // reused by every request
   std::unique_ptr<char[]> buffer_;
 
   // The replies to the datagram being answered (reused between datagrams).

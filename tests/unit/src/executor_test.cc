@@ -70,8 +70,9 @@ class ExecutorTest : public ::testing::Test {
   std::string Run(std::string_view input, bool binary = false) {
     OutputQueue out;
     while (!input.empty()) {
-      DispatchResult r = binary ? DispatchBinary(*executor_, input, session_, false, &out, 0)
-                                : DispatchText(*executor_, input, session_, &out, 0);
+      DispatchResult r = binary
+                             ? DispatchBinary(*executor_, input, session_, false, &out, &carry_, 0)
+                             : DispatchText(*executor_, input, session_, &out, &carry_, 0);
       if (r.next == Next::kNeedMore) {
         ADD_FAILURE() << "incomplete request";
         break;
@@ -83,9 +84,9 @@ class ExecutorTest : public ::testing::Test {
           break;
         }
         if (r.next == Next::kValue) {
-          r.pending.Write(0, input.substr(0, r.block));
+          carry_.pending.Write(0, input.substr(0, r.block));
           input.remove_prefix(r.block);
-          std::move(r.pending).Complete(&out);
+          std::move(carry_.pending).Complete(&out);
         } else {
           input.remove_prefix(r.block);
         }
@@ -116,6 +117,7 @@ class ExecutorTest : public ::testing::Test {
   FakeServerControl server_control_;
   std::unique_ptr<ClockControl> clock_control_ = MakeClockControl(&clock_);
   Session session_;
+  DispatchCarry carry_;  // as a connection's, reused by every request
   std::unique_ptr<Executor> executor_ = MakeExecutor(false);
 };
 
@@ -383,11 +385,12 @@ TEST_F(ExecutorTest, BinaryFlushWithDelay) {
 TEST_F(ExecutorTest, AnAbandonedStoreFreesItsItem) {
   OutputQueue out;
   {
-    DispatchResult r = DispatchText(*executor_, "set k 0 0 3\r\n", session_, &out, 0);
+    DispatchResult r = DispatchText(*executor_, "set k 0 0 3\r\n", session_, &out, &carry_, 0);
     ASSERT_EQ(r.next, Next::kValue);
     EXPECT_EQ(r.block, 5u);  // the value and its "\r\n"
     EXPECT_EQ(UsedChunks(), 1u);
-    r.pending.Write(0, "ab");  // the client goes away mid-value
+    carry_.pending.Write(0, "ab");
+    carry_ = DispatchCarry();  // the client goes away mid-value, its connection with it
   }
   EXPECT_EQ(UsedChunks(), 0u);
   EXPECT_EQ(Run("get k\r\n"), "END\r\n");
@@ -395,13 +398,13 @@ TEST_F(ExecutorTest, AnAbandonedStoreFreesItsItem) {
 
 TEST_F(ExecutorTest, AMovedContinuationCompletesOnce) {
   OutputQueue out;
-  DispatchResult r = DispatchText(*executor_, "set k 0 0 2\r\n", session_, &out, 0);
+  DispatchResult r = DispatchText(*executor_, "set k 0 0 2\r\n", session_, &out, &carry_, 0);
   ASSERT_EQ(r.next, Next::kValue);
-  StoreContinuation kept = std::move(r.pending);
-  EXPECT_FALSE(r.pending.has_item());
+  StoreContinuation kept = std::move(carry_.pending);
+  EXPECT_FALSE(carry_.pending.has_item());
   kept.Write(0, "hi\r\n");
   std::move(kept).Complete(&out);
-  std::move(r.pending).Complete(&out);  // moved from: nothing to link or answer
+  std::move(carry_.pending).Complete(&out);  // moved from: nothing to link or answer
   EXPECT_EQ(Sent(out), "STORED\r\n");
   EXPECT_EQ(Run("get k\r\n"), "VALUE k 0 2\r\nhi\r\nEND\r\n");
 }
@@ -418,10 +421,10 @@ TEST_F(ExecutorTest, AFailedAllocationSwallowsTheBlock) {
   // Larger than -I (1 MB by default): answered at once, the block discarded.
   DispatchResult r;
   OutputQueue out;
-  r = DispatchText(*executor_, "set k 0 0 2000000\r\n", session_, &out, 0);
+  r = DispatchText(*executor_, "set k 0 0 2000000\r\n", session_, &out, &carry_, 0);
   EXPECT_EQ(r.next, Next::kSwallow);
   EXPECT_EQ(r.block, 2000002u);
-  EXPECT_FALSE(r.pending.has_item());
+  EXPECT_FALSE(carry_.pending.has_item());
   EXPECT_EQ(Sent(out), "SERVER_ERROR object too large for cache\r\n");
 }
 
@@ -429,12 +432,12 @@ TEST_F(ExecutorTest, BinaryValuesGetTheirCrlfFromTheContinuation) {
   OutputQueue out;
   DispatchResult r =
       DispatchBinary(*executor_, Request(bin::Opcode::kSet, "k", "abc", bin::StoreExtras(0, 0)),
-                     session_, false, &out, 0);
+                     session_, false, &out, &carry_, 0);
   ASSERT_EQ(r.next, Next::kValue);
   EXPECT_EQ(r.block, 3u);  // binary values carry no "\r\n"
   // The bytes the item would otherwise end with are not the client's.
-  r.pending.Write(0, "abc");
-  std::move(r.pending).Complete(&out);
+  carry_.pending.Write(0, "abc");
+  std::move(carry_.pending).Complete(&out);
   EXPECT_EQ(Run("get k\r\n"), "VALUE k 0 3\r\nabc\r\nEND\r\n");
 }
 

@@ -13,8 +13,15 @@
 // Nothing allocates: tokens are views into the text, valid as long as it is.
 #pragma once
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
+#include <type_traits>
 
 namespace slabcached::proto {
 
@@ -33,32 +40,72 @@ constexpr std::string_view PopToken(std::string_view* text) {
   return std::string_view(start, static_cast<size_t>(pos - start));
 }
 
+// Calls keep_going(const char* begin, const char* end) for each token of
+// `text` in order, until it returns false. The rule of PopToken(), which
+// stays the reference (the tokenizer test checks they agree); this runs on
+// every request line and key list, where a byte loop was ~13% of the
+// server's instructions on pipelined gets. So it compares 16 bytes at once
+// (a bit per space; a token ends at each set bit), and copies the last
+// partial block into a local first: nothing past `text` is read.
+template <typename Fn>
+constexpr void ScanTokens(std::string_view text, Fn&& keep_going) {
+  const char* const base = text.data();
+  const size_t length = text.size();
+  size_t start = 0;  // of the token being scanned
+#if defined(__SSE2__)
+  if (!std::is_constant_evaluated()) {
+    const __m128i spaces = _mm_set1_epi8(' ');
+    for (size_t block = 0; block < length; block += 16) {
+      __m128i bytes;
+      uint32_t valid = 0xffff;
+      if (length - block >= 16) {
+        bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + block));
+      } else {
+        char tail[16] = {};
+        std::memcpy(tail, base + block, length - block);
+        bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(tail));
+        valid = (1u << (length - block)) - 1;
+      }
+      uint32_t mask =
+          static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, spaces))) & valid;
+      while (mask != 0) {
+        const size_t pos = block + static_cast<size_t>(__builtin_ctz(mask));
+        mask &= mask - 1;
+        if (pos != start && !keep_going(base + start, base + pos)) return;
+        start = pos + 1;
+      }
+    }
+    if (start < length) keep_going(base + start, base + length);
+    return;
+  }
+#endif
+  for (size_t pos = 0; pos < length; ++pos) {
+    if (base[pos] != ' ') continue;
+    if (pos != start && !keep_going(base + start, base + pos)) return;
+    start = pos + 1;
+  }
+  if (start < length) keep_going(base + start, base + length);
+}
+
 // Calls fn(std::string_view token) for every token of `text`, in order
 // (no limit on their number).
 template <typename Fn>
 constexpr void ForEachToken(std::string_view text, Fn&& fn) {
-  for (std::string_view token = PopToken(&text); !token.empty(); token = PopToken(&text)) {
-    fn(token);
-  }
+  ScanTokens(text, [&fn](const char* begin, const char* end) {
+    fn(std::string_view(begin, static_cast<size_t>(end - begin)));
+    return true;
+  });
 }
 
 // The first kMaxLineTokens tokens of a line, as tokenize_command() leaves
-// them. The same rule as PopToken(), in one pass (this runs once per
-// request line; the tokenizer test checks the two agree).
+// them, in one pass (ScanTokens).
 class LineTokens {
  public:
   constexpr explicit LineTokens(std::string_view line) {
-    const char* const end = line.data() + line.size();
-    const char* start = line.data();
-    for (const char* pos = start; pos != end; ++pos) {
-      if (*pos != ' ') continue;
-      if (pos != start) {
-        Add(start, pos);
-        if (size_ == kMaxLineTokens) return;
-      }
-      start = pos + 1;
-    }
-    if (start != end) Add(start, end);
+    ScanTokens(line, [this](const char* begin, const char* end) {
+      tokens_[size_++] = {begin, static_cast<size_t>(end - begin)};
+      return size_ < kMaxLineTokens;
+    });
   }
 
   constexpr size_t size() const { return size_; }
@@ -86,10 +133,6 @@ class LineTokens {
     const char* data;
     size_t size;
   };
-
-  constexpr void Add(const char* begin, const char* end) {
-    tokens_[size_++] = {begin, static_cast<size_t>(end - begin)};
-  }
 
   Token tokens_[kMaxLineTokens];
   size_t size_ = 0;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,7 +16,16 @@
 namespace slabcached::proto {
 namespace {
 
+// The reference: PopToken, one byte at a time.
 std::vector<std::string> Split(std::string_view text) {
+  std::vector<std::string> out;
+  for (std::string_view token = PopToken(&text); !token.empty(); token = PopToken(&text)) {
+    out.emplace_back(token);
+  }
+  return out;
+}
+
+std::vector<std::string> Each(std::string_view text) {
   std::vector<std::string> out;
   ForEachToken(text, [&](std::string_view token) { out.emplace_back(token); });
   return out;
@@ -123,7 +133,29 @@ TEST(TokenizerTest, LineTokensAgreesWithPopToken) {
     for (int i = n, len = n % 11; len > 0; --len, i /= 5) text += alphabet[i % 5];
     const LineTokens line(text);
     EXPECT_EQ(Line(text), Split(text)) << '"' << text << '"';
+    EXPECT_EQ(Each(text), Split(text)) << '"' << text << '"';
     EXPECT_EQ(line.From(0).empty(), line.empty());
+  }
+}
+
+// Text long enough to span several 16-byte blocks of the vector scan, with
+// spaces on and around block edges: ForEachToken gives PopToken's tokens,
+// LineTokens the same up to its limit, each a view into the text.
+TEST(TokenizerTest, LongTextSplitsAcrossBlocksAsPopTokenDoes) {
+  uint32_t state = 12345;
+  auto next = [&state] { return (state = state * 1103515245 + 12345) >> 16; };
+  for (int n = 0; n < 3000; ++n) {
+    std::string text(next() % 90, 'x');
+    for (char& c : text) c = next() % 3 == 0 ? ' ' : static_cast<char>('a' + next() % 3);
+    Tokens expected = Split(text);
+    ASSERT_EQ(Each(text), expected) << '"' << text << '"';
+    if (expected.size() > kMaxLineTokens) expected.resize(kMaxLineTokens);
+    const LineTokens line(text);
+    ASSERT_EQ(Line(text), expected) << '"' << text << '"';
+    for (size_t i = 0; i < line.size(); ++i) {
+      ASSERT_GE(line[i].data(), text.data());
+      ASSERT_LE(line[i].data() + line[i].size(), text.data() + text.size());
+    }
   }
 }
 

@@ -16,12 +16,28 @@
 namespace slabcached::proto {
 namespace {
 
-// The reference: PopToken, one byte at a time.
+// The reference: tokenize_command()'s rule, one byte at a time.
 std::vector<std::string> Split(std::string_view text) {
+  std::vector<std::string> out;
+  std::string token;
+  for (char c : text) {
+    if (c != ' ') {
+      token += c;
+    } else if (!token.empty()) {
+      out.push_back(std::move(token));
+      token.clear();
+    }
+  }
+  if (!token.empty()) out.push_back(std::move(token));
+  return out;
+}
+
+std::vector<std::string> Popped(std::string_view text) {
   std::vector<std::string> out;
   for (std::string_view token = PopToken(&text); !token.empty(); token = PopToken(&text)) {
     out.emplace_back(token);
   }
+  EXPECT_TRUE(text.empty());
   return out;
 }
 
@@ -124,8 +140,8 @@ TEST(TokenizerTest, KeyAndMetaTokenNamesUseTheSameRules) {
   EXPECT_EQ(rest, " k2");
 }
 
-// LineTokens splits in one pass for speed; it must agree with PopToken().
-TEST(TokenizerTest, LineTokensAgreesWithPopToken) {
+// Every reader of tokens must agree with the byte-at-a-time reference.
+TEST(TokenizerTest, EveryReaderAgreesWithTheReference) {
   const std::string alphabet = "  a\tb";
   std::string text;
   for (int n = 0; n < 4000; ++n) {
@@ -134,14 +150,15 @@ TEST(TokenizerTest, LineTokensAgreesWithPopToken) {
     const LineTokens line(text);
     EXPECT_EQ(Line(text), Split(text)) << '"' << text << '"';
     EXPECT_EQ(Each(text), Split(text)) << '"' << text << '"';
+    EXPECT_EQ(Popped(text), Split(text)) << '"' << text << '"';
     EXPECT_EQ(line.From(0).empty(), line.empty());
   }
 }
 
 // Text long enough to span several 16-byte blocks of the vector scan, with
-// spaces on and around block edges: ForEachToken gives PopToken's tokens,
+// spaces on and around block edges: ForEachToken and PopToken give the reference's tokens,
 // LineTokens the same up to its limit, each a view into the text.
-TEST(TokenizerTest, LongTextSplitsAcrossBlocksAsPopTokenDoes) {
+TEST(TokenizerTest, LongTextSplitsAcrossBlocksAsTheReferenceDoes) {
   uint32_t state = 12345;
   auto next = [&state] { return (state = state * 1103515245 + 12345) >> 16; };
   for (int n = 0; n < 3000; ++n) {
@@ -149,6 +166,7 @@ TEST(TokenizerTest, LongTextSplitsAcrossBlocksAsPopTokenDoes) {
     for (char& c : text) c = next() % 3 == 0 ? ' ' : static_cast<char>('a' + next() % 3);
     Tokens expected = Split(text);
     ASSERT_EQ(Each(text), expected) << '"' << text << '"';
+    ASSERT_EQ(Popped(text), expected) << '"' << text << '"';
     if (expected.size() > kMaxLineTokens) expected.resize(kMaxLineTokens);
     const LineTokens line(text);
     ASSERT_EQ(Line(text), expected) << '"' << text << '"';

@@ -21,9 +21,16 @@ bool IsStorage(proto::Command command) { return proto::InfoOf(command).Has(proto
 // failed and the error is answered, has the block swallowed).
 void BeginStore(Executor& executor, const proto::Request& request, Responder& responder,
                 DispatchCarry* carry, DispatchResult* result) {
-  carry->pending = executor.BeginStore(request, responder);
-  result->next = carry->pending.has_item() ? Next::kValue : Next::kSwallow;
-  result->block = carry->pending.block_bytes();
+  StoreContinuation pending = executor.BeginStore(request, responder);
+  result->block = pending.block_bytes();
+  if (!pending.has_item()) {
+    // Answered already; nothing to keep past this call (an ms holds a copy
+    // of its key and flags, which the carry would otherwise keep).
+    result->next = Next::kSwallow;
+    return;
+  }
+  result->next = Next::kValue;
+  carry->pending = std::move(pending);
 }
 
 bool IsRetrieval(proto::Command command) { return proto::InfoOf(command).Has(proto::kRetrieval); }

@@ -18,7 +18,8 @@ struct DispatchResult {
   enum class Next : uint8_t {
     kNeedMore,  // no complete request yet; nothing consumed
     kContinue,  // done; parse the next request after `consumed` bytes
-    kValue,     // `block` data-block bytes follow: write them into `pending`, then Complete() it
+    kValue,     // `block` data-block bytes follow: write them into the carry's
+                // `pending`, then Complete() it
     kSwallow,   // `block` bytes follow that are to be discarded
     kPaused,    // a text retrieval stopped before `paused.keys`: its replies reached
                 // the cap; ResumeRetrieval() once they are sent. Nothing consumed yet:
@@ -40,7 +41,7 @@ struct DispatchResult {
 // request: a Request is ~240 bytes, and making (zeroing) two per request
 // was ~4% of the server's CPU on pipelined gets.
 struct DispatchCarry {
-  StoreContinuation pending;  // kValue (kSwallow: one without an item)
+  StoreContinuation pending;  // kValue: the item the data block goes into
   proto::Request paused;      // kPaused: the request, `keys` holding the keys not yet run
 };
 

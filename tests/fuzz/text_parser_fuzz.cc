@@ -103,7 +103,10 @@ ParseResult ParseChecked(std::string_view buf, Request* r) {
       Check(res.consumed > 0 && buf[res.consumed - 1] == '\n');
       Check(r->command != Command::kNone);
       Check(Inside(r->key, buf) && Inside(r->keys, buf) && Inside(r->args, buf));
-      if (!r->key.empty()) Check(r->key.size() <= slabcached::proto::kMaxKeyLength);
+      // A stats group is any one token the line holds, not an item key.
+      if (r->command != Command::kStats) {
+        Check(r->key.size() <= slabcached::proto::kMaxKeyLength);
+      }
       slabcached::proto::ForEachKey(r->keys, [](std::string_view k) {
         Check(!k.empty() && k.size() <= slabcached::proto::kMaxKeyLength);
       });

@@ -727,6 +727,14 @@ TEST_P(TextProtocolTest, StatsCountersFollowSetGetMiss) {
   EXPECT_EQ(delta("evictions"), 0);
 }
 
+// The group is a word, not an item key: one longer than 250 bytes (or of
+// non-ASCII bytes) is an unknown group like any other.
+TEST_P(TextProtocolTest, UnknownStatsGroupOfAnyLengthIsError) {
+  EXPECT_TRUE(client().Roundtrip("stats " + std::string(300, 'x') + " y\r\n", "ERROR\r\n"));
+  EXPECT_TRUE(client().Roundtrip("stats " + std::string(260, '\xf7') + "\r\n", "ERROR\r\n"));
+  EXPECT_TRUE(client().RoundtripPrefix("version\r\n", "VERSION 1.6."));
+}
+
 TEST_P(TextProtocolTest, StatsSettings) {
   auto settings = client().Stats("settings");
   ASSERT_FALSE(settings.empty());

@@ -404,6 +404,10 @@ std::vector<Case> AdminCases() {
       {"stats_spaces", "stats  detail  on \r\n", Stats("detail", "detail  on")},
       {"stats_noreply_is_an_arg", "stats noreply\r\n", Stats("noreply", "noreply")},
       {"stats_30_tokens", Tokens("stats", 30) + "\r\n", Stats("x0", Tokens("", 30).substr(1))},
+      // A group is not an item key: no 250-byte limit (memcached answers
+      // ERROR for an unknown one of any length; the executor decides).
+      {"stats_long_group", "stats " + std::string(300, 'g') + "\r\n",
+       Stats(std::string(300, 'g'), std::string(300, 'g'))},
       {"shutdown", "shutdown\r\n", Args(C::kShutdown, "")},
       {"shutdown_graceful", "shutdown graceful\r\n", Args(C::kShutdown, "graceful")},
       {"shutdown_noreply_ignored", "shutdown graceful noreply\r\n",

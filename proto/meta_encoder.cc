@@ -75,12 +75,15 @@ class TtlTracker {
   int64_t ttl_;
 };
 
-// The flags of an mg hit, then Z X W.
-void AppendGetHitFlags(std::string* out, const Request& req, std::string_view key,
-                       const MetaItemView& item) {
+// The flags of an item reply, in the request's order: those of `wanted`
+// that mg (s t c f l h O k) or ma (c t O k) answer. k is base64 when the key
+// is binary: the item's flag for mg, the request's for ma.
+void AppendItemFlags(std::string* out, const Request& req, std::string_view key,
+                     const MetaItemView& item, std::string_view wanted, bool key_binary) {
   TtlTracker ttl(item);
   ForEachMetaToken(req.meta.tokens, [&](std::string_view tok) {
     ttl.See(tok[0]);
+    if (wanted.find(tok[0]) == std::string_view::npos) return;
     switch (tok[0]) {
       case 's':
         AppendFlagNumber(out, 's', item.value_length);
@@ -105,41 +108,21 @@ void AppendGetHitFlags(std::string* out, const Request& req, std::string_view ke
         out->append(tok);
         break;
       case 'k':
-        AppendKeyFlag(out, key, item.key_binary);
+        AppendKeyFlag(out, key, key_binary);
         break;
       default:
         break;
     }
   });
+}
+
+// The flags of an mg hit, then Z X W.
+void AppendGetHitFlags(std::string* out, const Request& req, std::string_view key,
+                       const MetaItemView& item) {
+  AppendItemFlags(out, req, key, item, "stcflhOk", item.key_binary);
   if (item.token_sent) out->append(" Z");
   if (item.stale) out->append(" X");
   if (item.won) out->append(" W");
-}
-
-// The flags of ma with a value: c t O k.
-void AppendArithmeticFlags(std::string* out, const Request& req, std::string_view key,
-                           const MetaItemView& item) {
-  TtlTracker ttl(item);
-  ForEachMetaToken(req.meta.tokens, [&](std::string_view tok) {
-    ttl.See(tok[0]);
-    switch (tok[0]) {
-      case 'c':
-        AppendFlagNumber(out, 'c', item.cas);
-        break;
-      case 't':
-        AppendFlagNumber(out, 't', ttl.ttl());
-        break;
-      case 'O':
-        out->push_back(' ');
-        out->append(tok);
-        break;
-      case 'k':
-        AppendKeyFlag(out, key, req.meta.base64_key());
-        break;
-      default:
-        break;
-    }
-  });
 }
 
 // O and k (plus c and s for ms), from the request.
@@ -211,7 +194,7 @@ void AppendMetaReply(std::string* out, const Request& req, MetaCode code, const 
   if (mg && item != nullptr) {
     AppendGetHitFlags(out, req, key, *item);
   } else if (ma && item != nullptr) {
-    AppendArithmeticFlags(out, req, key, *item);
+    AppendItemFlags(out, req, key, *item, "ctOk", req.meta.base64_key());
   } else {
     AppendRequestFlags(out, req, key, item);
   }

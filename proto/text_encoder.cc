@@ -90,7 +90,9 @@ void AppendStat(std::string* out, std::string_view name, std::string_view value)
   out->append(kCrLf);
 }
 
-void AppendStat(std::string* out, std::string_view name, uint64_t value) {
+namespace {
+template <typename Integer>
+void AppendIntegerStat(std::string* out, std::string_view name, Integer value) {
   TailWriter w(out, 5 + name.size() + 1 + kMaxDigits + 2);
   w.Put("STAT ");
   w.Put(name);
@@ -98,14 +100,14 @@ void AppendStat(std::string* out, std::string_view name, uint64_t value) {
   w.Number(value);
   w.Put(kCrLf);
 }
+}  // namespace
+
+void AppendStat(std::string* out, std::string_view name, uint64_t value) {
+  AppendIntegerStat(out, name, value);
+}
 
 void AppendStat(std::string* out, std::string_view name, int64_t value) {
-  TailWriter w(out, 5 + name.size() + 1 + kMaxDigits + 2);
-  w.Put("STAT ");
-  w.Put(name);
-  w.Put(' ');
-  w.Number(value);
-  w.Put(kCrLf);
+  AppendIntegerStat(out, name, value);
 }
 
 void AppendStat(std::string* out, std::string_view name, double value) {

@@ -30,9 +30,10 @@ Connection::Connection(event_base* base, ev::Fd fd, std::unique_ptr<Transport> t
     : fd_(std::move(fd)),
       transport_(std::move(transport)),
       last_active_(executor->clock().Now()),
-      read_event_(event_new(base, fd_.get(), EV_READ | EV_PERSIST, &Connection::OnReadable, this)),
+      read_event_(
+          event_new(base, fd_.get(), EV_READ | EV_PERSIST, &Connection::OnSocketEvent, this)),
       write_event_(
-          event_new(base, fd_.get(), EV_WRITE | EV_PERSIST, &Connection::OnWritable, this)),
+          event_new(base, fd_.get(), EV_WRITE | EV_PERSIST, &Connection::OnSocketEvent, this)),
       executor_(executor),
       owner_(owner),
       net_(net),
@@ -75,20 +76,12 @@ bool Connection::Arm(short events) {
   return ok;
 }
 
-void Connection::OnReadable(evutil_socket_t, short, void* arg) {
+// Readable and writable lead to the same place: queued replies may wait for
+// input (TLS: readable means "retry the write"), and a read may wait for the
+// socket to take output first.
+void Connection::OnSocketEvent(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<Connection*>(arg);
   self->last_active_ = self->executor_->clock().Now();
-  // Queued replies may wait for input (TLS): then readable means "retry the write".
-  self->writing_ ? self->HandleWrite() : self->HandleRead();
-  self->ReportOutput();
-  self->Publish();
-  if (self->done()) self->owner_->Release(self);  // deletes self
-}
-
-void Connection::OnWritable(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<Connection*>(arg);
-  self->last_active_ = self->executor_->clock().Now();
-  // A read may wait for the socket to take output first (TLS).
   self->writing_ ? self->HandleWrite() : self->HandleRead();
   self->ReportOutput();
   self->Publish();

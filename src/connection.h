@@ -69,8 +69,7 @@ class Connection {
     kClosing,  // send what is queued, then close
   };
 
-  static void OnReadable(evutil_socket_t fd, short what, void* arg);
-  static void OnWritable(evutil_socket_t fd, short what, void* arg);
+  static void OnSocketEvent(evutil_socket_t fd, short what, void* arg);
   void HandleRead();
   void HandleWrite();
 

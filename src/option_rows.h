@@ -162,20 +162,25 @@ constexpr OptionRange AnyValue() {
   return {static_cast<int64_t>(Limits::min()), static_cast<int64_t>(kMax / kUnit), ""};
 }
 
+// The fields every row helper fills: `print` only when `setting` names a
+// "stats settings" line.
+constexpr Option Row(char letter, std::string_view name, OptionArg arg,
+                     std::string_view placeholder, std::string_view default_text,
+                     std::string_view help, decltype(Option::apply) apply, std::string_view setting,
+                     decltype(Option::print) print, OptionRange range = {}) {
+  return {letter,      name,         arg,
+          placeholder, default_text, help,
+          apply,       setting,      setting.empty() ? nullptr : print,
+          range};
+}
+
 // A flag without a value that sets a bool: "-o lru_crawler" (true),
 // "-o no_lru_crawler" or -C (false). Prints yes/no when `setting` is named.
 template <auto Member, bool kOn>
 constexpr Option Switch(char letter, std::string_view name, std::string_view default_text,
                         std::string_view help, std::string_view setting = "") {
-  return {letter,
-          name,
-          OptionArg::kNone,
-          "",
-          default_text,
-          help,
-          &ApplySwitch<Member, kOn>,
-          setting,
-          setting.empty() ? nullptr : &PrintYesNo<Member>};
+  return Row(letter, name, OptionArg::kNone, "", default_text, help, &ApplySwitch<Member, kOn>,
+             setting, &PrintYesNo<Member>);
 }
 
 // A whole number in `range` (default: anything the field holds), given in
@@ -185,16 +190,8 @@ constexpr Option Integer(char letter, std::string_view name, std::string_view pl
                          std::string_view default_text, std::string_view help,
                          std::string_view setting = "",
                          OptionRange range = AnyValue<Member, kUnit>()) {
-  return {letter,
-          name,
-          OptionArg::kRequired,
-          placeholder,
-          default_text,
-          help,
-          &ApplyInteger<Member, kUnit>,
-          setting,
-          setting.empty() ? nullptr : &PrintInteger<Member>,
-          range};
+  return Row(letter, name, OptionArg::kRequired, placeholder, default_text, help,
+             &ApplyInteger<Member, kUnit>, setting, &PrintInteger<Member>, range);
 }
 
 // A decimal, printed with two decimals ("0.20").
@@ -202,15 +199,8 @@ template <auto Member>
 constexpr Option Factor(char letter, std::string_view name, std::string_view placeholder,
                         std::string_view default_text, std::string_view help,
                         std::string_view setting = "") {
-  return {letter,
-          name,
-          OptionArg::kRequired,
-          placeholder,
-          default_text,
-          help,
-          &ApplyFactor<Member>,
-          setting,
-          setting.empty() ? nullptr : &PrintTwoDecimals<Member>};
+  return Row(letter, name, OptionArg::kRequired, placeholder, default_text, help,
+             &ApplyFactor<Member>, setting, &PrintTwoDecimals<Member>);
 }
 
 // A string (a file, a list), printed by kPrint when `setting` is named.
@@ -218,15 +208,8 @@ template <auto Member, TextPrinter kPrint = OrNULL, TextReader kRead = Need>
 constexpr Option Text(char letter, std::string_view name, std::string_view placeholder,
                       std::string_view default_text, std::string_view help,
                       std::string_view setting = "") {
-  return {letter,
-          name,
-          OptionArg::kRequired,
-          placeholder,
-          default_text,
-          help,
-          &ApplyText<Member, kRead>,
-          setting,
-          setting.empty() ? nullptr : &PrintText<Member, kPrint>};
+  return Row(letter, name, OptionArg::kRequired, placeholder, default_text, help,
+             &ApplyText<Member, kRead>, setting, &PrintText<Member, kPrint>);
 }
 
 }  // namespace slabcached::option_rows

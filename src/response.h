@@ -18,9 +18,9 @@ namespace slabcached {
 
 // One key of a retrieval (get/gets/gat/gats, binary Get*/GAT*).
 struct RetrievalResponse {
-  std::string_view key;    // as requested
-  slabs::ItemHandle item;  // empty: a miss
-  bool with_cas = false;   // gets/gats
+  std::string_view key;         // as requested
+  slabs::ItemHandle item = {};  // empty: a miss
+  bool with_cas = false;        // gets/gats
 };
 
 // A storage command (set/add/replace/append/prepend/cas, ms, binary stores).
@@ -76,7 +76,7 @@ struct ArithmeticResponse {
   uint64_t value = 0;
   // kDone: the item after the change (cas; for ma also its TTLs and
   // whether N created it).
-  proto::MetaItemView item;
+  proto::MetaItemView item = {};
 };
 
 // mg: the item (empty: a miss) and what meta's return flags print of it.

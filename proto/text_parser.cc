@@ -70,15 +70,23 @@ bool KeyOk(std::string_view key) { return !key.empty() && key.size() <= kMaxKeyL
 
 // get/gets/gat/gats <exptime>? <key>* (a bare "gat <exptime>" is valid: END).
 LineResult ParseRetrieval(std::string_view line, const LineTokens& t, Request* out) {
-  size_t keys_pos = EndOf(line, t[0]);
+  size_t first_key = 1;
   if (InfoOf(out->command).Has(kTouches)) {
     int32_t exptime = 0;
     if (!SafeStrtol(t[1], &exptime)) return Fail(ParseError::kInvalidExptime);
     out->exptime = exptime;
-    keys_pos = EndOf(line, t[1]);
+    first_key = 2;
   }
-  out->keys = RestOfLine(line, keys_pos);
   // One overlong key fails the whole line (memcached drops the hits found so far).
+  if (t.size() < kMaxLineTokens) {
+    // The line is all in `t`: its keys are checked there, not split again.
+    out->keys = t.From(first_key);
+    for (size_t i = first_key; i < t.size(); ++i) {
+      if (!KeyOk(t[i])) return Fail(ParseError::kBadFormat);
+    }
+    return kOkLine;
+  }
+  out->keys = RestOfLine(line, EndOf(line, t[first_key - 1]));
   bool ok = true;
   ForEachKey(out->keys, [&ok](std::string_view key) { ok = ok && KeyOk(key); });
   return ok ? kOkLine : Fail(ParseError::kBadFormat);

@@ -211,6 +211,18 @@ std::vector<Case> RetrievalCases() {
        Retrieve(Command::kGet, Tokens("", 300).substr(1))},
       {"multiget_key_251_after_token_cap", "get" + Tokens("", 40) + " " + A(251) + "\r\n",
        Err(kBadFormat, Command::kGet)},
+      // The last token LineTokens keeps (23 with "get") is where key checks
+      // move from its tokens to a second scan of the rest of the line.
+      {"get_21_keys_last_251", "get" + Tokens("", 20) + " " + A(251) + "\r\n",
+       Err(kBadFormat, Command::kGet)},
+      {"get_22_keys_last_251", "get" + Tokens("", 21) + " " + A(251) + "\r\n",
+       Err(kBadFormat, Command::kGet)},
+      {"get_23_keys_last_251", "get" + Tokens("", 22) + " " + A(251) + "\r\n",
+       Err(kBadFormat, Command::kGet)},
+      {"get_22_keys_spaces", "get" + Tokens("", 22) + "  \r\n",
+       Retrieve(Command::kGet, Tokens("", 22).substr(1))},
+      {"gat_21_keys_last_251", "gat 1" + Tokens("", 20) + " " + A(251) + "\r\n",
+       Err(kBadFormat, Command::kGat)},
       {"bget_is_get", "bget k\r\n", Retrieve(Command::kGet, "k")},
       {"gat", "gat 10 k\r\n", Retrieve(Command::kGat, "k", 10)},
       {"gats_negative", "gats -1 a b\r\n", Retrieve(Command::kGats, "a b", -1)},

@@ -32,8 +32,10 @@ inline constexpr size_t kMaxLineTokens = 23;
 // against a byte-at-a-time reference). This runs on every request line and
 // key list, where a byte loop was ~13% of the
 // server's instructions on pipelined gets. So it compares 16 bytes at once
-// (a bit per space; a token ends at each set bit), and copies the last
-// partial block into a local first: nothing past `text` is read.
+// (a bit per space; a token ends at each set bit). The last partial block is
+// the text's last 16 bytes, its bits for bytes already seen shifted out; a
+// text under 16 bytes is copied into a local first: nothing past `text` is
+// read.
 template <typename Fn>
 constexpr void ScanTokens(std::string_view text, Fn&& keep_going) {
   const char* const base = text.data();
@@ -42,19 +44,21 @@ constexpr void ScanTokens(std::string_view text, Fn&& keep_going) {
 #if defined(__SSE2__)
   if (!std::is_constant_evaluated()) {
     const __m128i spaces = _mm_set1_epi8(' ');
+    auto space_bits = [&spaces](const char* at) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+      return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, spaces)));
+    };
     for (size_t block = 0; block < length; block += 16) {
-      __m128i bytes;
-      uint32_t valid = 0xffff;
+      uint32_t mask;
       if (length - block >= 16) {
-        bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + block));
+        mask = space_bits(base + block);
+      } else if (length >= 16) {
+        mask = space_bits(base + length - 16) >> (16 - (length - block));
       } else {
         char tail[16] = {};
-        std::memcpy(tail, base + block, length - block);
-        bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(tail));
-        valid = (1u << (length - block)) - 1;
+        std::memcpy(tail, base, length);
+        mask = space_bits(tail) & ((1u << length) - 1);
       }
-      uint32_t mask =
-          static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, spaces))) & valid;
       while (mask != 0) {
         const size_t pos = block + static_cast<size_t>(__builtin_ctz(mask));
         mask &= mask - 1;

@@ -14,7 +14,7 @@
 namespace slabcached {
 namespace {
 
-constexpr size_t kInitialBuffer = 16 * 1024;
+constexpr size_t kInitialBuffer = ReadBuffers::kSize;
 // A multiget line may grow the buffer this far; beyond it the client is cut off.
 constexpr size_t kMaxBuffer = 64 * 1024 * 1024;
 // Replies queued beyond this (OutputQueue::footprint) are sent before more
@@ -38,21 +38,16 @@ Connection::Connection(event_base* base, ev::Fd fd, std::unique_ptr<Transport> t
       owner_(owner),
       net_(net),
       ascii_auth_(ascii_auth),
-      server_stats_(server_stats),
-      buffer_(std::make_unique<char[]>(kInitialBuffer)),
-      capacity_(kInitialBuffer) {
+      server_stats_(server_stats) {
   // curr_connections was counted by the listener at accept time.
   server_stats_->connection_structures.fetch_add(1, std::memory_order_relaxed);
-  server_stats_->read_buf_count.fetch_add(1, std::memory_order_relaxed);
-  server_stats_->read_buf_bytes.fetch_add(capacity_, std::memory_order_relaxed);
 }
 
 Connection::~Connection() {
   VLOG(2) << "<" << fd_.get() << " connection closed.";
   server_stats_->curr_connections.fetch_sub(1, std::memory_order_relaxed);
   server_stats_->connection_structures.fetch_sub(1, std::memory_order_relaxed);
-  server_stats_->read_buf_count.fetch_sub(1, std::memory_order_relaxed);
-  server_stats_->read_buf_bytes.fetch_sub(capacity_, std::memory_order_relaxed);
+  if (buffer_ != nullptr) DropBuffer();
   server_stats_->response_obj_bytes.fetch_sub(reported_output_, std::memory_order_relaxed);
   if (reported_output_ != 0) {
     server_stats_->response_obj_count.fetch_sub(1, std::memory_order_relaxed);
@@ -112,8 +107,24 @@ void Connection::HandleRead() {
 }
 
 void Connection::ShrinkBuffer() {
-  if (capacity_ <= kInitialBuffer || paused_ || buffered() > kInitialBuffer / 2) return;
+  if (buffer_ == nullptr || paused_) return;
+  if (buffered() == 0) {
+    DropBuffer();
+    return;
+  }
+  if (capacity_ <= kInitialBuffer || buffered() > kInitialBuffer / 2) return;
   ResizeBuffer(kInitialBuffer);
+}
+
+void Connection::DropBuffer() {
+  if (capacity_ == ReadBuffers::kSize) {
+    owner_->read_buffers().Give(std::move(buffer_));
+  } else {
+    server_stats_->read_buf_count.fetch_sub(1, std::memory_order_relaxed);
+    server_stats_->read_buf_bytes.fetch_sub(capacity_, std::memory_order_relaxed);
+    buffer_.reset();
+  }
+  capacity_ = start_ = end_ = scanned_ = 0;
 }
 
 void Connection::ResizeBuffer(size_t capacity) {
@@ -174,6 +185,12 @@ void Connection::HandleWrite() {
 }
 
 Connection::Room Connection::MakeRoom() {
+  if (buffer_ == nullptr) {
+    buffer_ = owner_->read_buffers().Take(net_.read_buf_mem_limit);
+    if (buffer_ == nullptr) return Room::kOutOfMemory;
+    capacity_ = ReadBuffers::kSize;
+    return Room::kOk;
+  }
   if (end_ < capacity_) return Room::kOk;
   if (start_ > 0) {
     std::memmove(buffer_.get(), buffer_.get() + start_, buffered());

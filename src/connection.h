@@ -15,6 +15,7 @@
 #include "src/ev.h"
 #include "src/executor.h"
 #include "src/output_queue.h"
+#include "src/read_buffers.h"
 #include "src/request_dispatch.h"
 #include "src/server_config.h"
 #include "src/transport.h"
@@ -29,6 +30,8 @@ class ConnectionOwner {
   virtual ~ConnectionOwner() = default;
   // Called from inside the connection's own event callback, as its last act.
   virtual void Release(Connection* connection) = 0;
+  // Where the connection takes a read buffer while it has unparsed input.
+  virtual ReadBuffers& read_buffers() = 0;
 };
 
 class Connection {
@@ -86,8 +89,11 @@ class Connection {
   bool ProcessAsciiAuth();
   // Runs more keys of a paused multi-key get; true when its line is done.
   void ResumeRetrieval();
-  // Gives back a read buffer a large request grew (memcached's conn_shrink).
+  // After a socket event: gives the read buffer back to the worker when
+  // nothing is buffered, or shrinks one a large request grew (memcached's
+  // conn_shrink).
   void ShrinkBuffer();
+  void DropBuffer();
   // Moves the read buffer to one of `capacity` bytes (counted in stats).
   void ResizeBuffer(size_t capacity);
   // How many reply bytes this connection may hold before it sends them
@@ -133,6 +139,7 @@ class Connection {
   const PasswordFile* ascii_auth_;
   ServerStats* server_stats_;
 
+  // Null while nothing is buffered (src/read_buffers.h); capacity_ is then 0.
   std::unique_ptr<char[]> buffer_;
   size_t capacity_ = 0;
   size_t start_ = 0;  // first unconsumed byte

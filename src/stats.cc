@@ -143,8 +143,7 @@ void AppendConnectionStats(const StatsSources& s, StatSink* out) {
   AppendStat(out, "response_obj_bytes", s.server.response_obj_bytes.load());
   AppendStat(out, "read_buf_count", s.server.read_buf_count.load());
   AppendStat(out, "read_buf_bytes", s.server.read_buf_bytes.load());
-  // Read buffers are freed, not cached for reuse: none are ever free.
-  AppendStat(out, "read_buf_bytes_free", uint64_t{0});
+  AppendStat(out, "read_buf_bytes_free", s.server.read_buf_bytes_free.load());
   AppendStat(out, "read_buf_oom", s.server.read_buf_oom.load());
   // The descriptors each worker's event loop holds (src/daemon.h).
   AppendStat(out, "reserved_fds", static_cast<uint64_t>(WorkerDescriptors(s.config.num_threads)));

@@ -73,6 +73,7 @@ class ServerStats {
   // after each socket event). Gauges; "stats reset" leaves them.
   std::atomic<uint64_t> read_buf_count{0};
   std::atomic<uint64_t> read_buf_bytes{0};
+  std::atomic<uint64_t> read_buf_bytes_free{0};  // kept by workers (src/read_buffers.h)
   std::atomic<uint64_t> response_obj_bytes{0};
   // memcached's response_obj_count: connections whose queue still holds
   // replies after a socket event (one response object each: our queue).

@@ -47,6 +47,7 @@ class Worker : public ConnectionOwner {
   void StallForTests() { stalled_.store(true, std::memory_order_relaxed); }
 
   void Release(Connection* connection) override;
+  ReadBuffers& read_buffers() override { return read_buffers_; }
 
  private:
   static void OnNotify(evutil_socket_t fd, short what, void* arg);
@@ -73,6 +74,8 @@ class Worker : public ConnectionOwner {
   std::atomic<bool> stalled_{false};
   Executor executor_;
   ConnRegistry* registry_;  // this worker's (stats conns), or null
+  // Before connections_: they give their buffers back when they go.
+  ReadBuffers read_buffers_;
 
   struct Accepted {
     ev::Fd fd;

@@ -132,6 +132,8 @@ class Owner final : public ConnectionOwner {
   void Release(Connection* connection) override {
     if (connection == connection_.get()) connection_.reset();
   }
+  ReadBuffers& read_buffers() override { return buffers_; }
+  ReadBuffers buffers_{&TheDaemon().stats, 2};  // before connection_, which gives back to it
   std::unique_ptr<Connection> connection_;
 };
 

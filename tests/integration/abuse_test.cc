@@ -863,6 +863,38 @@ TEST_F(AbuseTest, ReadBufferLimitRefusesTheRequestThatWouldPassIt) {
                                                                 stats.at("version") + "\r\n"));
 }
 
+// A connection holds a read buffer only while it has unparsed input (as memcached 1.6 does):
+// many connections cost no buffers once their requests ran, and one left mid-line keeps its
+// bytes until the line ends.
+TEST_F(AbuseTest, IdleConnectionsHoldNoReadBuffers) {
+  auto d = Start({"-U", "0", "-t", "2", "-c", "1024"});
+  ASSERT_NE(d, nullptr);
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 300; ++i) {
+    idle.push_back(Connect(*d));
+    ASSERT_NE(idle.back(), nullptr);
+    ASSERT_TRUE(idle.back()->Roundtrip("get k" + std::to_string(i) + "\r\n", "END\r\n"));
+  }
+  auto half = Connect(*d);
+  ASSERT_NE(half, nullptr);
+  ASSERT_TRUE(half->Send("get half"));  // no line end yet
+
+  auto observer = Connect(*d);
+  ASSERT_NE(observer, nullptr);
+  const auto stats = observer->Stats();
+  // The half line's buffer, the one the stats request is read from, and what
+  // the two workers keep (16 each at most): not 302 buffers of 16 KiB.
+  EXPECT_LE(StatU64(stats, "read_buf_count"), 2u + 2 * 16);
+  EXPECT_EQ(StatU64(stats, "read_buf_bytes"), StatU64(stats, "read_buf_count") * 16 * 1024);
+  EXPECT_LE(StatU64(stats, "read_buf_bytes_free"), StatU64(stats, "read_buf_bytes"));
+
+  ASSERT_TRUE(half->Send(" way\r\n"));
+  EXPECT_EQ(half->ReadLine(), "END\r\n");
+  for (int i = 0; i < 300; i += 50) {
+    EXPECT_TRUE(idle[i]->Roundtrip("version\r\n", "VERSION " + stats.at("version") + "\r\n"));
+  }
+}
+
 // stats response_obj_bytes counts the replies connections hold; with -o resp_obj_mem_limit
 // (megabytes) reached, a connection runs nothing more until it has sent what it holds, so
 // clients that never read hold about the limit together, not 1 MiB each.

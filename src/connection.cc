@@ -278,11 +278,14 @@ bool Connection::Process(uint32_t* budget) {
       continue;
     }
     if (state_ == State::kValue) {
+      // Reads straight into the item leave nothing buffered (and no buffer).
       const size_t take = std::min(buffered(), value_remaining_);
-      carry_.pending.Write(value_offset_, {buffer_.get() + start_, take});
-      value_offset_ += take;
-      value_remaining_ -= take;
-      start_ += take;
+      if (take > 0) {
+        carry_.pending.Write(value_offset_, {buffer_.get() + start_, take});
+        value_offset_ += take;
+        value_remaining_ -= take;
+        start_ += take;
+      }
       if (value_remaining_ > 0) return false;
       FinishValue();
       continue;

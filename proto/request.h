@@ -69,7 +69,8 @@ enum class Command : uint8_t {
 struct Request {
   Command command = Command::kNone;
   bool noreply = false;   // the last token was "noreply"
-  std::string_view key;   // single-key commands (already checked: 1..250 bytes)
+  std::string_view key;   // single-key commands (already checked: 1..250 bytes);
+                          // kStats: the group, any one token
   std::string_view keys;  // retrieval commands: the key list, see ForEachKey()
   std::string_view args;  // kStats / kShutdown / kSlabs / ...: rest of the line
   uint32_t client_flags = 0;

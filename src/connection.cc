@@ -117,13 +117,7 @@ void Connection::ShrinkBuffer() {
 }
 
 void Connection::DropBuffer() {
-  if (capacity_ == ReadBuffers::kSize) {
-    owner_->read_buffers().Give(std::move(buffer_));
-  } else {
-    server_stats_->read_buf_count.fetch_sub(1, std::memory_order_relaxed);
-    server_stats_->read_buf_bytes.fetch_sub(capacity_, std::memory_order_relaxed);
-    buffer_.reset();
-  }
+  owner_->read_buffers().Give(std::move(buffer_), capacity_);
   capacity_ = start_ = end_ = scanned_ = 0;
 }
 

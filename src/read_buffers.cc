@@ -30,14 +30,14 @@ std::unique_ptr<char[]> ReadBuffers::Take(uint64_t limit) {
   return std::make_unique_for_overwrite<char[]>(kSize);
 }
 
-void ReadBuffers::Give(std::unique_ptr<char[]> buffer) {
-  if (free_.size() < keep_) {
+void ReadBuffers::Give(std::unique_ptr<char[]> buffer, size_t capacity) {
+  if (capacity == kSize && free_.size() < keep_) {
     free_.push_back(std::move(buffer));
     stats_->read_buf_bytes_free.fetch_add(kSize, std::memory_order_relaxed);
     return;
   }
   stats_->read_buf_count.fetch_sub(1, std::memory_order_relaxed);
-  stats_->read_buf_bytes.fetch_sub(kSize, std::memory_order_relaxed);
+  stats_->read_buf_bytes.fetch_sub(capacity, std::memory_order_relaxed);
 }
 
 }  // namespace slabcached

@@ -30,8 +30,10 @@ class ReadBuffers {
   // A buffer of kSize bytes: a kept one, else a new one; null when a new one
   // would take read_buf_bytes past `limit` (-o read_buf_mem_limit; 0: none).
   std::unique_ptr<char[]> Take(uint64_t limit);
-  // Takes back a buffer of kSize bytes from Take().
-  void Give(std::unique_ptr<char[]> buffer);
+  // Takes back a buffer from Take(), now `capacity` bytes (a connection may
+  // have grown it): kept if it is kSize and there is room, else freed and
+  // no longer counted.
+  void Give(std::unique_ptr<char[]> buffer, size_t capacity);
 
   size_t kept() const { return free_.size(); }
 

@@ -25,7 +25,7 @@ TEST(ReadBuffersTest, AGivenBackBufferIsTheNextTaken) {
   EXPECT_EQ(stats.read_buf_bytes.load(), kSize);
   EXPECT_EQ(stats.read_buf_bytes_free.load(), 0u);
 
-  buffers.Give(std::move(first));
+  buffers.Give(std::move(first), kSize);
   EXPECT_EQ(buffers.kept(), 1u);
   EXPECT_EQ(stats.read_buf_count.load(), 1u);  // kept buffers still count
   EXPECT_EQ(stats.read_buf_bytes_free.load(), kSize);
@@ -44,13 +44,28 @@ TEST(ReadBuffersTest, KeepsAtMostItsBoundAndFreesTheRest) {
     for (int i = 0; i < 5; ++i) taken.push_back(buffers.Take(0));
     EXPECT_EQ(stats.read_buf_count.load(), 5u);
     EXPECT_EQ(stats.read_buf_bytes.load(), 5 * kSize);
-    for (auto& buffer : taken) buffers.Give(std::move(buffer));
+    for (auto& buffer : taken) buffers.Give(std::move(buffer), kSize);
     EXPECT_EQ(buffers.kept(), 2u);
     EXPECT_EQ(stats.read_buf_count.load(), 2u);
     EXPECT_EQ(stats.read_buf_bytes.load(), 2 * kSize);
     EXPECT_EQ(stats.read_buf_bytes_free.load(), 2 * kSize);
   }
   // The worker's end frees what it kept.
+  EXPECT_EQ(stats.read_buf_count.load(), 0u);
+  EXPECT_EQ(stats.read_buf_bytes.load(), 0u);
+  EXPECT_EQ(stats.read_buf_bytes_free.load(), 0u);
+}
+
+// A buffer a long request grew (Connection::ResizeBuffer counts the growth)
+// is freed when given back, never kept.
+TEST(ReadBuffersTest, AGrownBufferIsFreedNotKept) {
+  ServerStats stats(1, 0);
+  ReadBuffers buffers(&stats, 4);
+  std::unique_ptr<char[]> taken = buffers.Take(0);
+  taken = std::make_unique<char[]>(4 * kSize);
+  stats.read_buf_bytes.fetch_add(3 * kSize);
+  buffers.Give(std::move(taken), 4 * kSize);
+  EXPECT_EQ(buffers.kept(), 0u);
   EXPECT_EQ(stats.read_buf_count.load(), 0u);
   EXPECT_EQ(stats.read_buf_bytes.load(), 0u);
   EXPECT_EQ(stats.read_buf_bytes_free.load(), 0u);
@@ -68,7 +83,7 @@ TEST(ReadBuffersTest, ANewBufferPastTheLimitIsRefused) {
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(buffers.Take(limit), nullptr);
   EXPECT_EQ(stats.read_buf_bytes.load(), limit);
-  buffers.Give(std::move(a));
+  buffers.Give(std::move(a), kSize);
   EXPECT_NE(buffers.Take(limit), nullptr);
   EXPECT_NE(buffers.Take(0), nullptr);  // no limit
 }

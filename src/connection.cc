@@ -122,7 +122,7 @@ void Connection::DropBuffer() {
 }
 
 void Connection::ResizeBuffer(size_t capacity) {
-  auto resized = std::make_unique<char[]>(capacity);
+  auto resized = std::make_unique_for_overwrite<char[]>(capacity);  // reads fill it
   std::memcpy(resized.get(), buffer_.get() + start_, buffered());
   end_ = buffered();
   start_ = 0;

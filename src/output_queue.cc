@@ -22,6 +22,10 @@ void OutputQueue::CloseTextRun() {
 
 void OutputQueue::AppendValue(slabs::ItemHandle item, bool with_crlf) {
   if (!with_crlf && item.value_length() == 0) return;  // no empty segments: Flush needs bytes
+  if (item.value_length() <= kMaxCopiedValue) {
+    item.ForEachPiece(with_crlf, [&](std::string_view piece) { text_.append(piece); });
+    return;  // `item` is released here
+  }
   CloseTextRun();
   item.ForEachPiece(with_crlf, [&](std::string_view piece) {
     segments_.push_back({piece, 0, 0, SIZE_MAX});

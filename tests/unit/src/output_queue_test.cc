@@ -1,6 +1,7 @@
 // OutputQueue: what a connection sends is what was queued, in order, however
-// the transport splits the writes; values are sent from item memory and
-// released once written; the footprint the connection caps counts them.
+// the transport splits the writes; large values are sent from item memory
+// and released once written, small ones copied and released at once; the
+// footprint the connection caps counts them.
 #include "src/output_queue.h"
 
 #include <gtest/gtest.h>
@@ -157,31 +158,52 @@ TEST_F(OutputQueueTest, AnErrorIsReported) {
   EXPECT_EQ(written, 0u);
 }
 
-// A value is pinned (its chunk not reused) only until it is on the wire: a
-// deleted item's chunk goes back to the allocator once the write that sent
-// it is done, not when the whole queue drains.
+// A value too large to copy is pinned (its chunk not reused) only until it
+// is on the wire: a deleted item's chunk goes back to the allocator once the
+// write that sent it is done, not when the whole queue drains.
 TEST_F(OutputQueueTest, ValuesAreReleasedOnceWritten) {
+  const std::string value(OutputQueue::kMaxCopiedValue + 1, 'a');
   OutputQueue out;
-  out.AppendValue(Item("a", "aaaa"));
+  out.AppendValue(Item("a", value));
   out.Append("tail\r\n");
   EXPECT_EQ(store_->Delete("a"), slabs::DeleteStatus::kDeleted);
   EXPECT_EQ(UsedChunks(), 1u) << "unlinked, the item still lives in the queue";
   ScriptedTransport transport;
-  transport.budget = 6;  // "aaaa\r\n": exactly the value
+  transport.budget = value.size() + 2;  // exactly the value and its "\r\n"
   transport.writes_left = 1;
   size_t written = 0;
   ASSERT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kWantWrite);
-  EXPECT_EQ(transport.written, "aaaa\r\n");
+  EXPECT_EQ(transport.written, value + "\r\n");
   EXPECT_EQ(UsedChunks(), 0u);
   transport.writes_left = -1;
   transport.budget = 0;
   ASSERT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
-  EXPECT_EQ(transport.written, "aaaa\r\ntail\r\n");
+  EXPECT_EQ(transport.written, value + "\r\ntail\r\n");
+}
+
+// A small value is copied: its item is free for reuse before anything is
+// written, and the bytes sent are still the value's.
+TEST_F(OutputQueueTest, SmallValuesAreCopiedAndReleasedAtOnce) {
+  const std::string value(OutputQueue::kMaxCopiedValue, 'b');
+  OutputQueue out;
+  out.Append("VALUE b 0 1024\r\n");
+  out.AppendValue(Item("b", value));
+  out.AppendValue(Item("c", "cc"), /*with_crlf=*/false);
+  EXPECT_EQ(out.queued_bytes(), 16u + value.size() + 2 + 2);
+  EXPECT_EQ(store_->Delete("b"), slabs::DeleteStatus::kDeleted);
+  EXPECT_EQ(store_->Delete("c"), slabs::DeleteStatus::kDeleted);
+  EXPECT_EQ(UsedChunks(), 0u) << "copied: nothing pinned";
+  ScriptedTransport transport;
+  size_t written = 0;
+  ASSERT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
+  EXPECT_EQ(transport.written, "VALUE b 0 1024\r\n" + value + "\r\ncc");
+  EXPECT_EQ(transport.writes, 1);
 }
 
 TEST_F(OutputQueueTest, MovedValuesStayPinnedUntilWritten) {
+  const std::string value(OutputQueue::kMaxCopiedValue + 1, 'a');
   OutputQueue reply;
-  reply.AppendValue(Item("a", "aaaa"));
+  reply.AppendValue(Item("a", value));
   EXPECT_EQ(store_->Delete("a"), slabs::DeleteStatus::kDeleted);
   OutputQueue dest;
   std::vector<size_t> boundaries;
@@ -190,20 +212,24 @@ TEST_F(OutputQueueTest, MovedValuesStayPinnedUntilWritten) {
   ScriptedTransport transport;
   size_t written = 0;
   ASSERT_EQ(dest.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
-  EXPECT_EQ(transport.written, "aaaa\r\n");
+  EXPECT_EQ(transport.written, value + "\r\n");
   EXPECT_EQ(UsedChunks(), 0u);
 }
 
 TEST_F(OutputQueueTest, FootprintCountsTextValuesAndBookkeeping) {
+  const std::string value(OutputQueue::kMaxCopiedValue + 1, 'v');
   OutputQueue out;
   EXPECT_EQ(out.footprint(), 0u);
   out.Append("12345");
   EXPECT_EQ(out.queued_bytes(), 5u);
   const size_t text_only = out.footprint();
   EXPECT_GE(text_only, 5u);
-  out.AppendValue(Item("k", std::string(1000, 'v')));
-  EXPECT_EQ(out.queued_bytes(), 5u + 1002u) << "the value and its \\r\\n";
-  EXPECT_GT(out.footprint(), text_only + 1002u) << "plus the segments and the item handle";
+  out.AppendValue(Item("k", value));
+  EXPECT_EQ(out.queued_bytes(), 5u + value.size() + 2) << "the value and its \\r\\n";
+  EXPECT_GT(out.footprint(), text_only + value.size() + 2)
+      << "plus the segments and the item handle";
+  out.AppendValue(Item("small", "vv"));
+  EXPECT_EQ(out.queued_bytes(), 5u + value.size() + 2 + 4) << "a copied value counts too";
   ScriptedTransport transport;
   size_t written = 0;
   ASSERT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);

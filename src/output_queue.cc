@@ -81,8 +81,31 @@ void OutputQueue::MoveTo(OutputQueue* dest, std::vector<size_t>* boundaries) {
   Clear();
 }
 
+OutputQueue::FlushStatus OutputQueue::FlushText(Transport& transport, size_t* written) {
+  while (segment_offset_ < text_.size()) {
+    const iovec iov = {text_.data() + segment_offset_, text_.size() - segment_offset_};
+    const IoResult result = transport.Write(&iov, 1);
+    switch (result.status) {
+      case IoStatus::kOk:
+        break;
+      case IoStatus::kWantWrite:
+        return FlushStatus::kWantWrite;
+      case IoStatus::kWantRead:
+        return FlushStatus::kWantRead;
+      case IoStatus::kClosed:
+      case IoStatus::kError:
+        return FlushStatus::kError;
+    }
+    *written += result.bytes;
+    segment_offset_ += result.bytes;
+  }
+  Clear();
+  return FlushStatus::kDone;
+}
+
 OutputQueue::FlushStatus OutputQueue::Flush(Transport& transport, size_t* written) {
   *written = 0;
+  if (segments_.empty()) return FlushText(transport, written);
   CloseTextRun();
   while (next_segment_ < segments_.size()) {
     iovec iov[IOV_MAX];

@@ -82,6 +82,10 @@ class OutputQueue {
   };
 
   void CloseTextRun();
+  // Flush() when nothing but text is queued (no value segments: the usual
+  // case, small values being copied): text_ goes out from segment_offset_
+  // without a segment list.
+  FlushStatus FlushText(Transport& transport, size_t* written);
   std::string_view Bytes(const Segment& segment) const;
   void Clear();
 
@@ -92,6 +96,7 @@ class OutputQueue {
   size_t value_bytes_ = 0;     // total size of the queued values
   size_t next_segment_ = 0;    // first segment not fully written
   size_t segment_offset_ = 0;  // bytes of segments_[next_segment_] already written
+                               // (of text_ while segments_ is empty)
   bool framed_ = false;
   std::vector<size_t> boundaries_;  // framed only: see MarkBoundary()
   // ForEachPieceIn's cursor: the segment it last started in, and the offset

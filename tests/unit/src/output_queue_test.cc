@@ -200,6 +200,29 @@ TEST_F(OutputQueueTest, SmallValuesAreCopiedAndReleasedAtOnce) {
   EXPECT_EQ(transport.writes, 1);
 }
 
+// Text alone goes out without a segment list; a large value queued after a
+// partial write of it still follows the unsent rest of the text.
+TEST_F(OutputQueueTest, ValueQueuedAfterAPartialTextWriteFollowsTheText) {
+  const std::string value(OutputQueue::kMaxCopiedValue + 1, 'z');
+  OutputQueue out;
+  out.Append("VALUE z 0 1025\r\n");
+  ScriptedTransport transport;
+  transport.budget = 3;
+  transport.writes_left = 1;
+  size_t written = 0;
+  ASSERT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kWantWrite);
+  EXPECT_EQ(written, 3u);
+  EXPECT_EQ(out.pending_bytes(), 13u);
+  out.AppendValue(Item("z", value));
+  out.Append("END\r\n");
+  EXPECT_EQ(out.pending_bytes(), 13u + value.size() + 2 + 5);
+  transport.writes_left = -1;
+  transport.budget = 0;
+  ASSERT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
+  EXPECT_EQ(transport.written, "VALUE z 0 1025\r\n" + value + "\r\nEND\r\n");
+  EXPECT_TRUE(out.empty());
+}
+
 TEST_F(OutputQueueTest, MovedValuesStayPinnedUntilWritten) {
   const std::string value(OutputQueue::kMaxCopiedValue + 1, 'a');
   OutputQueue reply;

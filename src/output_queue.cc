@@ -22,7 +22,9 @@ void OutputQueue::CloseTextRun() {
 
 void OutputQueue::AppendValue(slabs::ItemHandle item, bool with_crlf) {
   if (!with_crlf && item.value_length() == 0) return;  // no empty segments: Flush needs bytes
-  if (item.value_length() <= kMaxCopiedValue) {
+  // A datagram reply keeps its values by reference: one request may name
+  // thousands of keys, and what it holds is bounded by its datagrams.
+  if (!framed_ && item.value_length() <= kMaxCopiedValue) {
     item.ForEachPiece(with_crlf, [&](std::string_view piece) { text_.append(piece); });
     return;  // `item` is released here
   }

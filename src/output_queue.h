@@ -1,8 +1,9 @@
 // A connection's pending replies: encoded text plus item values, flushed
 // with as few writes as possible through the connection's Transport (one
-// sendmsg() for plain sockets). A value over kMaxCopiedValue bytes is sent
-// straight from item memory (the ItemHandle keeps it alive until it is
-// written); a smaller one is copied into the text.
+// sendmsg() for plain sockets). A value over kMaxCopiedValue bytes, and
+// every value of a datagram (UDP) reply, is sent straight from item memory
+// (the ItemHandle keeps it alive until it is written); a smaller one is
+// copied into the text.
 #pragma once
 
 #include <sys/uio.h>

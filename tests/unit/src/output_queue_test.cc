@@ -223,6 +223,16 @@ TEST_F(OutputQueueTest, ValueQueuedAfterAPartialTextWriteFollowsTheText) {
   EXPECT_TRUE(out.empty());
 }
 
+// A datagram reply copies nothing: one UDP request can name thousands of
+// keys, and its values stay in item memory until sent.
+TEST_F(OutputQueueTest, FramedQueuesKeepSmallValuesByReference) {
+  OutputQueue reply;
+  reply.set_framed(true);
+  reply.AppendValue(Item("s", "small"));
+  EXPECT_EQ(store_->Delete("s"), slabs::DeleteStatus::kDeleted);
+  EXPECT_EQ(UsedChunks(), 1u) << "pinned by the reply, not copied";
+}
+
 TEST_F(OutputQueueTest, MovedValuesStayPinnedUntilWritten) {
   const std::string value(OutputQueue::kMaxCopiedValue + 1, 'a');
   OutputQueue reply;

@@ -32,13 +32,13 @@ Connection::Connection(event_base* base, ev::Fd fd, std::unique_ptr<Transport> t
       last_active_(executor->clock().Now()),
       read_event_(
           event_new(base, fd_.get(), EV_READ | EV_PERSIST, &Connection::OnSocketEvent, this)),
-      write_event_(
-          event_new(base, fd_.get(), EV_WRITE | EV_PERSIST, &Connection::OnSocketEvent, this)),
       executor_(executor),
       owner_(owner),
       net_(net),
-      ascii_auth_(ascii_auth),
-      server_stats_(server_stats) {
+      server_stats_(server_stats),
+      write_event_(
+          event_new(base, fd_.get(), EV_WRITE | EV_PERSIST, &Connection::OnSocketEvent, this)),
+      ascii_auth_(ascii_auth) {
   // curr_connections was counted by the listener at accept time.
   server_stats_->connection_structures.fetch_add(1, std::memory_order_relaxed);
 }
@@ -330,8 +330,8 @@ bool Connection::ProcessCommand() {
     const std::string_view keys = carry_.paused.keys;
     carry_.paused.key = carry_.paused.keys = carry_.paused.args = {};
     const auto keys_begin = static_cast<size_t>(keys.data() - input.data());
-    paused_ = PausedRetrieval{carry_.paused, keys_begin, keys_begin + keys.size(), result.consumed,
-                              arrival_ns_};
+    paused_ = std::make_unique<PausedRetrieval>(PausedRetrieval{
+        carry_.paused, keys_begin, keys_begin + keys.size(), result.consumed, arrival_ns_});
     return true;
   }
   start_ += result.consumed;

@@ -290,11 +290,14 @@ ParseResult NoLineYet(std::string_view input) {
 
 }  // namespace
 
-ParseResult ParseTextRequest(std::string_view input, Request* out, size_t scanned) {
-  *out = Request{};
+ParsedText ParseText(std::string_view input, size_t scanned) {
+  ParsedText out;  // every return is `out`: built once, in the caller's storage
   scanned = std::min(scanned, input.size());
   const void* nl = std::memchr(input.data() + scanned, '\n', input.size() - scanned);
-  if (nl == nullptr) return NoLineYet(input);
+  if (nl == nullptr) {
+    out.result = NoLineYet(input);
+    return out;
+  }
   const auto line_end = static_cast<size_t>(static_cast<const char*>(nl) - input.data());
   std::string_view line = input.substr(0, line_end);
   // memcached strips "\r" only from lines longer than one byte, then treats
@@ -304,14 +307,22 @@ ParseResult ParseTextRequest(std::string_view input, Request* out, size_t scanne
     line = line.substr(0, nul);
   }
   // Where text differs from binary (proto/request.h).
-  out->text_subcommands = true;
-  out->data_crlf = true;
-  const LineResult r = ParseLine(line, out);
+  out.request.text_subcommands = true;
+  out.request.data_crlf = true;
+  const LineResult r = ParseLine(line, &out.request);
   if (r.status == ParseStatus::kClose) {
-    *out = Request{};
-    return {ParseStatus::kClose};
+    out.request = Request{};
+    out.result = {ParseStatus::kClose};
+    return out;
   }
-  return {r.status, r.error, line_end + 1};
+  out.result = {r.status, r.error, line_end + 1};
+  return out;
+}
+
+ParseResult ParseTextRequest(std::string_view input, Request* out, size_t scanned) {
+  const ParsedText parsed = ParseText(input, scanned);
+  *out = parsed.request;
+  return parsed.result;
 }
 
 ReplyError ErrorOf(ParseError error) {

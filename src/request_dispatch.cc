@@ -71,8 +71,9 @@ DispatchResult DispatchText(Executor& executor, std::string_view input, Session&
                             OutputQueue* out, DispatchCarry* carry, int log_id,
                             const TextDispatchOptions& options) {
   DispatchResult result;
-  proto::Request request;
-  const proto::ParseResult parsed = proto::ParseTextRequest(input, &request, options.scanned);
+  const proto::ParsedText text = proto::ParseText(input, options.scanned);
+  const proto::ParseResult& parsed = text.result;
+  const proto::Request& request = text.request;
   if (VLOG_IS_ON(2) && parsed.status != proto::ParseStatus::kNeedMore) {
     std::string_view line = input.substr(0, std::min(parsed.consumed, input.find('\n')));
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);

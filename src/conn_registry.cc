@@ -140,7 +140,7 @@ ConnDirectory::ConnDirectory(uint32_t workers) {
   for (uint32_t i = 0; i <= workers; ++i) registries_.push_back(std::make_unique<ConnRegistry>());
 }
 
-void ConnDirectory::AppendStats(slabs::RelTime now, StatSink* out) const {
+void ConnDirectory::AppendStats(slabs::RelTime now, int asking_fd, StatSink* out) const {
   std::vector<ConnRegistry::Row> rows;
   for (const auto& registry : registries_) registry->Snapshot(&rows);
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.fd < b.fd; });
@@ -150,7 +150,8 @@ void ConnDirectory::AppendStats(slabs::RelTime now, StatSink* out) const {
     if (row.state != ConnState::kListening) {
       AppendStat(out, prefix + "listen_addr", row.listen_addr);
     }
-    AppendStat(out, prefix + "state", ConnStateName(row.state));
+    AppendStat(out, prefix + "state",
+               ConnStateName(row.fd == asking_fd ? ConnState::kParseCmd : row.state));
     const int64_t idle = now >= row.last_cmd ? static_cast<int64_t>(now - row.last_cmd) : 0;
     AppendStat(out, prefix + "secs_since_last_cmd", idle);
   }

@@ -88,8 +88,10 @@ class ConnDirectory {
   // "stats conns": "<fd>:addr", "<fd>:listen_addr", "<fd>:state",
   // "<fd>:secs_since_last_cmd" for each socket in descriptor order, as
   // memcached prints them. The listing is as long as the open connections
-  // (at most -c of them).
-  void AppendStats(slabs::RelTime now, StatSink* out) const;
+  // (at most -c of them). `asking_fd` is the connection running the
+  // command: it is listed as conn_parse_cmd, as memcached lists itself
+  // (workers publish a state only when a socket event leaves it changed).
+  void AppendStats(slabs::RelTime now, int asking_fd, StatSink* out) const;
 
  private:
   std::vector<std::unique_ptr<ConnRegistry>> registries_;

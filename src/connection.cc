@@ -262,7 +262,6 @@ bool Connection::ReadOnce(bool* drained) {
 
 bool Connection::Process(uint32_t* budget) {
   executor_->set_client_fd(fd_.get());
-  if (entry_ != nullptr) entry_->state.store(ConnState::kParseCmd, std::memory_order_relaxed);
   while (state_ != State::kClosing && !writing_) {
     if (session_.stream) {
       // A long reply (lru_crawler metadump) goes out as the client takes it;
@@ -496,6 +495,7 @@ void Connection::BecomeWatcher() {
   // from here its entry is the logger's, and this connection leaves it alone.
   ConnEntry* entry = std::exchange(entry_, nullptr);
   if (entry != nullptr) entry->state.store(ConnState::kWatch, std::memory_order_relaxed);
+  published_state_ = ConnState::kWatch;  // a refused watcher publishes its state again
   std::function<void()> closed;
   if (registry_ != nullptr) closed = [registry = registry_, fd] { registry->Remove(fd); };
   if (logger->AddWatcher(&fd_, kinds, std::move(closed)) == Logger::AddResult::kTooMany) {
@@ -521,8 +521,16 @@ void Connection::Publish() {
   } else if (state_ == State::kClosing) {
     state = ConnState::kClosing;
   }
-  entry_->state.store(state, std::memory_order_relaxed);
-  entry_->last_cmd.store(last_active_, std::memory_order_relaxed);
+  // The entry is another allocation, cold when many connections take
+  // turns: written only when this event changed what it shows.
+  if (state != published_state_) {
+    entry_->state.store(state, std::memory_order_relaxed);
+    published_state_ = state;
+  }
+  if (last_active_ != published_last_cmd_) {
+    entry_->last_cmd.store(last_active_, std::memory_order_relaxed);
+    published_last_cmd_ = last_active_;
+  }
 }
 
 void Connection::FlushPending() {

@@ -161,6 +161,10 @@ class Connection {
   bool became_watcher_ = false;
   short armed_ = 0;  // the events registered with libevent
   proto::Command pending_command_ = proto::Command::kNone;  // kValue's
+  // What entry_ shows (Publish() writes it only when these change); the
+  // registry starts an entry at kRead.
+  ConnState published_state_ = ConnState::kRead;
+  slabs::RelTime published_last_cmd_ = 0;
   ConnEntry* entry_ = nullptr;
   size_t reported_output_ = 0;  // this connection's share of response_obj_bytes
   size_t value_offset_ = 0;     // where in the item's value the next data-block byte goes

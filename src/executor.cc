@@ -408,7 +408,7 @@ void Executor::Stats(const Request& request, Responder& out) {
     }
     AppendHotKeyStats(sources, *limit, &out);
   } else if (group == "conns" && context_.conns != nullptr) {
-    context_.conns->AppendStats(context_.clock.Now(), &out);
+    context_.conns->AppendStats(context_.clock.Now(), client_fd_, &out);
   } else if (group == "detail" && request.text_subcommands) {
     StatsDetail(request, out);  // its own framing
     return;

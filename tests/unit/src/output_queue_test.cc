@@ -185,18 +185,19 @@ TEST_F(OutputQueueTest, ValuesAreReleasedOnceWritten) {
 // written, and the bytes sent are still the value's.
 TEST_F(OutputQueueTest, SmallValuesAreCopiedAndReleasedAtOnce) {
   const std::string value(OutputQueue::kMaxCopiedValue, 'b');
+  const std::string header = "VALUE b 0 " + std::to_string(value.size()) + "\r\n";
   OutputQueue out;
-  out.Append("VALUE b 0 1024\r\n");
+  out.Append(header);
   out.AppendValue(Item("b", value));
   out.AppendValue(Item("c", "cc"), /*with_crlf=*/false);
-  EXPECT_EQ(out.queued_bytes(), 16u + value.size() + 2 + 2);
+  EXPECT_EQ(out.queued_bytes(), header.size() + value.size() + 2 + 2);
   EXPECT_EQ(store_->Delete("b"), slabs::DeleteStatus::kDeleted);
   EXPECT_EQ(store_->Delete("c"), slabs::DeleteStatus::kDeleted);
   EXPECT_EQ(UsedChunks(), 0u) << "copied: nothing pinned";
   ScriptedTransport transport;
   size_t written = 0;
   ASSERT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
-  EXPECT_EQ(transport.written, "VALUE b 0 1024\r\n" + value + "\r\ncc");
+  EXPECT_EQ(transport.written, header + value + "\r\ncc");
   EXPECT_EQ(transport.writes, 1);
 }
 
@@ -204,22 +205,23 @@ TEST_F(OutputQueueTest, SmallValuesAreCopiedAndReleasedAtOnce) {
 // partial write of it still follows the unsent rest of the text.
 TEST_F(OutputQueueTest, ValueQueuedAfterAPartialTextWriteFollowsTheText) {
   const std::string value(OutputQueue::kMaxCopiedValue + 1, 'z');
+  const std::string header = "VALUE z 0 " + std::to_string(value.size()) + "\r\n";
   OutputQueue out;
-  out.Append("VALUE z 0 1025\r\n");
+  out.Append(header);
   ScriptedTransport transport;
   transport.budget = 3;
   transport.writes_left = 1;
   size_t written = 0;
   ASSERT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kWantWrite);
   EXPECT_EQ(written, 3u);
-  EXPECT_EQ(out.pending_bytes(), 13u);
+  EXPECT_EQ(out.pending_bytes(), header.size() - 3);
   out.AppendValue(Item("z", value));
   out.Append("END\r\n");
-  EXPECT_EQ(out.pending_bytes(), 13u + value.size() + 2 + 5);
+  EXPECT_EQ(out.pending_bytes(), header.size() - 3 + value.size() + 2 + 5);
   transport.writes_left = -1;
   transport.budget = 0;
   ASSERT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
-  EXPECT_EQ(transport.written, "VALUE z 0 1025\r\n" + value + "\r\nEND\r\n");
+  EXPECT_EQ(transport.written, header + value + "\r\nEND\r\n");
   EXPECT_TRUE(out.empty());
 }
 

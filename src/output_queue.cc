@@ -11,6 +11,23 @@ namespace {
 // must not pin memory for the life of the connection).
 constexpr size_t kMaxRetainedText = 64 * 1024;
 
+// What a write's status means for the flush: kDone when the bytes went
+// out and flushing goes on.
+OutputQueue::FlushStatus AfterWrite(IoStatus status) {
+  switch (status) {
+    case IoStatus::kOk:
+      return OutputQueue::FlushStatus::kDone;
+    case IoStatus::kWantWrite:
+      return OutputQueue::FlushStatus::kWantWrite;
+    case IoStatus::kWantRead:
+      return OutputQueue::FlushStatus::kWantRead;
+    case IoStatus::kClosed:
+    case IoStatus::kError:
+      break;
+  }
+  return OutputQueue::FlushStatus::kError;
+}
+
 }  // namespace
 
 void OutputQueue::CloseTextRun() {
@@ -87,16 +104,8 @@ OutputQueue::FlushStatus OutputQueue::FlushText(Transport& transport, size_t* wr
   while (segment_offset_ < text_.size()) {
     const iovec iov = {text_.data() + segment_offset_, text_.size() - segment_offset_};
     const IoResult result = transport.Write(&iov, 1);
-    switch (result.status) {
-      case IoStatus::kOk:
-        break;
-      case IoStatus::kWantWrite:
-        return FlushStatus::kWantWrite;
-      case IoStatus::kWantRead:
-        return FlushStatus::kWantRead;
-      case IoStatus::kClosed:
-      case IoStatus::kError:
-        return FlushStatus::kError;
+    if (const FlushStatus status = AfterWrite(result.status); status != FlushStatus::kDone) {
+      return status;
     }
     *written += result.bytes;
     segment_offset_ += result.bytes;
@@ -118,16 +127,8 @@ OutputQueue::FlushStatus OutputQueue::Flush(Transport& transport, size_t* writte
       iov[count++] = {const_cast<char*>(bytes.data()), bytes.size()};
     }
     const IoResult result = transport.Write(iov, count);
-    switch (result.status) {
-      case IoStatus::kOk:
-        break;
-      case IoStatus::kWantWrite:
-        return FlushStatus::kWantWrite;
-      case IoStatus::kWantRead:
-        return FlushStatus::kWantRead;
-      case IoStatus::kClosed:
-      case IoStatus::kError:
-        return FlushStatus::kError;
+    if (const FlushStatus status = AfterWrite(result.status); status != FlushStatus::kDone) {
+      return status;
     }
     const size_t sent = result.bytes;
     *written += sent;

@@ -79,58 +79,72 @@ class OutputQueueTest : public ::testing::Test {
       std::make_unique<slabs::Store>(StoreConfigForTest(), &clock_);
 };
 
+// Values of both kinds: small ones are copied into the text, large ones
+// sent from item memory (kMaxCopiedValue); each test runs with both.
+std::vector<std::string> BothKinds(const std::string& small) {
+  std::string large = small;
+  while (large.size() <= OutputQueue::kMaxCopiedValue) large += small;
+  return {small, large};
+}
+
 TEST_F(OutputQueueTest, SendsTextAndValuesInTheOrderQueued) {
-  OutputQueue out;
-  EXPECT_TRUE(out.empty());
-  out.Append("VALUE a 0 3\r\n");
-  out.AppendValue(Item("a", "abc"));
-  out.text()->append("VALUE b 0 2\r\n");
-  out.AppendValue(Item("b", "xy"));
-  out.Append("END\r\n");
-  EXPECT_FALSE(out.empty());
-  const std::string expected = "VALUE a 0 3\r\nabc\r\nVALUE b 0 2\r\nxy\r\nEND\r\n";
-  EXPECT_EQ(out.pending_bytes(), expected.size());
-  ScriptedTransport transport;
-  size_t written = 0;
-  EXPECT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
-  EXPECT_EQ(transport.written, expected);
-  EXPECT_EQ(written, expected.size());
-  EXPECT_EQ(transport.writes, 1) << "one gathered write for the whole reply";
-  EXPECT_TRUE(out.empty());
-  EXPECT_EQ(out.queued_bytes(), 0u);
+  for (const std::string& value : BothKinds("abc")) {
+    OutputQueue out;
+    EXPECT_TRUE(out.empty());
+    out.Append("VALUE a 0 3\r\n");
+    out.AppendValue(Item("a", value));
+    out.text()->append("VALUE b 0 2\r\n");
+    out.AppendValue(Item("b", "xy"));
+    out.Append("END\r\n");
+    EXPECT_FALSE(out.empty());
+    const std::string expected = "VALUE a 0 3\r\n" + value + "\r\nVALUE b 0 2\r\nxy\r\nEND\r\n";
+    EXPECT_EQ(out.pending_bytes(), expected.size());
+    ScriptedTransport transport;
+    size_t written = 0;
+    EXPECT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
+    EXPECT_EQ(transport.written, expected);
+    EXPECT_EQ(written, expected.size());
+    EXPECT_EQ(transport.writes, 1) << "one gathered write for the whole reply";
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(out.queued_bytes(), 0u);
+  }
 }
 
 TEST_F(OutputQueueTest, BinaryValuesGoWithoutTheirCrlf) {
-  OutputQueue out;
-  out.Append("hdr");
-  out.AppendValue(Item("k", "value"), /*with_crlf=*/false);
-  out.AppendValue(Item("empty", ""), /*with_crlf=*/false);
-  ScriptedTransport transport;
-  size_t written = 0;
-  ASSERT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
-  EXPECT_EQ(transport.written, "hdrvalue");
+  for (const std::string& value : BothKinds("value")) {
+    OutputQueue out;
+    out.Append("hdr");
+    out.AppendValue(Item("k", value), /*with_crlf=*/false);
+    out.AppendValue(Item("empty", ""), /*with_crlf=*/false);
+    ScriptedTransport transport;
+    size_t written = 0;
+    ASSERT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
+    EXPECT_EQ(transport.written, "hdr" + value);
+  }
 }
 
 TEST_F(OutputQueueTest, PartialWritesResumeAtTheExactByte) {
-  OutputQueue out;
-  out.Append("VALUE k 0 10\r\n");
-  out.AppendValue(Item("k", "0123456789"));
-  out.Append("END\r\n");
-  const std::string expected = "VALUE k 0 10\r\n0123456789\r\nEND\r\n";
-  ScriptedTransport transport;
-  transport.budget = 5;
-  transport.writes_left = 2;
-  size_t written = 0;
-  EXPECT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kWantWrite);
-  EXPECT_EQ(written, 10u);
-  EXPECT_EQ(out.pending_bytes(), expected.size() - 10);
-  EXPECT_FALSE(out.empty());
-  transport.writes_left = -1;
-  transport.budget = 7;  // splits the value and its "\r\n"
-  EXPECT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
-  EXPECT_EQ(written, expected.size() - 10);
-  EXPECT_EQ(transport.written, expected);
-  EXPECT_TRUE(out.empty());
+  for (const std::string& value : BothKinds("0123456789")) {
+    OutputQueue out;
+    out.Append("VALUE k 0 10\r\n");
+    out.AppendValue(Item("k", value));
+    out.Append("END\r\n");
+    const std::string expected = "VALUE k 0 10\r\n" + value + "\r\nEND\r\n";
+    ScriptedTransport transport;
+    transport.budget = 5;
+    transport.writes_left = 2;
+    size_t written = 0;
+    EXPECT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kWantWrite);
+    EXPECT_EQ(written, 10u);
+    EXPECT_EQ(out.pending_bytes(), expected.size() - 10);
+    EXPECT_FALSE(out.empty());
+    transport.writes_left = -1;
+    transport.budget = 7;  // splits the value and its "\r\n"
+    EXPECT_EQ(out.Flush(transport, &written), OutputQueue::FlushStatus::kDone);
+    EXPECT_EQ(written, expected.size() - 10);
+    EXPECT_EQ(transport.written, expected);
+    EXPECT_TRUE(out.empty());
+  }
 }
 
 TEST_F(OutputQueueTest, TextQueuedDuringAPartialFlushFollowsIt) {

@@ -348,6 +348,11 @@ class AbuseTest : public ::testing::Test {
   }
 
   // Checks that the daemon process still runs and answers "version" on a new connection.
+  // Clients that send one multi-get of `copies` x the key of a `value_bytes`
+  // value and never read: what the daemon holds for them stays under
+  // -o resp_obj_mem_limit (1 MiB), counted in response_obj_bytes.
+  void ExpectNonReadersHeldUnderTheLimit(size_t value_bytes, int copies);
+
   ::testing::AssertionResult Healthy(Daemon& d) {
     int status = 0;
     if (d.WaitForExit(milliseconds(0), &status)) {
@@ -898,15 +903,15 @@ TEST_F(AbuseTest, IdleConnectionsHoldNoReadBuffers) {
 // stats response_obj_bytes counts the replies connections hold; with -o resp_obj_mem_limit
 // (megabytes) reached, a connection runs nothing more until it has sent what it holds, so
 // clients that never read hold about the limit together, not 1 MiB each.
-TEST_F(AbuseTest, QueuedRepliesAreCountedAndHeldUnderTheLimit) {
+void AbuseTest::ExpectNonReadersHeldUnderTheLimit(size_t value_bytes, int copies) {
   auto d = Start({"-U", "0", "-t", "1", "-m", "64", "-o", "resp_obj_mem_limit=1"});
   ASSERT_NE(d, nullptr);
   auto setup = Connect(*d);
   ASSERT_NE(setup, nullptr);
-  const std::string value = PatternValue(kMultigetValueBytes, 3);
+  const std::string value = PatternValue(value_bytes, 3);
   ASSERT_TRUE(setup->Roundtrip(StorageCommand("set", "big", value), "STORED\r\n"));
   std::string line = "get";
-  for (int i = 0; i < 2000; ++i) line += " big";  // 200 MB of replies asked for
+  for (int i = 0; i < copies; ++i) line += " big";
   line += "\r\n";
 
   constexpr int kAbusers = 4;
@@ -946,6 +951,16 @@ TEST_F(AbuseTest, QueuedRepliesAreCountedAndHeldUnderTheLimit) {
   EXPECT_EQ(StatU64(setup->Stats(), "response_obj_bytes"), 0u);
   EXPECT_EQ(StatU64(setup->Stats(), "response_obj_count"), 0u);
   EXPECT_TRUE(Healthy(*d));
+}
+
+TEST_F(AbuseTest, QueuedRepliesAreCountedAndHeldUnderTheLimit) {
+  ExpectNonReadersHeldUnderTheLimit(kMultigetValueBytes, 2000);  // 200 MB asked for
+}
+
+// Values small enough to be copied into the reply text (OutputQueue::
+// kMaxCopiedValue) are held under the same limit.
+TEST_F(AbuseTest, CopiedSmallRepliesAreHeldUnderTheLimitToo) {
+  ExpectNonReadersHeldUnderTheLimit(100, 30000);  // ~3.5 MB asked for per client
 }
 
 // The meta protocol's stampede state (a win token per vivified key) lives outside -m; stats
